@@ -1,0 +1,109 @@
+import { readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { importCsv } from '../../app/import-csv.js';
+import { RoadmapRegistry } from '../../app/registry.js';
+import { replyForError, runCommand } from '../../app/run.js';
+import { CommandError, exitCodeOf, isCommandError } from '../../app/errors.js';
+import type { AppDeps, Invocation, Reply } from '../../app/context.js';
+import { readConfig, type Config } from '../../config.js';
+import { parseCommand } from '../../core/commands/parse.js';
+import { infoMessage } from '../../core/messages/compose.js';
+import { renderText } from '../../core/messages/text.js';
+import { formatProblem, loadRoadmap } from '../../core/roadmap/load.js';
+import { connectDatabase, type Database } from '../pg/connect.js';
+import { migrate } from '../pg/migrate.js';
+import { createPool } from '../pg/pool.js';
+import { PgStore } from '../pg/store.js';
+
+/** `roadmap validate [file|folder]`: no database needed. */
+async function validate(config: Config, target: string | undefined): Promise<Reply> {
+  const where = path.resolve(target ?? config.roadmapsDir);
+  const info = await stat(where).catch(() => undefined);
+  if (!info) throw new CommandError('not_found', `no such file or folder: ${where}`);
+  const lines: string[] = [];
+  let bad = 0;
+  let good = 0;
+  if (info.isDirectory()) {
+    const statuses = await new RoadmapRegistry(where).reload();
+    for (const s of statuses) {
+      lines.push(...[...s.errors, ...s.warnings].map(formatProblem));
+      if (s.errors.length > 0) bad++;
+      else good++;
+    }
+  } else {
+    const result = loadRoadmap(path.relative(process.cwd(), where), await readFile(where, 'utf8'));
+    lines.push(...(result.ok ? [] : result.errors).map(formatProblem), ...result.warnings.map(formatProblem));
+    if (result.ok) good++;
+    else bad++;
+  }
+  const title = bad === 0 ? `✅ ${good} roadmap file${good === 1 ? '' : 's'} valid` : `⛔ ${bad} file${bad === 1 ? '' : 's'} with errors, ${good} valid`;
+  return { message: { ...infoMessage(title), tone: bad === 0 ? 'ok' : 'error', sections: lines.length > 0 ? [{ lines: lines.map((text) => ({ text })) }] : [] }, exitCode: bad === 0 ? 0 : 1 };
+}
+
+interface Session {
+  deps: AppDeps;
+  db: Database;
+  close(): Promise<void>;
+}
+
+async function openSession(config: Config): Promise<Session> {
+  const db = await connectDatabase({ ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}), dataDir: config.dataDir });
+  await migrate(db.url);
+  const pool = createPool(db.url, { max: 4, applicationName: 'roadmap-cli' });
+  const registry = new RoadmapRegistry(config.roadmapsDir);
+  const statuses = await registry.reload();
+  for (const s of statuses) for (const p of s.errors) console.error(formatProblem(p));
+  return {
+    deps: { store: new PgStore(pool), registry, clock: () => new Date() },
+    db,
+    close: async () => {
+      await pool.end();
+      await db.close();
+    },
+  };
+}
+
+async function run(argv: string[]): Promise<Reply> {
+  const config = readConfig();
+  const words = argv.length === 0 ? ['help'] : argv;
+  const parsed = parseCommand(words);
+  if (!parsed.ok) return replyForError(new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []));
+  const { spec, args, options } = parsed.command;
+  if (spec.name === 'validate') return validate(config, args.file);
+
+  const session = await openSession(config);
+  const invocation: Invocation = { actor: { platform: 'cli', id: config.ROADMAP_ACTOR ?? os.userInfo().username }, isAdmin: true };
+  try {
+    if (spec.name === 'migrate') return { message: infoMessage('✅ database migrations are up to date'), exitCode: 0 };
+    if (spec.name === 'import') {
+      const file = args.file as string;
+      const text = await readFile(file, 'utf8').catch(() => {
+        throw new CommandError('not_found', `cannot read ${file}`);
+      });
+      const roadmap = typeof options.roadmap === 'string' ? session.deps.registry.get(options.roadmap) : session.deps.registry.list().length === 1 ? session.deps.registry.list()[0] : undefined;
+      if (typeof options.roadmap === 'string' && !roadmap) throw new CommandError('not_found', `no roadmap "${options.roadmap}" is loaded`);
+      const result = await importCsv(session.deps, invocation, file, text, roadmap);
+      return { message: infoMessage(`✅ imported ${result.points} points from ${file} (${result.written} new or changed)`), exitCode: 0 };
+    }
+    return await runCommand(session.deps, invocation, words, 'cli');
+  } finally {
+    await session.close();
+  }
+}
+
+run(process.argv.slice(2))
+  .then((reply) => {
+    if (reply.json !== undefined) process.stdout.write(`${JSON.stringify(reply.json, null, 2)}\n`);
+    else (reply.exitCode === 0 ? process.stdout : process.stderr).write(`${renderText(reply.message)}\n`);
+    process.exitCode = reply.exitCode;
+  })
+  .catch((error: unknown) => {
+    if (isCommandError(error)) {
+      process.stderr.write(`${renderText(replyForError(error).message)}\n`);
+      process.exitCode = exitCodeOf(error.code);
+      return;
+    }
+    process.stderr.write(`roadmap: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  });

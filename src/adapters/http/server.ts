@@ -1,0 +1,47 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { RoadmapRegistry } from '../../app/registry.js';
+
+export interface HttpDeps {
+  pool: pg.Pool;
+  registry: RoadmapRegistry;
+  logger: Logger;
+  /** Set once start-up finished (migrations applied, roadmaps loaded). */
+  started: () => boolean;
+}
+
+/** Readiness waits at most this long for the database to answer. */
+const READY_TIMEOUT_MS = 2000;
+
+/** The bot's one HTTP server: health today; Slack, Discord and the push API mount here. */
+export function createHttpServer(deps: HttpDeps): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1_048_576, requestIdHeader: 'x-request-id' });
+
+  // Liveness: the process is up and its event loop turns.
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // Readiness: start-up finished and the database answers; load balancers route only then.
+  app.get('/readyz', async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    checks.startup = deps.started() ? 'ok' : 'starting';
+    try {
+      const client = await deps.pool.connect();
+      try {
+        await client.query(`SET statement_timeout = ${READY_TIMEOUT_MS}`);
+        await client.query('SELECT 1');
+        checks.database = 'ok';
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      checks.database = `unreachable: ${(error as Error).message}`;
+    }
+    const files = deps.registry.fileStatuses();
+    checks.roadmaps = `${deps.registry.list().length} loaded, ${files.filter((f) => f.errors.length > 0).length} with errors`;
+    const ready = checks.startup === 'ok' && checks.database === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  return app;
+}

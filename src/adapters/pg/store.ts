@@ -1,0 +1,265 @@
+import type pg from 'pg';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import copyStreams from 'pg-copy-streams';
+import type { WindowAggregate } from '../../core/condition/evaluate.js';
+import type { MetricPoint, RoadmapState, Snapshot } from '../../core/evaluate/report.js';
+import { windowKey } from '../../core/evaluate/report.js';
+
+/** One metric point to write. `source` separates feeds (manual, api, sql, csv…). */
+export interface PointInput {
+  roadmapId: string;
+  metric: string;
+  value: number;
+  at: Date;
+  source: string;
+}
+
+/** Who did something, where: every mutation is audited with it. */
+export interface Actor {
+  platform: 'cli' | 'slack' | 'discord' | 'api' | 'system';
+  id: string;
+  channel?: string;
+}
+
+export interface AuditEntry {
+  actor: Actor;
+  roadmapId?: string;
+  action: string;
+  details?: Record<string, unknown>;
+  at: Date;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
+  await db.query(
+    `INSERT INTO audit_log (at, actor, platform, channel, roadmap_id, action, details)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [entry.at, entry.actor.id, entry.actor.platform, entry.actor.channel ?? null, entry.roadmapId ?? null, entry.action, entry.details ?? {}],
+  );
+}
+
+/**
+ * Every query the bot makes against its own database, parameterized. Mutations run in one
+ * transaction together with their audit row, so a mutation is never left unaudited.
+ */
+export class PgStore {
+  constructor(readonly pool: pg.Pool) {}
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Writes points idempotently on (roadmap, metric, time, source): re-sending a point with the
+   * same value changes nothing; a new value for the same key replaces the old one.
+   */
+  async recordPoints(points: PointInput[], entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
+    if (points.length === 0) return 0;
+    return this.transaction(async (client) => {
+      const result = await client.query(
+        `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::float8[]) AS p, (SELECT $6::timestamptz) AS r
+         ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
+           SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
+           WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
+        [
+          points.map((p) => p.roadmapId),
+          points.map((p) => p.metric),
+          points.map((p) => p.at),
+          points.map((p) => p.source),
+          points.map((p) => p.value),
+          entry.at,
+        ],
+      );
+      await audit(client, { ...entry, details: { points: points.length, written: result.rowCount ?? 0, ...entry.details } });
+      return result.rowCount ?? 0;
+    });
+  }
+
+  /**
+   * Bulk load through COPY into a temporary table, then one upsert: all rows or none.
+   * Rows must already be validated and free of duplicate keys.
+   */
+  async importPoints(points: Iterable<PointInput>, entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
+    return this.transaction(async (client) => {
+      await client.query(
+        `CREATE TEMP TABLE import_points (roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
+      );
+      const copy = client.query(copyStreams.from('COPY import_points FROM STDIN'));
+      await pipeline(Readable.from(copyLines(points)), copy);
+      const result = await client.query(
+        `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
+         SELECT roadmap_id, metric, at, source, value, $1 FROM import_points
+         ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
+           SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
+           WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
+        [entry.at],
+      );
+      await audit(client, { ...entry, details: { written: result.rowCount ?? 0, ...entry.details } });
+      return result.rowCount ?? 0;
+    });
+  }
+
+  /** The newest point of each metric and the aggregates of each window, as of `now`. */
+  async snapshot(roadmapId: string, metrics: string[], windows: { metric: string; windowMs: number }[], now: Date): Promise<Snapshot> {
+    const latest = new Map<string, MetricPoint>();
+    const aggregates = new Map<string, WindowAggregate>();
+    const [latestRows, windowRows] = await Promise.all([
+      this.pool.query<{ name: string; value: number; at: Date }>(
+        `SELECT m.name, p.value, p.at
+           FROM unnest($2::text[]) AS m(name)
+           CROSS JOIN LATERAL (
+             SELECT value, at FROM metric_points
+              WHERE roadmap_id = $1 AND metric = m.name AND at <= $3
+              ORDER BY at DESC, recorded_at DESC LIMIT 1) p`,
+        [roadmapId, metrics, now],
+      ),
+      windows.length === 0
+        ? Promise.resolve({ rows: [] })
+        : this.pool.query<{ metric: string; ms: number } & WindowAggregate>(
+            `SELECT w.metric, w.ms, a.count, a.avg, a.min, a.max, a.sum,
+                    (SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4 ORDER BY at ASC LIMIT 1) AS first,
+                    (SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at <= $4 ORDER BY at DESC LIMIT 1) AS last
+               FROM unnest($2::text[], $3::float8[]) AS w(metric, ms)
+               CROSS JOIN LATERAL (
+                 SELECT count(*)::int AS count, avg(value) AS avg, min(value) AS min, max(value) AS max, sum(value) AS sum
+                   FROM metric_points
+                  WHERE roadmap_id = $1 AND metric = w.metric
+                    AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4) a`,
+            [roadmapId, windows.map((w) => w.metric), windows.map((w) => w.windowMs), now],
+          ),
+    ]);
+    for (const row of latestRows.rows) latest.set(row.name, { value: row.value, at: row.at });
+    for (const row of windowRows.rows as ({ metric: string; ms: number } & WindowAggregate)[]) {
+      const { metric, ms, ...agg } = row;
+      aggregates.set(windowKey(metric, Number(ms)), Object.fromEntries(Object.entries(agg).filter(([, v]) => v !== null)) as unknown as WindowAggregate);
+    }
+    return { latest, windows: aggregates };
+  }
+
+  /** Stage, gate ticks and targets met, as they stood at `now` (history makes `--now` replays exact). */
+  async state(roadmapId: string, firstStageId: string, now: Date): Promise<RoadmapState> {
+    const stageRow = await this.pool.query<{ to_stage: string; at: Date }>(
+      `SELECT to_stage, at FROM stage_transitions WHERE roadmap_id = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1`,
+      [roadmapId, now],
+    );
+    const stage = stageRow.rows[0] ? { id: stageRow.rows[0].to_stage, since: stageRow.rows[0].at } : undefined;
+    const [gates, targets] = await Promise.all([
+      this.pool.query<{ gate_id: string; passed: boolean; actor: string; at: Date }>(
+        `SELECT DISTINCT ON (gate_id) gate_id, passed, actor, at FROM gate_checks
+          WHERE roadmap_id = $1 AND stage_id = $2 AND at <= $3 ORDER BY gate_id, at DESC, id DESC`,
+        [roadmapId, stage?.id ?? firstStageId, now],
+      ),
+      this.pool.query<{ target_id: string; met_at: Date }>(
+        `SELECT target_id, met_at FROM target_met WHERE roadmap_id = $1 AND met_at <= $2`,
+        [roadmapId, now],
+      ),
+    ]);
+    return {
+      ...(stage ? { stage } : {}),
+      gateChecks: new Map(gates.rows.map((r) => [r.gate_id, { passed: r.passed, actor: r.actor, at: r.at }])),
+      triggers: new Map(),
+      targetsMet: new Map(targets.rows.map((r) => [r.target_id, r.met_at])),
+    };
+  }
+
+  async moveStage(roadmapId: string, from: string, to: string, forced: boolean, entry: AuditEntry): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query(
+        `INSERT INTO stage_transitions (roadmap_id, from_stage, to_stage, at, actor, forced) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [roadmapId, from, to, entry.at, `${entry.actor.platform}:${entry.actor.id}`, forced],
+      );
+      await audit(client, entry);
+    });
+  }
+
+  async tickGate(roadmapId: string, stageId: string, gateId: string, passed: boolean, entry: AuditEntry): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query(
+        `INSERT INTO gate_checks (roadmap_id, stage_id, gate_id, passed, actor, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [roadmapId, stageId, gateId, passed, `${entry.actor.platform}:${entry.actor.id}`, entry.at],
+      );
+      await audit(client, entry);
+    });
+  }
+
+  /** Remembers the first time a target held; later calls keep the first date. */
+  async markTargetsMet(roadmapId: string, met: { targetId: string; at: Date }[]): Promise<void> {
+    if (met.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO target_met (roadmap_id, target_id, met_at)
+       SELECT $1, t, a FROM unnest($2::text[], $3::timestamptz[]) AS x(t, a)
+       ON CONFLICT (roadmap_id, target_id) DO NOTHING`,
+      [roadmapId, met.map((m) => m.targetId), met.map((m) => m.at)],
+    );
+  }
+
+  /** A metric's history in `buckets` averaged buckets over (now - span, now]. */
+  async history(roadmapId: string, metric: string, spanMs: number, buckets: number, now: Date): Promise<{ at: Date; value: number }[]> {
+    const bucketMs = Math.max(1000, Math.ceil(spanMs / buckets));
+    const rows = await this.pool.query<{ bucket: Date; value: number }>(
+      `SELECT date_bin($3 * interval '1 millisecond', at, $4::timestamptz) AS bucket, avg(value) AS value
+         FROM metric_points
+        WHERE roadmap_id = $1 AND metric = $2 AND at > $4::timestamptz - $5 * interval '1 millisecond' AND at <= $4
+        GROUP BY 1 ORDER BY 1`,
+      [roadmapId, metric, bucketMs, now, spanMs],
+    );
+    return rows.rows.map((r) => ({ at: r.bucket, value: r.value }));
+  }
+
+  /** The value each metric had at each instant (newest point at or before it). */
+  async valuesAt(roadmapId: string, metrics: string[], instants: Date[]): Promise<Map<string, (number | undefined)[]>> {
+    const rows = await this.pool.query<{ name: string; i: number; value: number }>(
+      `SELECT m.name, t.i, p.value
+         FROM unnest($2::text[]) AS m(name)
+         CROSS JOIN unnest($3::timestamptz[]) WITH ORDINALITY AS t(at, i)
+         CROSS JOIN LATERAL (
+           SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = m.name AND at <= t.at
+            ORDER BY at DESC, recorded_at DESC LIMIT 1) p`,
+      [roadmapId, metrics, instants],
+    );
+    const result = new Map(metrics.map((m) => [m, instants.map((): number | undefined => undefined)]));
+    for (const row of rows.rows) {
+      const values = result.get(row.name);
+      if (values) values[Number(row.i) - 1] = row.value;
+    }
+    return result;
+  }
+
+  async auditLog(roadmapId: string | undefined, limit = 50): Promise<{ at: Date; actor: string; platform: string; action: string; details: Record<string, unknown> }[]> {
+    const rows = await this.pool.query(
+      `SELECT at, actor, platform, action, details FROM audit_log WHERE ($1::text IS NULL OR roadmap_id = $1) ORDER BY id DESC LIMIT $2`,
+      [roadmapId ?? null, limit],
+    );
+    return rows.rows;
+  }
+}
+
+/** COPY text format lines; values are validated, so only the format's own escapes matter. */
+function* copyLines(points: Iterable<PointInput>): Generator<string> {
+  const escape = (text: string) => text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c] as string);
+  let chunk = '';
+  let n = 0;
+  for (const p of points) {
+    chunk += `${escape(p.roadmapId)}\t${escape(p.metric)}\t${p.at.toISOString()}\t${escape(p.source)}\t${p.value}\n`;
+    // Batch lines into ~64 KB chunks: one stream write per line is far slower.
+    if (++n % 1000 === 0) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}

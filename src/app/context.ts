@@ -1,0 +1,28 @@
+import type { Actor, PgStore } from '../adapters/pg/store.js';
+import type { Message } from '../core/messages/model.js';
+import type { RoadmapRegistry } from './registry.js';
+
+/** What every command handler may use: injected, so tests pass their own clock and store. */
+export interface AppDeps {
+  store: PgStore;
+  registry: RoadmapRegistry;
+  clock: () => Date;
+}
+
+/** Who runs a command, from where. */
+export interface Invocation {
+  actor: Actor;
+  /** Admins may mutate; from the CLI everyone at the terminal is one. */
+  isAdmin: boolean;
+  /** The roadmap bound to the channel, if any. */
+  defaultRoadmap?: string;
+}
+
+export interface Reply {
+  message: Message;
+  /** Machine-readable result (`status --json`). */
+  json?: unknown;
+  exitCode: 0 | 1 | 2;
+  /** Post to the channel rather than only to the person who asked. */
+  public?: boolean;
+}

@@ -1,0 +1,30 @@
+import type { Report } from '../core/evaluate/report.js';
+import { dataNeeds, evaluateRoadmap } from '../core/evaluate/report.js';
+import type { Roadmap } from '../core/roadmap/model.js';
+import type { AppDeps, Invocation } from './context.js';
+import { CommandError } from './errors.js';
+
+/** Reads what the roadmap needs from the store and evaluates it at `now` (the shell around the pure evaluator). */
+export async function evaluateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<Report> {
+  const needs = dataNeeds(roadmap);
+  const [snapshot, state] = await Promise.all([
+    deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now),
+    deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now),
+  ]);
+  return evaluateRoadmap(roadmap, snapshot, state, now);
+}
+
+/** The roadmap a command is about: named, bound to the channel, or the only one loaded. */
+export function resolveRoadmap(deps: Pick<AppDeps, 'registry'>, invocation: Invocation, named: string | true | undefined): Roadmap {
+  const all = deps.registry.list();
+  const ids = all.map((r) => r.id).join(', ') || 'none loaded';
+  const id = typeof named === 'string' ? named : invocation.defaultRoadmap;
+  if (id !== undefined) {
+    const roadmap = deps.registry.get(id);
+    if (!roadmap) throw new CommandError('not_found', `no roadmap "${id}" is loaded (loaded: ${ids})`);
+    return roadmap;
+  }
+  if (all.length === 1) return all[0] as Roadmap;
+  if (all.length === 0) throw new CommandError('not_found', 'no roadmap is loaded: add a *.yaml file to the roadmaps folder (see docs/ROADMAP_FORMAT.md)');
+  throw new CommandError('usage', `several roadmaps are loaded: say which with --roadmap <id> (one of: ${ids})`);
+}

@@ -1,0 +1,59 @@
+import type { ParsedCommand } from '../core/commands/parse.js';
+import { parseCommand, tokenize } from '../core/commands/parse.js';
+import { errorMessage } from '../core/messages/compose.js';
+import { advance, gates, tick } from './commands/gates.js';
+import { help } from './commands/help.js';
+import { metrics, record, setFlag } from './commands/metrics.js';
+import { status } from './commands/status.js';
+import type { AppDeps, Invocation, Reply } from './context.js';
+import { CommandError, exitCodeOf, isCommandError } from './errors.js';
+
+type Handler = (deps: AppDeps, invocation: Invocation, command: ParsedCommand) => Promise<Reply>;
+
+/** Handlers shared by every platform; CLI-only commands are handled by the CLI adapter. */
+const HANDLERS: Record<string, Handler> = {
+  status,
+  metrics,
+  record,
+  set: setFlag,
+  gates,
+  check: tick(true),
+  uncheck: tick(false),
+  advance,
+};
+
+export function replyForError(error: CommandError): Reply {
+  return { message: errorMessage(error.message, error.details), exitCode: exitCodeOf(error.code) };
+}
+
+/**
+ * Runs one command line for anyone, anywhere: the CLI, Slack and Discord all come through
+ * here, so they share parsing, authorization, handlers and error wording.
+ */
+export async function runCommand(deps: AppDeps, invocation: Invocation, input: string | string[], platform: 'cli' | 'chat' = 'chat'): Promise<Reply> {
+  const words = typeof input === 'string' ? tokenize(input) : input;
+  const parsed = parseCommand(words);
+  if (!parsed.ok) return replyForError(new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []));
+  const { command } = parsed;
+  try {
+    if (command.spec.name === 'help') return help(platform, command);
+    if (command.spec.mutates && !invocation.isAdmin) {
+      throw new CommandError('forbidden', `Sorry, only roadmap admins can run "${command.spec.name}". Anyone can read: try status, metrics or gates.`);
+    }
+    const handler = HANDLERS[command.spec.name];
+    if (!handler || (command.spec.cliOnly && platform !== 'cli')) {
+      throw new CommandError('usage', `"${command.spec.name}" is only available from the command line`);
+    }
+    return await handler(deps, invocation, command);
+  } catch (error) {
+    if (isCommandError(error)) {
+      const withUsage = error.code === 'usage' ? new CommandError(error.code, error.message, [...error.details, `usage: ${usageLine(command)}`]) : error;
+      return replyForError(withUsage);
+    }
+    throw error;
+  }
+}
+
+function usageLine(command: ParsedCommand): string {
+  return [command.spec.name, ...command.spec.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`))].join(' ');
+}

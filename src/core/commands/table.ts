@@ -1,0 +1,136 @@
+/**
+ * The one command table: the CLI, Slack and Discord parse with it, help and usage lines are
+ * generated from it, and Discord's command definitions will be too.
+ */
+
+export type ArgType = 'text' | 'number' | 'time' | 'yesno' | 'path';
+
+export interface ArgSpec {
+  name: string;
+  type: ArgType;
+  required: boolean;
+  description: string;
+}
+
+export interface OptionSpec {
+  name: string;
+  /** `flag` takes no value (`--json`, `force`); `value` takes one (`--at 2026-03-01`). */
+  takes: 'flag' | 'value';
+  type?: ArgType;
+  description: string;
+  /** Also accepted as a bare word in chat, as DESIGN.md writes it: `record users 420 at 2026-03-01`. */
+  word?: boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  args: ArgSpec[];
+  options: OptionSpec[];
+  /** Changes state: only admins may run it from chat, and it is audited. */
+  mutates: boolean;
+  /** Only from a terminal (files, database administration). */
+  cliOnly?: boolean;
+}
+
+const roadmapOption: OptionSpec = { name: 'roadmap', takes: 'value', type: 'text', description: 'roadmap id (may be left out when only one is loaded)' };
+const nowOption: OptionSpec = { name: 'now', takes: 'value', type: 'time', description: 'evaluate as of this moment, using only data known then' };
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'status',
+    summary: 'stage, triggers with value/threshold/progress/state, gates, budget, targets',
+    args: [],
+    options: [
+      roadmapOption,
+      nowOption,
+      { name: 'json', takes: 'flag', description: 'the stable JSON document (see README)' },
+      { name: 'public', takes: 'flag', description: 'post to the channel instead of only to you', word: true },
+    ],
+    mutates: false,
+  },
+  {
+    name: 'metrics',
+    summary: 'latest values with change; one metric: its history',
+    args: [{ name: 'name', type: 'text', required: false, description: 'a metric name' }],
+    options: [roadmapOption, nowOption, { name: 'window', takes: 'value', type: 'text', description: 'history window such as 7d (default 30d)' }, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }],
+    mutates: false,
+  },
+  {
+    name: 'record',
+    summary: 'record a metric point by hand',
+    args: [
+      { name: 'metric', type: 'text', required: true, description: 'a metric name' },
+      { name: 'value', type: 'number', required: true, description: 'the value: 420, 1.5s, 99.5%, $1.2k' },
+    ],
+    options: [roadmapOption, { name: 'at', takes: 'value', type: 'time', description: 'when it was measured (default now)', word: true }],
+    mutates: true,
+  },
+  {
+    name: 'set',
+    summary: 'set a flag metric',
+    args: [
+      { name: 'flag', type: 'text', required: true, description: 'a metric with unit flag' },
+      { name: 'value', type: 'yesno', required: true, description: 'yes or no' },
+    ],
+    options: [roadmapOption],
+    mutates: true,
+  },
+  { name: 'gates', summary: "the current stage's checklist", args: [], options: [roadmapOption, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }], mutates: false },
+  {
+    name: 'check',
+    summary: 'tick a gate of the current stage',
+    args: [{ name: 'gate', type: 'text', required: true, description: 'a gate id' }],
+    options: [roadmapOption],
+    mutates: true,
+  },
+  {
+    name: 'uncheck',
+    summary: 'untick a gate of the current stage',
+    args: [{ name: 'gate', type: 'text', required: true, description: 'a gate id' }],
+    options: [roadmapOption],
+    mutates: true,
+  },
+  {
+    name: 'advance',
+    summary: 'move to the next stage (every gate must pass unless forced)',
+    args: [],
+    options: [roadmapOption, { name: 'force', takes: 'flag', description: 'advance with gates still open (recorded)', word: true }],
+    mutates: true,
+  },
+  {
+    name: 'import',
+    summary: 'import metric points from a CSV file (all or nothing)',
+    args: [{ name: 'file', type: 'path', required: true, description: 'CSV with a header: metric,value,at[,source][,roadmap]' }],
+    options: [roadmapOption],
+    mutates: true,
+    cliOnly: true,
+  },
+  {
+    name: 'validate',
+    summary: 'check roadmap files and list every problem',
+    args: [{ name: 'file', type: 'path', required: false, description: 'a file or folder (default ROADMAPS_DIR)' }],
+    options: [],
+    mutates: false,
+    cliOnly: true,
+  },
+  { name: 'migrate', summary: 'apply database migrations', args: [], options: [], mutates: true, cliOnly: true },
+  {
+    name: 'help',
+    summary: 'usage of every command, or of one',
+    args: [{ name: 'command', type: 'text', required: false, description: 'a command name' }],
+    options: [],
+    mutates: false,
+  },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name.toLowerCase());
+}
+
+/** `record <metric> <value> [--at <time>] [--roadmap <id>]` */
+export function usageOf(spec: CommandSpec): string {
+  const args = spec.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`));
+  const options = spec.options.map((o) => (o.takes === 'flag' ? `[--${o.name}]` : `[--${o.name} <${o.type === 'time' ? 'time' : o.name}>]`));
+  return [spec.name, ...args, ...options].join(' ');
+}

@@ -1,0 +1,55 @@
+import * as ohm from 'ohm-js';
+
+/**
+ * The condition grammar of docs/ROADMAP_FORMAT.md, written for ohm (a PEG parser library).
+ * Keywords are case-insensitive and never swallow the start of a metric name
+ * (`orders` is a metric, not `or ders`). `m` is minutes and `M` is million, so case matters
+ * in literal suffixes.
+ */
+export const conditionGrammar = ohm.grammar(String.raw`
+Condition {
+  Expr = Or
+  Or = And (or And)*
+  And = Unary (and Unary)*
+  Unary = not Unary                 -- not
+        | Compare
+        | "(" Expr ")"              -- paren
+        | Sum                       -- operand
+  Compare = Sum compareOp Sum
+  Sum = Sum "+" Term                -- add
+      | Sum "-" Term                -- sub
+      | Term
+  Term = Term "*" Factor            -- mul
+       | Term "/" Factor            -- div
+       | Factor
+  Factor = "(" Sum ")"              -- paren
+         | "-" Factor               -- neg
+         | Call
+         | number
+         | yes
+         | no
+         | metric
+  Call (an aggregate such as avg of a metric over 7d) = aggregate "(" metric ("," duration)? ")"
+
+  compareOp (a comparison such as >=) = ">=" | "<=" | "==" | "!=" | ">" | "<"
+  aggregate = ("last" | "avg" | "min" | "max" | "sum" | "count" | "change") ~identPart
+  or = caseInsensitive<"or"> ~identPart
+  and = caseInsensitive<"and"> ~identPart
+  not = caseInsensitive<"not"> ~identPart
+  yes = caseInsensitive<"yes"> ~identPart
+  no = caseInsensitive<"no"> ~identPart
+  keyword = or | and | not | yes | no
+  metric (a metric name) = ~keyword identStart identPart*
+  identStart = letter | "_"
+  identPart (a letter, digit or _) = alnum | "_"
+
+  number (a number) = "$"? digits fraction? multiplier? suffix? ~identPart
+  digits = digit+ ("," digit digit digit)+  -- grouped
+         | digit+                            -- plain
+  fraction = "." digit+
+  multiplier = ("k" | "K" | "M" | "B") ~(alnum)
+  suffix = "%" | durationUnit
+  duration (a duration such as 7d) = digit+ fraction? durationUnit ~identPart
+  durationUnit = "ms" | "s" | "m" | "h" | "d" | "w"
+}
+`);

@@ -1,0 +1,141 @@
+import type { Node as OhmNode } from 'ohm-js';
+import { DURATION_UNIT_MS } from '../duration.js';
+import type { LiteralUnit } from '../units.js';
+import type { Aggregate, ArithOp, CompareOp, Expr, Span } from './ast.js';
+import { conditionGrammar } from './grammar.js';
+
+/** A condition could not be parsed: where (offset in the text) and why. */
+export interface ParseError {
+  offset: number;
+  message: string;
+}
+
+/** Conditions longer than this are refused before parsing (hostile-input guard). */
+export const MAX_CONDITION_LENGTH = 2000;
+/** Parentheses nested deeper than this are refused (keeps recursion bounded). */
+export const MAX_NESTING = 32;
+
+const semantics = conditionGrammar.createSemantics();
+
+const spanOf = (node: OhmNode): Span => ({ start: node.source.startIdx, end: node.source.endIdx });
+
+function chain(kind: 'or' | 'and', node: OhmNode, first: OhmNode, rest: OhmNode): Expr {
+  const items = [first.ast() as Expr, ...rest.children.map((child: OhmNode) => child.ast() as Expr)];
+  return items.length === 1 ? (items[0] as Expr) : { kind, items, span: spanOf(node) };
+}
+
+function arith(op: ArithOp) {
+  return function (this: OhmNode, left: OhmNode, _op: OhmNode, right: OhmNode): Expr {
+    return { kind: 'arith', op, left: left.ast(), right: right.ast(), span: spanOf(this) };
+  };
+}
+
+semantics.addOperation('ast', {
+  Or(first, _ors, rest) {
+    return chain('or', this, first, rest);
+  },
+  And(first, _ands, rest) {
+    return chain('and', this, first, rest);
+  },
+  Unary_not(_not, expr) {
+    return { kind: 'not', expr: expr.ast(), span: spanOf(this) };
+  },
+  Unary_paren(_open, expr, _close) {
+    return expr.ast();
+  },
+  Compare(left, op, right) {
+    return { kind: 'compare', op: op.sourceString as CompareOp, left: left.ast(), right: right.ast(), span: spanOf(this) };
+  },
+  Sum_add: arith('+'),
+  Sum_sub: arith('-'),
+  Term_mul: arith('*'),
+  Term_div: arith('/'),
+  Factor_paren(_open, sum, _close) {
+    return sum.ast();
+  },
+  Factor_neg(_minus, factor) {
+    return { kind: 'neg', expr: factor.ast(), span: spanOf(this) };
+  },
+  yes(_word) {
+    return { kind: 'bool', value: true, span: spanOf(this) };
+  },
+  no(_word) {
+    return { kind: 'bool', value: false, span: spanOf(this) };
+  },
+  metric(_start, _rest) {
+    return { kind: 'metric', name: this.sourceString, span: spanOf(this) };
+  },
+  Call(fn, _open, metric, _comma, duration, _close) {
+    const window = duration.children[0];
+    return {
+      kind: 'call',
+      fn: fn.sourceString as Aggregate,
+      metric: metric.sourceString,
+      ...(window ? { windowMs: window.ast() as number } : {}),
+      span: spanOf(this),
+    };
+  },
+  duration(digits, fraction, unit) {
+    const value = Number(digits.sourceString + fraction.sourceString);
+    return value * (DURATION_UNIT_MS[unit.sourceString] as number);
+  },
+  number(dollar, digits, fraction, multiplier, suffix) {
+    let value = Number(digits.sourceString.replaceAll(',', '') + fraction.sourceString);
+    value *= { k: 1e3, K: 1e3, M: 1e6, B: 1e9 }[multiplier.sourceString] ?? 1;
+    const suffixText = suffix.sourceString;
+    let unit: LiteralUnit = dollar.sourceString ? 'usd' : 'plain';
+    if (suffixText === '%') unit = 'percent';
+    else if (suffixText) {
+      unit = 'duration';
+      value *= DURATION_UNIT_MS[suffixText] as number;
+    }
+    return { kind: 'number', value, unit, span: spanOf(this) } satisfies Expr;
+  },
+});
+
+/** Parses a condition into its expression tree, or says where and why it is not one. */
+export function parseCondition(text: string): { ok: true; expr: Expr } | { ok: false; error: ParseError } {
+  if (text.length > MAX_CONDITION_LENGTH) {
+    return { ok: false, error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` } };
+  }
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') depth--;
+    if (depth > MAX_NESTING) {
+      return { ok: false, error: { offset: i, message: `parentheses nested deeper than ${MAX_NESTING}` } };
+    }
+  }
+  const match = conditionGrammar.match(text);
+  if (match.failed()) {
+    const offset = match.getRightmostFailurePosition();
+    // ohm's shortMessage reads "Line 1, col 5: expected …"; keep only the explanation.
+    const message = (match.shortMessage ?? 'invalid condition').replace(/^Line \d+, col \d+: /, '');
+    return { ok: false, error: { offset, message: `${message} in condition "${text}"` } };
+  }
+  return { ok: true, expr: semantics(match).ast() as Expr };
+}
+
+/** Parses a duration literal the way conditions do (`7d`, `1.5h`); undefined if it is not one. */
+export function parseDurationLiteral(text: string): number | undefined {
+  const match = conditionGrammar.match(text.trim(), 'duration');
+  return match.succeeded() ? (semantics(match).ast() as number) : undefined;
+}
+
+/** Parses a number literal the way conditions do (`1,600`, `$1.5k`, `99.5%`); undefined if not one. */
+export function parseNumberLiteral(text: string): number | undefined {
+  const match = conditionGrammar.match(text.trim(), 'number');
+  if (match.failed()) return undefined;
+  const literal = semantics(match).ast() as Extract<Expr, { kind: 'number' }>;
+  return literal.unit === 'duration' ? undefined : literal.value;
+}
+
+/** Parses a value typed by a person (`420`, `1.5s`, `99.5%`, `$1.2k`) with its literal unit. */
+export function parseLiteral(text: string): { value: number; unit: LiteralUnit } | undefined {
+  const trimmed = text.trim();
+  const negative = trimmed.startsWith('-');
+  const match = conditionGrammar.match(negative ? trimmed.slice(1) : trimmed, 'number');
+  if (match.failed()) return undefined;
+  const literal = semantics(match).ast() as Extract<Expr, { kind: 'number' }>;
+  return { value: negative ? -literal.value : literal.value, unit: literal.unit };
+}

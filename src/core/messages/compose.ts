@@ -1,0 +1,165 @@
+import type { ComparisonResult } from '../condition/evaluate.js';
+import type { GateReport, MetricReport, Report, TriggerReport } from '../evaluate/report.js';
+import { daysBetween, formatDate, formatDateTime } from '../time.js';
+import { formatValue, type Unit } from '../units.js';
+import type { Icon, Line, Message, Section, Tone } from './model.js';
+
+/** Composes the messages of the command layer from evaluation reports. Pure. */
+
+const TRIGGER_ICON: Record<TriggerReport['state'], Icon> = {
+  ok: 'ok',
+  approaching: 'approaching',
+  pending: 'pending',
+  firing: 'firing',
+  resolved: 'resolved',
+  unknown: 'unknown',
+};
+
+function unitsOf(report: Report): Map<string, Unit> {
+  return new Map(report.metrics.map((m) => [m.name, m.unit]));
+}
+
+function comparisonLine(c: ComparisonResult, units: Map<string, Unit>): Line {
+  const unit = units.get(c.metric) ?? 'count';
+  const name = c.fn ? `${c.fn}(${c.metric}${c.window ? `, ${c.window}` : ''})` : c.metric;
+  const shown = c.fn === 'count' ? 'count' : c.fn === 'change' ? 'percent' : unit;
+  const value = c.value === undefined ? 'no data' : formatValue(c.value, shown);
+  const icon: Icon = c.state === 'met' ? 'met' : c.state === 'approaching' ? 'approaching' : c.state === 'unknown' ? 'unknown' : 'open';
+  return {
+    icon,
+    text: `${name} ${value} ${c.op} ${c.threshold === undefined ? '?' : formatValue(c.threshold, shown)}`,
+    ...(c.progress !== undefined ? { progress: c.progress } : {}),
+  };
+}
+
+function triggerTitle(t: TriggerReport): string {
+  const kind = t.kind === 'upgrade' ? 'Upgrade trigger' : `Alert ${t.id} (${t.severity})`;
+  return `${kind}: ${t.state.toUpperCase()} — ${t.condition}`;
+}
+
+function toneOf(report: Report): Tone {
+  if (report.triggers.some((t) => t.state === 'firing')) return 'alert';
+  if (report.triggers.some((t) => t.state === 'pending' || t.state === 'approaching')) return 'warn';
+  return 'ok';
+}
+
+export function gateLine(g: GateReport, zone: string): Line {
+  const icon: Icon = g.state === 'passed' ? 'passed' : g.state === 'unknown' ? 'unknown' : 'open';
+  const how = g.kind === 'check' ? 'checked from metrics' : g.by ? `ticked by ${g.by}${g.at ? ` on ${formatDate(g.at, zone)}` : ''}` : 'ticked by a person';
+  return { icon, text: `${g.id}: ${g.text}`, detail: how };
+}
+
+/** `/roadmap status`: stage, triggers, gates, budget, targets, what is stale. */
+export function statusMessage(report: Report): Message {
+  const zone = report.roadmap.timezone;
+  const units = unitsOf(report);
+  const since = report.stage.since ? ` since ${formatDate(report.stage.since, zone)} (${daysBetween(report.stage.since, report.evaluatedAt)} days)` : '';
+  const sections: Section[] = [];
+
+  for (const t of report.triggers) {
+    if (t.kind === 'alert' && t.state === 'ok') continue;
+    const lines = t.comparisons.map((c) => comparisonLine(c, units));
+    if (t.missing.length > 0) lines.push({ icon: 'unknown', text: `no fresh data for ${t.missing.join(', ')}` });
+    if (t.message && (t.state === 'firing' || t.state === 'pending' || t.state === 'approaching')) lines.push({ icon: 'info', text: t.message });
+    sections.push({ title: `${TRIGGER_ICON[t.state] === 'firing' ? '🔥 ' : ''}${triggerTitle(t)}`, lines });
+  }
+  const quiet = report.triggers.filter((t) => t.kind === 'alert' && t.state === 'ok').length;
+  if (quiet > 0) sections.push({ title: `Alerts: ${quiet} quiet`, lines: [] });
+
+  if (report.gates.length > 0) {
+    const passed = report.gates.filter((g) => g.passed).length;
+    sections.push({ title: `Gates: ${passed} of ${report.gates.length} passed`, lines: report.gates.filter((g) => !g.passed).map((g) => gateLine(g, zone)) });
+  }
+  if (report.budget) {
+    const b = report.budget;
+    const range = `${b.min !== undefined ? formatValue(b.min, 'usd') : '?'}–${b.max !== undefined ? formatValue(b.max, 'usd') : '?'}/month`;
+    const cost = b.cost !== undefined ? `${formatValue(b.cost, 'usd')}/month` : 'no infra_cost data';
+    const icon: Icon = b.state === 'within' ? 'ok' : b.state === 'unknown' ? 'unknown' : 'approaching';
+    sections.push({ title: 'Budget', lines: [{ icon, text: `${cost} against ${range}: ${b.state}` }] });
+  }
+  if (report.targets.length > 0) {
+    sections.push({
+      title: 'Targets',
+      lines: report.targets.map((t) => ({
+        icon: t.state === 'met' ? 'met' : t.state === 'missed' ? 'missed' : 'open',
+        text: `${t.id}: ${t.state}${t.deadline ? ` (by ${t.by})` : ''} — ${t.condition}`,
+      })),
+    });
+  }
+  if (report.stale.length > 0) {
+    sections.push({
+      title: 'No fresh data',
+      lines: report.stale.map((s) => ({ icon: 'unknown', text: s.reason === 'missing' ? `${s.metric}: never recorded` : `${s.metric}: last point ${formatDateTime(s.lastAt as Date, zone)}` })),
+    });
+  }
+  const upgrade = report.triggers.find((t) => t.kind === 'upgrade');
+  const fallback = `${report.roadmap.name}: ${report.stage.name}${upgrade ? `, upgrade trigger ${upgrade.state}` : ''}`;
+  return {
+    title: `${report.roadmap.name} — ${report.stage.name} (stage ${report.stage.index + 1} of ${report.stageCount})${since}`,
+    ...(report.next ? { subtitle: `Next: ${report.next.name}` } : { subtitle: 'Final stage' }),
+    tone: toneOf(report),
+    sections,
+    fallback,
+  };
+}
+
+/** `/roadmap gates`: the whole checklist of the current stage. */
+export function gatesMessage(report: Report): Message {
+  const passed = report.gates.filter((g) => g.passed).length;
+  const lines = report.gates.map((g) => gateLine(g, report.roadmap.timezone));
+  return {
+    title: `${report.stage.name}: gates ${passed} of ${report.gates.length} passed`,
+    tone: passed === report.gates.length ? 'ok' : 'info',
+    sections: [{ lines: lines.length > 0 ? lines : [{ icon: 'info', text: 'This stage has no gates.' }] }],
+    fallback: `${report.stage.name}: ${passed}/${report.gates.length} gates passed`,
+  };
+}
+
+export interface MetricChange {
+  metric: MetricReport;
+  dayAgo?: number;
+  weekAgo?: number;
+  series: number[];
+}
+
+function change(now: number | undefined, before: number | undefined): string | undefined {
+  if (now === undefined || before === undefined || before === 0) return undefined;
+  const pct = ((now - before) / Math.abs(before)) * 100;
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
+/** `/roadmap metrics`: latest values, day and week change, sparkline. */
+export function metricsMessage(roadmapName: string, zone: string, rows: MetricChange[]): Message {
+  const lines: Line[] = rows.map(({ metric, dayAgo, weekAgo, series }) => {
+    const value = metric.value === undefined ? 'no data' : formatValue(metric.value, metric.unit);
+    const changes = [change(metric.value, dayAgo) && `day ${change(metric.value, dayAgo)}`, change(metric.value, weekAgo) && `week ${change(metric.value, weekAgo)}`].filter(Boolean);
+    const when = metric.at ? `at ${formatDateTime(metric.at, zone)}` : metric.derived ? 'derived' : undefined;
+    return {
+      icon: metric.stale ? 'unknown' : metric.value === undefined ? 'unknown' : 'ok',
+      text: `${metric.label}: ${value}${metric.stale ? ' (stale)' : ''}`,
+      ...(changes.length > 0 || when ? { detail: [...changes, when].filter(Boolean).join(' · ') } : {}),
+      series,
+    };
+  });
+  return { title: `${roadmapName}: metrics`, tone: 'info', sections: [{ lines }], fallback: `${roadmapName}: ${rows.length} metrics` };
+}
+
+/** `/roadmap metrics <name>`: one metric's history. */
+export function metricHistoryMessage(roadmapName: string, zone: string, metric: MetricReport, history: { at: Date; value: number }[], window: string): Message {
+  const values = history.map((h) => h.value);
+  const lines: Line[] = [
+    { icon: metric.value === undefined ? 'unknown' : 'ok', text: `latest: ${metric.value === undefined ? 'no data' : formatValue(metric.value, metric.unit)}${metric.at ? ` at ${formatDateTime(metric.at, zone)}` : ''}`, series: values },
+  ];
+  if (values.length > 0) {
+    lines.push({ text: `over ${window}: min ${formatValue(Math.min(...values), metric.unit)}, max ${formatValue(Math.max(...values), metric.unit)}, ${history.length} buckets` });
+  }
+  return { title: `${roadmapName}: ${metric.label}`, tone: 'info', sections: [{ lines }], fallback: `${metric.label}: ${metric.value ?? 'no data'}` };
+}
+
+export function infoMessage(title: string, lines: string[] = [], tone: Tone = 'ok'): Message {
+  return { title, tone, sections: lines.length > 0 ? [{ lines: lines.map((text) => ({ text })) }] : [], fallback: title };
+}
+
+export function errorMessage(title: string, lines: string[] = []): Message {
+  return { title, tone: 'error', sections: lines.length > 0 ? [{ lines: lines.map((text) => ({ icon: 'error' as const, text })) }] : [], fallback: title };
+}

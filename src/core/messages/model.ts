@@ -1,0 +1,46 @@
+/**
+ * The shared message model: what the bot says, independent of where. Renderers turn it
+ * into text (CLI, console), Block Kit (Slack) or embeds (Discord).
+ */
+
+export type Icon =
+  | 'firing'
+  | 'pending'
+  | 'approaching'
+  | 'ok'
+  | 'resolved'
+  | 'unknown'
+  | 'passed'
+  | 'open'
+  | 'met'
+  | 'missed'
+  | 'info'
+  | 'error';
+
+export interface Line {
+  icon?: Icon;
+  text: string;
+  detail?: string;
+  /** 0..1 and beyond: drawn as a bar, capped at full. */
+  progress?: number;
+  /** Recent values, drawn as a sparkline. */
+  series?: number[];
+}
+
+export interface Section {
+  title?: string;
+  lines: Line[];
+  /** Lines left out to stay within a platform's limits or for brevity. */
+  omitted?: number;
+}
+
+export type Tone = 'ok' | 'info' | 'warn' | 'alert' | 'error';
+
+export interface Message {
+  title: string;
+  subtitle?: string;
+  tone: Tone;
+  sections: Section[];
+  /** One line for notifications and clients that cannot show the rest. */
+  fallback: string;
+}

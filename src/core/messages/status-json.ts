@@ -1,0 +1,42 @@
+import type { Report } from '../evaluate/report.js';
+
+/**
+ * The `status --json` document: a stable contract (documented in the README). Fields may be
+ * added; none is renamed or removed without a major version.
+ */
+export function statusJson(report: Report) {
+  const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
+  return {
+    roadmap: { id: report.roadmap.id, name: report.roadmap.name },
+    evaluated_at: report.evaluatedAt.toISOString(),
+    stage: { id: report.stage.id, name: report.stage.name, index: report.stage.index, since: iso(report.stage.since) },
+    next_stage: report.next ? { id: report.next.id, name: report.next.name } : null,
+    triggers: report.triggers.map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      severity: t.severity,
+      state: t.state,
+      condition: t.condition,
+      comparisons: t.comparisons.map((c) => ({
+        metric: c.metric,
+        ...(c.fn ? { fn: c.fn } : {}),
+        ...(c.window ? { window: c.window } : {}),
+        op: c.op,
+        threshold: c.threshold ?? null,
+        value: c.value ?? null,
+        state: c.state,
+        progress: c.progress ?? null,
+      })),
+      missing: t.missing,
+    })),
+    gates: report.gates.map((g) => ({ id: g.id, text: g.text, passed: g.passed, state: g.state, kind: g.kind, by: g.by ?? null, at: iso(g.at) })),
+    budget: report.budget
+      ? { min: report.budget.min ?? null, max: report.budget.max ?? null, cost: report.budget.cost ?? null, state: report.budget.state }
+      : null,
+    targets: report.targets.map((t) => ({ id: t.id, state: t.state, by: t.by ?? null, deadline: iso(t.deadline), met_at: iso(t.metAt) })),
+    metrics: report.metrics.map((m) => ({ name: m.name, unit: m.unit, value: m.value ?? null, at: iso(m.at), stale: m.stale })),
+    stale: report.stale.map((s) => ({ metric: s.metric, reason: s.reason, last_at: iso(s.lastAt) })),
+  };
+}
+
+export type StatusJson = ReturnType<typeof statusJson>;

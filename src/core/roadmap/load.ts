@@ -1,0 +1,342 @@
+import { DateTime } from 'luxon';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Condition, MetricInfo } from '../condition/compile.js';
+import { compileCondition } from '../condition/compile.js';
+import type { AlertRule, Gate, MetricDef, Roadmap, Stage, Target } from './model.js';
+import type { z } from 'zod';
+import { roadmapSchemas, type RoadmapFile } from './schema.js';
+
+/** One problem in a roadmap file, located for an editor: `file:line:column: message`. */
+export interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export type LoadResult =
+  | { ok: true; roadmap: Roadmap; warnings: Problem[] }
+  | { ok: false; errors: Problem[]; warnings: Problem[] };
+
+/** Files bigger than this are refused unread (a roadmap is a page, not a data dump). */
+export const MAX_ROADMAP_BYTES = 1_000_000;
+
+export function formatProblem(problem: Problem): string {
+  const tag = problem.severity === 'warning' ? 'warning: ' : '';
+  return `${problem.file}:${problem.line}:${problem.column}: ${tag}${problem.message}`;
+}
+
+type Path = (string | number)[];
+
+function pathText(path: Path): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
+}
+
+/** Collects problems with positions taken from the YAML nodes their paths point at. */
+class Problems {
+  readonly errors: Problem[] = [];
+  readonly warnings: Problem[] = [];
+  constructor(
+    private readonly file: string,
+    private readonly doc: ReturnType<typeof parseDocument>,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** The node at `path`, or the nearest ancestor that exists (a missing key points at its map). */
+  private nodeAt(path: Path): YamlNode | undefined {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
+      if (node && typeof node === 'object' && 'range' in node) return node as YamlNode;
+    }
+    return undefined;
+  }
+
+  /** The node of a map's key, so an unknown key is reported where it is written. */
+  private keyNode(path: Path, key: string): YamlNode | undefined {
+    const parent = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    if (!isMap(parent)) return undefined;
+    const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === key);
+    return pair && isScalar(pair.key) ? pair.key : undefined;
+  }
+
+  private position(node: YamlNode | undefined, offsetInValue = 0): { line: number; column: number } {
+    let offset = node?.range?.[0] ?? 0;
+    if (node && isScalar(node) && offsetInValue > 0) {
+      // Quoted scalars start one character before their value.
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      offset += offsetInValue + (quoted ? 1 : 0);
+    }
+    const pos = this.lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  }
+
+  add(path: Path, message: string, opts: { offset?: number; severity?: 'error' | 'warning'; key?: string } = {}): void {
+    const node = opts.key ? this.keyNode(path, opts.key) : this.nodeAt(path);
+    const at = this.position(node, opts.offset);
+    const where = pathText(opts.key ? [...path, opts.key] : path);
+    const problem: Problem = {
+      file: this.file,
+      ...at,
+      message: where ? `${where}: ${message}` : message,
+      severity: opts.severity ?? 'error',
+    };
+    (problem.severity === 'error' ? this.errors : this.warnings).push(problem);
+  }
+
+  addRaw(line: number, column: number, message: string): void {
+    this.errors.push({ file: this.file, line, column, message, severity: 'error' });
+  }
+}
+
+/** Compiles a condition at `path`, reporting its problems at their column in the file. */
+function compileAt(problems: Problems, path: Path, text: string, metrics: ReadonlyMap<string, MetricInfo>): Condition | undefined {
+  const compiled = compileCondition(text, metrics);
+  if (compiled.ok) return compiled.condition;
+  for (const error of compiled.errors) problems.add(path, error.message, { offset: error.offset });
+  return undefined;
+}
+
+function checkUnique(problems: Problems, items: { id: string }[], path: Path, what: string): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, index) => {
+    const first = seen.get(item.id);
+    if (first !== undefined) problems.add([...path, index, 'id'], `duplicate ${what} id "${item.id}" (first used at ${pathText([...path, first])})`);
+    else seen.set(item.id, index);
+  });
+}
+
+/** Derived metrics may use each other, but not in a circle. */
+function checkDeriveCycles(problems: Problems, metrics: Map<string, MetricDef>): void {
+  const visiting = new Set<string>();
+  const done = new Set<string>();
+  const visit = (name: string, chain: string[]): void => {
+    if (done.has(name)) return;
+    if (visiting.has(name)) {
+      problems.add(['metrics', name, 'derive'], `derived metrics form a cycle: ${[...chain, name].join(' -> ')}`);
+      return;
+    }
+    visiting.add(name);
+    for (const input of metrics.get(name)?.derive?.metrics ?? []) visit(input, [...chain, name]);
+    visiting.delete(name);
+    done.add(name);
+  };
+  for (const name of metrics.keys()) visit(name, []);
+}
+
+/** End of the `by` day (or of the Nth month after `start`) in the roadmap's timezone. */
+function deadlineOf(by: string, start: string | undefined, zone: string): Date | 'needs-start' {
+  const month = /^month\s+(\d+)$/i.exec(by);
+  if (month) {
+    if (!start) return 'needs-start';
+    return DateTime.fromISO(start, { zone }).plus({ months: Number(month[1]) }).startOf('day').toJSDate();
+  }
+  return DateTime.fromISO(by, { zone }).plus({ days: 1 }).startOf('day').toJSDate();
+}
+
+function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
+  const info = new Map<string, MetricInfo>(
+    Object.entries(data.metrics).map(([name, m]) => [name, { unit: m.unit, derived: m.derive !== undefined }]),
+  );
+  const metrics = new Map<string, MetricDef>();
+  for (const [name, m] of Object.entries(data.metrics)) {
+    const derive = m.derive !== undefined ? compileAt(problems, ['metrics', name, 'derive'], m.derive, info) : undefined;
+    if (m.derive !== undefined && m.source) problems.add(['metrics', name, 'source'], 'a derived metric is computed, so it cannot also have a source');
+    const every = m.source?.every;
+    if (m.source && every === undefined && m.source.cron === undefined) problems.add(['metrics', name, 'source'], 'expected `every` (such as 1h) or `cron`');
+    metrics.set(name, {
+      name,
+      unit: m.unit,
+      label: m.label ?? name,
+      ...(derive ? { derive } : {}),
+      // Flags are facts set by people: they hold until changed, so they never go stale.
+      staleAfterMs: m.stale_after ?? (m.unit === 'flag' ? null : 7 * 86_400_000),
+      ...(m.source
+        ? {
+            source:
+              'sql' in m.source
+                ? { kind: 'sql' as const, sql: m.source.sql, database: m.source.database, everyMs: m.source.every, cron: m.source.cron }
+                : { kind: 'prometheus' as const, query: m.source.prometheus, url: m.source.url, everyMs: m.source.every, cron: m.source.cron },
+          }
+        : {}),
+    });
+  }
+  checkDeriveCycles(problems, metrics);
+
+  checkUnique(problems, data.stages, ['stages'], 'stage');
+  const stages: Stage[] = data.stages.map((s, index) => {
+    const path: Path = ['stages', index];
+    checkUnique(problems, s.gates ?? [], [...path, 'gates'], 'gate');
+    const gates: Gate[] = (s.gates ?? []).map((g, gi) => {
+      const check = g.check !== undefined ? compileAt(problems, [...path, 'gates', gi, 'check'], g.check, info) : undefined;
+      return { id: g.id, text: g.text, ...(check ? { check } : {}) };
+    });
+    if (s.users?.max !== undefined && s.users.max < s.users.min) problems.add([...path, 'users'], 'expected [min, max] with min <= max');
+    if (s.budget?.min !== undefined && s.budget.max !== undefined && s.budget.max < s.budget.min) {
+      problems.add([...path, 'budget'], 'expected min <= max');
+    }
+    const stage: Stage = {
+      id: s.id,
+      name: s.name,
+      index,
+      ...(s.users ? { users: s.users } : {}),
+      ...(s.budget ? { budget: s.budget } : {}),
+      ...(s.goal ? { goal: s.goal } : {}),
+      actions: s.actions ?? [],
+      gates,
+    };
+    if (s.upgrade) {
+      if (index === data.stages.length - 1) {
+        problems.add([...path, 'upgrade'], 'the last stage has no next stage to upgrade to', { severity: 'warning' });
+      }
+      const when = compileAt(problems, [...path, 'upgrade', 'when'], s.upgrade.when, info);
+      const clearWhen = s.upgrade.clear_when !== undefined ? compileAt(problems, [...path, 'upgrade', 'clear_when'], s.upgrade.clear_when, info) : undefined;
+      if (when) {
+        stage.upgrade = {
+          id: `${s.id}.upgrade`,
+          kind: 'upgrade',
+          when,
+          forMs: s.upgrade.for ?? 0,
+          ...(clearWhen ? { clearWhen } : {}),
+          severity: s.upgrade.severity ?? 'warning',
+          ...(s.upgrade.message ? { message: s.upgrade.message } : {}),
+        };
+      }
+    }
+    return stage;
+  });
+
+  const alertsIn = data.alerts;
+  checkUnique(problems, alertsIn, ['alerts'], 'alert');
+  const upgradeIds = new Set(stages.map((s) => `${s.id}.upgrade`));
+  const alerts: AlertRule[] = [];
+  alertsIn.forEach((a, index) => {
+    if (upgradeIds.has(a.id)) problems.add(['alerts', index, 'id'], `"${a.id}" is the id of a stage's upgrade trigger`);
+    const when = compileAt(problems, ['alerts', index, 'when'], a.when, info);
+    const clearWhen = a.clear_when !== undefined ? compileAt(problems, ['alerts', index, 'clear_when'], a.clear_when, info) : undefined;
+    if (!when) return;
+    alerts.push({
+      id: a.id,
+      kind: 'alert',
+      when,
+      forMs: a.for ?? 0,
+      ...(clearWhen ? { clearWhen } : {}),
+      severity: a.severity ?? 'warning',
+      ...(a.message ? { message: a.message } : {}),
+    });
+  });
+
+  const targetsIn = data.targets;
+  checkUnique(problems, targetsIn, ['targets'], 'target');
+  const targets: Target[] = [];
+  targetsIn.forEach((t, index) => {
+    const when = compileAt(problems, ['targets', index, 'when'], t.when, info);
+    let deadline: Date | undefined;
+    if (t.by !== undefined) {
+      const computed = deadlineOf(t.by, data.start, data.timezone);
+      if (computed === 'needs-start') problems.add(['targets', index, 'by'], '`month N` counts from `start`, which this roadmap does not set');
+      else deadline = computed;
+    }
+    if (when) targets.push({ id: t.id, when, ...(t.by !== undefined ? { by: t.by } : {}), ...(deadline ? { deadline } : {}) });
+  });
+
+  return {
+    id: data.id,
+    name: data.name,
+    timezone: data.timezone,
+    ...(data.start ? { start: data.start } : {}),
+    approaching: data.approaching,
+    metrics,
+    stages,
+    alerts,
+    targets,
+    file,
+  };
+}
+
+const strictSchemas = roadmapSchemas(true);
+const looseSchemas = roadmapSchemas(false);
+
+/** Validates one part; unknown keys become warnings, other issues errors at `path`. */
+function part<S extends z.ZodType>(strict: z.ZodType, loose: S, value: unknown, path: Path, problems: Problems): z.output<S> | undefined {
+  const checked = strict.safeParse(value);
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      if (issue.code !== 'unrecognized_keys') continue;
+      for (const key of issue.keys) {
+        problems.add([...path, ...(issue.path as Path)], `unknown key "${key}" (ignored)`, { severity: 'warning', key });
+      }
+    }
+  }
+  const parsed = loose.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) problems.add([...path, ...(issue.path as Path)], issue.message);
+  return undefined;
+}
+
+/** Validates the file part by part, so every part's problems are reported together. */
+function validate(raw: unknown, problems: Problems): RoadmapFile | undefined {
+  const header = part(strictSchemas.header, looseSchemas.header, raw, [], problems);
+  // A bad header (say, the id) still lets us check every part, to report all problems at once.
+  const parts = (header ?? raw) as Record<string, unknown>;
+  const entries = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : []);
+  const items = (value: unknown) => (Array.isArray(value) ? (value as unknown[]) : []);
+  const metrics: RoadmapFile['metrics'] = {};
+  for (const [name, value] of entries(parts.metrics)) {
+    if (!looseSchemas.metricName.safeParse(name).success) {
+      problems.add(['metrics'], `metric name "${name}" must be letters, digits and _ (it appears in conditions)`, { key: name });
+      continue;
+    }
+    const metric = part(strictSchemas.metric, looseSchemas.metric, value, ['metrics', name], problems);
+    if (metric) metrics[name] = metric;
+  }
+  const list = <S extends z.ZodType>(key: 'stages' | 'alerts' | 'targets', loose: S, strict: z.ZodType) =>
+    items(parts[key]).flatMap((value, index) => {
+      const item = part(strict, loose, value, [key, index], problems);
+      return item === undefined ? [] : [item];
+    });
+  const stages = list('stages', looseSchemas.stage, strictSchemas.stage);
+  const alerts = list('alerts', looseSchemas.alert, strictSchemas.alert);
+  const targets = list('targets', looseSchemas.target, strictSchemas.target);
+  return header ? { ...header, metrics, stages, alerts, targets } : undefined;
+}
+
+/**
+ * Reads one roadmap file's text. Every problem is reported at once, with its line and
+ * column; unknown keys are warnings, so a file with extra notes still loads.
+ */
+export function loadRoadmap(file: string, text: string): LoadResult {
+  const lines = new LineCounter();
+  if (text.length > MAX_ROADMAP_BYTES) {
+    return { ok: false, errors: [{ file, line: 1, column: 1, message: `file is larger than ${MAX_ROADMAP_BYTES} bytes`, severity: 'error' }], warnings: [] };
+  }
+  // maxAliasCount guards against alias bombs ("billion laughs").
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const problems = new Problems(file, doc, lines);
+  for (const error of doc.errors) {
+    const pos = lines.linePos(error.pos[0]);
+    problems.addRaw(pos.line, pos.col, error.message.split('\n')[0] ?? error.message);
+  }
+  if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: [] };
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    problems.addRaw(1, 1, (error as Error).message);
+    return { ok: false, errors: problems.errors, warnings: [] };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || isSeq(doc.contents)) {
+    problems.add([], 'expected a mapping with id, name, metrics and stages');
+    return { ok: false, errors: problems.errors, warnings: [] };
+  }
+
+  const data = validate(raw, problems);
+  if (!data) return { ok: false, errors: problems.errors, warnings: problems.warnings };
+  const roadmap = build(file, data, problems);
+  const byPosition = (a: Problem, b: Problem) => a.line - b.line || a.column - b.column;
+  problems.errors.sort(byPosition);
+  problems.warnings.sort(byPosition);
+  if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: problems.warnings };
+  return { ok: true, roadmap, warnings: problems.warnings };
+}

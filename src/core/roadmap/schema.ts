@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { parseDurationLiteral, parseNumberLiteral } from '../condition/parse.js';
+import { UNITS } from '../units.js';
+
+/** The shape of a roadmap file (docs/ROADMAP_FORMAT.md), before conditions are compiled. */
+
+const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
+const slug = z.string().regex(SLUG, 'expected a slug: lowercase letters, digits, "-" and "_", starting with a letter or digit');
+const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `1h`, `7d`, or 0. */
+export const durationField = z.union([z.string(), z.number()]).transform((raw, ctx) => {
+  if (raw === 0) return 0;
+  const ms = typeof raw === 'string' ? parseDurationLiteral(raw) : undefined;
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 10m, 1h or 7d, got ${JSON.stringify(raw)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A number, or a number literal as a string (`"$1.5k"`, `"1,600"`). */
+const amount = z.union([z.number(), z.string()]).transform((raw, ctx) => {
+  const value = typeof raw === 'number' ? raw : parseNumberLiteral(raw);
+  if (value === undefined || !Number.isFinite(value)) {
+    ctx.addIssue({ code: 'custom', message: `expected a number such as 500, "$1.5k" or "1,600", got ${JSON.stringify(raw)}` });
+    return z.NEVER;
+  }
+  return value;
+});
+
+const condition = z.string({ error: 'expected a condition such as "active_users >= 400"' }).min(1, 'expected a condition');
+
+const isoDate = z.string().refine(
+  (text) => /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)),
+  'expected an ISO date such as 2026-01-01',
+);
+
+function timezoneValid(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const schedule = { every: durationField.optional(), cron: z.string().optional() };
+
+/**
+ * Builds the schemas of a file's parts; `strict` rejects unknown keys (reported as warnings,
+ * not errors). Parts are validated one by one so one bad stage does not hide the others' problems.
+ */
+export function roadmapSchemas(strict: boolean) {
+  const object = strict ? z.strictObject : z.object;
+  const severity = z.enum(['info', 'warning', 'critical'], { error: 'expected info, warning or critical' });
+  const source = z.union([
+    object({ sql: z.string().min(1), database: z.string().min(1), ...schedule }),
+    object({ prometheus: z.string().min(1), url: z.string().min(1), ...schedule }),
+  ], { error: 'expected { sql, database, every } or { prometheus, url, every }' });
+  const metric = object({
+    unit: z.enum(UNITS, { error: `expected a unit: one of ${UNITS.join(', ')}` }),
+    label: z.string().optional(),
+    derive: z.string().min(1).optional(),
+    stale_after: durationField.optional(),
+    source: source.optional(),
+  });
+  const gate = object({ id: slug, text: z.string().min(1), check: condition.optional() });
+  const upgrade = object({
+    when: condition,
+    for: durationField.optional(),
+    clear_when: condition.optional(),
+    severity: severity.optional(),
+    message: z.string().optional(),
+  });
+  const users = z
+    .union([z.tuple([amount]), z.tuple([amount, amount.nullable()])], { error: 'expected a band such as [500, 2000] or [100000]' })
+    .transform(([min, max]) => ({ min, ...(max === null || max === undefined ? {} : { max }) }));
+  const stage = object({
+    id: slug,
+    name: z.string().min(1),
+    users: users.optional(),
+    budget: object({ min: amount.optional(), max: amount.optional() }).optional(),
+    goal: z.string().optional(),
+    actions: z.array(z.string()).optional(),
+    gates: z.array(gate).optional(),
+    upgrade: upgrade.optional(),
+  });
+  const alert = object({
+    id: slug,
+    when: condition,
+    for: durationField.optional(),
+    clear_when: condition.optional(),
+    severity: severity.optional(),
+    message: z.string().optional(),
+  });
+  const target = object({
+    id: slug,
+    when: condition,
+    by: z
+      .union([z.string(), z.date()])
+      .transform((by) => (by instanceof Date ? by.toISOString().slice(0, 10) : by))
+      .refine((by) => /^month\s+\d+$/i.test(by) || /^\d{4}-\d{2}-\d{2}$/.test(by), 'expected an ISO date (2026-03-31) or "month N"')
+      .optional(),
+  });
+  const header = object({
+    id: slug,
+    name: z.string().min(1),
+    timezone: z.string().refine(timezoneValid, 'expected an IANA timezone such as America/New_York').default('UTC'),
+    start: z.union([isoDate, z.date().transform((d) => d.toISOString().slice(0, 10))]).optional(),
+    approaching: z.number().min(0).max(1, 'expected a share between 0 and 1, such as 0.8').default(0.8),
+    metrics: z.record(z.string(), z.unknown(), { error: 'expected a map of metric name to { unit, label }' }),
+    stages: z.array(z.unknown(), { error: 'expected a list of stages' }).min(1, 'expected at least one stage'),
+    alerts: z.array(z.unknown(), { error: 'expected a list of alerts' }).optional(),
+    targets: z.array(z.unknown(), { error: 'expected a list of targets' }).optional(),
+  });
+  return { header, metricName: z.string().regex(METRIC_NAME, 'metric names are letters, digits and _ (they appear in conditions)'), metric, stage, alert, target };
+}
+
+type Schemas = ReturnType<typeof roadmapSchemas>;
+export type HeaderFile = z.output<Schemas['header']>;
+export type MetricFile = z.output<Schemas['metric']>;
+export type StageFile = z.output<Schemas['stage']>;
+export type AlertFile = z.output<Schemas['alert']>;
+export type TargetFile = z.output<Schemas['target']>;
+/** A whole file after validation; items that failed are left out (and reported). */
+export interface RoadmapFile extends Omit<HeaderFile, 'metrics' | 'stages' | 'alerts' | 'targets'> {
+  metrics: Record<string, MetricFile>;
+  stages: StageFile[];
+  alerts: AlertFile[];
+  targets: TargetFile[];
+}

@@ -1,0 +1,27 @@
+import { pino, type Logger } from 'pino';
+
+/** Structured JSON logs. Secrets never go in: known secret fields are redacted on the way out. */
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level,
+      base: { app: 'roadmap-bot' },
+      redact: {
+        paths: ['*.password', '*.token', '*.secret', '*.authorization', 'databaseUrl', 'config.DATABASE_URL', 'req.headers.authorization'],
+        censor: '[redacted]',
+      },
+    },
+    ...(destination ? [destination as never] : []),
+  );
+}
+
+/** A URL with its password replaced, for logs and start-up messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

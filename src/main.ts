@@ -1,0 +1,78 @@
+import { connectDatabase } from './adapters/pg/connect.js';
+import { migrate } from './adapters/pg/migrate.js';
+import { createPool } from './adapters/pg/pool.js';
+import { createHttpServer } from './adapters/http/server.js';
+import { RoadmapRegistry } from './app/registry.js';
+import { readConfig } from './config.js';
+import { formatProblem } from './core/roadmap/load.js';
+import { createLogger, redactUrl } from './logger.js';
+
+/** Shutdown gives up after this long and exits anyway (a hung connection must not block a deploy). */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+/** The long-lived process: database, migrations, roadmaps, HTTP server. */
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  let started = false;
+
+  const db = await connectDatabase({
+    ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
+    dataDir: config.dataDir,
+    onLog: (line) => logger.debug({ postgres: line.trim() }, 'embedded postgres'),
+  });
+  const where =
+    db.kind === 'external' ? `DATABASE_URL (${redactUrl(db.url)})` : `embedded PostgreSQL under ${config.dataDir}/postgres${db.kind === 'embedded-shared' ? ' (already running)' : ''}; set DATABASE_URL to use your own`;
+  logger.info(`database: ${where}`);
+  const applied = await migrate(db.url, { log: (msg) => logger.debug(msg) });
+  logger.info(`migrations: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`);
+
+  const pool = createPool(db.url, { onError: (error) => logger.warn({ err: error }, 'idle database connection failed') });
+  const registry = new RoadmapRegistry(config.roadmapsDir, (statuses) => {
+    for (const status of statuses) {
+      for (const problem of [...status.errors, ...status.warnings]) logger.warn(formatProblem(problem));
+      if (status.errors.length > 0) {
+        logger.warn(`${status.file}: not loaded${status.servingPrevious ? '; the last good version keeps serving' : ''}`);
+      } else if (started) {
+        logger.info(`${status.file}: loaded roadmap ${status.roadmapId}`);
+      }
+    }
+  });
+  await registry.reload();
+  registry.watch();
+  const ids = registry.list().map((r) => r.id);
+  logger.info(`roadmaps: ${ids.length} loaded from ${config.roadmapsDir} (${ids.join(', ') || 'none'}); edits are picked up without a restart`);
+
+  const http = createHttpServer({ pool, registry, logger, started: () => started });
+  await http.listen({ port: config.PORT, host: config.HOST });
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz)`);
+  logger.info('chat: no Slack or Discord adapter in this build; messages go to the console sink');
+  started = true;
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    registry.unwatch();
+    await http.close().catch((error: Error) => logger.warn({ err: error }, 'http close failed'));
+    await pool.end().catch(() => undefined);
+    await db.close().catch((error: Error) => logger.warn({ err: error }, 'embedded postgres stop failed'));
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: Error) => {
+  console.error(`roadmap-bot failed to start: ${error.message}`);
+  process.exit(1);
+});

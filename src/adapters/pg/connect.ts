@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { embeddedUrl, ensureDatabase, startEmbeddedPostgres } from './embedded.js';
 
 export interface Database {
@@ -20,7 +21,18 @@ async function runningPort(dataDir: string): Promise<number | undefined> {
   } catch {
     return undefined; // stale file from a killed server: postgres cleans it up on start
   }
-  return Number(port) || undefined;
+  if (!Number(port)) return undefined;
+  // The pid may have been reused by another program after a reboot: make sure a server answers.
+  const client = new pg.Client({ connectionString: embeddedUrl(Number(port)), connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return Number(port);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /**

@@ -102,6 +102,11 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<st
   return withDatabase(adminUrl, name);
 }
 
+/** URL of an embedded server listening on `port` (e.g. one another process started). */
+export function embeddedUrl(port: number, database = 'postgres'): string {
+  return `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+}
+
 /** adminUrl with its database replaced by `name`. */
 export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -140,7 +145,7 @@ function handle(child: ChildProcess, port: number): EmbeddedPostgres {
   });
   let stopping: Promise<void> | undefined;
   return {
-    url: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`,
+    url: embeddedUrl(port),
     stop() {
       stopping ??= (async () => {
         // Already exited (crashed or killed): nothing to stop.

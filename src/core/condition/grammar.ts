@@ -32,7 +32,8 @@ Condition {
   Call (an aggregate such as avg of a metric over 7d) = aggregate "(" metric ("," duration)? ")"
 
   compareOp (a comparison such as >=) = ">=" | "<=" | "==" | "!=" | ">" | "<"
-  aggregate = ("last" | "avg" | "min" | "max" | "sum" | "count" | "change") ~identPart
+  aggregate = (caseInsensitive<"last"> | caseInsensitive<"avg"> | caseInsensitive<"min"> | caseInsensitive<"max">
+              | caseInsensitive<"sum"> | caseInsensitive<"count"> | caseInsensitive<"change">) ~identPart
   or = caseInsensitive<"or"> ~identPart
   and = caseInsensitive<"and"> ~identPart
   not = caseInsensitive<"not"> ~identPart

@@ -69,7 +69,7 @@ semantics.addOperation('ast', {
     const window = duration.children[0];
     return {
       kind: 'call',
-      fn: fn.sourceString as Aggregate,
+      fn: fn.sourceString.toLowerCase() as Aggregate,
       metric: metric.sourceString,
       ...(window ? { windowMs: window.ast() as number } : {}),
       span: spanOf(this),
@@ -98,12 +98,18 @@ export function parseCondition(text: string): { ok: true; expr: Expr } | { ok: f
   if (text.length > MAX_CONDITION_LENGTH) {
     return { ok: false, error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` } };
   }
+  // Parentheses and chains of unary `-` / `not` both nest the parse; bound them before parsing.
   let depth = 0;
+  let chain = 0;
+  const words = text.toLowerCase();
   for (let i = 0; i < text.length; i++) {
-    if (text[i] === '(') depth++;
-    else if (text[i] === ')') depth--;
-    if (depth > MAX_NESTING) {
-      return { ok: false, error: { offset: i, message: `parentheses nested deeper than ${MAX_NESTING}` } };
+    const ch = text[i] as string;
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    if (ch === '-' || (words.startsWith('not', i) && !/\w/.test(words[i - 1] ?? '') && !/\w/.test(words[i + 3] ?? ''))) chain++;
+    else if (!/[\s(]/.test(ch)) chain = 0;
+    if (depth + chain > MAX_NESTING) {
+      return { ok: false, error: { offset: i, message: `expression nested deeper than ${MAX_NESTING} levels` } };
     }
   }
   const match = conditionGrammar.match(text);
@@ -113,7 +119,13 @@ export function parseCondition(text: string): { ok: true; expr: Expr } | { ok: f
     const message = (match.shortMessage ?? 'invalid condition').replace(/^Line \d+, col \d+: /, '');
     return { ok: false, error: { offset, message: `${message} in condition "${text}"` } };
   }
-  return { ok: true, expr: semantics(match).ast() as Expr };
+  try {
+    return { ok: true, expr: semantics(match).ast() as Expr };
+  } catch (error) {
+    // A last guard: no input may take the process down (the checks above should prevent this).
+    if (error instanceof RangeError) return { ok: false, error: { offset: 0, message: 'condition is too deeply nested' } };
+    throw error;
+  }
 }
 
 /** Parses a duration literal the way conditions do (`7d`, `1.5h`); undefined if it is not one. */

@@ -45,8 +45,8 @@ function toneOf(report: Report): Tone {
 
 export function gateLine(g: GateReport, zone: string): Line {
   const icon: Icon = g.state === 'passed' ? 'passed' : g.state === 'unknown' ? 'unknown' : 'open';
-  const how = g.kind === 'check' ? 'checked from metrics' : g.by ? `ticked by ${g.by}${g.at ? ` on ${formatDate(g.at, zone)}` : ''}` : 'ticked by a person';
-  return { icon, text: `${g.id}: ${g.text}`, detail: how };
+  const how = g.kind === 'check' ? 'checked from metrics' : g.by ? `${g.passed ? 'ticked' : 'unticked'} by ${g.by}${g.at ? ` on ${formatDate(g.at, zone)}` : ''}` : undefined;
+  return { icon, text: `${g.id}: ${g.text}`, ...(how ? { detail: how } : {}) };
 }
 
 /** `/roadmap status`: stage, triggers, gates, budget, targets, what is stale. */
@@ -82,15 +82,17 @@ export function statusMessage(report: Report): Message {
       title: 'Targets',
       lines: report.targets.map((t) => ({
         icon: t.state === 'met' ? 'met' : t.state === 'missed' ? 'missed' : 'open',
-        text: `${t.id}: ${t.state}${t.deadline ? ` (by ${t.by})` : ''} — ${t.condition}`,
+        text: `${t.id}: ${t.state}${t.deadline ? ` (by ${formatDate(new Date(t.deadline.getTime() - 1), zone)})` : ''} — ${t.condition}`,
       })),
     });
   }
   if (report.stale.length > 0) {
-    sections.push({
-      title: 'No fresh data',
-      lines: report.stale.map((s) => ({ icon: 'unknown', text: s.reason === 'missing' ? `${s.metric}: never recorded` : `${s.metric}: last point ${formatDateTime(s.lastAt as Date, zone)}` })),
-    });
+    const never = report.stale.filter((s) => s.reason === 'missing').map((s) => s.metric);
+    const lines: Line[] = report.stale
+      .filter((s) => s.reason === 'stale')
+      .map((s) => ({ icon: 'unknown', text: `${s.metric}: stale, last point ${formatDateTime(s.lastAt as Date, zone)}` }));
+    if (never.length > 0) lines.push({ icon: 'unknown', text: `never recorded: ${never.join(', ')}` });
+    sections.push({ title: 'No fresh data', lines });
   }
   const upgrade = report.triggers.find((t) => t.kind === 'upgrade');
   const fallback = `${report.roadmap.name}: ${report.stage.name}${upgrade ? `, upgrade trigger ${upgrade.state}` : ''}`;

@@ -4,7 +4,7 @@ import type { Condition, MetricInfo } from '../condition/compile.js';
 import { compileCondition } from '../condition/compile.js';
 import type { AlertRule, Gate, MetricDef, Roadmap, Stage, Target } from './model.js';
 import type { z } from 'zod';
-import { roadmapSchemas, type RoadmapFile } from './schema.js';
+import { roadmapSchemas, timezoneIsValid, type RoadmapFile } from './schema.js';
 
 /** One problem in a roadmap file, located for an editor: `file:line:column: message`. */
 export interface Problem {
@@ -90,16 +90,21 @@ class Problems {
 }
 
 /** Compiles a condition at `path`, reporting its problems at their column in the file. */
-function compileAt(problems: Problems, path: Path, text: string, metrics: ReadonlyMap<string, MetricInfo>): Condition | undefined {
+function compileAt(problems: Problems, path: Path, text: string, metrics: ReadonlyMap<string, MetricInfo>, refused: ReadonlySet<string>): Condition | undefined {
   const compiled = compileCondition(text, metrics);
   if (compiled.ok) return compiled.condition;
-  for (const error of compiled.errors) problems.add(path, error.message, { offset: error.offset });
+  for (const error of compiled.errors) {
+    // A metric refused for its own problems (reported there) is not "unknown" here too.
+    if ([...refused].some((name) => error.message.startsWith(`unknown metric "${name}"`))) continue;
+    problems.add(path, error.message, { offset: error.offset });
+  }
   return undefined;
 }
 
-function checkUnique(problems: Problems, items: { id: string }[], path: Path, what: string): void {
+function checkUnique(problems: Problems, items: ({ id: string } | undefined)[], path: Path, what: string): void {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
+    if (!item) return;
     const first = seen.get(item.id);
     if (first !== undefined) problems.add([...path, index, 'id'], `duplicate ${what} id "${item.id}" (first used at ${pathText([...path, first])})`);
     else seen.set(item.id, index);
@@ -125,22 +130,24 @@ function checkDeriveCycles(problems: Problems, metrics: Map<string, MetricDef>):
 }
 
 /** End of the `by` day (or of the Nth month after `start`) in the roadmap's timezone. */
-function deadlineOf(by: string, start: string | undefined, zone: string): Date | 'needs-start' {
+function deadlineOf(by: string, start: string | undefined, zone: string): Date | 'needs-start' | 'invalid' {
   const month = /^month\s+(\d+)$/i.exec(by);
   if (month) {
     if (!start) return 'needs-start';
     return DateTime.fromISO(start, { zone }).plus({ months: Number(month[1]) }).startOf('day').toJSDate();
   }
-  return DateTime.fromISO(by, { zone }).plus({ days: 1 }).startOf('day').toJSDate();
+  const day = DateTime.fromISO(by, { zone });
+  return day.isValid ? day.plus({ days: 1 }).startOf('day').toJSDate() : 'invalid';
 }
 
 function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   const info = new Map<string, MetricInfo>(
     Object.entries(data.metrics).map(([name, m]) => [name, { unit: m.unit, derived: m.derive !== undefined }]),
   );
+  const compile = (path: Path, text: string) => compileAt(problems, path, text, info, data.refusedMetrics);
   const metrics = new Map<string, MetricDef>();
   for (const [name, m] of Object.entries(data.metrics)) {
-    const derive = m.derive !== undefined ? compileAt(problems, ['metrics', name, 'derive'], m.derive, info) : undefined;
+    const derive = m.derive !== undefined ? compile(['metrics', name, 'derive'], m.derive) : undefined;
     if (m.derive !== undefined && m.source) problems.add(['metrics', name, 'source'], 'a derived metric is computed, so it cannot also have a source');
     const every = m.source?.every;
     if (m.source && every === undefined && m.source.cron === undefined) problems.add(['metrics', name, 'source'], 'expected `every` (such as 1h) or `cron`');
@@ -164,11 +171,12 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   checkDeriveCycles(problems, metrics);
 
   checkUnique(problems, data.stages, ['stages'], 'stage');
-  const stages: Stage[] = data.stages.map((s, index) => {
+  const stages: Stage[] = data.stages.flatMap((s, index) => {
+    if (!s) return [];
     const path: Path = ['stages', index];
     checkUnique(problems, s.gates ?? [], [...path, 'gates'], 'gate');
     const gates: Gate[] = (s.gates ?? []).map((g, gi) => {
-      const check = g.check !== undefined ? compileAt(problems, [...path, 'gates', gi, 'check'], g.check, info) : undefined;
+      const check = g.check !== undefined ? compile([...path, 'gates', gi, 'check'], g.check) : undefined;
       return { id: g.id, text: g.text, ...(check ? { check } : {}) };
     });
     if (s.users?.max !== undefined && s.users.max < s.users.min) problems.add([...path, 'users'], 'expected [min, max] with min <= max');
@@ -189,8 +197,8 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
       if (index === data.stages.length - 1) {
         problems.add([...path, 'upgrade'], 'the last stage has no next stage to upgrade to', { severity: 'warning' });
       }
-      const when = compileAt(problems, [...path, 'upgrade', 'when'], s.upgrade.when, info);
-      const clearWhen = s.upgrade.clear_when !== undefined ? compileAt(problems, [...path, 'upgrade', 'clear_when'], s.upgrade.clear_when, info) : undefined;
+      const when = compile([...path, 'upgrade', 'when'], s.upgrade.when);
+      const clearWhen = s.upgrade.clear_when !== undefined ? compile([...path, 'upgrade', 'clear_when'], s.upgrade.clear_when) : undefined;
       if (when) {
         stage.upgrade = {
           id: `${s.id}.upgrade`,
@@ -203,7 +211,7 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
         };
       }
     }
-    return stage;
+    return [stage];
   });
 
   const alertsIn = data.alerts;
@@ -211,9 +219,10 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   const upgradeIds = new Set(stages.map((s) => `${s.id}.upgrade`));
   const alerts: AlertRule[] = [];
   alertsIn.forEach((a, index) => {
+    if (!a) return;
     if (upgradeIds.has(a.id)) problems.add(['alerts', index, 'id'], `"${a.id}" is the id of a stage's upgrade trigger`);
-    const when = compileAt(problems, ['alerts', index, 'when'], a.when, info);
-    const clearWhen = a.clear_when !== undefined ? compileAt(problems, ['alerts', index, 'clear_when'], a.clear_when, info) : undefined;
+    const when = compile(['alerts', index, 'when'], a.when);
+    const clearWhen = a.clear_when !== undefined ? compile(['alerts', index, 'clear_when'], a.clear_when) : undefined;
     if (!when) return;
     alerts.push({
       id: a.id,
@@ -230,11 +239,13 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   checkUnique(problems, targetsIn, ['targets'], 'target');
   const targets: Target[] = [];
   targetsIn.forEach((t, index) => {
-    const when = compileAt(problems, ['targets', index, 'when'], t.when, info);
+    if (!t) return;
+    const when = compile(['targets', index, 'when'], t.when);
     let deadline: Date | undefined;
     if (t.by !== undefined) {
       const computed = deadlineOf(t.by, data.start, data.timezone);
       if (computed === 'needs-start') problems.add(['targets', index, 'by'], '`month N` counts from `start`, which this roadmap does not set');
+      else if (computed === 'invalid') problems.add(['targets', index, 'by'], 'expected an ISO date (2026-03-31) or "month N"');
       else deadline = computed;
     }
     if (when) targets.push({ id: t.id, when, ...(t.by !== undefined ? { by: t.by } : {}), ...(deadline ? { deadline } : {}) });
@@ -282,23 +293,31 @@ function validate(raw: unknown, problems: Problems): RoadmapFile | undefined {
   const entries = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : []);
   const items = (value: unknown) => (Array.isArray(value) ? (value as unknown[]) : []);
   const metrics: RoadmapFile['metrics'] = {};
+  const refusedMetrics = new Set<string>();
   for (const [name, value] of entries(parts.metrics)) {
     if (!looseSchemas.metricName.safeParse(name).success) {
       problems.add(['metrics'], `metric name "${name}" must be letters, digits and _ (it appears in conditions)`, { key: name });
+      refusedMetrics.add(name);
       continue;
     }
     const metric = part(strictSchemas.metric, looseSchemas.metric, value, ['metrics', name], problems);
     if (metric) metrics[name] = metric;
+    else refusedMetrics.add(name);
   }
   const list = <S extends z.ZodType>(key: 'stages' | 'alerts' | 'targets', loose: S, strict: z.ZodType) =>
-    items(parts[key]).flatMap((value, index) => {
-      const item = part(strict, loose, value, [key, index], problems);
-      return item === undefined ? [] : [item];
-    });
+    items(parts[key]).map((value, index) => part(strict, loose, value, [key, index], problems));
   const stages = list('stages', looseSchemas.stage, strictSchemas.stage);
   const alerts = list('alerts', looseSchemas.alert, strictSchemas.alert);
   const targets = list('targets', looseSchemas.target, strictSchemas.target);
-  return header ? { ...header, metrics, stages, alerts, targets } : undefined;
+  // With a bad header, check the rest against a stand-in so every problem is still reported.
+  const fallback = {
+    id: 'invalid',
+    name: 'invalid',
+    timezone: timezoneIsValid(parts.timezone) ? parts.timezone : 'UTC',
+    ...(typeof parts.start === 'string' && looseSchemas.header.shape.start.safeParse(parts.start).success ? { start: parts.start } : {}),
+    approaching: 0.8,
+  };
+  return { ...(header ?? fallback), metrics, stages, alerts, targets, refusedMetrics };
 }
 
 /**
@@ -307,7 +326,7 @@ function validate(raw: unknown, problems: Problems): RoadmapFile | undefined {
  */
 export function loadRoadmap(file: string, text: string): LoadResult {
   const lines = new LineCounter();
-  if (text.length > MAX_ROADMAP_BYTES) {
+  if (text.length > MAX_ROADMAP_BYTES || new TextEncoder().encode(text).length > MAX_ROADMAP_BYTES) {
     return { ok: false, errors: [{ file, line: 1, column: 1, message: `file is larger than ${MAX_ROADMAP_BYTES} bytes`, severity: 'error' }], warnings: [] };
   }
   // maxAliasCount guards against alias bombs ("billion laughs").

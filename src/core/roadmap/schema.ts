@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { parseDurationLiteral, parseNumberLiteral } from '../condition/parse.js';
 import { UNITS } from '../units.js';
@@ -31,10 +32,9 @@ const amount = z.union([z.number(), z.string()]).transform((raw, ctx) => {
 
 const condition = z.string({ error: 'expected a condition such as "active_users >= 400"' }).min(1, 'expected a condition');
 
-const isoDate = z.string().refine(
-  (text) => /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)),
-  'expected an ISO date such as 2026-01-01',
-);
+/** A real calendar date: `2026-02-30` is refused, not rolled over to March. */
+const isCalendarDate = (text: string) => /^\d{4}-\d{2}-\d{2}$/.test(text) && DateTime.fromISO(text, { zone: 'UTC' }).isValid;
+const isoDate = z.string().refine(isCalendarDate, 'expected an ISO date such as 2026-01-01');
 
 function timezoneValid(zone: string): boolean {
   try {
@@ -51,6 +51,10 @@ const schedule = { every: durationField.optional(), cron: z.string().optional() 
  * Builds the schemas of a file's parts; `strict` rejects unknown keys (reported as warnings,
  * not errors). Parts are validated one by one so one bad stage does not hide the others' problems.
  */
+export function timezoneIsValid(zone: unknown): zone is string {
+  return typeof zone === 'string' && timezoneValid(zone);
+}
+
 export function roadmapSchemas(strict: boolean) {
   const object = strict ? z.strictObject : z.object;
   const severity = z.enum(['info', 'warning', 'critical'], { error: 'expected info, warning or critical' });
@@ -100,7 +104,7 @@ export function roadmapSchemas(strict: boolean) {
     by: z
       .union([z.string(), z.date()])
       .transform((by) => (by instanceof Date ? by.toISOString().slice(0, 10) : by))
-      .refine((by) => /^month\s+\d+$/i.test(by) || /^\d{4}-\d{2}-\d{2}$/.test(by), 'expected an ISO date (2026-03-31) or "month N"')
+      .refine((by) => /^month\s+\d+$/i.test(by) || isCalendarDate(by), 'expected an ISO date (2026-03-31) or "month N"')
       .optional(),
   });
   const header = object({
@@ -126,7 +130,10 @@ export type TargetFile = z.output<Schemas['target']>;
 /** A whole file after validation; items that failed are left out (and reported). */
 export interface RoadmapFile extends Omit<HeaderFile, 'metrics' | 'stages' | 'alerts' | 'targets'> {
   metrics: Record<string, MetricFile>;
-  stages: StageFile[];
-  alerts: AlertFile[];
-  targets: TargetFile[];
+  /** Refused items stay as holes (undefined), so later problems keep their own index. */
+  stages: (StageFile | undefined)[];
+  alerts: (AlertFile | undefined)[];
+  targets: (TargetFile | undefined)[];
+  /** Metrics declared but refused: conditions using them are not reported again. */
+  refusedMetrics: Set<string>;
 }

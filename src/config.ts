@@ -5,6 +5,12 @@ import { z } from 'zod';
  * Every environment variable the bot reads, validated in one place (`.env.example` lists
  * them). Takes `env` as an argument so tests pass their own.
  */
+/** `U1,U2, U3` → ['U1','U2','U3']. */
+const idList = z
+  .string()
+  .default('')
+  .transform((text) => text.split(',').map((id) => id.trim()).filter(Boolean));
+
 const schema = z.object({
   DATABASE_URL: z.string().url('expected a postgres:// connection URL').optional(),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -13,6 +19,27 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   ROADMAP_ACTOR: z.string().min(1).optional(),
+
+  // Slack: HTTP mode needs the bot token and signing secret; Socket Mode adds the app token.
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'expected a bot token (xoxb-…)').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'expected an app-level token (xapp-…)').optional(),
+  /** Web API base URL, for other Slack hosts and for tests (ends with /api/). */
+  SLACK_API_URL: z.string().url().optional(),
+  SLACK_ADMIN_USER_IDS: idList,
+
+  // Discord: HTTP interactions need the application id and public key; posting needs the token.
+  DISCORD_TOKEN: z.string().min(1).optional(),
+  DISCORD_APPLICATION_ID: z.string().regex(/^\d+$/, 'expected a numeric application id').optional(),
+  DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected the 64-hex-character public key').optional(),
+  /** REST base URL (without /v10), for tests. */
+  DISCORD_API_URL: z.string().url().optional(),
+  DISCORD_ADMIN_ROLE_IDS: idList,
+  DISCORD_ADMIN_USER_IDS: idList,
+  /** Role mentioned in the content of critical alerts (mentions inside embeds notify nobody). */
+  DISCORD_ALERT_ROLE_ID: z.string().regex(/^\d+$/).optional(),
+  /** `true` to also connect to the gateway (one connection per bot; for teams without a public URL). */
+  DISCORD_GATEWAY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.output<typeof schema> & { dataDir: string; roadmapsDir: string };

@@ -1,6 +1,7 @@
 import type { ParsedCommand } from '../core/commands/parse.js';
 import { parseCommand, tokenize } from '../core/commands/parse.js';
 import { errorMessage } from '../core/messages/compose.js';
+import { use } from './commands/channels.js';
 import { advance, gates, tick } from './commands/gates.js';
 import { help } from './commands/help.js';
 import { metrics, record, setFlag } from './commands/metrics.js';
@@ -20,6 +21,7 @@ const HANDLERS: Record<string, Handler> = {
   check: tick(true),
   uncheck: tick(false),
   advance,
+  use,
 };
 
 export function replyForError(error: CommandError): Reply {
@@ -44,7 +46,13 @@ export async function runCommand(deps: AppDeps, invocation: Invocation, input: s
     if (!handler || (command.spec.cliOnly && platform !== 'cli')) {
       throw new CommandError('usage', `"${command.spec.name}" is only available from the command line`);
     }
-    return await handler(deps, invocation, command);
+    // A channel bound to a roadmap needs no --roadmap.
+    let bound = invocation;
+    if (bound.defaultRoadmap === undefined && bound.actor.channel && bound.actor.platform !== 'cli') {
+      const roadmap = await deps.store.channelRoadmap(bound.actor.platform, bound.actor.channel);
+      if (roadmap) bound = { ...bound, defaultRoadmap: roadmap };
+    }
+    return await handler(deps, bound, command);
   } catch (error) {
     if (isCommandError(error)) {
       const withUsage = error.code === 'usage' ? new CommandError(error.code, error.message, [...error.details, `usage: ${usageLine(command)}`]) : error;

@@ -136,9 +136,22 @@ describe('the command layer against a real Postgres', () => {
     expect((await runCommand(app, admin, 'status --roadmap example', 'cli')).exitCode).toBe(0);
   });
 
+  it('binds a chat channel to a roadmap with use, so its commands need no --roadmap', async () => {
+    const inChannel = { actor: { platform: 'slack' as const, id: 'U1', channel: 'C-OVIYA' }, isAdmin: true };
+    expect((await runCommand(app, inChannel, 'status', 'chat')).exitCode).toBe(2);
+    expect((await runCommand(app, inChannel, 'use example', 'chat')).exitCode).toBe(0);
+    const doc = (await runCommand(app, inChannel, 'status --json', 'chat')).json as StatusJson;
+    expect(doc.roadmap.id).toBe('example');
+    // From the CLI the channel is named.
+    expect((await runCommand(app, admin, 'use oviya --channel slack:C-OVIYA', 'cli')).exitCode).toBe(0);
+    expect(((await runCommand(app, inChannel, 'status --json', 'chat')).json as StatusJson).roadmap.id).toBe('oviya');
+    expect((await runCommand(app, admin, 'use nope --channel slack:C1', 'cli')).exitCode).toBe(1);
+    expect((await runCommand(app, admin, 'use oviya', 'cli')).exitCode).toBe(2);
+  });
+
   it('generates help from the command table', async () => {
     const text = renderText((await run('help')).message);
-    for (const name of ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'import', 'validate', 'migrate', 'help']) {
+    for (const name of ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'use', 'import', 'validate', 'migrate', 'help']) {
       expect(text).toContain(name);
     }
     expect(renderText((await run('help record')).message)).toMatch(/record <metric> <value>/);

@@ -69,7 +69,7 @@ describe('parseCommand', () => {
     });
 
     it('covers every command of the table', () => {
-      const tested = ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'import', 'validate', 'migrate', 'help'];
+      const tested = ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'use', 'import', 'validate', 'migrate', 'help'];
       expect(COMMANDS.map((c) => c.name).sort()).toEqual([...tested].sort());
     });
   });
@@ -130,7 +130,7 @@ describe('parseCommand', () => {
     it('lists the commands for an unknown one', () => {
       expect(failure('frobnicate now')).toEqual({
         ok: false,
-        error: 'unknown command "frobnicate"; commands: status, metrics, record, set, gates, check, uncheck, advance, import, validate, migrate, help',
+        error: 'unknown command "frobnicate"; commands: status, metrics, record, set, gates, check, uncheck, advance, import, validate, migrate, use, help',
         usage: 'help [command]',
       });
     });
@@ -179,6 +179,7 @@ describe('parseCommand', () => {
         'import <file> [--roadmap <roadmap>]',
         'validate [file]',
         'migrate',
+        'use <roadmap> [--channel <channel>]',
         'help [command]',
       ]);
     });
@@ -189,7 +190,7 @@ describe('parseCommand', () => {
     });
 
     it('marks the commands that change state, and those only for a terminal', () => {
-      expect(COMMANDS.filter((c) => c.mutates).map((c) => c.name)).toEqual(['record', 'set', 'check', 'uncheck', 'advance', 'import', 'migrate']);
+      expect(COMMANDS.filter((c) => c.mutates).map((c) => c.name)).toEqual(['record', 'set', 'check', 'uncheck', 'advance', 'import', 'migrate', 'use']);
       expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.name)).toEqual(['import', 'validate', 'migrate']);
     });
   });

@@ -239,6 +239,26 @@ export class PgStore {
     return result;
   }
 
+  /** The roadmap a chat channel is bound to, if any. */
+  async channelRoadmap(platform: string, channel: string): Promise<string | undefined> {
+    const rows = await this.pool.query<{ roadmap_id: string }>(
+      `SELECT roadmap_id FROM channel_bindings WHERE platform = $1 AND channel_id = $2`,
+      [platform, channel],
+    );
+    return rows.rows[0]?.roadmap_id;
+  }
+
+  async bindChannel(platform: string, channel: string, roadmapId: string, entry: AuditEntry): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query(
+        `INSERT INTO channel_bindings (platform, channel_id, roadmap_id, bound_by, bound_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (platform, channel_id) DO UPDATE SET roadmap_id = EXCLUDED.roadmap_id, bound_by = EXCLUDED.bound_by, bound_at = EXCLUDED.bound_at`,
+        [platform, channel, roadmapId, `${entry.actor.platform}:${entry.actor.id}`, entry.at],
+      );
+      await audit(client, entry);
+    });
+  }
+
   async auditLog(roadmapId: string | undefined, limit = 50): Promise<{ at: Date; actor: string; platform: string; action: string; details: Record<string, unknown> }[]> {
     const rows = await this.pool.query(
       `SELECT at, actor, platform, action, details FROM audit_log WHERE ($1::text IS NULL OR roadmap_id = $1) ORDER BY id DESC LIMIT $2`,

@@ -34,6 +34,8 @@ export interface CommandSpec {
 }
 
 const roadmapOption: OptionSpec = { name: 'roadmap', takes: 'value', type: 'text', description: 'roadmap id (may be left out when only one is loaded)' };
+/** From the CLI a channel is named; in chat it is the channel the command was typed in. */
+const channelOption: OptionSpec = { name: 'channel', takes: 'value', type: 'text', description: 'slack:<channel-id>, discord:<channel-id> or console:<name> (CLI only; chat uses the current channel)' };
 const nowOption: OptionSpec = { name: 'now', takes: 'value', type: 'time', description: 'evaluate as of this moment, using only data known then' };
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -115,6 +117,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     cliOnly: true,
   },
   { name: 'migrate', summary: 'apply database migrations', args: [], options: [], mutates: true, cliOnly: true },
+  {
+    name: 'use',
+    summary: 'bind this channel to a roadmap (its commands and subscriptions then need no --roadmap)',
+    args: [{ name: 'roadmap', type: 'text', required: true, description: 'a roadmap id' }],
+    options: [channelOption],
+    mutates: true,
+  },
   {
     name: 'help',
     summary: 'usage of every command, or of one',

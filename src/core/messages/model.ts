@@ -36,6 +36,17 @@ export interface Section {
 
 export type Tone = 'ok' | 'info' | 'warn' | 'alert' | 'error';
 
+/**
+ * A button on a message. Its `command` is a command line run through the same command layer
+ * as typed commands, by whoever clicks, so buttons need no handlers of their own.
+ */
+export interface Action {
+  id: string;
+  label: string;
+  command: string;
+  style?: 'primary' | 'danger';
+}
+
 export interface Message {
   title: string;
   subtitle?: string;
@@ -43,4 +54,9 @@ export interface Message {
   sections: Section[];
   /** One line for notifications and clients that cannot show the rest. */
   fallback: string;
+  actions?: Action[];
+  /** Shown small at the bottom (who acknowledged, when it was evaluated). */
+  footer?: string;
+  /** Critical alerts may page people (a role mention on Discord, @channel-style on Slack). */
+  urgent?: boolean;
 }

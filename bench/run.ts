@@ -1,0 +1,210 @@
+/**
+ * `npm run bench`: status latency through the command layer over a year of minute-level points
+ * for 20 metrics, and CSV import throughput next to `psql \copy` of the same file, both measured
+ * in this run. Figures are ratios against goals and baselines measured here, never against
+ * numbers from another machine.
+ *
+ *   BENCH_SCALE=0.1   shrink the loaded data and the CSV (default 1: ~10.5M rows, 1M-row CSV)
+ *   BENCH_RUNS=300    timed runs per command (after BENCH_WARMUP=20 untimed ones)
+ *   DATABASE_URL=…    use that server (a roadmap_bench_<random> database, dropped at the end)
+ *                     instead of an embedded PostgreSQL in a temp dir
+ *
+ * Progress goes to stderr; the table to stdout; the figures to bench/.out/latest.json.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPool } from '../src/adapters/pg/pool.js';
+import { PgStore } from '../src/adapters/pg/store.js';
+import type { AppDeps, Invocation } from '../src/app/context.js';
+import { runCommand } from '../src/app/run.js';
+import type { StatusJson } from '../src/core/messages/status-json.js';
+import { openBenchDatabase, type BenchDatabase } from './db.js';
+import { findPsql, measureCopy, measureImport, writeCsv, type CopyBaseline } from './import.js';
+import { measureCommand, type LatencyResult } from './latency.js';
+import { loadYear } from './load.js';
+import { loadBenchRoadmap, SERIES } from './roadmap.js';
+
+const STATUS_GOAL_MS = 50;
+const SLACK_DEADLINE_MS = 3_000;
+const IMPORT_GOAL_RATIO = 0.5;
+const YEAR_MINUTES = 365 * 24 * 60;
+const CSV_ROWS = 1_000_000;
+/** The loaded data ends here; status runs with the clock fixed at this instant. */
+const DATA_END = new Date('2026-01-01T00:00:00Z');
+const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
+
+function positiveNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const ms = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : n >= 100 ? `${Math.round(n)} ms` : `${n.toFixed(1)} ms`);
+const ratio = (n: number): string => (n >= 0.01 ? n.toFixed(2) : n.toPrecision(2));
+const pad = (s: string, n: number): string => s.padEnd(n);
+const lpad = (s: string, n: number): string => s.padStart(n);
+
+async function main(): Promise<void> {
+  const scale = positiveNumber('BENCH_SCALE', 1);
+  const runs = Math.round(positiveNumber('BENCH_RUNS', 300));
+  const warmup = Math.round(positiveNumber('BENCH_WARMUP', 20));
+  const minutes = Math.max(1, Math.round(YEAR_MINUTES * scale));
+  const csvRows = Math.max(SERIES.length, Math.round(CSV_ROWS * scale));
+  const startedAt = new Date();
+
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'roadmap-bot-bench-files-'));
+  const { registry, roadmap, dir: roadmapsDir } = await loadBenchRoadmap();
+  let db: BenchDatabase | undefined;
+  let pool: ReturnType<typeof createPool> | undefined;
+  let closing = false;
+  const cleanup = async (): Promise<void> => {
+    closing = true;
+    await pool?.end().catch(() => undefined);
+    await db?.close().catch((e: Error) => log(`cleanup: ${e.message}`));
+    await rm(tmp, { recursive: true, force: true });
+    await rm(roadmapsDir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    log('interrupted: cleaning up…');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    log(`bench: scale ${scale} (${int(minutes * SERIES.length)} rows to load, ${int(csvRows)}-row CSV), ${runs} runs per command`);
+    db = await openBenchDatabase(log);
+    log(`database: ${db.kind}, ${db.serverVersion}`);
+    // pool.end() does not wait for the sockets to close, so stopping the server right after can
+    // fail connections that are on their way out: only errors before that are worth a word.
+    pool = createPool(db.url, { applicationName: 'roadmap-bot bench', onError: (e) => closing || log(`idle PostgreSQL connection failed: ${e.message}`) });
+    const deps: AppDeps = { store: new PgStore(pool), registry, clock: () => new Date(DATA_END) };
+    const invocation: Invocation = { actor: { platform: 'cli', id: 'bench' }, isAdmin: true };
+
+    // 1. A year of minute-level points.
+    log(`loading ${int(minutes)} minutes × ${SERIES.length} metrics…`);
+    const load = await loadYear(db.url, roadmap.id, DATA_END, minutes, log);
+
+    // 2. Latency through the command layer, clock fixed at the end of the data.
+    const sample = await runCommand(deps, invocation, 'status --json', 'cli');
+    const statusDoc = sample.json as StatusJson;
+    const unknown = statusDoc.triggers.filter((t) => t.state === 'unknown').map((t) => t.id);
+    if (statusDoc.stale.length > 0 || unknown.length > 0) {
+      throw new Error(`status sees missing data (stale: ${statusDoc.stale.map((s) => s.metric).join(', ')}; unknown: ${unknown.join(', ')}): the figures would not be representative`);
+    }
+    log(`status --json × ${runs}…`);
+    const status = await measureCommand(deps, invocation, 'status --json', runs, warmup);
+    log(`metrics × ${runs}…`);
+    const metrics = await measureCommand(deps, invocation, 'metrics', runs, warmup);
+
+    // 3. Import of a 1M-row CSV next to psql \copy of the same file.
+    const csv = await writeCsv(path.join(tmp, 'points.csv'), csvRows, load.from);
+    log(`CSV: ${int(csv.rows)} rows, ${(csv.bytes / 1e6).toFixed(1)} MB, ${csv.from.toISOString()} – ${csv.to.toISOString()}`);
+    const psql = await findPsql();
+    let copy: CopyBaseline | undefined;
+    if (psql) {
+      log('psql \\copy…');
+      copy = await measureCopy(db.url, psql, csv, roadmap.id, log);
+    } else {
+      log('psql is not on PATH: no \\copy baseline, import measured alone');
+    }
+    log('roadmap import…');
+    const imported = await measureImport(db.url, deps, invocation, csv, roadmap, copy !== undefined);
+    if (imported.sameRowsAsCopy === false) throw new Error('importCsv and \\copy did not end with the same rows');
+
+    const importRatio = copy ? imported.rowsPerSec / copy.rowsPerSec : undefined;
+    const figures = {
+      startedAt: startedAt.toISOString(),
+      scale,
+      machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+      database: { kind: db.kind, version: db.serverVersion },
+      roadmap: {
+        metrics: roadmap.metrics.size,
+        stages: roadmap.stages.length,
+        alerts: roadmap.alerts.length,
+        targets: roadmap.targets.length,
+        stage: statusDoc.stage.id,
+        triggers: Object.fromEntries(statusDoc.triggers.map((t) => [t.id, t.state])),
+      },
+      load: { rows: load.rows, metrics: SERIES.length, minutes: load.minutes, from: load.from.toISOString(), to: load.to.toISOString(), insertMs: load.insertMs, rowsPerSec: (load.rows / load.insertMs) * 1000, vacuumAnalyzeMs: load.vacuumMs, tableBytes: load.tableBytes },
+      status: { ...status, goalMs: STATUS_GOAL_MS, p99OverGoal: status.p99 / STATUS_GOAL_MS, slackDeadlineMs: SLACK_DEADLINE_MS, p99OverSlackDeadline: status.p99 / SLACK_DEADLINE_MS, goalMet: status.p99 < STATUS_GOAL_MS },
+      metrics: { ...metrics, p99OverGoal: metrics.p99 / STATUS_GOAL_MS, p99OverSlackDeadline: metrics.p99 / SLACK_DEADLINE_MS },
+      import: {
+        csv: { rows: csv.rows, bytes: csv.bytes, from: csv.from.toISOString(), to: csv.to.toISOString() },
+        copy: copy ?? null,
+        copyMissingReason: copy ? null : 'psql is not on PATH',
+        roadmapImport: imported,
+        ratioToCopy: importRatio ?? null,
+        goalRatio: IMPORT_GOAL_RATIO,
+        goalMet: importRatio === undefined ? null : importRatio >= IMPORT_GOAL_RATIO,
+      },
+    };
+
+    await mkdir(OUT_DIR, { recursive: true });
+    const outFile = path.join(OUT_DIR, 'latest.json');
+    await writeFile(outFile, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(report(figures, status, metrics, outFile));
+  } finally {
+    await cleanup();
+  }
+}
+
+type Figures = {
+  scale: number;
+  machine: { node: string; cpus: number; cpuModel: string; memoryGb: number };
+  database: { kind: string; version: string };
+  roadmap: { metrics: number; stages: number; alerts: number; targets: number; stage: string; triggers: Record<string, string> };
+  load: { rows: number; minutes: number; insertMs: number; rowsPerSec: number; vacuumAnalyzeMs: number; tableBytes: number };
+  import: {
+    csv: { rows: number; bytes: number };
+    copy: CopyBaseline | null;
+    roadmapImport: { rows: number; ms: number; rowsPerSec: number; sameRowsAsCopy?: boolean };
+    ratioToCopy: number | null;
+  };
+};
+
+function report(f: Figures, status: LatencyResult, metrics: LatencyResult, outFile: string): string {
+  const version = /PostgreSQL [\d.]+/.exec(f.database.version)?.[0] ?? f.database.version;
+  const lines: string[] = [];
+  lines.push('');
+  lines.push(`roadmap-bot bench — scale ${f.scale} — ${version} (${f.database.kind}), Node ${f.machine.node}, ${f.machine.cpus} × ${f.machine.cpuModel.trim()}, ${f.machine.memoryGb} GB`);
+  lines.push('');
+  lines.push(`Store: ${int(f.load.rows)} points (${SERIES.length} metrics × ${int(f.load.minutes)} minutes), roadmap with ${f.roadmap.metrics} metrics (${SERIES.length} recorded, ${f.roadmap.metrics - SERIES.length} derived), ${f.roadmap.stages} stages, ${f.roadmap.alerts} alerts, ${f.roadmap.targets} target`);
+  lines.push(`  load (INSERT … generate_series) ${ms(f.load.insertMs)} (${int(f.load.rowsPerSec)} rows/s), VACUUM ANALYZE + CHECKPOINT ${ms(f.load.vacuumAnalyzeMs)}, table + index ${(f.load.tableBytes / 2 ** 30).toFixed(2)} GiB`);
+  lines.push('');
+  lines.push(`Latency through the command layer (${status.runs} sequential runs after ${status.warmup} warm-up, clock at the end of the data)`);
+  const header = `  ${pad('command', 16)}${lpad('p50', 10)}${lpad('p95', 10)}${lpad('p99', 10)}${lpad('max', 10)}${lpad('p99/50ms', 11)}${lpad('p99/3s', 10)}`;
+  lines.push(header);
+  for (const r of [status, metrics]) {
+    lines.push(
+      `  ${pad(r.command, 16)}${lpad(ms(r.p50), 10)}${lpad(ms(r.p95), 10)}${lpad(ms(r.p99), 10)}${lpad(ms(r.max), 10)}${lpad(ratio(r.p99 / STATUS_GOAL_MS), 11)}${lpad(ratio(r.p99 / SLACK_DEADLINE_MS), 10)}`,
+    );
+  }
+  lines.push(`  goal: status p99 < ${STATUS_GOAL_MS} ms → ${status.p99 < STATUS_GOAL_MS ? 'MET' : 'NOT MET'} (p99 is ${ratio(status.p99 / STATUS_GOAL_MS)} × the goal, ${ratio(status.p99 / SLACK_DEADLINE_MS)} × Slack's ${int(SLACK_DEADLINE_MS)} ms deadline)`);
+  lines.push('');
+  lines.push(`Import of ${int(f.import.csv.rows)} CSV rows (${(f.import.csv.bytes / 1e6).toFixed(1)} MB, metric,value,at) into the ${int(f.load.rows)}-row store`);
+  lines.push(`  ${pad('', 34)}${lpad('time', 10)}${lpad('rows/s', 12)}${lpad('ratio', 8)}`);
+  const imp = f.import.roadmapImport;
+  if (f.import.copy) {
+    const c = f.import.copy;
+    lines.push(`  ${pad('psql \\copy (baseline)', 34)}${lpad(ms(c.ms), 10)}${lpad(int(c.rowsPerSec), 12)}${lpad('1.00', 8)}`);
+    lines.push(`  ${pad('roadmap import (importCsv)', 34)}${lpad(ms(imp.ms), 10)}${lpad(int(imp.rowsPerSec), 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}`);
+    lines.push(`  goal: import ≥ ${IMPORT_GOAL_RATIO} × \\copy → ${(f.import.ratioToCopy ?? 0) >= IMPORT_GOAL_RATIO ? 'MET' : 'NOT MET'} (ratio ${ratio(f.import.ratioToCopy ?? Number.NaN)}); both ended with the same ${int(imp.rows)} rows: ${imp.sameRowsAsCopy ? 'yes' : 'no'}`);
+    lines.push(`  (${c.psqlVersion}; \\copy into bench_copy, LIKE metric_points INCLUDING ALL holding the same ${int(f.load.rows)} rows)`);
+  } else {
+    lines.push(`  psql is not on PATH: no \\copy baseline in this run, so no ratio`);
+    lines.push(`  ${pad('roadmap import (importCsv)', 34)}${lpad(ms(imp.ms), 10)}${lpad(int(imp.rowsPerSec), 12)}${lpad('—', 8)}`);
+  }
+  lines.push('');
+  lines.push(`Figures: ${path.relative(process.cwd(), outFile)}`);
+  return lines.join('\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});

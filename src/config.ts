@@ -1,10 +1,27 @@
+import os from 'node:os';
 import path from 'node:path';
+import cron from 'node-cron';
 import { z } from 'zod';
+import { parseDurationLiteral } from './core/condition/parse.js';
 
 /**
  * Every environment variable the bot reads, validated in one place (`.env.example` lists
  * them). Takes `env` as an argument so tests pass their own.
  */
+/** `4h`, `30m` → milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDurationLiteral(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as 30m or 4h, got "${text}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
 /** `U1,U2, U3` → ['U1','U2','U3']. */
 const idList = z
   .string()
@@ -19,6 +36,13 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   ROADMAP_ACTOR: z.string().min(1).optional(),
+
+  // The scheduler: evaluation and digest checks, alert repeats, the outbox.
+  EVALUATE_CRON: z.string().refine((e) => cron.validate(e), 'expected a cron expression such as "* * * * *"').default('* * * * *'),
+  ALERT_REPEAT_INTERVAL: duration('4h'),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  /** Names this process in the outbox's claims and in logs (default host:pid). */
+  REPLICA_ID: z.string().min(1).default(`${os.hostname()}:${process.pid}`),
 
   // Slack: HTTP mode needs the bot token and signing secret; Socket Mode adds the app token.
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'expected a bot token (xoxb-…)').optional(),

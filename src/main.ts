@@ -2,6 +2,12 @@ import { connectDatabase } from './adapters/pg/connect.js';
 import { migrate } from './adapters/pg/migrate.js';
 import { createPool } from './adapters/pg/pool.js';
 import { createHttpServer } from './adapters/http/server.js';
+import { ConsoleSink } from './adapters/console/sink.js';
+import { OutboxStore } from './adapters/pg/outbox.js';
+import { PgStore } from './adapters/pg/store.js';
+import type { AppDeps } from './app/context.js';
+import { Scheduler } from './app/scheduler.js';
+import type { Sink } from './app/sink.js';
 import { RoadmapRegistry } from './app/registry.js';
 import { readConfig } from './config.js';
 import { formatProblem } from './core/roadmap/load.js';
@@ -48,7 +54,19 @@ async function main(): Promise<void> {
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz)`);
+  const deps: AppDeps = { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date() };
+  const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
   logger.info('chat: no Slack or Discord adapter in this build; messages go to the console sink');
+
+  const scheduler = new Scheduler(deps, deps.outbox, {
+    evaluateCron: config.EVALUATE_CRON,
+    outboxCron: '*/5 * * * * *',
+    repeatIntervalMs: config.ALERT_REPEAT_INTERVAL,
+    worker: { worker: config.REPLICA_ID, sinks, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, logger },
+    logger,
+  });
+  scheduler.start();
+  logger.info(`scheduler: evaluating on "${config.EVALUATE_CRON}", alerts repeat every ${config.ALERT_REPEAT_INTERVAL / 60_000} min while unacknowledged (replica ${config.REPLICA_ID})`);
   started = true;
 
   let stopping = false;
@@ -62,6 +80,8 @@ async function main(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     registry.unwatch();
+    // Stop taking work first; the job in progress finishes (claimed deliveries settle).
+    await scheduler.stop().catch((error: Error) => logger.warn({ err: error }, 'scheduler stop failed'));
     await http.close().catch((error: Error) => logger.warn({ err: error }, 'http close failed'));
     await pool.end().catch(() => undefined);
     await db.close().catch((error: Error) => logger.warn({ err: error }, 'embedded postgres stop failed'));

@@ -1,3 +1,4 @@
+import type { OutboxStore } from '../adapters/pg/outbox.js';
 import type { Actor, PgStore } from '../adapters/pg/store.js';
 import type { Message } from '../core/messages/model.js';
 import type { RoadmapRegistry } from './registry.js';
@@ -5,6 +6,7 @@ import type { RoadmapRegistry } from './registry.js';
 /** What every command handler may use: injected, so tests pass their own clock and store. */
 export interface AppDeps {
   store: PgStore;
+  outbox: OutboxStore;
   registry: RoadmapRegistry;
   clock: () => Date;
 }

@@ -1,7 +1,10 @@
 import type { ParsedCommand } from '../core/commands/parse.js';
 import { parseCommand, tokenize } from '../core/commands/parse.js';
 import { errorMessage } from '../core/messages/compose.js';
+import { ack, alerts, snooze } from './commands/alerts.js';
 import { use } from './commands/channels.js';
+import { deliveries, digest } from './commands/digest.js';
+import { subscribe, unsubscribe } from './commands/subscriptions.js';
 import { advance, gates, tick } from './commands/gates.js';
 import { help } from './commands/help.js';
 import { metrics, record, setFlag } from './commands/metrics.js';
@@ -22,6 +25,13 @@ const HANDLERS: Record<string, Handler> = {
   uncheck: tick(false),
   advance,
   use,
+  alerts,
+  ack,
+  snooze,
+  subscribe,
+  unsubscribe,
+  digest,
+  deliveries,
 };
 
 export function replyForError(error: CommandError): Reply {

@@ -69,7 +69,7 @@ describe('parseCommand', () => {
     });
 
     it('covers every command of the table', () => {
-      const tested = ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'use', 'import', 'validate', 'migrate', 'help'];
+      const tested = ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'alerts', 'ack', 'snooze', 'subscribe', 'unsubscribe', 'digest', 'deliveries', 'use', 'import', 'validate', 'migrate', 'help'];
       expect(COMMANDS.map((c) => c.name).sort()).toEqual([...tested].sort());
     });
   });
@@ -130,7 +130,7 @@ describe('parseCommand', () => {
     it('lists the commands for an unknown one', () => {
       expect(failure('frobnicate now')).toEqual({
         ok: false,
-        error: 'unknown command "frobnicate"; commands: status, metrics, record, set, gates, check, uncheck, advance, import, validate, migrate, use, help',
+        error: 'unknown command "frobnicate"; commands: status, metrics, record, set, gates, check, uncheck, advance, alerts, ack, snooze, subscribe, unsubscribe, digest, deliveries, import, validate, migrate, use, help',
         usage: 'help [command]',
       });
     });
@@ -176,6 +176,13 @@ describe('parseCommand', () => {
         'check <gate> [--roadmap <roadmap>]',
         'uncheck <gate> [--roadmap <roadmap>]',
         'advance [--roadmap <roadmap>] [--force]',
+        'alerts [history] [--roadmap <roadmap>] [--public]',
+        'ack <alert> [--roadmap <roadmap>]',
+        'snooze <alert> <duration> [--roadmap <roadmap>]',
+        'subscribe <what> [when] [timezone] [--roadmap <roadmap>] [--channel <channel>]',
+        'unsubscribe <what> [--roadmap <roadmap>] [--channel <channel>]',
+        'digest [--roadmap <roadmap>] [--dry-run] [--public]',
+        'deliveries [action] [id] [--failed]',
         'import <file> [--roadmap <roadmap>]',
         'validate [file]',
         'migrate',
@@ -190,7 +197,7 @@ describe('parseCommand', () => {
     });
 
     it('marks the commands that change state, and those only for a terminal', () => {
-      expect(COMMANDS.filter((c) => c.mutates).map((c) => c.name)).toEqual(['record', 'set', 'check', 'uncheck', 'advance', 'import', 'migrate', 'use']);
+      expect(COMMANDS.filter((c) => c.mutates).map((c) => c.name)).toEqual(['record', 'set', 'check', 'uncheck', 'advance', 'ack', 'snooze', 'subscribe', 'unsubscribe', 'import', 'migrate', 'use']);
       expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.name)).toEqual(['import', 'validate', 'migrate']);
     });
   });

@@ -14,6 +14,7 @@ import { formatProblem, loadRoadmap } from '../../core/roadmap/load.js';
 import { connectDatabase, type Database } from '../pg/connect.js';
 import { migrate } from '../pg/migrate.js';
 import { createPool } from '../pg/pool.js';
+import { OutboxStore } from '../pg/outbox.js';
 import { PgStore } from '../pg/store.js';
 
 /** `roadmap validate [file|folder]`: no database needed. */
@@ -55,7 +56,7 @@ async function openSession(config: Config): Promise<Session> {
   const statuses = await registry.reload();
   for (const s of statuses) for (const p of s.errors) console.error(formatProblem(p));
   return {
-    deps: { store: new PgStore(pool), registry, clock: () => new Date() },
+    deps: { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date() },
     db,
     close: async () => {
       await pool.end();

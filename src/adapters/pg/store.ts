@@ -197,9 +197,9 @@ export class PgStore {
   }
 
   /** Remembers the first time a target held; later calls keep the first date. */
-  async markTargetsMet(roadmapId: string, met: { targetId: string; at: Date }[]): Promise<void> {
+  async markTargetsMet(roadmapId: string, met: { targetId: string; at: Date }[], db: Queryable = this.pool): Promise<void> {
     if (met.length === 0) return;
-    await this.pool.query(
+    await db.query(
       `INSERT INTO target_met (roadmap_id, target_id, met_at)
        SELECT $1, t, a FROM unnest($2::text[], $3::timestamptz[]) AS x(t, a)
        ON CONFLICT (roadmap_id, target_id) DO NOTHING`,

@@ -15,11 +15,11 @@ const TRIGGER_ICON: Record<TriggerReport['state'], Icon> = {
   unknown: 'unknown',
 };
 
-function unitsOf(report: Report): Map<string, Unit> {
+export function unitsOf(report: Report): Map<string, Unit> {
   return new Map(report.metrics.map((m) => [m.name, m.unit]));
 }
 
-function comparisonLine(c: ComparisonResult, units: Map<string, Unit>): Line {
+export function comparisonLine(c: ComparisonResult, units: Map<string, Unit>): Line {
   const unit = units.get(c.metric) ?? 'count';
   const name = c.fn ? `${c.fn}(${c.metric}${c.window ? `, ${c.window}` : ''})` : c.metric;
   const shown = c.fn === 'count' ? 'count' : c.fn === 'change' ? 'percent' : unit;
@@ -49,6 +49,14 @@ export function gateLine(g: GateReport, zone: string): Line {
   return { icon, text: `${g.id}: ${g.text}`, ...(how ? { detail: how } : {}) };
 }
 
+/** Actual infra cost against the stage's budget. */
+export function budgetLine(b: NonNullable<Report['budget']>): Line {
+  const range = `${b.min !== undefined ? formatValue(b.min, 'usd') : '?'}–${b.max !== undefined ? formatValue(b.max, 'usd') : '?'}/month`;
+  const cost = b.cost !== undefined ? `${formatValue(b.cost, 'usd')}/month` : 'no infra_cost data';
+  const icon: Icon = b.state === 'within' ? 'ok' : b.state === 'unknown' ? 'unknown' : 'approaching';
+  return { icon, text: `${cost} against ${range}: ${b.state}` };
+}
+
 /** `/roadmap status`: stage, triggers, gates, budget, targets, what is stale. */
 export function statusMessage(report: Report): Message {
   const zone = report.roadmap.timezone;
@@ -70,13 +78,7 @@ export function statusMessage(report: Report): Message {
     const passed = report.gates.filter((g) => g.passed).length;
     sections.push({ title: `Gates: ${passed} of ${report.gates.length} passed`, lines: report.gates.filter((g) => !g.passed).map((g) => gateLine(g, zone)) });
   }
-  if (report.budget) {
-    const b = report.budget;
-    const range = `${b.min !== undefined ? formatValue(b.min, 'usd') : '?'}–${b.max !== undefined ? formatValue(b.max, 'usd') : '?'}/month`;
-    const cost = b.cost !== undefined ? `${formatValue(b.cost, 'usd')}/month` : 'no infra_cost data';
-    const icon: Icon = b.state === 'within' ? 'ok' : b.state === 'unknown' ? 'unknown' : 'approaching';
-    sections.push({ title: 'Budget', lines: [{ icon, text: `${cost} against ${range}: ${b.state}` }] });
-  }
+  if (report.budget) sections.push({ title: 'Budget', lines: [budgetLine(report.budget)] });
   if (report.targets.length > 0) {
     sections.push({
       title: 'Targets',
@@ -130,19 +132,22 @@ function change(now: number | undefined, before: number | undefined): string | u
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
 }
 
+/** One metric with its latest value, day-over-day and week-over-week change, and sparkline. */
+export function metricLine({ metric, dayAgo, weekAgo, series }: MetricChange, zone: string): Line {
+  const value = metric.value === undefined ? 'no data' : formatValue(metric.value, metric.unit);
+  const changes = [change(metric.value, dayAgo) && `day ${change(metric.value, dayAgo)}`, change(metric.value, weekAgo) && `week ${change(metric.value, weekAgo)}`].filter(Boolean);
+  const when = metric.at ? `at ${formatDateTime(metric.at, zone)}` : metric.derived ? 'derived' : undefined;
+  return {
+    icon: metric.stale ? 'unknown' : metric.value === undefined ? 'unknown' : 'ok',
+    text: `${metric.label}: ${value}${metric.stale ? ' (stale)' : ''}`,
+    ...(changes.length > 0 || when ? { detail: [...changes, when].filter(Boolean).join(' · ') } : {}),
+    series,
+  };
+}
+
 /** `/roadmap metrics`: latest values, day and week change, sparkline. */
 export function metricsMessage(roadmapName: string, zone: string, rows: MetricChange[]): Message {
-  const lines: Line[] = rows.map(({ metric, dayAgo, weekAgo, series }) => {
-    const value = metric.value === undefined ? 'no data' : formatValue(metric.value, metric.unit);
-    const changes = [change(metric.value, dayAgo) && `day ${change(metric.value, dayAgo)}`, change(metric.value, weekAgo) && `week ${change(metric.value, weekAgo)}`].filter(Boolean);
-    const when = metric.at ? `at ${formatDateTime(metric.at, zone)}` : metric.derived ? 'derived' : undefined;
-    return {
-      icon: metric.stale ? 'unknown' : metric.value === undefined ? 'unknown' : 'ok',
-      text: `${metric.label}: ${value}${metric.stale ? ' (stale)' : ''}`,
-      ...(changes.length > 0 || when ? { detail: [...changes, when].filter(Boolean).join(' · ') } : {}),
-      series,
-    };
-  });
+  const lines: Line[] = rows.map((row) => metricLine(row, zone));
   return { title: `${roadmapName}: metrics`, tone: 'info', sections: [{ lines }], fallback: `${roadmapName}: ${rows.length} metrics` };
 }
 

@@ -1,0 +1,85 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { OutboxStore } from '../adapters/pg/outbox.js';
+import { evaluateAndNotify } from './alerts/engine.js';
+import { enqueueDueDigests } from './alerts/digests.js';
+import type { AppDeps } from './context.js';
+import { drainOutbox, type WorkerOptions } from './outbox/worker.js';
+
+export interface SchedulerOptions {
+  /** When to evaluate every roadmap and look for due digests (default: each minute). */
+  evaluateCron: string;
+  /** How often to look for outbox messages due for a (re)try. */
+  outboxCron: string;
+  repeatIntervalMs: number;
+  worker: WorkerOptions;
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+}
+
+/** Drains at most this many batches per call, so a flood cannot starve the evaluation tick. */
+const MAX_BATCHES = 20;
+
+/**
+ * The bot speaking on its own: evaluations, digests and the outbox, on node-cron schedules.
+ * `tick` is the whole job for one instant and is what tests call with their own clock.
+ */
+export class Scheduler {
+  private tasks: ScheduledTask[] = [];
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly outbox: OutboxStore,
+    private readonly opts: SchedulerOptions,
+  ) {}
+
+  /** Evaluate every roadmap, queue due digests, send what is due. */
+  async tick(now: Date): Promise<void> {
+    for (const roadmap of this.deps.registry.list()) {
+      try {
+        await evaluateAndNotify(this.deps, roadmap, now, { repeatIntervalMs: this.opts.repeatIntervalMs, logger: this.opts.logger });
+      } catch (error) {
+        // One roadmap's failure (a database hiccup) must not stop the others' alerts.
+        this.opts.logger.error({ err: error, roadmap: roadmap.id }, 'evaluation failed; retried next tick');
+      }
+    }
+    try {
+      await enqueueDueDigests(this.deps, now, this.opts.logger);
+    } catch (error) {
+      this.opts.logger.error({ err: error }, 'digest scheduling failed; retried next tick');
+    }
+    await this.drain(now);
+  }
+
+  /** Sends every due outbox message (bounded). */
+  async drain(now: Date): Promise<void> {
+    try {
+      for (let i = 0; i < MAX_BATCHES; i++) {
+        const done = await drainOutbox(this.outbox, now, this.opts.worker);
+        if (done.sent + done.retried + done.failed === 0) break;
+      }
+    } catch (error) {
+      this.opts.logger.error({ err: error }, 'outbox drain failed; retried shortly');
+    }
+  }
+
+  start(): void {
+    // noOverlap: a slow tick (a slow database) is skipped rather than piled up.
+    const run = (job: () => Promise<void>) => () => {
+      if (this.stopped) return;
+      this.running = job();
+      return this.running as Promise<void>;
+    };
+    this.tasks.push(cron.schedule(this.opts.evaluateCron, run(() => this.tick(this.deps.clock())), { noOverlap: true, name: 'evaluate' }));
+    this.tasks.push(cron.schedule(this.opts.outboxCron, run(() => this.drain(this.deps.clock())), { noOverlap: true, name: 'outbox' }));
+  }
+
+  /** Stops taking work and waits for the job in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.tasks.map((t) => t.destroy()));
+    this.tasks = [];
+    await this.running.catch(() => undefined);
+  }
+}

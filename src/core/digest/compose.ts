@@ -1,0 +1,130 @@
+import type { Report } from '../evaluate/report.js';
+import type { TriggerState } from '../evaluate/transition.js';
+import type { MetricChange } from '../messages/compose.js';
+import { budgetLine, comparisonLine, metricLine, unitsOf } from '../messages/compose.js';
+import type { Line, Message, Section } from '../messages/model.js';
+import { daysBetween, formatDate } from '../time.js';
+
+/** What a digest saw, kept so the next digest can say what changed since. */
+export interface DigestSnapshot {
+  takenAt: string;
+  stageId: string;
+  gatesPassed: string[];
+  triggers: Record<string, TriggerState>;
+  stale: string[];
+}
+
+/** An episode that fired or resolved since the previous digest. */
+export interface EpisodeChange {
+  triggerId: string;
+  firedAt: Date;
+  resolvedAt?: Date;
+}
+
+export interface DigestInput {
+  report: Report;
+  headline: MetricChange[];
+  previous?: DigestSnapshot;
+  episodes: EpisodeChange[];
+  localDate: string;
+  late: boolean;
+}
+
+/** Headline metrics are the ones the current stage's trigger, the alerts and the targets read. */
+export function headlineMetrics(report: Report, max = 8): string[] {
+  const names = new Set<string>();
+  for (const t of report.triggers) for (const c of t.comparisons) names.add(c.metric);
+  if (report.budget) names.add('infra_cost');
+  const known = new Set(report.metrics.map((m) => m.name));
+  return [...names].filter((n) => known.has(n)).slice(0, max);
+}
+
+export function digestSnapshot(report: Report): DigestSnapshot {
+  return {
+    takenAt: report.evaluatedAt.toISOString(),
+    stageId: report.stage.id,
+    gatesPassed: report.gates.filter((g) => g.passed).map((g) => g.id),
+    triggers: Object.fromEntries(report.triggers.map((t) => [t.id, t.state])),
+    stale: report.stale.map((s) => s.metric),
+  };
+}
+
+function changesSince(input: DigestInput): Line[] {
+  const { report, previous } = input;
+  const zone = report.roadmap.timezone;
+  const lines: Line[] = [];
+  for (const e of input.episodes) {
+    if (previous === undefined || e.firedAt.toISOString() > previous.takenAt) lines.push({ icon: 'firing', text: `${e.triggerId} fired ${formatDate(e.firedAt, zone)}` });
+    if (e.resolvedAt) lines.push({ icon: 'resolved', text: `${e.triggerId} resolved ${formatDate(e.resolvedAt, zone)}` });
+  }
+  if (!previous) return lines;
+  if (previous.stageId !== report.stage.id) lines.push({ icon: 'info', text: `stage moved from ${previous.stageId} to ${report.stage.id}` });
+  else {
+    const before = new Set(previous.gatesPassed);
+    const now = new Set(report.gates.filter((g) => g.passed).map((g) => g.id));
+    for (const g of now) if (!before.has(g)) lines.push({ icon: 'passed', text: `gate ${g} passed` });
+    for (const g of before) if (!now.has(g)) lines.push({ icon: 'open', text: `gate ${g} no longer passes` });
+  }
+  const wasStale = new Set(previous.stale);
+  const gone = report.stale.filter((s) => !wasStale.has(s.metric)).map((s) => s.metric);
+  if (gone.length > 0) lines.push({ icon: 'unknown', text: `no fresh data any more: ${gone.join(', ')}` });
+  const back = previous.stale.filter((m) => !report.stale.some((s) => s.metric === m));
+  if (back.length > 0) lines.push({ icon: 'ok', text: `data flowing again: ${back.join(', ')}` });
+  return lines;
+}
+
+/** The daily standup digest (DESIGN.md "Digests"). Pure: the shell gathers the input. */
+export function composeDigest(input: DigestInput): Message {
+  const { report } = input;
+  const zone = report.roadmap.timezone;
+  const units = unitsOf(report);
+  const sections: Section[] = [];
+
+  if (input.headline.length > 0) sections.push({ title: 'Headline metrics', lines: input.headline.map((h) => metricLine(h, zone)) });
+
+  const active = report.triggers.filter((t) => t.state === 'firing' || t.state === 'pending' || t.state === 'approaching');
+  const order = { firing: 0, pending: 1, approaching: 2 } as Record<string, number>;
+  active.sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
+  sections.push({
+    title: active.length > 0 ? 'Triggers firing and approaching' : 'Triggers',
+    lines:
+      active.length > 0
+        ? active.flatMap((t) => [
+            { icon: t.state === 'firing' ? ('firing' as const) : t.state === 'pending' ? ('pending' as const) : ('approaching' as const), text: `${t.id}: ${t.state} — ${t.condition}` },
+            ...t.comparisons.filter((c) => c.state !== 'ok').map((c) => comparisonLine(c, units)),
+          ])
+        : [{ icon: 'ok', text: 'all quiet' }],
+  });
+  const unknown = report.triggers.filter((t) => t.state === 'unknown');
+  if (unknown.length > 0) {
+    sections.push({ title: 'Unknown (missing data)', lines: unknown.map((t) => ({ icon: 'unknown', text: `${t.id}: no fresh data for ${t.missing.join(', ')}` })) });
+  }
+  if (report.targets.length > 0) {
+    sections.push({
+      title: 'Targets',
+      lines: report.targets.map((t) => ({
+        icon: t.state === 'met' ? 'met' : t.state === 'missed' ? 'missed' : 'open',
+        text: `${t.id}: ${t.state}${t.deadline ? ` (by ${formatDate(new Date(t.deadline.getTime() - 1), zone)})` : ''}`,
+      })),
+    });
+  }
+  const passed = report.gates.filter((g) => g.passed).length;
+  const summary: Line[] = [];
+  if (report.gates.length > 0) summary.push({ icon: passed === report.gates.length ? 'passed' : 'open', text: `gates: ${passed} of ${report.gates.length} passed`, progress: passed / report.gates.length });
+  if (report.budget) summary.push(budgetLine(report.budget));
+  if (summary.length > 0) sections.push({ title: 'Gates and budget', lines: summary });
+
+  const changes = changesSince(input);
+  sections.push({ title: input.previous ? 'Since the last digest' : 'Since the start', lines: changes.length > 0 ? changes : [{ text: 'nothing changed' }] });
+
+  const days = report.stage.since ? `, day ${daysBetween(report.stage.since, report.evaluatedAt) + 1}` : '';
+  const firing = report.triggers.filter((t) => t.state === 'firing').length;
+  return {
+    title: `Daily digest — ${report.roadmap.name} — ${input.localDate}${input.late ? ' (late)' : ''}`,
+    subtitle: `${report.stage.name} (stage ${report.stage.index + 1} of ${report.stageCount}${days})`,
+    tone: firing > 0 ? 'alert' : active.length > 0 ? 'warn' : 'info',
+    sections,
+    fallback: `${report.roadmap.name} digest ${input.localDate}: ${report.stage.name}, ${firing} firing, ${passed}/${report.gates.length} gates`,
+    ...(input.late ? { footer: 'Sent late: the bot was down at the scheduled time.' } : {}),
+  };
+}

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool } from '../src/adapters/pg/pool.js';
+import { OutboxStore } from '../src/adapters/pg/outbox.js';
 import { PgStore } from '../src/adapters/pg/store.js';
 import type { AppDeps, Invocation } from '../src/app/context.js';
 import { runCommand } from '../src/app/run.js';
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     // pool.end() does not wait for the sockets to close, so stopping the server right after can
     // fail connections that are on their way out: only errors before that are worth a word.
     pool = createPool(db.url, { applicationName: 'roadmap-bot bench', onError: (e) => closing || log(`idle PostgreSQL connection failed: ${e.message}`) });
-    const deps: AppDeps = { store: new PgStore(pool), registry, clock: () => new Date(DATA_END) };
+    const deps: AppDeps = { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date(DATA_END) };
     const invocation: Invocation = { actor: { platform: 'cli', id: 'bench' }, isAdmin: true };
 
     // 1. A year of minute-level points.

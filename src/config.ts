@@ -41,6 +41,13 @@ const schema = z.object({
   EVALUATE_CRON: z.string().refine((e) => cron.validate(e), 'expected a cron expression such as "* * * * *"').default('* * * * *'),
   ALERT_REPEAT_INTERVAL: duration('4h'),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  // The push API.
+  API_MAX_POINTS: z.coerce.number().int().min(1).default(10_000),
+  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  API_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  /** Collectors: statement timeout of SQL sources, request timeout of Prometheus sources. */
+  COLLECTOR_TIMEOUT: duration('10s'),
+
   /** Names this process in the outbox's claims and in logs (default host:pid). */
   REPLICA_ID: z.string().min(1).default(`${os.hostname()}:${process.pid}`),
 

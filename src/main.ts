@@ -2,6 +2,7 @@ import { connectDatabase } from './adapters/pg/connect.js';
 import { migrate } from './adapters/pg/migrate.js';
 import { createPool } from './adapters/pg/pool.js';
 import { createHttpServer } from './adapters/http/server.js';
+import { registerApi } from './adapters/http/api.js';
 import { ConsoleSink } from './adapters/console/sink.js';
 import { OutboxStore } from './adapters/pg/outbox.js';
 import { PgStore } from './adapters/pg/store.js';
@@ -49,12 +50,13 @@ async function main(): Promise<void> {
   const ids = registry.list().map((r) => r.id);
   logger.info(`roadmaps: ${ids.length} loaded from ${config.roadmapsDir} (${ids.join(', ') || 'none'}); edits are picked up without a restart`);
 
+  const deps: AppDeps = { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date() };
   const http = createHttpServer({ pool, registry, logger, started: () => started });
+  registerApi(http, deps, { maxPoints: config.API_MAX_POINTS, maxBodyBytes: config.API_MAX_BODY_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT });
   await http.listen({ port: config.PORT, host: config.HOST });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz)`);
-  const deps: AppDeps = { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date() };
+  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, POST /api/v1/metrics, GET /api/v1/openapi.json)`);
   const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
   logger.info('chat: no Slack or Discord adapter in this build; messages go to the console sink');
 
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     outboxCron: '*/5 * * * * *',
     repeatIntervalMs: config.ALERT_REPEAT_INTERVAL,
     worker: { worker: config.REPLICA_ID, sinks, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, logger },
+    collectors: { env: process.env, timeoutMs: config.COLLECTOR_TIMEOUT, logger },
     logger,
   });
   scheduler.start();

@@ -5,6 +5,7 @@ import { ack, alerts, snooze } from './commands/alerts.js';
 import { use } from './commands/channels.js';
 import { deliveries, digest } from './commands/digest.js';
 import { subscribe, unsubscribe } from './commands/subscriptions.js';
+import { token } from './commands/tokens.js';
 import { advance, gates, tick } from './commands/gates.js';
 import { help } from './commands/help.js';
 import { metrics, record, setFlag } from './commands/metrics.js';
@@ -32,6 +33,7 @@ const HANDLERS: Record<string, Handler> = {
   unsubscribe,
   digest,
   deliveries,
+  token,
 };
 
 export function replyForError(error: CommandError): Reply {

@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../adapters/pg/outbox.js';
 import { evaluateAndNotify } from './alerts/engine.js';
+import { runDueCollectors, type CollectorOptions } from './collectors/run.js';
 import { enqueueDueDigests } from './alerts/digests.js';
 import type { AppDeps } from './context.js';
 import { drainOutbox, type WorkerOptions } from './outbox/worker.js';
@@ -13,6 +14,8 @@ export interface SchedulerOptions {
   outboxCron: string;
   repeatIntervalMs: number;
   worker: WorkerOptions;
+  /** Collectors run at the start of each tick, so the evaluation sees their points. */
+  collectors?: CollectorOptions;
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 }
 
@@ -36,6 +39,13 @@ export class Scheduler {
 
   /** Evaluate every roadmap, queue due digests, send what is due. */
   async tick(now: Date): Promise<void> {
+    if (this.opts.collectors) {
+      try {
+        await runDueCollectors(this.deps, now, this.opts.collectors);
+      } catch (error) {
+        this.opts.logger.error({ err: error }, 'collectors failed; retried next tick');
+      }
+    }
     for (const roadmap of this.deps.registry.list()) {
       try {
         await evaluateAndNotify(this.deps, roadmap, now, { repeatIntervalMs: this.opts.repeatIntervalMs, logger: this.opts.logger });

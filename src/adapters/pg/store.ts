@@ -157,7 +157,7 @@ export class PgStore {
       [roadmapId, now],
     );
     const stage = stageRow.rows[0] ? { id: stageRow.rows[0].to_stage, since: stageRow.rows[0].at } : undefined;
-    const [gates, targets] = await Promise.all([
+    const [gates, targets, collectors] = await Promise.all([
       this.pool.query<{ gate_id: string; passed: boolean; actor: string; at: Date }>(
         `SELECT DISTINCT ON (gate_id) gate_id, passed, actor, at FROM gate_checks
           WHERE roadmap_id = $1 AND stage_id = $2 AND at <= $3 ORDER BY gate_id, at DESC, id DESC`,
@@ -167,8 +167,13 @@ export class PgStore {
         `SELECT target_id, met_at FROM target_met WHERE roadmap_id = $1 AND met_at <= $2`,
         [roadmapId, now],
       ),
+      this.pool.query<{ metric: string; failing_since: Date; last_error: string }>(
+        `SELECT metric, failing_since, last_error FROM collector_state WHERE roadmap_id = $1 AND failing_since IS NOT NULL AND failing_since <= $2`,
+        [roadmapId, now],
+      ),
     ]);
     return {
+      collectorFailures: new Map(collectors.rows.map((r) => [r.metric, { since: r.failing_since, error: r.last_error }])),
       ...(stage ? { stage } : {}),
       gateChecks: new Map(gates.rows.map((r) => [r.gate_id, { passed: r.passed, actor: r.actor, at: r.at }])),
       triggers: new Map(),

@@ -168,6 +168,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     cliOnly: true,
   },
   {
+    name: 'token',
+    summary: 'push API tokens: `token create <name> --roadmaps a,b` (shown once), `token list`, `token revoke <name|id>`',
+    args: [
+      { name: 'action', type: 'text', required: true, description: 'create, list or revoke' },
+      { name: 'name', type: 'text', required: false, description: 'the token name (create) or name or id (revoke)' },
+    ],
+    options: [{ name: 'roadmaps', takes: 'value', type: 'text', description: 'comma-separated roadmap ids the token may use, or * for all (create)' }],
+    mutates: true,
+    cliOnly: true,
+  },
+  {
     name: 'validate',
     summary: 'check roadmap files and list every problem',
     args: [{ name: 'file', type: 'path', required: false, description: 'a file or folder (default ROADMAPS_DIR)' }],

@@ -1,7 +1,7 @@
 import type { Report } from '../evaluate/report.js';
 import type { TriggerState } from '../evaluate/transition.js';
 import type { MetricChange } from '../messages/compose.js';
-import { budgetLine, comparisonLine, metricLine, unitsOf } from '../messages/compose.js';
+import { budgetLine, collectorLines, comparisonLine, metricLine, unitsOf } from '../messages/compose.js';
 import type { Line, Message, Section } from '../messages/model.js';
 import { daysBetween, formatDate } from '../time.js';
 
@@ -114,6 +114,7 @@ export function composeDigest(input: DigestInput): Message {
   if (report.budget) summary.push(budgetLine(report.budget));
   if (summary.length > 0) sections.push({ title: 'Gates and budget', lines: summary });
 
+  if (report.collectors.length > 0) sections.push({ title: 'Collectors failing', lines: collectorLines(report) });
   const changes = changesSince(input);
   sections.push({ title: input.previous ? 'Since the last digest' : 'Since the start', lines: changes.length > 0 ? changes : [{ text: 'nothing changed' }] });
 

@@ -26,6 +26,8 @@ export interface RoadmapState {
   gateChecks: ReadonlyMap<string, { passed: boolean; actor: string; at: Date }>;
   triggers: ReadonlyMap<string, TriggerMemory>;
   targetsMet: ReadonlyMap<string, Date>;
+  /** Collectors whose last runs failed: since when, and why. */
+  collectorFailures?: ReadonlyMap<string, { since: Date; error: string }>;
 }
 
 export const windowKey = (metric: string, windowMs: number): string => `${metric}@${windowMs}`;
@@ -101,6 +103,12 @@ export interface TargetReport {
   missing: string[];
 }
 
+export interface CollectorReport {
+  metric: string;
+  failingSince: Date;
+  error: string;
+}
+
 export interface StaleReport {
   metric: string;
   /** The newest point, if there ever was one. */
@@ -121,6 +129,7 @@ export interface Report {
   targets: TargetReport[];
   metrics: MetricReport[];
   stale: StaleReport[];
+  collectors: CollectorReport[];
 }
 
 /** Fresh values: a point older than the metric's `stale_after` counts as no data. */
@@ -282,5 +291,6 @@ export function evaluateRoadmap(roadmap: Roadmap, snapshot: Snapshot, state: Roa
     targets,
     metrics,
     stale,
+    collectors: [...(state.collectorFailures ?? new Map())].map(([metric, f]) => ({ metric, failingSince: f.since, error: f.error })),
   };
 }

@@ -49,6 +49,11 @@ export function gateLine(g: GateReport, zone: string): Line {
   return { icon, text: `${g.id}: ${g.text}`, ...(how ? { detail: how } : {}) };
 }
 
+/** "collector failing since …" for each failing collector. */
+export function collectorLines(report: Report): Line[] {
+  return report.collectors.map((c) => ({ icon: 'error', text: `${c.metric}: collector failing since ${formatDateTime(c.failingSince, report.roadmap.timezone)}`, detail: c.error }));
+}
+
 /** Actual infra cost against the stage's budget. */
 export function budgetLine(b: NonNullable<Report['budget']>): Line {
   const range = `${b.min !== undefined ? formatValue(b.min, 'usd') : '?'}–${b.max !== undefined ? formatValue(b.max, 'usd') : '?'}/month`;
@@ -96,6 +101,7 @@ export function statusMessage(report: Report): Message {
     if (never.length > 0) lines.push({ icon: 'unknown', text: `never recorded: ${never.join(', ')}` });
     sections.push({ title: 'No fresh data', lines });
   }
+  if (report.collectors.length > 0) sections.push({ title: 'Collectors failing', lines: collectorLines(report) });
   const upgrade = report.triggers.find((t) => t.kind === 'upgrade');
   const fallback = `${report.roadmap.name}: ${report.stage.name}${upgrade ? `, upgrade trigger ${upgrade.state}` : ''}`;
   return {

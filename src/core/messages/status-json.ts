@@ -36,6 +36,7 @@ export function statusJson(report: Report) {
     targets: report.targets.map((t) => ({ id: t.id, state: t.state, by: t.by ?? null, deadline: iso(t.deadline), met_at: iso(t.metAt) })),
     metrics: report.metrics.map((m) => ({ name: m.name, unit: m.unit, value: m.value ?? null, at: iso(m.at), stale: m.stale })),
     stale: report.stale.map((s) => ({ metric: s.metric, reason: s.reason, last_at: iso(s.lastAt) })),
+    collectors: report.collectors.map((c) => ({ metric: c.metric, failing_since: c.failingSince.toISOString(), error: c.error })),
   };
 }
 

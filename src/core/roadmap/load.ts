@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { Condition, MetricInfo } from '../condition/compile.js';
+import { cronIsValid } from '../collectors/schedule.js';
 import { compileCondition } from '../condition/compile.js';
 import type { AlertRule, Gate, MetricDef, Roadmap, Stage, Target } from './model.js';
 import type { z } from 'zod';
@@ -151,6 +152,8 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
     if (m.derive !== undefined && m.source) problems.add(['metrics', name, 'source'], 'a derived metric is computed, so it cannot also have a source');
     const every = m.source?.every;
     if (m.source && every === undefined && m.source.cron === undefined) problems.add(['metrics', name, 'source'], 'expected `every` (such as 1h) or `cron`');
+    if (m.source?.cron !== undefined && !cronIsValid(m.source.cron)) problems.add(['metrics', name, 'source', 'cron'], `expected a cron expression such as "0 * * * *", got "${m.source.cron}"`);
+    if (every !== undefined && every < 10_000) problems.add(['metrics', name, 'source', 'every'], 'expected at least 10s between runs');
     metrics.set(name, {
       name,
       unit: m.unit,

@@ -1,0 +1,97 @@
+import type { PointInput } from '../adapters/pg/store.js';
+import type { Roadmap } from '../core/roadmap/model.js';
+import { parseTime } from '../core/time.js';
+import { valueFor } from './commands/values.js';
+
+/** A point as people and scripts send it: the API's JSON, a CSV line, a chat command. */
+export interface RawPoint {
+  roadmap?: string;
+  metric: string;
+  value: number | string;
+  at?: string;
+  source?: string;
+}
+
+/** What is wrong with one point of a batch: which point, which field, what was expected. */
+export interface PointError {
+  index: number;
+  field: string;
+  message: string;
+}
+
+export interface IngestContext {
+  roadmaps: (id: string) => Roadmap | undefined;
+  /** Used when a point names no roadmap (`--roadmap`, or the only one loaded). */
+  fallbackRoadmap?: Roadmap;
+  now: Date;
+  defaultSource: string;
+  /** Roadmaps the sender may write; undefined means any. */
+  allowed?: (roadmapId: string) => boolean;
+}
+
+/** Points this far in the future are refused (clock skew between machines is smaller). */
+const FUTURE_SLACK_MS = 5 * 60_000;
+const SOURCE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Validates one point; returns it ready to write, or the problem. */
+export function validatePoint(raw: RawPoint, index: number, ctx: IngestContext): { point: PointInput } | { error: PointError } {
+  const fail = (field: string, message: string) => ({ error: { index, field, message } });
+  const roadmapId = raw.roadmap ?? ctx.fallbackRoadmap?.id;
+  if (!roadmapId) return fail('roadmap', 'no roadmap given, and several are loaded');
+  const roadmap = ctx.roadmaps(roadmapId);
+  if (!roadmap) return fail('roadmap', `no roadmap "${roadmapId}" is loaded`);
+  if (ctx.allowed && !ctx.allowed(roadmap.id)) return fail('roadmap', `this token may not write to "${roadmap.id}"`);
+  const metric = roadmap.metrics.get(raw.metric);
+  if (!metric) return fail('metric', `no metric "${raw.metric}" in ${roadmap.id}`);
+  if (metric.derive) return fail('metric', `${metric.name} is derived (${metric.derive.text}); send its inputs instead`);
+
+  let value: number;
+  if (typeof raw.value === 'number' && metric.unit !== 'flag') {
+    if (!Number.isFinite(raw.value)) return fail('value', 'expected a finite number');
+    value = raw.value;
+  } else {
+    const text = String(raw.value);
+    // Fast path for plain numbers: imports are large and most values are.
+    const plain = Number(text);
+    if (text.trim() !== '' && Number.isFinite(plain) && metric.unit !== 'flag') value = plain;
+    else {
+      try {
+        value = valueFor(metric, text);
+      } catch (error) {
+        return fail('value', (error as Error).message.replace(/^value: /, ''));
+      }
+    }
+  }
+
+  let at = ctx.now;
+  if (raw.at !== undefined && raw.at !== '') {
+    // Full ISO timestamps with an offset parse natively (fast); others in the roadmap's zone.
+    const native = /[zZ]|[+-]\d\d:?\d\d$/.test(raw.at) ? Date.parse(raw.at) : Number.NaN;
+    const parsed = Number.isNaN(native) ? parseTime(raw.at, roadmap.timezone) : new Date(native);
+    if (!parsed) return fail('at', `expected an ISO time such as 2026-03-01T09:30:00Z, got "${raw.at}"`);
+    if (parsed.getTime() > ctx.now.getTime() + FUTURE_SLACK_MS) return fail('at', `${parsed.toISOString()} is in the future`);
+    at = parsed;
+  }
+  const source = raw.source === undefined || raw.source === '' ? ctx.defaultSource : raw.source;
+  if (!SOURCE.test(source)) return fail('source', 'expected 1-64 letters, digits, and . _ : -');
+  return { point: { roadmapId: roadmap.id, metric: metric.name, value, at, source } };
+}
+
+/**
+ * Validates a whole batch: every problem, or every point, deduplicated on (roadmap, metric,
+ * time, source) with the last one winning. Nothing is written by this function.
+ */
+export function validateBatch(raws: Iterable<RawPoint>, ctx: IngestContext): { points: PointInput[]; errors: PointError[] } {
+  const byKey = new Map<string, PointInput>();
+  const errors: PointError[] = [];
+  let index = 0;
+  for (const raw of raws) {
+    const result = validatePoint(raw, index++, ctx);
+    if ('error' in result) errors.push(result.error);
+    else {
+      const p = result.point;
+      byKey.set(`${p.roadmapId}\u0000${p.metric}\u0000${p.at.getTime()}\u0000${p.source}`, p);
+    }
+  }
+  return { points: [...byKey.values()], errors };
+}

@@ -3,6 +3,7 @@ import { migrate } from './adapters/pg/migrate.js';
 import { createPool } from './adapters/pg/pool.js';
 import { createHttpServer } from './adapters/http/server.js';
 import { registerApi } from './adapters/http/api.js';
+import { createDiscord, discordStatus } from './adapters/discord/interactions.js';
 import { ConsoleSink } from './adapters/console/sink.js';
 import { OutboxStore } from './adapters/pg/outbox.js';
 import { PgStore } from './adapters/pg/store.js';
@@ -53,12 +54,20 @@ async function main(): Promise<void> {
   const deps: AppDeps = { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date() };
   const http = createHttpServer({ pool, registry, logger, started: () => started });
   registerApi(http, deps, { maxPoints: config.API_MAX_POINTS, maxBodyBytes: config.API_MAX_BODY_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT });
+  const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
+
+  // Chat platforms: each adapter mounts its routes on the one HTTP server and brings a sink.
+  const discordState = discordStatus(config);
+  const discord = discordState.enabled ? createDiscord({ config, deps, logger, http }) : undefined;
+  if (discord) sinks.set('discord', discord.sink);
+  logger.info(discordState.summary);
+
   await http.listen({ port: config.PORT, host: config.HOST });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, POST /api/v1/metrics, GET /api/v1/openapi.json)`);
-  const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
-  logger.info('chat: no Slack or Discord adapter in this build; messages go to the console sink');
+  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, POST /api/v1/metrics, GET /api/v1/openapi.json${discord ? ', POST /discord/interactions' : ''})`);
+  await discord?.start();
+  logger.info(`alerts and digests go to: ${[...sinks.keys()].join(', ')}`);
 
   const scheduler = new Scheduler(deps, deps.outbox, {
     evaluateCron: config.EVALUATE_CRON,
@@ -86,6 +95,7 @@ async function main(): Promise<void> {
     // Stop taking work first; the job in progress finishes (claimed deliveries settle).
     await scheduler.stop().catch((error: Error) => logger.warn({ err: error }, 'scheduler stop failed'));
     await http.close().catch((error: Error) => logger.warn({ err: error }, 'http close failed'));
+    await discord?.stop().catch((error: Error) => logger.warn({ err: error }, 'discord stop failed'));
     await pool.end().catch(() => undefined);
     await db.close().catch((error: Error) => logger.warn({ err: error }, 'embedded postgres stop failed'));
     logger.info('stopped');

@@ -33,7 +33,8 @@ describe('the main job (npm start)', () => {
       const logs = main.logs();
       expect(logs).toMatch(/database: DATABASE_URL/);
       expect(logs).toMatch(/roadmaps: 2 loaded/);
-      expect(logs).toMatch(/chat: /);
+      expect(logs).toMatch(/discord: not configured/);
+      expect(logs).toMatch(/alerts and digests go to: console/);
       // The database password never reaches the logs.
       expect(logs).not.toContain(new URL(db.url).password || 'no-password-in-url');
     } finally {

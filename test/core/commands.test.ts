@@ -69,7 +69,7 @@ describe('parseCommand', () => {
     });
 
     it('covers every command of the table', () => {
-      const tested = ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'alerts', 'ack', 'snooze', 'subscribe', 'unsubscribe', 'digest', 'deliveries', 'use', 'token', 'import', 'validate', 'migrate', 'help'];
+      const tested = ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'alerts', 'ack', 'snooze', 'subscribe', 'unsubscribe', 'digest', 'deliveries', 'use', 'token', 'discord', 'import', 'validate', 'migrate', 'help'];
       expect(COMMANDS.map((c) => c.name).sort()).toEqual([...tested].sort());
     });
   });
@@ -130,7 +130,7 @@ describe('parseCommand', () => {
     it('lists the commands for an unknown one', () => {
       expect(failure('frobnicate now')).toEqual({
         ok: false,
-        error: 'unknown command "frobnicate"; commands: status, metrics, record, set, gates, check, uncheck, advance, alerts, ack, snooze, subscribe, unsubscribe, digest, deliveries, import, token, validate, migrate, use, help',
+        error: 'unknown command "frobnicate"; commands: status, metrics, record, set, gates, check, uncheck, advance, alerts, ack, snooze, subscribe, unsubscribe, digest, deliveries, import, token, discord, validate, migrate, use, help',
         usage: 'help [command]',
       });
     });
@@ -185,6 +185,7 @@ describe('parseCommand', () => {
         'deliveries [action] [id] [--failed]',
         'import <file> [--roadmap <roadmap>]',
         'token <action> [name] [--roadmaps <roadmaps>]',
+        'discord <action> [--guild <guild>]',
         'validate [file]',
         'migrate',
         'use <roadmap> [--channel <channel>]',
@@ -199,7 +200,7 @@ describe('parseCommand', () => {
 
     it('marks the commands that change state, and those only for a terminal', () => {
       expect(COMMANDS.filter((c) => c.mutates).map((c) => c.name)).toEqual(['record', 'set', 'check', 'uncheck', 'advance', 'ack', 'snooze', 'subscribe', 'unsubscribe', 'import', 'token', 'migrate', 'use']);
-      expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.name)).toEqual(['import', 'token', 'validate', 'migrate']);
+      expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.name)).toEqual(['import', 'token', 'discord', 'validate', 'migrate']);
     });
   });
 });

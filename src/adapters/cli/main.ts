@@ -11,6 +11,7 @@ import { parseCommand } from '../../core/commands/parse.js';
 import { infoMessage } from '../../core/messages/compose.js';
 import { renderText } from '../../core/messages/text.js';
 import { formatProblem, loadRoadmap } from '../../core/roadmap/load.js';
+import { registerCommands } from '../discord/register.js';
 import { connectDatabase, type Database } from '../pg/connect.js';
 import { migrate } from '../pg/migrate.js';
 import { createPool } from '../pg/pool.js';
@@ -72,6 +73,16 @@ async function run(argv: string[]): Promise<Reply> {
   if (!parsed.ok) return replyForError(new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []));
   const { spec, args, options } = parsed.command;
   if (spec.name === 'validate') return validate(config, args.file);
+  if (spec.name === 'discord') {
+    if (args.action !== 'register') throw new CommandError('usage', `expected "discord register [--guild <id>]", got "discord ${args.action}"`);
+    const guild = typeof options.guild === 'string' ? options.guild : undefined;
+    try {
+      const done = await registerCommands(config, guild ? { guildId: guild } : {});
+      return { message: infoMessage(`✅ /roadmap (${done.subcommands} subcommands) registered ${done.scope === 'guild' ? `on server ${guild}` : 'globally (it can take up to an hour to appear everywhere)'}`), exitCode: 0 };
+    } catch (error) {
+      throw new CommandError('invalid', (error as Error).message);
+    }
+  }
 
   const session = await openSession(config);
   const invocation: Invocation = { actor: { platform: 'cli', id: config.ROADMAP_ACTOR ?? os.userInfo().username }, isAdmin: true };

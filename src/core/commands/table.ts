@@ -179,6 +179,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     cliOnly: true,
   },
   {
+    name: 'discord',
+    summary: 'register the /roadmap command with Discord: `discord register [--guild id]`',
+    args: [{ name: 'action', type: 'text', required: true, description: 'register' }],
+    options: [{ name: 'guild', takes: 'value', type: 'text', description: 'a server id: register there only (instant), instead of globally' }],
+    mutates: false,
+    cliOnly: true,
+  },
+  {
     name: 'validate',
     summary: 'check roadmap files and list every problem',
     args: [{ name: 'file', type: 'path', required: false, description: 'a file or folder (default ROADMAPS_DIR)' }],

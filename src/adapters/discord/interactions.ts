@@ -1,0 +1,171 @@
+import type { KeyObject } from 'node:crypto';
+import { API, type APIInteraction } from '@discordjs/core/http-only';
+import type { RESTOptions } from '@discordjs/rest';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppDeps } from '../../app/context.js';
+import type { Sink } from '../../app/sink.js';
+import type { Config } from '../../config.js';
+import { createInteractionHandler, type InteractionHandler } from './handler.js';
+import { closeRest, createRest, DEFAULT_DISCORD_API, DiscordSink } from './rest.js';
+import { publicKeyFromHex, REPLAY_WINDOW_MS, verifyInteraction } from './verify.js';
+
+export const INTERACTIONS_PATH = '/discord/interactions';
+
+/**
+ * Commands that finish within this answer in the first response (one message, no
+ * "thinking…"); slower ones are deferred and edited in. Discord allows 3 s for the first
+ * response, network included, so half of that leaves room for latency and pauses.
+ */
+export const DEFAULT_DEFER_AFTER_MS = 1500;
+
+export interface DiscordOptions {
+  config: Config;
+  deps: AppDeps;
+  logger: Logger;
+  /** The bot's fastify server: the interactions route is added to it (before it listens). */
+  http?: FastifyInstance;
+  /** For the signature's replay window; defaults to the app's clock. */
+  clock?: () => Date;
+  deferAfterMs?: number;
+  /** REST client options (tests shorten retries and timeouts). */
+  rest?: Partial<RESTOptions>;
+}
+
+export interface Discord {
+  sink: Sink;
+  /** Connects to the gateway when DISCORD_GATEWAY=true; the HTTP route needs no start. */
+  start(): Promise<void>;
+  /** Disconnects and waits for deferred answers still being finished. */
+  stop(): Promise<void>;
+  /** Resolves once every deferred answer in flight has been sent. */
+  idle(): Promise<void>;
+  /** The shared interaction handler (HTTP and gateway both call it). */
+  handle: InteractionHandler;
+}
+
+/** What the Discord adapter can do with this configuration, for the start-up log. */
+export function discordStatus(config: Config): { enabled: boolean; summary: string } {
+  const parts: string[] = [];
+  if (config.DISCORD_PUBLIC_KEY) parts.push(`interactions at POST ${INTERACTIONS_PATH}`);
+  if (config.DISCORD_GATEWAY) parts.push(config.DISCORD_TOKEN ? 'gateway connection' : 'gateway wanted but DISCORD_TOKEN is not set');
+  parts.push(config.DISCORD_TOKEN ? 'posting to channels' : 'no DISCORD_TOKEN: alerts and digests cannot be posted');
+  const enabled = Boolean(config.DISCORD_PUBLIC_KEY || config.DISCORD_TOKEN);
+  return { enabled, summary: enabled ? `discord: ${parts.join('; ')}` : 'discord: not configured (set DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY)' };
+}
+
+/**
+ * Interaction ids seen within the replay window: a signed request sent twice is refused the
+ * second time. Per process (a replay reaching another replica within the window is not
+ * caught); the signature and the timestamp window are what every replica checks.
+ */
+function replayGuard(clock: () => Date): (id: string) => boolean {
+  const seen = new Map<string, number>();
+  return (id) => {
+    const now = clock().getTime();
+    if (seen.size > 10_000) for (const [key, at] of seen) if (now - at > REPLAY_WINDOW_MS) seen.delete(key);
+    if (seen.has(id)) return true;
+    seen.set(id, now);
+    return false;
+  };
+}
+
+interface RouteOptions {
+  key: KeyObject;
+  clock: () => Date;
+  handle: InteractionHandler;
+  logger: Logger;
+  track: (work: () => Promise<void>) => void;
+}
+
+/**
+ * `POST /discord/interactions`. The body is kept raw (in this route only) because the
+ * signature covers the exact bytes Discord sent; every request is verified before anything
+ * is parsed or run.
+ */
+function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
+  const replayed = replayGuard(opts.clock);
+  void http.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.post(INTERACTIONS_PATH, async (request, reply) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const verdict = verifyInteraction(opts.key, { signature: request.headers['x-signature-ed25519'], timestamp: request.headers['x-signature-timestamp'] }, body, opts.clock());
+      if (verdict !== 'ok') {
+        // Discord itself sends badly signed requests when the endpoint URL is saved, to check we refuse them.
+        opts.logger.debug({ verdict }, 'discord: refused an interaction request');
+        return reply.code(401).send({ error: 'invalid request signature' });
+      }
+      let interaction: APIInteraction;
+      try {
+        interaction = JSON.parse(body.toString('utf8')) as APIInteraction;
+      } catch {
+        return reply.code(400).send({ error: 'the body is not JSON' });
+      }
+      if (typeof interaction?.id === 'string' && replayed(interaction.id)) return reply.code(401).send({ error: 'interaction already received' });
+      const answer = await opts.handle(interaction);
+      if (answer.finish) {
+        const finish = answer.finish;
+        // Webhook calls are valid only once Discord has our response: start after it is sent.
+        reply.raw.once('close', () => opts.track(finish));
+      }
+      return reply.code(200).send(answer.response);
+    });
+  });
+}
+
+/**
+ * The Discord adapter: the interactions endpoint on the bot's HTTP server, the sink that
+ * posts alerts and digests, and optionally the gateway connection. Register the route by
+ * passing `http` before the server listens.
+ */
+export function createDiscord(opts: DiscordOptions): Discord {
+  const { config, deps, logger } = opts;
+  const clock = opts.clock ?? deps.clock;
+  const rest = createRest(config, opts.rest);
+  const api = new API(rest);
+  const inflight = new Set<Promise<void>>();
+  const track = (work: () => Promise<void>) => {
+    const running: Promise<void> = work()
+      .catch((error: unknown) => logger.error({ err: error }, 'discord: finishing an interaction failed'))
+      .finally(() => inflight.delete(running));
+    inflight.add(running);
+  };
+  const handle = createInteractionHandler({
+    deps,
+    api,
+    logger,
+    admins: { roles: config.DISCORD_ADMIN_ROLE_IDS, users: config.DISCORD_ADMIN_USER_IDS },
+    deferAfterMs: opts.deferAfterMs ?? DEFAULT_DEFER_AFTER_MS,
+    clock,
+  });
+
+  if (opts.http) {
+    if (config.DISCORD_PUBLIC_KEY) mountInteractions(opts.http, { key: publicKeyFromHex(config.DISCORD_PUBLIC_KEY), clock, handle, logger, track });
+    else logger.warn(`discord: DISCORD_PUBLIC_KEY is not set, so POST ${INTERACTIONS_PATH} is not served`);
+  }
+
+  const sink = new DiscordSink(api, { hasToken: Boolean(config.DISCORD_TOKEN), ...(config.DISCORD_ALERT_ROLE_ID ? { alertRoleId: config.DISCORD_ALERT_ROLE_ID } : {}) });
+  let gateway: { close(): Promise<void> } | undefined;
+  const idle = async () => {
+    while (inflight.size > 0) await Promise.allSettled([...inflight]);
+  };
+
+  return {
+    sink,
+    handle,
+    idle,
+    async start() {
+      if (!config.DISCORD_GATEWAY) return;
+      if (!config.DISCORD_TOKEN) throw new Error('DISCORD_GATEWAY=true needs DISCORD_TOKEN (the bot token) to connect');
+      const { connectGateway } = await import('./gateway.js');
+      gateway = await connectGateway({ token: config.DISCORD_TOKEN, api: config.DISCORD_API_URL ?? DEFAULT_DISCORD_API, rest, handle, logger, track });
+    },
+    async stop() {
+      await gateway?.close();
+      gateway = undefined;
+      await idle();
+      closeRest(rest);
+    },
+  };
+}

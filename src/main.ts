@@ -3,6 +3,7 @@ import { migrate } from './adapters/pg/migrate.js';
 import { createPool } from './adapters/pg/pool.js';
 import { createHttpServer } from './adapters/http/server.js';
 import { registerApi } from './adapters/http/api.js';
+import { createPrometheusTelemetry, registerMetricsRoute } from './adapters/http/metrics.js';
 import { createDiscord, discordStatus } from './adapters/discord/interactions.js';
 import { ConsoleSink } from './adapters/console/sink.js';
 import { OutboxStore } from './adapters/pg/outbox.js';
@@ -51,8 +52,11 @@ async function main(): Promise<void> {
   const ids = registry.list().map((r) => r.id);
   logger.info(`roadmaps: ${ids.length} loaded from ${config.roadmapsDir} (${ids.join(', ') || 'none'}); edits are picked up without a restart`);
 
-  const deps: AppDeps = { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date() };
+  const outbox = new OutboxStore(pool);
+  const { telemetry, registry: metrics } = createPrometheusTelemetry(outbox);
+  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: () => new Date(), telemetry };
   const http = createHttpServer({ pool, registry, logger, started: () => started });
+  registerMetricsRoute(http, metrics);
   registerApi(http, deps, { maxPoints: config.API_MAX_POINTS, maxBodyBytes: config.API_MAX_BODY_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT });
   const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
 
@@ -65,7 +69,7 @@ async function main(): Promise<void> {
   await http.listen({ port: config.PORT, host: config.HOST });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, POST /api/v1/metrics, GET /api/v1/openapi.json${discord ? ', POST /discord/interactions' : ''})`);
+  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, GET /metrics, POST /api/v1/metrics, GET /api/v1/openapi.json${discord ? ', POST /discord/interactions' : ''})`);
   await discord?.start();
   logger.info(`alerts and digests go to: ${[...sinks.keys()].join(', ')}`);
 

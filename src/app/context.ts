@@ -2,6 +2,7 @@ import type { OutboxStore } from '../adapters/pg/outbox.js';
 import type { Actor, PgStore } from '../adapters/pg/store.js';
 import type { Message } from '../core/messages/model.js';
 import type { RoadmapRegistry } from './registry.js';
+import type { Telemetry } from './telemetry.js';
 
 /** What every command handler may use: injected, so tests pass their own clock and store. */
 export interface AppDeps {
@@ -9,6 +10,8 @@ export interface AppDeps {
   outbox: OutboxStore;
   registry: RoadmapRegistry;
   clock: () => Date;
+  /** Counters for /metrics; absent in tests and the CLI. */
+  telemetry?: Telemetry;
 }
 
 /** Who runs a command, from where. */

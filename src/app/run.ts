@@ -45,6 +45,14 @@ export function replyForError(error: CommandError): Reply {
  * here, so they share parsing, authorization, handlers and error wording.
  */
 export async function runCommand(deps: AppDeps, invocation: Invocation, input: string | string[], platform: 'cli' | 'chat' = 'chat'): Promise<Reply> {
+  const started = performance.now();
+  const reply = await dispatch(deps, invocation, input, platform);
+  const name = (typeof input === 'string' ? tokenize(input) : input)[0]?.toLowerCase() ?? '';
+  deps.telemetry?.command(invocation.actor.platform, HANDLERS[name] ? name : 'other', (performance.now() - started) / 1000, reply.exitCode);
+  return reply;
+}
+
+async function dispatch(deps: AppDeps, invocation: Invocation, input: string | string[], platform: 'cli' | 'chat'): Promise<Reply> {
   const words = typeof input === 'string' ? tokenize(input) : input;
   const parsed = parseCommand(words);
   if (!parsed.ok) return replyForError(new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []));

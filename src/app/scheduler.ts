@@ -41,15 +41,20 @@ export class Scheduler {
   async tick(now: Date): Promise<void> {
     if (this.opts.collectors) {
       try {
-        await runDueCollectors(this.deps, now, this.opts.collectors);
+        const { ran, failed } = await runDueCollectors(this.deps, now, this.opts.collectors);
+        this.deps.telemetry?.collector('all', 'ok', ran - failed);
+        this.deps.telemetry?.collector('all', 'failed', failed);
       } catch (error) {
         this.opts.logger.error({ err: error }, 'collectors failed; retried next tick');
       }
     }
     for (const roadmap of this.deps.registry.list()) {
+      const started = performance.now();
       try {
-        await evaluateAndNotify(this.deps, roadmap, now, { repeatIntervalMs: this.opts.repeatIntervalMs, logger: this.opts.logger });
+        const report = await evaluateAndNotify(this.deps, roadmap, now, { repeatIntervalMs: this.opts.repeatIntervalMs, logger: this.opts.logger });
+        this.deps.telemetry?.evaluation(roadmap.id, (performance.now() - started) / 1000, report ? 'ok' : 'skipped');
       } catch (error) {
+        this.deps.telemetry?.evaluation(roadmap.id, (performance.now() - started) / 1000, 'error');
         // One roadmap's failure (a database hiccup) must not stop the others' alerts.
         this.opts.logger.error({ err: error, roadmap: roadmap.id }, 'evaluation failed; retried next tick');
       }
@@ -66,7 +71,7 @@ export class Scheduler {
   async drain(now: Date): Promise<void> {
     try {
       for (let i = 0; i < MAX_BATCHES; i++) {
-        const done = await drainOutbox(this.outbox, now, this.opts.worker);
+        const done = await drainOutbox(this.outbox, now, { ...this.opts.worker, ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}) });
         if (done.sent + done.retried + done.failed === 0) break;
       }
     } catch (error) {

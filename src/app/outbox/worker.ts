@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { OutboxStore } from '../../adapters/pg/outbox.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../../core/alerts/backoff.js';
 import { DeliveryError, type Sink } from '../sink.js';
+import type { Telemetry } from '../telemetry.js';
 
 export interface WorkerOptions {
   worker: string;
@@ -12,6 +13,7 @@ export interface WorkerOptions {
   backoff?: BackoffPolicy;
   random?: () => number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  telemetry?: Telemetry;
 }
 
 export interface DrainResult {
@@ -41,6 +43,7 @@ export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOpt
       await store.markFailed(d.id, opts.worker, `no ${d.platform} adapter is configured`);
       opts.logger?.error({ delivery: d.id, key: d.key }, `delivery failed: no ${d.platform} adapter is configured`);
       result.failed++;
+      opts.telemetry?.delivery(d.platform, 'failed', 1);
       continue;
     }
     try {
@@ -61,7 +64,10 @@ export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOpt
       } else {
         ref = (await sink.post(d.channel, d.message)).ref;
       }
-      if (await store.markSent(d.id, opts.worker, now, ref)) result.sent++;
+      if (await store.markSent(d.id, opts.worker, now, ref)) {
+        result.sent++;
+        opts.telemetry?.delivery(d.platform, 'sent', 1);
+      }
       else opts.logger?.warn({ delivery: d.id, key: d.key }, 'delivery sent after its lease ran out');
     } catch (error) {
       const failure = classify(error);
@@ -70,10 +76,12 @@ export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOpt
         await store.markRetry(d.id, opts.worker, new Date(now.getTime() + delay), `${failure.kind}: ${failure.message}`);
         opts.logger?.warn({ delivery: d.id, key: d.key, attempt: d.attempts, retryInMs: delay }, `delivery will be retried: ${failure.kind}: ${failure.message}`);
         result.retried++;
+        opts.telemetry?.delivery(d.platform, 'retried', 1);
       } else {
         await store.markFailed(d.id, opts.worker, `${failure.kind}: ${failure.message}`);
         opts.logger?.error({ delivery: d.id, key: d.key, attempts: d.attempts }, `delivery failed for good: ${failure.kind}: ${failure.message} (roadmap deliveries retry ${d.id})`);
         result.failed++;
+        opts.telemetry?.delivery(d.platform, 'failed', 1);
       }
     }
   }

@@ -5,6 +5,7 @@ import { createHttpServer } from './adapters/http/server.js';
 import { registerApi } from './adapters/http/api.js';
 import { createPrometheusTelemetry, registerMetricsRoute } from './adapters/http/metrics.js';
 import { createDiscord, discordStatus } from './adapters/discord/interactions.js';
+import { createSlack, slackMode } from './adapters/slack/app.js';
 import { ConsoleSink } from './adapters/console/sink.js';
 import { OutboxStore } from './adapters/pg/outbox.js';
 import { PgStore } from './adapters/pg/store.js';
@@ -61,6 +62,10 @@ async function main(): Promise<void> {
   const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
 
   // Chat platforms: each adapter mounts its routes on the one HTTP server and brings a sink.
+  const slackState = slackMode(config);
+  const slack = slackState.mode === 'off' ? undefined : createSlack({ config, deps, logger, http });
+  if (slack) sinks.set('slack', slack.sink);
+  logger.info(slackState.mode === 'off' ? `slack: off (${slackState.reason})` : `slack: ${slackState.mode === 'http' ? 'HTTP mode at POST /slack/events' : 'Socket Mode'}`);
   const discordState = discordStatus(config);
   const discord = discordState.enabled ? createDiscord({ config, deps, logger, http }) : undefined;
   if (discord) sinks.set('discord', discord.sink);
@@ -69,7 +74,8 @@ async function main(): Promise<void> {
   await http.listen({ port: config.PORT, host: config.HOST });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, GET /metrics, POST /api/v1/metrics, GET /api/v1/openapi.json${discord ? ', POST /discord/interactions' : ''})`);
+  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, GET /metrics, POST /api/v1/metrics, GET /api/v1/openapi.json${slackState.mode === 'http' ? ', POST /slack/events' : ''}${discord ? ', POST /discord/interactions' : ''})`);
+  await slack?.start();
   await discord?.start();
   logger.info(`alerts and digests go to: ${[...sinks.keys()].join(', ')}`);
 
@@ -99,6 +105,7 @@ async function main(): Promise<void> {
     // Stop taking work first; the job in progress finishes (claimed deliveries settle).
     await scheduler.stop().catch((error: Error) => logger.warn({ err: error }, 'scheduler stop failed'));
     await http.close().catch((error: Error) => logger.warn({ err: error }, 'http close failed'));
+    await slack?.stop().catch((error: Error) => logger.warn({ err: error }, 'slack stop failed'));
     await discord?.stop().catch((error: Error) => logger.warn({ err: error }, 'discord stop failed'));
     await pool.end().catch(() => undefined);
     await db.close().catch((error: Error) => logger.warn({ err: error }, 'embedded postgres stop failed'));

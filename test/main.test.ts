@@ -34,6 +34,7 @@ describe('the main job (npm start)', () => {
       expect(logs).toMatch(/database: DATABASE_URL/);
       expect(logs).toMatch(/roadmaps: 2 loaded/);
       expect(logs).toMatch(/discord: not configured/);
+      expect(logs).toMatch(/slack: off/);
       expect(logs).toMatch(/alerts and digests go to: console/);
       // The database password never reaches the logs.
       expect(logs).not.toContain(new URL(db.url).password || 'no-password-in-url');

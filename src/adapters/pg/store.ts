@@ -253,6 +253,12 @@ export class PgStore {
     return rows.rows[0]?.roadmap_id;
   }
 
+  /** Roadmaps some channel of the platform follows (`use`), for the Slack App Home. */
+  async boundRoadmaps(platform: string): Promise<string[]> {
+    const rows = await this.pool.query<{ roadmap_id: string }>(`SELECT DISTINCT roadmap_id FROM channel_bindings WHERE platform = $1 ORDER BY roadmap_id`, [platform]);
+    return rows.rows.map((r) => r.roadmap_id);
+  }
+
   async bindChannel(platform: string, channel: string, roadmapId: string, entry: AuditEntry): Promise<void> {
     await this.transaction(async (client) => {
       await client.query(

@@ -48,6 +48,15 @@ const schema = z.object({
   /** Collectors: statement timeout of SQL sources, request timeout of Prometheus sources. */
   COLLECTOR_TIMEOUT: duration('10s'),
 
+  /**
+   * End-to-end tests only: the bot's clock starts at CLOCK_START and runs CLOCK_RATE times
+   * faster than real time, so a simulated day of digests takes minutes. Unset in production.
+   */
+  CLOCK_START: z.iso.datetime({ offset: true }).optional(),
+  CLOCK_RATE: z.coerce.number().positive().max(100_000).default(1),
+  /** The real moment the simulated clock reads CLOCK_START (default: process start); replicas share it. */
+  CLOCK_ORIGIN: z.iso.datetime({ offset: true }).optional(),
+
   /** Names this process in the outbox's claims and in logs (default host:pid). */
   REPLICA_ID: z.string().min(1).default(`${os.hostname()}:${process.pid}`),
 
@@ -74,6 +83,14 @@ const schema = z.object({
 });
 
 export type Config = z.output<typeof schema> & { dataDir: string; roadmapsDir: string };
+
+/** The process clock: real time, or the simulated time of CLOCK_START/CLOCK_RATE. */
+export function clockOf(config: Pick<Config, 'CLOCK_START' | 'CLOCK_RATE' | 'CLOCK_ORIGIN'>, realNow: () => number = Date.now): () => Date {
+  if (config.CLOCK_START === undefined && config.CLOCK_RATE === 1) return () => new Date(realNow());
+  const origin = config.CLOCK_ORIGIN ? Date.parse(config.CLOCK_ORIGIN) : realNow();
+  const start = config.CLOCK_START ? Date.parse(config.CLOCK_START) : origin;
+  return () => new Date(start + (realNow() - origin) * config.CLOCK_RATE);
+}
 
 /** Reads the configuration, or throws one error listing every bad variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {

@@ -13,7 +13,7 @@ import type { AppDeps } from './app/context.js';
 import { Scheduler } from './app/scheduler.js';
 import type { Sink } from './app/sink.js';
 import { RoadmapRegistry } from './app/registry.js';
-import { readConfig } from './config.js';
+import { clockOf, readConfig } from './config.js';
 import { formatProblem } from './core/roadmap/load.js';
 import { createLogger, redactUrl } from './logger.js';
 
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
 
   const outbox = new OutboxStore(pool);
   const { telemetry, registry: metrics } = createPrometheusTelemetry(outbox);
-  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: () => new Date(), telemetry };
+  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: clockOf(config), telemetry };
   const http = createHttpServer({ pool, registry, logger, started: () => started });
   registerMetricsRoute(http, metrics);
   registerApi(http, deps, { maxPoints: config.API_MAX_POINTS, maxBodyBytes: config.API_MAX_BODY_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT });
@@ -63,11 +63,11 @@ async function main(): Promise<void> {
 
   // Chat platforms: each adapter mounts its routes on the one HTTP server and brings a sink.
   const slackState = slackMode(config);
-  const slack = slackState.mode === 'off' ? undefined : createSlack({ config, deps, logger, http });
+  const slack = slackState.mode === 'off' ? undefined : createSlack({ config, deps, logger, http, signatureClock: () => new Date() });
   if (slack) sinks.set('slack', slack.sink);
   logger.info(slackState.mode === 'off' ? `slack: off (${slackState.reason})` : `slack: ${slackState.mode === 'http' ? 'HTTP mode at POST /slack/events' : 'Socket Mode'}`);
   const discordState = discordStatus(config);
-  const discord = discordState.enabled ? createDiscord({ config, deps, logger, http }) : undefined;
+  const discord = discordState.enabled ? createDiscord({ config, deps, logger, http, clock: () => new Date() }) : undefined;
   if (discord) sinks.set('discord', discord.sink);
   logger.info(discordState.summary);
 
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   });
   scheduler.start();
   logger.info(`scheduler: evaluating on "${config.EVALUATE_CRON}", alerts repeat every ${config.ALERT_REPEAT_INTERVAL / 60_000} min while unacknowledged (replica ${config.REPLICA_ID})`);
+  if (config.CLOCK_START !== undefined || config.CLOCK_RATE !== 1) logger.warn(`clock: simulated, starting ${deps.clock().toISOString()} at ${config.CLOCK_RATE}x (CLOCK_START/CLOCK_RATE are for tests)`);
   started = true;
 
   let stopping = false;

@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../adapters/pg/outbox.js';
+import { TokenStore } from '../adapters/pg/tokens.js';
 import { evaluateAndNotify } from './alerts/engine.js';
 import { runDueCollectors, type CollectorOptions } from './collectors/run.js';
 import { enqueueDueDigests } from './alerts/digests.js';
@@ -65,13 +66,15 @@ export class Scheduler {
       this.opts.logger.error({ err: error }, 'digest scheduling failed; retried next tick');
     }
     await this.drain(now);
+    await new TokenStore(this.deps.store.pool).pruneRateWindows(now).catch(() => undefined);
   }
 
   /** Sends every due outbox message (bounded). */
   async drain(now: Date): Promise<void> {
     try {
       for (let i = 0; i < MAX_BATCHES; i++) {
-        const done = await drainOutbox(this.outbox, now, { ...this.opts.worker, ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}) });
+        // Each batch claims with the time it starts at, so leases are measured from then.
+        const done = await drainOutbox(this.outbox, i === 0 ? now : this.deps.clock(), { ...this.opts.worker, ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}) });
         if (done.sent + done.retried + done.failed === 0) break;
       }
     } catch (error) {

@@ -57,6 +57,13 @@ describe('subscriptions', () => {
     expect(renderText(refused.message)).toMatch(/only roadmap admins/);
   });
 
+  it('refuses --channel in chat: a channel is subscribed from itself', async () => {
+    const reply = await run('subscribe alerts --channel slack:C-ELSEWHERE');
+    expect(reply.exitCode).toBe(2);
+    expect(renderText(reply.message)).toMatch(/--channel is for the command line/);
+    expect((await subs()).some((s) => s.channel_id === 'C-ELSEWHERE')).toBe(false);
+  });
+
   it('previews the digest with digest --dry-run and sends nothing', async () => {
     await run('record active_users 350');
     const reply = await run('digest --dry-run');

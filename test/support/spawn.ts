@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 export interface Run {
   code: number | null;
@@ -25,7 +24,8 @@ export function cli(args: string[], env: Record<string, string>, cwd = ROOT): Pr
 
 /** Starts the main job (`npm start`'s entry point) and collects its log lines. */
 export function startMain(env: Record<string, string>): { child: ChildProcess; logs: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [TSX, path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env } });
+  // One process (no tsx wrapper), so a SIGKILL kills the bot itself, as in production.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env } });
   let logs = '';
   child.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));

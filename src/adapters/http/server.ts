@@ -26,14 +26,9 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     const checks: Record<string, string> = {};
     checks.startup = deps.started() ? 'ok' : 'starting';
     try {
-      const client = await deps.pool.connect();
-      try {
-        await client.query(`SET statement_timeout = ${READY_TIMEOUT_MS}`);
-        await client.query('SELECT 1');
-        checks.database = 'ok';
-      } finally {
-        client.release();
-      }
+      // query_timeout is client-side: no session setting is left on the pooled connection.
+      await deps.pool.query({ text: 'SELECT 1', query_timeout: READY_TIMEOUT_MS } as pg.QueryConfig);
+      checks.database = 'ok';
     } catch (error) {
       checks.database = `unreachable: ${(error as Error).message}`;
     }

@@ -41,6 +41,8 @@ export interface SlackOptions {
   http?: FastifyInstance;
   /** Web API client tuning; tests pass a short retry policy. */
   clientOptions?: Pick<WebClientOptions, 'retryConfig' | 'timeout'>;
+  /** The time request signatures are checked against; defaults to the app's clock. */
+  signatureClock?: () => Date;
 }
 
 export interface SlackAdapter {
@@ -80,7 +82,7 @@ export function createSlack(options: SlackOptions): SlackAdapter {
   let receiver: FastifyReceiver | undefined;
   if (mode === 'http') {
     if (!options.http) throw new Error('Slack HTTP mode needs the HTTP server (pass `http`), or set SLACK_APP_TOKEN for Socket Mode');
-    receiver = new FastifyReceiver({ http: options.http, signingSecret: config.SLACK_SIGNING_SECRET as string, path: SLACK_EVENTS_PATH, now: () => deps.clock().getTime(), logger });
+    receiver = new FastifyReceiver({ http: options.http, signingSecret: config.SLACK_SIGNING_SECRET as string, path: SLACK_EVENTS_PATH, now: () => (options.signatureClock ?? deps.clock)().getTime(), logger });
   }
   let app: App | undefined;
   const inflight = new Set<Promise<void>>();

@@ -27,7 +27,10 @@ export async function runPrometheusCollector(baseUrl: string, query: string, at:
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
   } catch (error) {
-    throw new CollectorError(`Prometheus unreachable at ${url.origin}: ${(error as Error).message}`);
+    // fetch's messages can quote the URL, credentials included: never let those reach status or logs.
+    const secret = new URL(url);
+    const reason = ((error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message).split(secret.href).join(secret.origin);
+    throw new CollectorError(`Prometheus unreachable at ${url.origin}: ${reason}`);
   }
   const body = Answer.safeParse(await response.json().catch(() => undefined));
   if (!body.success) throw new CollectorError(`not a Prometheus API answer (HTTP ${response.status})`);

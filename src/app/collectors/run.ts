@@ -61,10 +61,17 @@ export async function runDueCollectors(deps: Pick<AppDeps, 'store' | 'registry'>
       } catch (error) {
         failed++;
         const message = error instanceof CollectorError ? error.message : `unexpected: ${(error as Error).message}`;
-        await deps.store.pool
-          .query(`UPDATE collector_state SET failing_since = COALESCE(failing_since, $3), last_error = $4 WHERE roadmap_id = $1 AND metric = $2`, [roadmap.id, metric.name, now, message])
+        const updated = await deps.store.pool
+          .query<{ first: boolean }>(
+            `UPDATE collector_state c SET failing_since = COALESCE(c.failing_since, $3), last_error = $4
+               FROM (SELECT failing_since IS NULL AS first FROM collector_state WHERE roadmap_id = $1 AND metric = $2) before
+              WHERE c.roadmap_id = $1 AND c.metric = $2 RETURNING before.first`,
+            [roadmap.id, metric.name, now, message],
+          )
           .catch(() => undefined);
-        opts.logger?.warn({ roadmap: roadmap.id, metric: metric.name }, `collector failed: ${message}`);
+        // Warn when a collector starts failing; its repeats are in status, not every minute in the logs.
+        const first = updated?.rows[0]?.first ?? true;
+        if (first) opts.logger?.warn({ roadmap: roadmap.id, metric: metric.name }, `collector failing: ${message} (retried on schedule; see status)`);
       }
     }
   }

@@ -9,6 +9,10 @@ const PLATFORMS = ['slack', 'discord', 'console'] as const;
 /** The channel a command is about: the one it was typed in, or `--channel platform:id` from the CLI. */
 export function channelOf(invocation: Invocation, command: ParsedCommand): Destination {
   const named = command.options.channel;
+  if (typeof named === 'string' && invocation.actor.platform !== 'cli') {
+    // In chat the channel is the one typed in: nobody binds or subscribes another channel from afar.
+    throw new CommandError('usage', '--channel is for the command line; in chat, run the command in the channel itself');
+  }
   if (typeof named === 'string') {
     const match = /^(slack|discord|console):(\S+)$/.exec(named);
     if (!match) throw new CommandError('usage', `--channel: expected slack:<id>, discord:<id> or console:<name>, got "${named}"`);

@@ -5,7 +5,8 @@ import { TokenStore } from '../../adapters/pg/tokens.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
 import { CommandError } from '../errors.js';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Names start with a letter, so `token revoke 12` can only mean the token with id 12. */
+const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
 /** `token create|list|revoke`: bearer tokens of the push API (CLI only). */
 export async function token(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
@@ -17,7 +18,7 @@ export async function token(deps: AppDeps, invocation: Invocation, command: Pars
 
   if (action === 'create') {
     const name = command.args.name;
-    if (!name || !NAME.test(name)) throw new CommandError('usage', 'token create needs a name: letters, digits, . _ - (for example ci-metrics)');
+    if (!name || !NAME.test(name)) throw new CommandError('usage', 'token create needs a name starting with a letter: letters, digits, . _ - (for example ci-metrics)');
     const scope = typeof command.options.roadmaps === 'string' ? command.options.roadmaps.split(',').map((r) => r.trim()).filter(Boolean) : [];
     if (scope.length === 0) throw new CommandError('usage', 'token create needs --roadmaps <id,id> (or --roadmaps "*" for every roadmap)');
     const unknown = scope.filter((id) => id !== '*' && !deps.registry.get(id));

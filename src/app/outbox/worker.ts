@@ -34,7 +34,9 @@ function classify(error: unknown): DeliveryError {
  */
 export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOptions): Promise<DrainResult> {
   const result: DrainResult = { sent: 0, retried: 0, failed: 0 };
-  const leaseMs = opts.leaseMs ?? 60_000;
+  // Longer than the slowest send (a platform client retrying a 429 for minutes), so a live
+  // worker never loses its claim mid-send and a second worker never sends the same row.
+  const leaseMs = opts.leaseMs ?? 10 * 60_000;
   const maxAttempts = opts.maxAttempts ?? 8;
   const claimed = await store.claim(opts.worker, now, leaseMs, opts.batch ?? 50);
   for (const d of claimed) {

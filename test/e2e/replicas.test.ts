@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/pg/embedded.js';
 import { migrate } from '../../src/adapters/pg/migrate.js';

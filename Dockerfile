@@ -16,6 +16,7 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY roadmaps ./roadmaps
+COPY assets ./assets
 COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
 USER node

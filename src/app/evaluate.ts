@@ -1,8 +1,12 @@
 import type { Report } from '../core/evaluate/report.js';
 import { dataNeeds, evaluateRoadmap } from '../core/evaluate/report.js';
+import { forecastMetrics, forecastReport, type ForecastedReport } from '../core/forecast/report.js';
 import type { Roadmap } from '../core/roadmap/model.js';
 import type { AppDeps, Invocation } from './context.js';
 import { CommandError } from './errors.js';
+
+/** History is fitted in buckets of this size: 4,032 points over 28 days, ten times fewer than raw minutes. */
+export const FORECAST_BUCKET_MS = 10 * 60_000;
 
 /** Reads what the roadmap needs from the store and evaluates it at `now` (the shell around the pure evaluator). */
 export async function evaluateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<Report> {
@@ -12,6 +16,13 @@ export async function evaluateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap,
     deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now),
   ]);
   return evaluateRoadmap(roadmap, snapshot, state, now);
+}
+
+/** Evaluates and forecasts when each comparison will be reached, from the metrics' recent history. */
+export async function evaluateWithForecast(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<ForecastedReport> {
+  const report = await evaluateAt(deps, roadmap, now);
+  const histories = await deps.store.forecastHistories(roadmap.id, forecastMetrics(report), roadmap.forecastWindowMs, FORECAST_BUCKET_MS, now);
+  return { ...report, forecasts: forecastReport(report, histories, { windowMs: roadmap.forecastWindowMs }) };
 }
 
 /** The roadmap a command is about: named, bound to the channel, or the only one loaded. */

@@ -6,6 +6,7 @@ import { use } from './commands/channels.js';
 import { deliveries, digest } from './commands/digest.js';
 import { subscribe, unsubscribe } from './commands/subscriptions.js';
 import { token } from './commands/tokens.js';
+import { forecast } from './commands/forecast.js';
 import { advance, gates, tick } from './commands/gates.js';
 import { help } from './commands/help.js';
 import { metrics, record, setFlag } from './commands/metrics.js';
@@ -18,6 +19,7 @@ type Handler = (deps: AppDeps, invocation: Invocation, command: ParsedCommand) =
 /** Handlers shared by every platform; CLI-only commands are handled by the CLI adapter. */
 const HANDLERS: Record<string, Handler> = {
   status,
+  forecast,
   metrics,
   record,
   set: setFlag,

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { importCsv } from '../../app/import-csv.js';
@@ -12,6 +12,10 @@ import { infoMessage } from '../../core/messages/compose.js';
 import { renderText } from '../../core/messages/text.js';
 import { formatProblem, loadRoadmap } from '../../core/roadmap/load.js';
 import { registerCommands } from '../discord/register.js';
+import { renderPng } from '../charts/render.js';
+import { CHART_HEIGHT, CHART_WIDTH, chartSpec, metricChartInput } from '../charts/spec.js';
+import { evaluateAt, FORECAST_BUCKET_MS, resolveRoadmap } from '../../app/evaluate.js';
+import { nowFrom } from '../../app/commands/values.js';
 import { connectDatabase, type Database } from '../pg/connect.js';
 import { migrate } from '../pg/migrate.js';
 import { createPool } from '../pg/pool.js';
@@ -66,9 +70,23 @@ async function openSession(config: Config): Promise<Session> {
   };
 }
 
+/** `roadmap chart <metric> [-o file.png]`: renders the chart the chat shows, to a file. */
+async function chart(session: Session, invocation: Invocation, metricName: string, options: Record<string, string | true>): Promise<Reply> {
+  const roadmap = resolveRoadmap(session.deps, invocation, options.roadmap);
+  if (!roadmap.metrics.has(metricName)) throw new CommandError('not_found', `no metric "${metricName}" in ${roadmap.id}`);
+  const now = nowFrom(options.now, roadmap.timezone, session.deps.clock());
+  const report = await evaluateAt(session.deps, roadmap, now);
+  const histories = await session.deps.store.forecastHistories(roadmap.id, [metricName], roadmap.forecastWindowMs, FORECAST_BUCKET_MS, now);
+  const spec = chartSpec(metricChartInput(report, metricName, histories.get(metricName) ?? [], { usersMetric: roadmap.usersMetric, forecast: { windowMs: roadmap.forecastWindowMs } }));
+  const file = typeof options.output === 'string' ? options.output : `${metricName}.png`;
+  await writeFile(file, await renderPng(spec));
+  return { message: infoMessage(`✅ wrote ${file} (${CHART_WIDTH}×${CHART_HEIGHT})`), exitCode: 0 };
+}
+
 async function run(argv: string[]): Promise<Reply> {
   const config = readConfig();
-  const words = argv.length === 0 ? ['help'] : argv;
+  // `-o file` is the short form of --output (as in `roadmap chart users -o users.png`).
+  const words = (argv.length === 0 ? ['help'] : argv).map((w) => (w === '-o' ? '--output' : w));
   const parsed = parseCommand(words);
   if (!parsed.ok) return replyForError(new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []));
   const { spec, args, options } = parsed.command;
@@ -87,6 +105,7 @@ async function run(argv: string[]): Promise<Reply> {
   const session = await openSession(config);
   const invocation: Invocation = { actor: { platform: 'cli', id: config.ROADMAP_ACTOR ?? os.userInfo().username }, isAdmin: true };
   try {
+    if (spec.name === 'chart') return await chart(session, invocation, args.metric as string, options);
     if (spec.name === 'migrate') return { message: infoMessage('✅ database migrations are up to date'), exitCode: 0 };
     if (spec.name === 'import') {
       const file = args.file as string;

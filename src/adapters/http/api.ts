@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { TokenStore, tokenAllows, type ApiToken } from '../pg/tokens.js';
 import type { AppDeps } from '../../app/context.js';
-import { evaluateAt } from '../../app/evaluate.js';
+import { evaluateWithForecast } from '../../app/evaluate.js';
 import { parsePointsCsv } from '../../app/import-csv.js';
 import { validateBatch, type PointError } from '../../app/ingest.js';
 import { statusJson } from '../../core/messages/status-json.js';
@@ -126,7 +126,7 @@ export function registerApi(app: FastifyInstance, deps: AppDeps, opts: ApiOption
         const roadmap = deps.registry.get(request.params.id);
         if (!roadmap) return problem(reply, 404, 'not_found', `no roadmap "${request.params.id}" is loaded`);
         if (!tokenAllows(token, roadmap.id)) return problem(reply, 403, 'forbidden', `this token may not read ${roadmap.id}`);
-        return reply.send(statusJson(await evaluateAt(deps, roadmap, deps.clock())));
+        return reply.send(statusJson(await evaluateWithForecast(deps, roadmap, deps.clock())));
       });
 
       api.get('/openapi.json', async () => openApiDocument(opts));

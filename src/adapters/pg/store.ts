@@ -225,6 +225,25 @@ export class PgStore {
     return rows.rows.map((r) => ({ at: r.bucket, value: r.value }));
   }
 
+  /**
+   * Each metric's history over (now - window, now] in buckets of `bucketMs`, averaged and
+   * stamped at the bucket's centre (capped at now), for forecasting and charts.
+   */
+  async forecastHistories(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date): Promise<Map<string, { t: Date; v: number }[]>> {
+    const result = new Map<string, { t: Date; v: number }[]>(metrics.map((m) => [m, []]));
+    if (metrics.length === 0) return result;
+    const rows = await this.pool.query<{ metric: string; t: Date; v: number }>(
+      `SELECT metric, LEAST(date_bin($4 * interval '1 millisecond', at, $5::timestamptz) + $4 * interval '0.5 millisecond', $5::timestamptz) AS t, avg(value) AS v
+         FROM metric_points
+        WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at > $5::timestamptz - $3 * interval '1 millisecond' AND at <= $5
+        GROUP BY metric, date_bin($4 * interval '1 millisecond', at, $5::timestamptz)
+        ORDER BY metric, 2`,
+      [roadmapId, metrics, windowMs, bucketMs, now],
+    );
+    for (const r of rows.rows) result.get(r.metric)?.push({ t: r.t, v: r.v });
+    return result;
+  }
+
   /** The value each metric had at each instant (newest point at or before it). */
   async valuesAt(roadmapId: string, metrics: string[], instants: Date[]): Promise<Map<string, (number | undefined)[]>> {
     const rows = await this.pool.query<{ name: string; i: number; value: number }>(

@@ -7,7 +7,7 @@ import type { MetricChange } from '../../core/messages/compose.js';
 import type { Message } from '../../core/messages/model.js';
 import type { Roadmap } from '../../core/roadmap/model.js';
 import type { AppDeps } from '../context.js';
-import { evaluateAt } from '../evaluate.js';
+import { evaluateWithForecast } from '../evaluate.js';
 
 const DAY = 86_400_000;
 
@@ -18,7 +18,7 @@ export async function buildDigest(
   now: Date,
   opts: { localDate: string; late: boolean; previous?: DigestSnapshot },
 ): Promise<{ message: Message; report: Report }> {
-  const report = await evaluateAt(deps, roadmap, now);
+  const report = await evaluateWithForecast(deps, roadmap, now);
   // Trigger states as the alert engine remembers them, so the digest agrees with the alerts.
   const memory = await q.triggerMemory(deps.store.pool, roadmap.id);
   for (const t of report.triggers) {

@@ -59,6 +59,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     mutates: false,
   },
   {
+    name: 'forecast',
+    summary: 'when each trigger and target will be reached, with an 80% interval',
+    args: [],
+    options: [roadmapOption, nowOption, { name: 'json', takes: 'flag', description: 'as JSON' }, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }],
+    mutates: false,
+  },
+  {
     name: 'record',
     summary: 'record a metric point by hand',
     args: [
@@ -183,6 +190,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'register the /roadmap command with Discord: `discord register [--guild id]`',
     args: [{ name: 'action', type: 'text', required: true, description: 'register' }],
     options: [{ name: 'guild', takes: 'value', type: 'text', description: 'a server id: register there only (instant), instead of globally' }],
+    mutates: false,
+    cliOnly: true,
+  },
+  {
+    name: 'chart',
+    summary: "write a PNG chart of a metric: history, the stage's thresholds, the forecast",
+    args: [{ name: 'metric', type: 'text', required: true, description: 'a metric name' }],
+    options: [
+      roadmapOption,
+      nowOption,
+      { name: 'output', takes: 'value', type: 'path', description: 'file to write (default <metric>.png); -o works too' },
+    ],
     mutates: false,
     cliOnly: true,
   },

@@ -1,4 +1,5 @@
 import type { Report } from '../evaluate/report.js';
+import type { ForecastedReport } from '../forecast/report.js';
 import type { TriggerState } from '../evaluate/transition.js';
 import type { MetricChange } from '../messages/compose.js';
 import { budgetLine, collectorLines, comparisonLine, metricLine, unitsOf } from '../messages/compose.js';
@@ -12,6 +13,8 @@ export interface DigestSnapshot {
   gatesPassed: string[];
   triggers: Record<string, TriggerState>;
   stale: string[];
+  /** ETAs the digest showed, by `<trigger>#<comparison>` and `target:<id>` (ISO instants). */
+  etas?: Record<string, string>;
 }
 
 /** An episode that fired or resolved since the previous digest. */
@@ -22,7 +25,7 @@ export interface EpisodeChange {
 }
 
 export interface DigestInput {
-  report: Report;
+  report: Report | ForecastedReport;
   headline: MetricChange[];
   previous?: DigestSnapshot;
   episodes: EpisodeChange[];
@@ -39,8 +42,22 @@ export function headlineMetrics(report: Report, max = 8): string[] {
   return [...names].filter((n) => known.has(n)).slice(0, max);
 }
 
-export function digestSnapshot(report: Report): DigestSnapshot {
+/** The ETAs of a forecasted report, keyed as the snapshot keeps them. */
+export function etasOf(report: Report | ForecastedReport): Record<string, string> {
+  const etas: Record<string, string> = {};
+  const forecasts = 'forecasts' in report ? report.forecasts : undefined;
+  for (const [trigger, list] of forecasts?.triggers ?? []) {
+    list.forEach((f, i) => {
+      if (f?.status === 'eta') etas[`${trigger}#${i}`] = f.eta.toISOString();
+    });
+  }
+  for (const [target, { outlook }] of forecasts?.targets ?? []) if (outlook.eta) etas[`target:${target}`] = outlook.eta.toISOString();
+  return etas;
+}
+
+export function digestSnapshot(report: Report | ForecastedReport): DigestSnapshot {
   return {
+    etas: etasOf(report),
     takenAt: report.evaluatedAt.toISOString(),
     stageId: report.stage.id,
     gatesPassed: report.gates.filter((g) => g.passed).map((g) => g.id),
@@ -65,6 +82,17 @@ function changesSince(input: DigestInput): Line[] {
     for (const g of now) if (!before.has(g)) lines.push({ icon: 'passed', text: `gate ${g} passed` });
     for (const g of before) if (!now.has(g)) lines.push({ icon: 'open', text: `gate ${g} no longer passes` });
   }
+  // An ETA that moved by more than a week since the last digest is news.
+  const now = etasOf(report);
+  for (const [key, was] of Object.entries(previous.etas ?? {})) {
+    const is = now[key];
+    if (!is) continue;
+    const days = Math.round((Date.parse(is) - Date.parse(was)) / 86_400_000);
+    if (Math.abs(days) > 7) {
+      const name = key.startsWith('target:') ? `target ${key.slice(7)}` : key.split('#')[0];
+      lines.push({ icon: 'info', text: `ETA of ${name} moved ${Math.abs(days)} days ${days < 0 ? 'earlier' : 'later'}, to ${formatDate(new Date(is), zone)} (was ${formatDate(new Date(was), zone)})` });
+    }
+  }
   const wasStale = new Set(previous.stale);
   const gone = report.stale.filter((s) => !wasStale.has(s.metric)).map((s) => s.metric);
   if (gone.length > 0) lines.push({ icon: 'unknown', text: `no fresh data any more: ${gone.join(', ')}` });
@@ -82,16 +110,23 @@ export function composeDigest(input: DigestInput): Message {
 
   if (input.headline.length > 0) sections.push({ title: 'Headline metrics', lines: input.headline.map((h) => metricLine(h, zone)) });
 
+  const forecasts = 'forecasts' in report ? report.forecasts : undefined;
+  const soonest = (id: string) =>
+    Math.min(...(forecasts?.triggers.get(id) ?? []).map((f) => (f?.status === 'eta' ? f.eta.getTime() : Number.POSITIVE_INFINITY)), Number.POSITIVE_INFINITY);
   const active = report.triggers.filter((t) => t.state === 'firing' || t.state === 'pending' || t.state === 'approaching');
   const order = { firing: 0, pending: 1, approaching: 2 } as Record<string, number>;
-  active.sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3));
+  // Firing first, then pending, then approaching ones by when they will fire.
+  active.sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3) || soonest(a.id) - soonest(b.id));
   sections.push({
     title: active.length > 0 ? 'Triggers firing and approaching' : 'Triggers',
     lines:
       active.length > 0
         ? active.flatMap((t) => [
             { icon: t.state === 'firing' ? ('firing' as const) : t.state === 'pending' ? ('pending' as const) : ('approaching' as const), text: `${t.id}: ${t.state} — ${t.condition}` },
-            ...t.comparisons.filter((c) => c.state !== 'ok').map((c) => comparisonLine(c, units)),
+            ...t.comparisons
+              .map((c, i) => ({ c, f: forecasts?.triggers.get(t.id)?.[i] }))
+              .filter(({ c }) => c.state !== 'ok')
+              .map(({ c, f }) => comparisonLine(c, units, { f, zone })),
           ])
         : [{ icon: 'ok', text: 'all quiet' }],
   });
@@ -100,12 +135,18 @@ export function composeDigest(input: DigestInput): Message {
     sections.push({ title: 'Unknown (missing data)', lines: unknown.map((t) => ({ icon: 'unknown', text: `${t.id}: no fresh data for ${t.missing.join(', ')}` })) });
   }
   if (report.targets.length > 0) {
+    const outlookOf = (id: string) => forecasts?.targets.get(id)?.outlook;
+    const ranked = [...report.targets].sort((a, b) => (outlookOf(a.id)?.eta?.getTime() ?? Number.POSITIVE_INFINITY) - (outlookOf(b.id)?.eta?.getTime() ?? Number.POSITIVE_INFINITY));
     sections.push({
       title: 'Targets',
-      lines: report.targets.map((t) => ({
-        icon: t.state === 'met' ? 'met' : t.state === 'missed' ? 'missed' : 'open',
-        text: `${t.id}: ${t.state}${t.deadline ? ` (by ${formatDate(new Date(t.deadline.getTime() - 1), zone)})` : ''}`,
-      })),
+      lines: ranked.map((t) => {
+        const o = outlookOf(t.id);
+        const state = o?.state ?? t.state;
+        return {
+          icon: state === 'met' ? 'met' : state === 'missed' ? 'missed' : state === 'at_risk' ? 'approaching' : 'open',
+          text: `${t.id}: ${state.replace('_', ' ')}${o?.eta && state === 'on_track' ? ` (ETA ${formatDate(o.eta, zone)})` : ''}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''}`,
+        };
+      }),
     });
   }
   const passed = report.gates.filter((g) => g.passed).length;

@@ -1,5 +1,7 @@
 import type { ComparisonResult } from '../condition/evaluate.js';
 import type { GateReport, MetricReport, Report, TriggerReport } from '../evaluate/report.js';
+import type { Forecast } from '../forecast/forecast.js';
+import type { ForecastedReport } from '../forecast/report.js';
 import { daysBetween, formatDate, formatDateTime } from '../time.js';
 import { formatValue, type Unit } from '../units.js';
 import type { Icon, Line, Message, Section, Tone } from './model.js';
@@ -19,16 +21,36 @@ export function unitsOf(report: Report): Map<string, Unit> {
   return new Map(report.metrics.map((m) => [m.name, m.unit]));
 }
 
-export function comparisonLine(c: ComparisonResult, units: Map<string, Unit>): Line {
+/** "ETA 2026-03-18 (80%: 03-17 – 03-21)", or why there is no ETA. */
+export function forecastText(f: Forecast | undefined, zone: string): string | undefined {
+  if (!f) return undefined;
+  switch (f.status) {
+    case 'eta': {
+      const day = (d: Date) => formatDate(d, zone);
+      const range = f.high ? `${day(f.low)} – ${day(f.high)}` : `not before ${day(f.low)}`;
+      return `ETA ${day(f.eta)} (80%: ${range}, ${f.model})`;
+    }
+    case 'reached':
+      return undefined;
+    case 'not-trending':
+      return `not trending toward it (${f.reason})`;
+    case 'not-enough-data':
+      return `not enough data to forecast (${f.points} of ${f.needed} points)`;
+  }
+}
+
+export function comparisonLine(c: ComparisonResult, units: Map<string, Unit>, forecast?: { f: Forecast | undefined; zone: string }): Line {
   const unit = units.get(c.metric) ?? 'count';
   const name = c.fn ? `${c.fn}(${c.metric}${c.window ? `, ${c.window}` : ''})` : c.metric;
   const shown = c.fn === 'count' ? 'count' : c.fn === 'change' ? 'percent' : unit;
   const value = c.value === undefined ? 'no data' : formatValue(c.value, shown);
   const icon: Icon = c.state === 'met' ? 'met' : c.state === 'approaching' ? 'approaching' : c.state === 'unknown' ? 'unknown' : 'open';
+  const eta = c.state !== 'met' && forecast ? forecastText(forecast.f, forecast.zone) : undefined;
   return {
     icon,
     text: `${name} ${value} ${c.op} ${c.threshold === undefined ? '?' : formatValue(c.threshold, shown)}`,
     ...(c.progress !== undefined ? { progress: c.progress } : {}),
+    ...(eta ? { detail: eta } : {}),
   };
 }
 
@@ -63,7 +85,8 @@ export function budgetLine(b: NonNullable<Report['budget']>): Line {
 }
 
 /** `/roadmap status`: stage, triggers, gates, budget, targets, what is stale. */
-export function statusMessage(report: Report): Message {
+export function statusMessage(report: Report | ForecastedReport): Message {
+  const forecasts = 'forecasts' in report ? report.forecasts : undefined;
   const zone = report.roadmap.timezone;
   const units = unitsOf(report);
   const since = report.stage.since ? ` since ${formatDate(report.stage.since, zone)} (${daysBetween(report.stage.since, report.evaluatedAt)} days)` : '';
@@ -71,7 +94,9 @@ export function statusMessage(report: Report): Message {
 
   for (const t of report.triggers) {
     if (t.kind === 'alert' && t.state === 'ok') continue;
-    const lines = t.comparisons.map((c) => comparisonLine(c, units));
+    // The ETA shows where it helps decide: under an approaching or pending trigger.
+    const withEta = t.state === 'approaching' || t.state === 'pending';
+    const lines = t.comparisons.map((c, i) => comparisonLine(c, units, withEta ? { f: forecasts?.triggers.get(t.id)?.[i], zone } : undefined));
     if (t.missing.length > 0) lines.push({ icon: 'unknown', text: `no fresh data for ${t.missing.join(', ')}` });
     if (t.message && (t.state === 'firing' || t.state === 'pending' || t.state === 'approaching')) lines.push({ icon: 'info', text: t.message });
     sections.push({ title: `${TRIGGER_ICON[t.state] === 'firing' ? '🔥 ' : ''}${triggerTitle(t)}`, lines });
@@ -87,10 +112,15 @@ export function statusMessage(report: Report): Message {
   if (report.targets.length > 0) {
     sections.push({
       title: 'Targets',
-      lines: report.targets.map((t) => ({
-        icon: t.state === 'met' ? 'met' : t.state === 'missed' ? 'missed' : 'open',
-        text: `${t.id}: ${t.state}${t.deadline ? ` (by ${formatDate(new Date(t.deadline.getTime() - 1), zone)})` : ''} — ${t.condition}`,
-      })),
+      lines: report.targets.map((t) => {
+        const outlook = forecasts?.targets.get(t.id)?.outlook;
+        const state = outlook?.state ?? t.state;
+        const why = outlook && state === 'at_risk' ? ` (${outlook.reason.replaceAll('-', ' ')})` : outlook?.eta && state === 'on_track' ? ` (ETA ${formatDate(outlook.eta, zone)})` : '';
+        return {
+          icon: state === 'met' ? 'met' : state === 'missed' ? 'missed' : state === 'at_risk' ? 'approaching' : 'open',
+          text: `${t.id}: ${state.replace('_', ' ')}${why}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''} — ${t.condition}`,
+        };
+      }),
     });
   }
   if (report.stale.length > 0) {

@@ -1,10 +1,12 @@
 import type { Report } from '../evaluate/report.js';
+import { forecastJson, type ForecastedReport } from '../forecast/report.js';
 
 /**
  * The `status --json` document: a stable contract (documented in the README). Fields may be
  * added; none is renamed or removed without a major version.
  */
-export function statusJson(report: Report) {
+export function statusJson(report: Report | ForecastedReport) {
+  const forecasts = 'forecasts' in report ? report.forecasts : undefined;
   const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
   return {
     roadmap: { id: report.roadmap.id, name: report.roadmap.name },
@@ -17,7 +19,7 @@ export function statusJson(report: Report) {
       severity: t.severity,
       state: t.state,
       condition: t.condition,
-      comparisons: t.comparisons.map((c) => ({
+      comparisons: t.comparisons.map((c, i) => ({
         metric: c.metric,
         ...(c.fn ? { fn: c.fn } : {}),
         ...(c.window ? { window: c.window } : {}),
@@ -26,6 +28,8 @@ export function statusJson(report: Report) {
         value: c.value ?? null,
         state: c.state,
         progress: c.progress ?? null,
+        // When it will be reached: `eta` with its 80% interval, or why there is none (`forecast`).
+        ...forecastJson(forecasts?.triggers.get(t.id)?.[i]),
       })),
       missing: t.missing,
     })),
@@ -33,7 +37,19 @@ export function statusJson(report: Report) {
     budget: report.budget
       ? { min: report.budget.min ?? null, max: report.budget.max ?? null, cost: report.budget.cost ?? null, state: report.budget.state }
       : null,
-    targets: report.targets.map((t) => ({ id: t.id, state: t.state, by: t.by ?? null, deadline: iso(t.deadline), met_at: iso(t.metAt) })),
+    targets: report.targets.map((t) => {
+      const outlook = forecasts?.targets.get(t.id);
+      return {
+        id: t.id,
+        // met | on_track | at_risk | missed with a forecast; met | open | missed without one.
+        state: outlook?.outlook.state ?? t.state,
+        ...(outlook ? { reason: outlook.outlook.reason, eta: iso(outlook.outlook.eta) } : {}),
+        by: t.by ?? null,
+        deadline: iso(t.deadline),
+        met_at: iso(t.metAt),
+        comparisons: t.comparisons.map((c, i) => ({ metric: c.metric, op: c.op, threshold: c.threshold ?? null, value: c.value ?? null, state: c.state, ...forecastJson(outlook?.comparisons[i]) })),
+      };
+    }),
     metrics: report.metrics.map((m) => ({ name: m.name, unit: m.unit, value: m.value ?? null, at: iso(m.at), stale: m.stale })),
     stale: report.stale.map((s) => ({ metric: s.metric, reason: s.reason, last_at: iso(s.lastAt) })),
     collectors: report.collectors.map((c) => ({ metric: c.metric, failing_since: c.failingSince.toISOString(), error: c.error })),

@@ -174,6 +174,7 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   checkDeriveCycles(problems, metrics);
 
   checkUnique(problems, data.stages, ['stages'], 'stage');
+  if (data.users_metric !== undefined && !metrics.has(data.users_metric)) problems.add(['users_metric'], `unknown metric "${data.users_metric}"`);
   const stages: Stage[] = data.stages.flatMap((s, index) => {
     if (!s) return [];
     const path: Path = ['stages', index];
@@ -260,6 +261,8 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
     timezone: data.timezone,
     ...(data.start ? { start: data.start } : {}),
     approaching: data.approaching,
+    forecastWindowMs: data.forecast_window ?? 28 * 86_400_000,
+    usersMetric: data.users_metric ?? 'active_users',
     metrics,
     stages,
     alerts,

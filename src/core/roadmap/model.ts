@@ -9,6 +9,10 @@ export interface Roadmap {
   /** ISO date (`2026-01-01`) the roadmap started, if given. */
   start?: string;
   approaching: number;
+  /** How much history forecasts fit (`forecast_window`, default 28 days). */
+  forecastWindowMs: number;
+  /** The metric the stages' `users` bands describe (`users_metric`, default active_users). */
+  usersMetric: string;
   metrics: Map<string, MetricDef>;
   stages: Stage[];
   alerts: AlertRule[];

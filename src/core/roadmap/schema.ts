@@ -113,6 +113,8 @@ export function roadmapSchemas(strict: boolean) {
     timezone: z.string().refine(timezoneValid, 'expected an IANA timezone such as America/New_York').default('UTC'),
     start: z.union([isoDate, z.date().transform((d) => d.toISOString().slice(0, 10))]).optional(),
     approaching: z.number().min(0).max(1, 'expected a share between 0 and 1, such as 0.8').default(0.8),
+    forecast_window: durationField.optional(),
+    users_metric: z.string().optional(),
     metrics: z.record(z.string(), z.unknown(), { error: 'expected a map of metric name to { unit, label }' }),
     stages: z.array(z.unknown(), { error: 'expected a list of stages' }).min(1, 'expected at least one stage'),
     alerts: z.array(z.unknown(), { error: 'expected a list of alerts' }).optional(),

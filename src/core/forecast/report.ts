@@ -1,0 +1,91 @@
+/**
+ * Forecasts for everything a status shows: each comparison of the report's triggers (the
+ * current stage's upgrade and the alerts) and targets, each metric's history fitted once,
+ * and each target's outlook. Pure: the shell fetches the histories (`forecastMetrics` says
+ * which) and attaches the result where it renders.
+ */
+import type { ComparisonResult } from '../condition/evaluate.js';
+import type { Report } from '../evaluate/report.js';
+import type { HistoryPoint } from './fit.js';
+import type { Forecast, ForecastOptions, SeriesFit } from './forecast.js';
+import { fitHistory, forecastFromFit, isForecastOp } from './forecast.js';
+import type { TargetOutlookResult } from './targets.js';
+import { targetOutlook } from './targets.js';
+
+/** A report with its forecasts attached (the shell adds them after evaluating). */
+export type ForecastedReport = Report & { forecasts?: ReportForecasts };
+
+export interface ReportForecasts {
+  /** Per trigger id, one entry per comparison (same order); undefined where none can be made. */
+  triggers: Map<string, (Forecast | undefined)[]>;
+  /** Per target id: its comparisons' forecasts and its outlook. */
+  targets: Map<string, { comparisons: (Forecast | undefined)[]; outlook: TargetOutlookResult }>;
+}
+
+/** A comparison can be forecast when it compares one metric (maybe aggregated) with `> >= < <=`. */
+const forecastable = (c: ComparisonResult, metrics: ReadonlySet<string>) => c.threshold !== undefined && isForecastOp(c.op) && metrics.has(c.metric);
+
+/** The metrics whose history a report's forecasts read. */
+export function forecastMetrics(report: Report): string[] {
+  const metrics = new Set(report.metrics.map((m) => m.name));
+  const all = [...report.triggers.flatMap((t) => t.comparisons), ...report.targets.flatMap((t) => t.comparisons)];
+  return [...new Set(all.filter((c) => forecastable(c, metrics)).map((c) => c.metric))];
+}
+
+/**
+ * Forecasts every comparison of `report` at its evaluation time from `histories` (metric →
+ * points over at least the forecast window). A metric without history gets not-enough-data.
+ */
+export function forecastReport(
+  report: Report,
+  histories: ReadonlyMap<string, readonly HistoryPoint[]>,
+  options: ForecastOptions & { basis?: 'eta' | 'high' } = {},
+): ReportForecasts {
+  const now = report.evaluatedAt;
+  const metrics = new Set(report.metrics.map((m) => m.name));
+  const fits = new Map<string, SeriesFit>();
+  const of = (c: ComparisonResult): Forecast | undefined => {
+    if (!forecastable(c, metrics)) return undefined;
+    let fit = fits.get(c.metric);
+    if (!fit) {
+      fit = fitHistory(histories.get(c.metric) ?? [], now, options);
+      fits.set(c.metric, fit);
+    }
+    // An aggregate (`avg(m, 1d) > x`) is reached when the value the evaluator saw is.
+    const current = c.fn && c.value !== undefined ? { current: c.value } : {};
+    return forecastFromFit(fit, { op: c.op as '>' | '>=' | '<' | '<=', threshold: c.threshold as number, ...current });
+  };
+  const triggers = new Map(report.triggers.map((t) => [t.id, t.comparisons.map(of)]));
+  const targets = new Map(
+    report.targets.map((t) => {
+      const comparisons = t.comparisons.map(of);
+      const outlook = targetOutlook(
+        {
+          ...(t.metAt ? { metAt: t.metAt } : {}),
+          ...(t.deadline ? { deadline: t.deadline } : {}),
+          comparisons: t.comparisons.map((c, i) => ({ state: c.state, ...(comparisons[i] ? { forecast: comparisons[i] } : {}) })),
+        },
+        now,
+        options.basis ? { basis: options.basis } : {},
+      );
+      return [t.id, { comparisons, outlook }];
+    }),
+  );
+  return { triggers, targets };
+}
+
+/**
+ * The `status --json` fields of one comparison's forecast: `forecast` (its status),
+ * `eta`, `eta_low`, `eta_high` (ISO instants; `eta_high` null when the interval is open)
+ * and `model`, all null when there is no ETA.
+ */
+export function forecastJson(f: Forecast | undefined) {
+  const eta = f?.status === 'eta' ? f : undefined;
+  return {
+    forecast: f?.status ?? null,
+    eta: eta ? eta.eta.toISOString() : null,
+    eta_low: eta ? eta.low.toISOString() : null,
+    eta_high: eta?.high ? eta.high.toISOString() : null,
+    model: eta ? eta.model : null,
+  };
+}

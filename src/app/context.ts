@@ -1,5 +1,7 @@
 import type { OutboxStore } from '../adapters/pg/outbox.js';
 import type { Actor, PgStore } from '../adapters/pg/store.js';
+import type { Report } from '../core/evaluate/report.js';
+import type { HistoryPoint } from '../core/forecast/fit.js';
 import type { Message } from '../core/messages/model.js';
 import type { RoadmapRegistry } from './registry.js';
 import type { Telemetry } from './telemetry.js';
@@ -12,6 +14,20 @@ export interface AppDeps {
   clock: () => Date;
   /** Counters for /metrics; absent in tests and the CLI. */
   telemetry?: Telemetry;
+  /** Renders a metric's chart as PNG; absent where no renderer is wired (then no chart is attached). */
+  charts?: ChartRenderer;
+}
+
+/** A metric's chart: the report (thresholds, stage band), the metric, its history. */
+export type ChartRenderer = (report: Report, metric: string, history: HistoryPoint[], options: { usersMetric: string; windowMs: number }) => Promise<Buffer>;
+
+/** A file sent with a reply (a chart). */
+export interface Attachment {
+  filename: string;
+  contentType: 'image/png';
+  bytes: Buffer;
+  /** Alt text / title. */
+  title: string;
 }
 
 /** Who runs a command, from where. */
@@ -30,4 +46,5 @@ export interface Reply {
   exitCode: 0 | 1 | 2;
   /** Post to the channel rather than only to the person who asked. */
   public?: boolean;
+  attachments?: Attachment[];
 }

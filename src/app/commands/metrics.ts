@@ -3,9 +3,9 @@ import { parseDurationLiteral } from '../../core/condition/parse.js';
 import { formatDuration } from '../../core/duration.js';
 import { infoMessage, metricHistoryMessage, metricsMessage } from '../../core/messages/compose.js';
 import { formatValue } from '../../core/units.js';
-import type { AppDeps, Invocation, Reply } from '../context.js';
+import type { AppDeps, Attachment, Invocation, Reply } from '../context.js';
 import { CommandError } from '../errors.js';
-import { evaluateAt, resolveRoadmap } from '../evaluate.js';
+import { evaluateAt, FORECAST_BUCKET_MS, resolveRoadmap } from '../evaluate.js';
 import { atFrom, metricFrom, nowFrom, valueFor } from './values.js';
 
 const DAY = 86_400_000;
@@ -26,7 +26,15 @@ export async function metrics(deps: AppDeps, invocation: Invocation, command: Pa
     const metric = report.metrics.find((m) => m.name === def.name);
     if (!metric) throw new CommandError('not_found', `no metric "${name}"`);
     const history = def.derive ? [] : await deps.store.history(roadmap.id, def.name, windowMs, 48, now);
-    return { message: metricHistoryMessage(roadmap.name, roadmap.timezone, metric, history, formatDuration(windowMs)), exitCode: 0, public: isPublic };
+    const message = metricHistoryMessage(roadmap.name, roadmap.timezone, metric, history, formatDuration(windowMs));
+    let attachments: Attachment[] | undefined;
+    if (deps.charts && !def.derive) {
+      const chartWindow = Math.max(windowMs, roadmap.forecastWindowMs);
+      const histories = await deps.store.forecastHistories(roadmap.id, [def.name], chartWindow, FORECAST_BUCKET_MS, now);
+      const png = await deps.charts(report, def.name, histories.get(def.name) ?? [], { usersMetric: roadmap.usersMetric, windowMs: roadmap.forecastWindowMs });
+      attachments = [{ filename: `${def.name}.png`, contentType: 'image/png', bytes: png, title: `${metric.label}: history, thresholds and forecast` }];
+    }
+    return { message, exitCode: 0, public: isPublic, ...(attachments ? { attachments } : {}) };
   }
 
   const recorded = report.metrics.filter((m) => !m.derived).map((m) => m.name);

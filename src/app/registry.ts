@@ -34,7 +34,9 @@ export class RoadmapRegistry {
   }
 
   get(id: string): Roadmap | undefined {
-    return this.list().find((r) => r.id === id);
+    // Called per point of a pushed batch: a scan of the few loaded files, no sorting.
+    for (const roadmap of this.byFile.values()) if (roadmap.id === id) return roadmap;
+    return undefined;
   }
 
   fileStatuses(): FileStatus[] {

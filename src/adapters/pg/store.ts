@@ -32,6 +32,18 @@ export interface AuditEntry {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/** Complete history buckets of one metric, cached by forecastHistories. */
+interface CachedHistory {
+  from: number;
+  /** End of the last complete bucket cached. */
+  until: number;
+  fetchedAt: number;
+  buckets: { start: number; v: number }[];
+}
+
+/** Cached histories are read whole again after this long (backfills by other replicas). */
+const HISTORY_TTL_MS = 10 * 60_000;
+
 async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
   await db.query(
     `INSERT INTO audit_log (at, actor, platform, channel, roadmap_id, action, details)
@@ -45,6 +57,8 @@ async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
  * transaction together with their audit row, so a mutation is never left unaudited.
  */
 export class PgStore {
+  private readonly histories = new Map<string, CachedHistory>();
+
   constructor(readonly pool: pg.Pool) {}
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -68,7 +82,10 @@ export class PgStore {
    */
   async recordPoints(points: PointInput[], entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
     if (points.length === 0) return 0;
-    return this.transaction(async (client) => {
+    // After the commit too: a status reading meanwhile may have cached the old buckets.
+    const roadmaps = new Set(points.map((p) => p.roadmapId));
+    this.forgetHistories(roadmaps);
+    const written = await this.transaction(async (client) => {
       const result = await client.query(
         `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
          SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::float8[]) AS p, (SELECT $6::timestamptz) AS r
@@ -87,6 +104,8 @@ export class PgStore {
       await audit(client, { ...entry, details: { points: points.length, written: result.rowCount ?? 0, ...entry.details } });
       return result.rowCount ?? 0;
     });
+    this.forgetHistories(roadmaps);
+    return written;
   }
 
   /**
@@ -94,7 +113,8 @@ export class PgStore {
    * Rows must already be validated and free of duplicate keys.
    */
   async importPoints(points: Iterable<PointInput>, entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
-    return this.transaction(async (client) => {
+    this.histories.clear();
+    const written = await this.transaction(async (client) => {
       await client.query(
         `CREATE TEMP TABLE import_points (roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
       );
@@ -111,6 +131,8 @@ export class PgStore {
       await audit(client, { ...entry, details: { written: result.rowCount ?? 0, ...entry.details } });
       return result.rowCount ?? 0;
     });
+    this.histories.clear();
+    return written;
   }
 
   /** The newest point of each metric and the aggregates of each window, as of `now`. */
@@ -226,22 +248,70 @@ export class PgStore {
   }
 
   /**
-   * Each metric's history over (now - window, now] in buckets of `bucketMs`, averaged and
-   * stamped at the bucket's centre (capped at now), for forecasting and charts.
+   * Each metric's history over (now - window, now] in buckets of `bucketMs` (aligned to a
+   * fixed origin), averaged and stamped at the bucket's centre (capped at now), for
+   * forecasting and charts. Complete buckets are cached per process and only the newest
+   * minutes are read again, so a status over a year of minute-level points stays fast; writes
+   * through this store drop the roadmap's cache, and entries expire after HISTORY_TTL_MS so
+   * other replicas' backfills are seen.
    */
   async forecastHistories(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date): Promise<Map<string, { t: Date; v: number }[]>> {
-    const result = new Map<string, { t: Date; v: number }[]>(metrics.map((m) => [m, []]));
-    if (metrics.length === 0) return result;
-    const rows = await this.pool.query<{ metric: string; t: Date; v: number }>(
-      `SELECT metric, LEAST(date_bin($4 * interval '1 millisecond', at, $5::timestamptz) + $4 * interval '0.5 millisecond', $5::timestamptz) AS t, avg(value) AS v
-         FROM metric_points
-        WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at > $5::timestamptz - $3 * interval '1 millisecond' AND at <= $5
-        GROUP BY metric, date_bin($4 * interval '1 millisecond', at, $5::timestamptz)
-        ORDER BY metric, 2`,
-      [roadmapId, metrics, windowMs, bucketMs, now],
-    );
-    for (const r of rows.rows) result.get(r.metric)?.push({ t: r.t, v: r.v });
+    const result = new Map<string, { t: Date; v: number }[]>();
+    const from = now.getTime() - windowMs;
+    const fresh = Date.now() - HISTORY_TTL_MS;
+    const stale: string[] = [];
+    const tails: string[] = [];
+    for (const metric of metrics) {
+      const cached = this.histories.get(`${roadmapId}\u0000${metric}\u0000${bucketMs}`);
+      if (cached && cached.from <= Math.ceil(from / bucketMs) * bucketMs && cached.until <= now.getTime() && cached.fetchedAt >= fresh) tails.push(metric);
+      else stale.push(metric);
+    }
+    // Buckets start at `since` (a bucket boundary) or at the first whole bucket of the window.
+    const bins = async (names: string[], since: number) =>
+      names.length === 0
+        ? []
+        : (
+            await this.pool.query<{ metric: string; start: Date; v: number }>(
+              `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ '2000-01-01') AS start, avg(value) AS v
+                 FROM metric_points
+                WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at >= $3 AND at <= $5
+                GROUP BY 1, 2 ORDER BY 1, 2`,
+              [roadmapId, names, new Date(since), bucketMs, now],
+            )
+          ).rows;
+    const firstWhole = Math.ceil(from / bucketMs) * bucketMs;
+    const earliestTail = Math.min(...tails.map((m) => (this.histories.get(`${roadmapId}\u0000${m}\u0000${bucketMs}`) as CachedHistory).until));
+    const [full, tail] = await Promise.all([bins(stale, firstWhole), bins(tails, Number.isFinite(earliestTail) ? earliestTail : firstWhole)]);
+    for (const metric of metrics) {
+      const key = `${roadmapId}\u0000${metric}\u0000${bucketMs}`;
+      const isTail = tails.includes(metric);
+      const rows = (isTail ? tail : full).filter((r) => r.metric === metric);
+      const previous = isTail ? (this.histories.get(key) as CachedHistory) : undefined;
+      const buckets = previous ? previous.buckets.filter((b) => b.start >= firstWhole) : [];
+      const partial: { start: number; v: number }[] = [];
+      for (const r of rows) {
+        const start = r.start.getTime();
+        if (previous && start < previous.until) continue; // already cached
+        // A bucket is complete once it has ended; the one still filling is never cached.
+        (start + bucketMs <= now.getTime() ? buckets : partial).push({ start, v: r.v });
+      }
+      const until = buckets.length > 0 ? (buckets[buckets.length - 1] as { start: number }).start + bucketMs : firstWhole;
+      // A replay of the past (--now) must not replace the live cache.
+      if (!previous || until >= previous.until) this.histories.set(key, { from: previous?.from ?? firstWhole, until, fetchedAt: previous?.fetchedAt ?? Date.now(), buckets });
+      result.set(
+        metric,
+        [...buckets, ...partial]
+          .filter((b) => b.start >= firstWhole)
+          .map((b) => ({ t: new Date(Math.min(b.start + bucketMs / 2, now.getTime())), v: b.v })),
+      );
+    }
     return result;
+  }
+
+  /** Forgets cached histories of a roadmap after a write to it. */
+  private forgetHistories(roadmapIds: Iterable<string>): void {
+    const ids = new Set(roadmapIds);
+    for (const key of this.histories.keys()) if (ids.has(key.split('\u0000')[0] as string)) this.histories.delete(key);
   }
 
   /** The value each metric had at each instant (newest point at or before it). */

@@ -9,9 +9,8 @@ import { createSlack, slackMode } from './adapters/slack/app.js';
 import { ConsoleSink } from './adapters/console/sink.js';
 import { OutboxStore } from './adapters/pg/outbox.js';
 import { PgStore } from './adapters/pg/store.js';
-import type { AppDeps, ChartRenderer } from './app/context.js';
-import { renderPng } from './adapters/charts/render.js';
-import { chartSpec, metricChartInput } from './adapters/charts/spec.js';
+import type { AppDeps } from './app/context.js';
+import { chartRenderer } from './adapters/charts/renderer.js';
 import { Scheduler } from './app/scheduler.js';
 import type { Sink } from './app/sink.js';
 import { RoadmapRegistry } from './app/registry.js';
@@ -57,9 +56,7 @@ async function main(): Promise<void> {
 
   const outbox = new OutboxStore(pool);
   const { telemetry, registry: metrics } = createPrometheusTelemetry(outbox);
-  const charts: ChartRenderer = (report, metric, history, options) =>
-    renderPng(chartSpec(metricChartInput(report, metric, history, { usersMetric: options.usersMetric, forecast: { windowMs: options.windowMs } })));
-  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: clockOf(config), telemetry, charts };
+  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: clockOf(config), telemetry, charts: chartRenderer };
   const http = createHttpServer({ pool, registry, logger, started: () => started });
   registerMetricsRoute(http, metrics);
   registerApi(http, deps, { maxPoints: config.API_MAX_POINTS, maxBodyBytes: config.API_MAX_BODY_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT });

@@ -7,7 +7,33 @@ import { messageProblems, type MessagePayload } from '../../src/adapters/discord
  * to (`DISCORD_API_URL` = `fake.url`). It answers the routes the bot uses as Discord does,
  * including rate-limit headers, records every call, and can be told to answer the next
  * calls of a route with a 429 (retry_after, Retry-After, X-RateLimit-*) or a 5xx/4xx.
+ * Messages with files come as multipart/form-data (`payload_json` and `files[n]` parts), as
+ * Discord takes them; the files are recorded on the call and become the message's attachments.
  */
+
+/** A file part of a multipart request. */
+export interface FakeFile {
+  /** The form field: `files[0]`, `files[1]`… */
+  field: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  bytes: Buffer;
+}
+
+/** An attachment as Discord shows it on a message. */
+export interface FakeAttachment {
+  id: string;
+  filename: string;
+  description?: string;
+  content_type: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+}
+
+/** Discord's default upload limit per file (10 MiB, without boosts or Nitro). */
+export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 
 export interface FakeCall {
   method: string;
@@ -18,8 +44,10 @@ export interface FakeCall {
   params: Record<string, string>;
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON as sent; tests inspect it freely
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON as sent (from payload_json when multipart); tests inspect it freely
   body: any;
+  /** The file parts of a multipart request (empty for JSON). */
+  files: FakeFile[];
   status: number;
 }
 
@@ -39,7 +67,7 @@ export interface FakeMessage {
   mentions: [];
   mention_roles: [];
   mention_everyone: false;
-  attachments: [];
+  attachments: FakeAttachment[];
   pinned: false;
   tts: false;
 }
@@ -91,6 +119,8 @@ export class FakeDiscord {
   readonly messages = new Map<string, FakeMessage>();
   readonly interactions = new Map<string, InteractionLog>();
   private readonly failures: { route: string; remaining: number; failure: Failure }[] = [];
+  /** Files larger than this are refused whole (413, code 40005), as Discord does. */
+  maxFileBytes = DEFAULT_MAX_FILE_BYTES;
   private nextId = 1_100_000_000_000_000_000n;
 
   private constructor(
@@ -167,19 +197,48 @@ export class FakeDiscord {
     };
   }
 
+  /** The message's attachments: the uploaded files, named and described as `attachments` in the payload says. */
+  private attachmentsOf(files: FakeFile[], listed: unknown): FakeAttachment[] {
+    const entries = Array.isArray(listed) ? (listed as { id?: string | number; filename?: string; description?: string }[]) : [];
+    return files.map((file, index) => {
+      const n = /^files\[(\d+)\]$/.exec(file.field)?.[1] ?? String(index);
+      const entry = entries.find((e) => String(e.id) === n);
+      const filename = entry?.filename ?? file.filename;
+      const id = this.id();
+      const url = `https://cdn.fake.discord/attachments/${id}/${filename}`;
+      return { id, filename, ...(entry?.description !== undefined ? { description: entry.description } : {}), content_type: file.contentType, size: file.size, url, proxy_url: url };
+    });
+  }
+
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://fake');
     // The client encodes `@original` as %40original.
     const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, '');
     const method = req.method ?? 'GET';
+    const contentType = String(req.headers['content-type'] ?? '');
     let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      body = raw;
+    const files: FakeFile[] = [];
+    if (contentType.startsWith('multipart/form-data')) {
+      // The JSON travels as the `payload_json` part; every other part with a file name is a file.
+      const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+      for (const [field, value] of form.entries()) {
+        if (typeof value === 'string') {
+          if (field === 'payload_json') body = JSON.parse(value);
+          continue;
+        }
+        const data = Buffer.from(await value.arrayBuffer());
+        files.push({ field, filename: value.name, contentType: value.type, size: data.length, bytes: data });
+      }
+    } else {
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        body = raw;
+      }
     }
     const matched = ROUTES.find((r) => r.method === method && r.regex.test(path));
     const params: Record<string, string> = {};
@@ -187,7 +246,7 @@ export class FakeDiscord {
       const values = matched.regex.exec(path)?.slice(1) ?? [];
       matched.keys.forEach((k, i) => (params[k] = values[i] ?? ''));
     }
-    const call: FakeCall = { method, path, ...(matched ? { route: matched.name } : {}), params, query: url.searchParams, headers: req.headers, body, status: 0 };
+    const call: FakeCall = { method, path, ...(matched ? { route: matched.name } : {}), params, query: url.searchParams, headers: req.headers, body, files, status: 0 };
     this.calls.push(call);
 
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
@@ -230,18 +289,21 @@ export class FakeDiscord {
       return send(f.status, { message, code: 'code' in f && f.code !== undefined ? f.code : 0 });
     }
 
-    const payload = (body ?? {}) as MessagePayload & { flags?: number };
-    // Discord checks every limit of a message and refuses it whole (50035 Invalid Form Body).
+    const payload = (body ?? {}) as MessagePayload & { flags?: number; attachments?: unknown };
+    // Discord checks every limit of a message and refuses it whole (50035 Invalid Form Body);
+    // a file over the upload limit makes it refuse the request (413, 40005).
     const invalid = (editing: boolean) => {
-      const problems = messageProblems(payload).filter((p) => !(editing && p.startsWith('message: no content')));
+      const problems = messageProblems(payload).filter((p) => !((editing || files.length > 0) && p.startsWith('message: no content')));
       return problems.length > 0 ? { message: 'Invalid Form Body', code: 50035, errors: problems } : undefined;
     };
+    if (files.some((f) => f.size > this.maxFileBytes)) return send(413, { message: 'Request entity too large', code: 40005 });
+    const attachments = this.attachmentsOf(files, payload.attachments);
 
     switch (matched.name) {
       case 'POST /channels/:channel/messages': {
         const bad = invalid(false);
         if (bad) return send(400, bad);
-        const message = this.message(params.channel as string, payload);
+        const message = { ...this.message(params.channel as string, payload), attachments };
         this.messages.set(message.id, message);
         return send(200, message);
       }
@@ -250,13 +312,13 @@ export class FakeDiscord {
         if (!existing || existing.channel_id !== params.channel) return send(404, { message: 'Unknown Message', code: 10008 });
         const bad = invalid(true);
         if (bad) return send(400, bad);
-        Object.assign(existing, pick(payload), { edited_timestamp: new Date().toISOString() });
+        Object.assign(existing, pick(payload), { attachments: kept(existing.attachments, payload.attachments, attachments) }, { edited_timestamp: new Date().toISOString() });
         return send(200, existing);
       }
       case 'POST /webhooks/:app/:token': {
         const bad = invalid(false);
         if (bad) return send(400, bad);
-        const message = this.message('webhook', payload);
+        const message = { ...this.message('webhook', payload), attachments };
         this.interaction(params.token as string).followUps.push(message);
         return send(200, message);
       }
@@ -264,7 +326,8 @@ export class FakeDiscord {
         const bad = invalid(true);
         if (bad) return send(400, bad);
         const log = this.interaction(params.token as string);
-        log.original = Object.assign(log.original ?? this.message('webhook', {}), pick(payload));
+        const original = log.original ?? this.message('webhook', {});
+        log.original = Object.assign(original, pick(payload), { attachments: kept(original.attachments, payload.attachments, attachments) });
         return send(200, log.original);
       }
       case 'DELETE /webhooks/:app/:token/messages/@original':
@@ -286,6 +349,16 @@ export class FakeDiscord {
         return send(404, { message: '404: Not Found', code: 0 });
     }
   }
+}
+
+/**
+ * An edit's attachments: without an `attachments` list the old ones stay (and new files join
+ * them); with one, only the old ones it names by id stay, and the new files join those.
+ */
+function kept(old: FakeAttachment[], listed: unknown, added: FakeAttachment[]): FakeAttachment[] {
+  if (!Array.isArray(listed)) return [...old, ...added];
+  const ids = new Set((listed as { id?: unknown }[]).map((e) => String(e.id)));
+  return [...old.filter((a) => ids.has(a.id)), ...added];
 }
 
 /** The fields an edit replaces (what it leaves out stays as it was). */

@@ -6,8 +6,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
  * A small fake of Slack for tests: the Web API (`<url>/api/<method>`), `response_url`
- * endpoints, and Socket Mode's `apps.connections.open` with its WebSocket. The real
- * @slack/bolt and @slack/web-api talk to it over loopback; it records everything.
+ * endpoints, Socket Mode's `apps.connections.open` with its WebSocket, and external file
+ * uploads (`files.getUploadURLExternal` → POST to the returned `upload_url` →
+ * `files.completeUploadExternal`, what `files.uploadV2` does). The real @slack/bolt and
+ * @slack/web-api talk to it over loopback; it records everything.
  */
 
 export interface ApiCall {
@@ -26,6 +28,22 @@ export interface Responded {
   body: Record<string, unknown>;
 }
 
+/** One file through the external upload flow, as far as it got. */
+export interface FakeUpload {
+  /** The `file_id` files.getUploadURLExternal gave out. */
+  id: string;
+  /** As declared to files.getUploadURLExternal. */
+  filename: string;
+  length: number;
+  altText?: string;
+  /** What was POSTed to the upload_url (undefined until then). */
+  bytes?: Buffer;
+  /** The upload POST's content type (the Web API client sends multipart/form-data). */
+  uploadContentType?: string;
+  /** Set by files.completeUploadExternal: where the file was shared, and with what. */
+  completed?: { title?: string; channelId?: string; threadTs?: string; initialComment?: string };
+}
+
 export type Failure = { status: 429; retryAfter?: number } | { status: 500 } | { error: string };
 
 type Answer = (call: ApiCall) => Record<string, unknown>;
@@ -35,10 +53,13 @@ export class FakeSlack {
   readonly responses: Responded[] = [];
   /** Every message the app sent on the socket (acks carry `envelope_id`). */
   readonly socketMessages: Record<string, unknown>[] = [];
+  /** Every file upload, by file_id, in the order they were asked for. */
+  readonly uploads = new Map<string, FakeUpload>();
   private readonly failures = new Map<string, Failure[]>();
   private readonly answers = new Map<string, Answer>();
   private readonly sockets = new Set<WebSocket>();
   private nextTs = 1_700_000_000;
+  private nextFile = 1;
 
   private constructor(
     private readonly server: http.Server,
@@ -75,6 +96,11 @@ export class FakeSlack {
     return this.responses.filter((r) => r.id === id);
   }
 
+  /** Files completed into `channel` (uploaded and shared there), oldest first. */
+  filesIn(channel: string): FakeUpload[] {
+    return [...this.uploads.values()].filter((u) => u.completed?.channelId === channel);
+  }
+
   /** The next `times` calls of `method` fail this way; later ones succeed again. */
   fail(method: string, failure: Failure, times = 1): void {
     const queue = this.failures.get(method) ?? [];
@@ -92,6 +118,7 @@ export class FakeSlack {
     this.calls.length = 0;
     this.responses.length = 0;
     this.socketMessages.length = 0;
+    this.uploads.clear();
     this.failures.clear();
     this.answers.clear();
   }
@@ -135,12 +162,16 @@ export class FakeSlack {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', this.url);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
+
+    const upload = /^\/upload\/([^/]+)$/.exec(url.pathname);
+    if (upload) return this.received(upload[1] as string, bytes, String(req.headers['content-type'] ?? ''), res);
 
     const respond = /^\/respond\/([^/]+)$/.exec(url.pathname);
     if (respond) {
@@ -183,9 +214,60 @@ export class FakeSlack {
         return { channel: call.body.channel, ts: call.body.ts, text: call.body.text };
       case 'views.publish':
         return { view: { id: 'V0FAKE', ...(call.body.view as object) } };
+      case 'files.getUploadURLExternal': {
+        const id = `F0FAKE${this.nextFile++}`;
+        const altText = typeof call.body.alt_text === 'string' ? call.body.alt_text : undefined;
+        this.uploads.set(id, { id, filename: String(call.body.filename ?? ''), length: Number(call.body.length), ...(altText !== undefined ? { altText } : {}) });
+        return { upload_url: `${this.url}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal':
+        return this.complete(call);
       default:
         return {};
     }
+  }
+
+  /**
+   * The POST to an upload_url: the bytes, raw or as the one file part of a multipart form
+   * (what the Web API client sends). Slack answers such uploads in plain text.
+   */
+  private async received(id: string, bytes: Buffer, contentType: string, res: http.ServerResponse): Promise<void> {
+    const text = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(body);
+    };
+    const upload = this.uploads.get(id);
+    if (!upload) return text(404, 'unknown upload');
+    let data = bytes;
+    if (contentType.startsWith('multipart/form-data')) {
+      const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+      const file = [...form.values()].find((v) => typeof v !== 'string');
+      if (file === undefined || typeof file === 'string') return text(400, 'no file part');
+      data = Buffer.from(await file.arrayBuffer());
+    }
+    upload.bytes = data;
+    upload.uploadContentType = contentType;
+    return text(200, `OK - ${data.length}`);
+  }
+
+  /** files.completeUploadExternal: shares uploaded files into channel_id (or keeps them private). */
+  private complete(call: ApiCall): Record<string, unknown> {
+    const files = Array.isArray(call.body.files) ? (call.body.files as { id?: string; title?: string }[]) : [];
+    const uploads = files.map((f) => (f.id ? this.uploads.get(f.id) : undefined));
+    // Unknown ids, or files whose bytes never arrived, are refused as Slack does.
+    if (files.length === 0 || uploads.some((u) => !u?.bytes)) return { ok: false, error: 'file_not_found' };
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const channelId = str(call.body.channel_id);
+    const threadTs = str(call.body.thread_ts);
+    const initialComment = str(call.body.initial_comment);
+    return {
+      files: uploads.map((u, i) => {
+        const upload = u as FakeUpload;
+        const title = files[i]?.title;
+        upload.completed = { ...(title !== undefined ? { title } : {}), ...(channelId ? { channelId } : {}), ...(threadTs ? { threadTs } : {}), ...(initialComment ? { initialComment } : {}) };
+        return { id: upload.id, name: upload.filename, title: title ?? upload.filename, size: upload.bytes?.length, channels: channelId ? [channelId] : [] };
+      }),
+    };
   }
 }
 

@@ -13,8 +13,9 @@ import {
   type APIMessage,
   type APIMessageComponentInteraction,
 } from '@discordjs/core/http-only';
+import { DiscordAPIError, HTTPError, type RawFile } from '@discordjs/rest';
 import type { Logger } from 'pino';
-import type { AppDeps, Invocation, Reply } from '../../app/context.js';
+import type { AppDeps, Attachment, Invocation, Reply } from '../../app/context.js';
 import { runCommand } from '../../app/run.js';
 import type { CommandSpec } from '../../core/commands/table.js';
 import { errorMessage } from '../../core/messages/compose.js';
@@ -90,6 +91,42 @@ function forDiscord(reply: Reply, spec: CommandSpec): Reply {
   return { ...reply, message: { ...reply.message, sections } };
 }
 
+/** Discord's limit on an attachment's description (its alt text). */
+const ALT_TEXT_MAX = 1024;
+
+/** A file name Discord keeps as given, so `attachment://<name>` finds it. */
+function safeFilename(name: string, index: number, taken: Set<string>): string {
+  let safe = name.replace(/[^\w.-]/g, '_') || `file-${index}`;
+  if (taken.has(safe)) safe = `${index}-${safe}`;
+  taken.add(safe);
+  return safe;
+}
+
+/**
+ * A message with files, as the interaction webhook takes it (multipart: the JSON as
+ * `payload_json`, each file as `files[n]`, listed in `attachments` with its alt text). The
+ * first embed shows the first file as its image, `attachment://<filename>`; any others are
+ * plain attachments below.
+ */
+export function withAttachments(message: DiscordMessage, attachments: readonly Attachment[]): DiscordMessage & { attachments: { id: number; filename: string; description: string }[]; files: RawFile[] } {
+  const taken = new Set<string>();
+  const named = attachments.map((a, i) => ({ ...a, filename: safeFilename(a.filename, i, taken) }));
+  const [first] = named;
+  const embeds = [...message.embeds];
+  if (first) embeds[0] = { ...(embeds[0] ?? {}), image: { url: `attachment://${first.filename}` } };
+  return {
+    ...message,
+    embeds,
+    attachments: named.map((a, id) => ({ id, filename: a.filename, description: clip(a.title, ALT_TEXT_MAX) })),
+    files: named.map((a) => ({ name: a.filename, data: a.bytes, contentType: a.contentType })),
+  };
+}
+
+/** A reply with a line added at its end (why its chart is missing). */
+function withNote(reply: Reply, text: string): Reply {
+  return { ...reply, message: { ...reply.message, sections: [...reply.message.sections, { lines: [{ icon: 'info', text }] }] } };
+}
+
 function ephemeral(message: Message): Answer {
   return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: { ...renderDiscord(message), ...EPHEMERAL } } };
 }
@@ -150,6 +187,32 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
 
   const payload = (reply: Reply): DiscordMessage => renderDiscord(reply.message);
 
+  /**
+   * Sends a reply through the interaction webhook: an edit of @original, or an ephemeral
+   * follow-up. Its files go as multipart with it. If Discord refuses the message with its
+   * files (too large, no Attach Files permission…), it is sent again without them and says
+   * so, so the person still gets the answer; network failures are not retried here (the
+   * REST client already has, and a follow-up sent twice would show twice).
+   */
+  async function deliver(interaction: APIChatInputApplicationCommandInteraction, reply: Reply, how: 'edit' | 'followUp'): Promise<void> {
+    const send = (body: DiscordMessage & { files?: RawFile[] }) =>
+      how === 'edit'
+        ? api.interactions.editReply(interaction.application_id, interaction.token, body)
+        : api.interactions.followUp(interaction.application_id, interaction.token, { ...body, ...EPHEMERAL });
+    const attachments = reply.attachments ?? [];
+    if (attachments.length === 0) {
+      await send(payload(reply));
+      return;
+    }
+    try {
+      await send(withAttachments(payload(reply), attachments));
+    } catch (error) {
+      if (!(error instanceof DiscordAPIError || error instanceof HTTPError)) throw error;
+      logger.warn({ err: error, interaction: interaction.id, files: attachments.map((a) => a.filename) }, 'discord: the reply with its chart was refused; sending it without');
+      await send(payload(withNote(reply, `The chart could not be attached (Discord answered ${error.status}: ${error.message}).`)));
+    }
+  }
+
   async function command(interaction: APIChatInputApplicationCommandInteraction): Promise<Answer> {
     const translated = wordsFor(interaction.data);
     if (!translated.ok) return ephemeral(errorMessage(translated.error, translated.usage ? [`usage: ${translated.usage}`] : []));
@@ -160,6 +223,13 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
     const early = await within(work, opts.deferAfterMs);
     if (early) {
       const reply = replyOf(early.value, spec.name, interaction.id);
+      if (reply.attachments?.length) {
+        // Files need multipart, which Discord does not reliably take as the body of the HTTP
+        // response to an interaction (refused for larger files: discord-api-docs #5250,
+        // #5925). So defer, visible as the answer will be, and edit the answer in with its
+        // files through the webhook, the documented multipart route. The gateway does the same.
+        return { response: { type: InteractionResponseType.DeferredChannelMessageWithSource, data: reply.public ? {} : EPHEMERAL }, finish: () => deliver(interaction, reply, 'edit') };
+      }
       return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: { ...payload(reply), ...(reply.public ? {} : EPHEMERAL) } } };
     }
     // Deferred: whether the answer is public must be decided now, from what was asked.
@@ -172,10 +242,10 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
           // Asked in public but answered for the asker only (a refusal, a typo): replace the
           // public "thinking…" with a private follow-up.
           await api.interactions.deleteReply(interaction.application_id, interaction.token);
-          await api.interactions.followUp(interaction.application_id, interaction.token, { ...payload(reply), ...EPHEMERAL });
+          await deliver(interaction, reply, 'followUp');
           return;
         }
-        await api.interactions.editReply(interaction.application_id, interaction.token, payload(reply));
+        await deliver(interaction, reply, 'edit');
       },
     };
   }

@@ -1,13 +1,13 @@
 import type { App, BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
-import type { KnownBlock } from '@slack/web-api';
-import type { Reply } from '../../app/context.js';
+import { ErrorCode, type KnownBlock, type WebClient } from '@slack/web-api';
+import type { Attachment, Reply } from '../../app/context.js';
 import { runCommand } from '../../app/run.js';
 import { parseCommand, tokenize } from '../../core/commands/parse.js';
 import { errorMessage } from '../../core/messages/compose.js';
 import { ACTION_ID_PREFIX, escapeMrkdwn, type SlackPayload, withOutcome } from './blocks.js';
 import { type HandlerContext, invocationFor, slackDate } from './context.js';
 import { homeView } from './home.js';
-import { slackPayload } from './sink.js';
+import { slackPayload, toDeliveryError } from './sink.js';
 
 /** The slash command the manifest declares. */
 export const SLASH_COMMAND = '/roadmap';
@@ -21,6 +21,28 @@ interface Answer {
   public: boolean;
 }
 
+/*
+ * Charts and other files (a reply's `attachments`) in Slack.
+ *
+ * respond() cannot carry files, and an ephemeral message cannot hold one, so files are
+ * shared only with a public answer: uploaded to the channel with files.uploadV2 (files:write)
+ * right after the answer, as the next message. A private answer keeps its text and says how to
+ * post the chart instead (`/roadmap metrics <name> public`). Sending the chart to the person's
+ * DM was considered and not chosen: it needs another scope (im:write), and it would put the
+ * picture somewhere other than where it was asked for.
+ */
+
+/** The line a private answer with files gets: how to have the files posted. */
+export function chartHint(line: string): string {
+  return `Charts are only posted with public answers: \`${SLASH_COMMAND} ${line.trim()} public\` posts this one to the channel.`;
+}
+
+function withChartHint(reply: Reply, line: string): Reply {
+  if (!reply.attachments?.length) return reply;
+  const sections = [...reply.message.sections, { lines: [{ icon: 'info' as const, text: chartHint(line) }] }];
+  return { ...reply, message: { ...reply.message, sections } };
+}
+
 /**
  * Runs one command line through the shared command layer as a Slack user and renders the
  * reply. Expected failures come back as replies with a usage line; a thrown error is a bug,
@@ -30,11 +52,13 @@ export async function answer(ctx: HandlerContext, userId: string, channelId: str
   try {
     const reply = await runCommand(ctx.deps, invocationFor(ctx, userId, channelId), line, 'chat');
     const code = reply.json !== undefined ? JSON.stringify(reply.json, null, 2) : undefined;
+    // Refusals and usage errors stay with the person who typed them, whatever they asked.
+    const isPublic = reply.public === true && reply.exitCode === 0;
+    const shown = isPublic ? reply : withChartHint(reply, line);
     return {
       reply,
-      payload: slackPayload(reply.message, ctx.logger, code !== undefined ? { code } : {}),
-      // Refusals and usage errors stay with the person who typed them, whatever they asked.
-      public: reply.public === true && reply.exitCode === 0,
+      payload: slackPayload(shown.message, ctx.logger, code !== undefined ? { code } : {}),
+      public: isPublic,
     };
   } catch (error) {
     ctx.logger.error({ err: error, command: line, user: userId, channel: channelId }, 'slack: command failed');
@@ -61,13 +85,43 @@ async function respondSafely(ctx: HandlerContext, respond: RespondFn | undefined
   }
 }
 
+/** Why a file could not be shared, in words an admin can act on. */
+function uploadProblem(error: unknown): string {
+  const e = error as { code?: string; data?: { error?: string } };
+  const code = e?.code === ErrorCode.PlatformError ? e.data?.error : undefined;
+  if (code === 'not_in_channel' || code === 'channel_not_found') return 'the app is not in this channel; invite it (`/invite @<app name>`) and ask again';
+  if (code === 'missing_scope') return 'the app lacks the files:write scope; a workspace admin has to add it and reinstall the app';
+  return toDeliveryError(error, 'files.uploadV2').message;
+}
+
+/**
+ * Uploads a public answer's files to the channel (files.uploadV2: files.getUploadURLExternal,
+ * the bytes to the upload URL, then files.completeUploadExternal with channel_id), as one
+ * message. The answer is already out; if Slack refuses the files, the asker alone is told why.
+ */
+async function shareFiles(ctx: HandlerContext, client: WebClient, respond: RespondFn | undefined, channelId: string, attachments: readonly Attachment[]): Promise<void> {
+  try {
+    await client.files.uploadV2({
+      channel_id: channelId,
+      file_uploads: attachments.map((a) => ({ file: a.bytes, filename: a.filename, title: a.title, alt_text: a.title })),
+    });
+  } catch (error) {
+    ctx.logger.warn({ err: error, channel: channelId, files: attachments.map((a) => a.filename) }, 'slack: could not share the chart');
+    const message = errorMessage(`The chart could not be posted: ${uploadProblem(error)}`);
+    await respondSafely(ctx, respond, { response_type: 'ephemeral', replace_original: false, ...slackPayload(message, ctx.logger) });
+  }
+}
+
 /** `/roadmap <text>`, buttons on our messages, and the App Home tab. */
 export function registerHandlers(app: App, ctx: HandlerContext): void {
-  app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {
     // Ack first and empty: Slack's 3-second deadline holds however slow the command is.
     await ack();
     const result = await answer(ctx, command.user_id, command.channel_id, command.text ?? '');
     await respondSafely(ctx, respond, { response_type: result.public ? 'in_channel' : 'ephemeral', ...result.payload });
+    // Files follow a public answer as the next message in the channel (see chartHint for private ones).
+    const attachments = result.reply?.attachments ?? [];
+    if (result.public && attachments.length > 0) await shareFiles(ctx, client, respond, command.channel_id, attachments);
   });
 
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: new RegExp(`^${ACTION_ID_PREFIX}`) }, async ({ ack, body, action, respond, client }) => {

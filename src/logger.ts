@@ -24,6 +24,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
           '*.SLACK_APP_TOKEN',
           '*.DISCORD_TOKEN',
           'req.headers.authorization',
+          'err.url',
+          'err.requestBody',
           'req.headers["x-slack-signature"]',
         ],
         censor: '[redacted]',
@@ -38,6 +40,7 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const key of ['password', 'sslpassword']) if (parsed.searchParams.has(key)) parsed.searchParams.set(key, '***');
     return parsed.toString();
   } catch {
     return '[unparseable url]';

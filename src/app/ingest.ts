@@ -68,7 +68,7 @@ export function validatePoint(raw: RawPoint, index: number, ctx: IngestContext):
     // Full ISO timestamps with an offset parse natively (fast); others in the roadmap's zone.
     const native = /[zZ]|[+-]\d\d:?\d\d$/.test(raw.at) ? Date.parse(raw.at) : Number.NaN;
     const parsed = Number.isNaN(native) ? parseTime(raw.at, roadmap.timezone) : new Date(native);
-    if (!parsed) return fail('at', `expected an ISO time such as 2026-03-01T09:30:00Z, got "${raw.at}"`);
+    if (!parsed || Number.isNaN(parsed.getTime()) || parsed.getUTCFullYear() < 1 || parsed.getUTCFullYear() > 9999) return fail('at', `expected an ISO time such as 2026-03-01T09:30:00Z, got "${raw.at}"`);
     if (parsed.getTime() > ctx.now.getTime() + FUTURE_SLACK_MS) return fail('at', `${parsed.toISOString()} is in the future`);
     at = parsed;
   }

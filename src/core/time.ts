@@ -10,7 +10,8 @@ export function parseTime(text: string, zone: string): Date | undefined {
   if (trimmed.toLowerCase() === 'now') return undefined;
   const iso = trimmed.replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2');
   const parsed = DateTime.fromISO(iso, { zone, setZone: true });
-  if (!parsed.isValid) return undefined;
+  // PostgreSQL's timestamptz stops at 4713 BC; people mean years 1 to 9999.
+  if (!parsed.isValid || parsed.year < 1 || parsed.year > 9999) return undefined;
   return parsed.toJSDate();
 }
 

@@ -9,6 +9,8 @@ import { evaluateAt, FORECAST_BUCKET_MS, resolveRoadmap } from '../evaluate.js';
 import { atFrom, metricFrom, nowFrom, valueFor } from './values.js';
 
 const DAY = 86_400_000;
+/** Longer windows reach outside what PostgreSQL's timestamps hold. */
+const MAX_WINDOW_MS = 3650 * DAY;
 
 /** `metrics [name] [--window 30d]`: latest values with change and sparkline, or one metric's history. */
 export async function metrics(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
@@ -17,7 +19,7 @@ export async function metrics(deps: AppDeps, invocation: Invocation, command: Pa
   const report = await evaluateAt(deps, roadmap, now);
   const windowText = typeof command.options.window === 'string' ? command.options.window : '30d';
   const windowMs = parseDurationLiteral(windowText);
-  if (windowMs === undefined || windowMs <= 0) throw new CommandError('usage', `--window: expected a duration such as 7d or 30d, got "${windowText}"`);
+  if (windowMs === undefined || windowMs <= 0 || windowMs > MAX_WINDOW_MS) throw new CommandError('usage', `--window: expected a duration up to 3650d such as 7d or 30d, got "${windowText}"`);
   const isPublic = command.options.public === true;
 
   const name = command.args.name;

@@ -5,6 +5,9 @@ import { metricsOf, walk } from './ast.js';
 import type { ParseError } from './parse.js';
 import { parseCondition } from './parse.js';
 
+/** Aggregate windows longer than this (ten years) are refused: `now - window` must stay a timestamp. */
+export const MAX_WINDOW_MS = 3650 * 86_400_000;
+
 /** A condition checked against a roadmap's metrics, literals converted to their units. */
 export interface Condition {
   text: string;
@@ -101,6 +104,8 @@ export function compileCondition(
       errors.push({ offset: node.span.start, message: `unknown metric "${name}" (declared: ${known || 'none'})` });
     } else if (node.kind === 'call' && info.derived && node.fn !== 'last') {
       errors.push({ offset: node.span.start, message: `${node.fn}() needs a recorded metric; "${name}" is derived and has no history` });
+    } else if (node.kind === 'call' && node.windowMs !== undefined && node.windowMs > MAX_WINDOW_MS) {
+      errors.push({ offset: node.span.start, message: `${node.fn}(${name}, …): the window is longer than 3650d` });
     } else if (node.kind === 'call' && node.fn !== 'last' && node.windowMs === undefined) {
       errors.push({ offset: node.span.start, message: `${node.fn}(${name}) needs a window, for example ${node.fn}(${name}, 7d)` });
     }

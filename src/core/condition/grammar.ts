@@ -13,8 +13,8 @@ Condition {
   And = Unary (and Unary)*
   Unary = not Unary                 -- not
         | Compare
-        | "(" Expr ")"              -- paren
         | Sum                       -- operand
+        | "(" Expr ")"              -- paren
   Compare = Sum compareOp Sum
   Sum = Sum "+" Term                -- add
       | Sum "-" Term                -- sub

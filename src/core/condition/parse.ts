@@ -106,11 +106,13 @@ export function parseCondition(text: string): { ok: true; expr: Expr } | { ok: f
     const ch = text[i] as string;
     if (ch === '(') depth++;
     else if (ch === ')') depth--;
-    if (ch === '-' || (words.startsWith('not', i) && !/\w/.test(words[i - 1] ?? '') && !/\w/.test(words[i + 3] ?? ''))) chain++;
+    const isNot = words.startsWith('not', i) && !/\w/.test(words[i - 1] ?? '') && !/\w/.test(words[i + 3] ?? '');
+    if (ch === '-' || isNot) chain++;
     else if (!/[\s(]/.test(ch)) chain = 0;
     if (depth + chain > MAX_NESTING) {
       return { ok: false, error: { offset: i, message: `expression nested deeper than ${MAX_NESTING} levels` } };
     }
+    if (isNot) i += 2; // the "o" and "t" of the keyword do not end the chain
   }
   const match = conditionGrammar.match(text);
   if (match.failed()) {

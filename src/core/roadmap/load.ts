@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import type { Condition, MetricInfo } from '../condition/compile.js';
 import { cronIsValid } from '../collectors/schedule.js';
 import { compileCondition } from '../condition/compile.js';
@@ -22,6 +22,10 @@ export type LoadResult =
 
 /** Files bigger than this are refused unread (a roadmap is a page, not a data dump). */
 export const MAX_ROADMAP_BYTES = 1_000_000;
+/** Derived metrics computed from derived metrics, at most this deep. */
+export const MAX_DERIVE_DEPTH = 16;
+/** Problems listed per file; the rest are counted. */
+export const MAX_PROBLEMS = 100;
 
 export function formatProblem(problem: Problem): string {
   const tag = problem.severity === 'warning' ? 'warning: ' : '';
@@ -38,6 +42,8 @@ function pathText(path: Path): string {
 class Problems {
   readonly errors: Problem[] = [];
   readonly warnings: Problem[] = [];
+  omittedErrors = 0;
+  omittedWarnings = 0;
   constructor(
     private readonly file: string,
     private readonly doc: ReturnType<typeof parseDocument>,
@@ -73,6 +79,12 @@ class Problems {
   }
 
   add(path: Path, message: string, opts: { offset?: number; severity?: 'error' | 'warning'; key?: string } = {}): void {
+    // Locating a problem walks the document: past MAX_PROBLEMS only count them.
+    if (this.errors.length + this.warnings.length >= MAX_PROBLEMS) {
+      if ((opts.severity ?? 'error') === 'error') this.omittedErrors++;
+      else this.omittedWarnings++;
+      return;
+    }
     const node = opts.key ? this.keyNode(path, opts.key) : this.nodeAt(path);
     const at = this.position(node, opts.offset);
     const where = pathText(opts.key ? [...path, opts.key] : path);
@@ -83,6 +95,12 @@ class Problems {
       severity: opts.severity ?? 'error',
     };
     (problem.severity === 'error' ? this.errors : this.warnings).push(problem);
+  }
+
+  /** Says how many problems were only counted (an error among them still fails the file). */
+  summarizeOmitted(): void {
+    if (this.omittedErrors > 0) this.addRaw(1, 1, `… and ${this.omittedErrors} more errors`);
+    if (this.omittedWarnings > 0) this.warnings.push({ file: this.file, line: 1, column: 1, message: `… and ${this.omittedWarnings} more warnings`, severity: 'warning' });
   }
 
   addRaw(line: number, column: number, message: string): void {
@@ -120,6 +138,10 @@ function checkDeriveCycles(problems: Problems, metrics: Map<string, MetricDef>):
     if (done.has(name)) return;
     if (visiting.has(name)) {
       problems.add(['metrics', name, 'derive'], `derived metrics form a cycle: ${[...chain, name].join(' -> ')}`);
+      return;
+    }
+    if (chain.length >= MAX_DERIVE_DEPTH) {
+      problems.add(['metrics', chain[0] as string, 'derive'], `derived metrics nest deeper than ${MAX_DERIVE_DEPTH} (${chain[0]} -> … -> ${name})`);
       return;
     }
     visiting.add(name);
@@ -336,12 +358,26 @@ export function loadRoadmap(file: string, text: string): LoadResult {
     return { ok: false, errors: [{ file, line: 1, column: 1, message: `file is larger than ${MAX_ROADMAP_BYTES} bytes`, severity: 'error' }], warnings: [] };
   }
   // maxAliasCount guards against alias bombs ("billion laughs").
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found below with one Set per mapping: yaml's uniqueKeys compares every pair.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const problems = new Problems(file, doc, lines);
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0]);
     problems.addRaw(pos.line, pos.col, error.message.split('\n')[0] ?? error.message);
   }
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          const pos = lines.linePos((pair.key as YamlNode | null)?.range?.[0] ?? 0);
+          problems.addRaw(pos.line, pos.col, 'Map keys must be unique');
+        }
+        seen.add(key);
+      }
+    },
+  });
   if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: [] };
 
   let raw: unknown;
@@ -357,11 +393,15 @@ export function loadRoadmap(file: string, text: string): LoadResult {
   }
 
   const data = validate(raw, problems);
-  if (!data) return { ok: false, errors: problems.errors, warnings: problems.warnings };
+  if (!data) {
+    problems.summarizeOmitted();
+    return { ok: false, errors: problems.errors, warnings: problems.warnings };
+  }
   const roadmap = build(file, data, problems);
   const byPosition = (a: Problem, b: Problem) => a.line - b.line || a.column - b.column;
   problems.errors.sort(byPosition);
   problems.warnings.sort(byPosition);
+  problems.summarizeOmitted();
   if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: problems.warnings };
   return { ok: true, roadmap, warnings: problems.warnings };
 }

@@ -1,0 +1,579 @@
+/**
+ * `npx tsx bench/ingest.ts`: push-API ingestion throughput. The bot runs as its own process
+ * (`node --import tsx src/main.ts`, as `npm start` and test/support/spawn.ts start it) on a
+ * fresh bench database with roadmaps/example.yaml, listening on 127.0.0.1; this process is only
+ * the load generator. Batches of 1,000 points (every point a distinct key) are POSTed as JSON
+ * with a bearer token at each concurrency level, closed loop (a worker sends its next batch when
+ * the previous one is answered), a bounded number of batches per level. Then the same points
+ * are written with `psql \copy` into bench_copy, a fresh table made LIKE metric_points
+ * INCLUDING ALL (same columns, defaults, primary key) holding the same rows metric_points held
+ * when the levels started, timed from psql's spawn to its exit, in INGEST_COPY_ROUNDS rounds
+ * (median). Goals: the API's rate ≥ 1/3 of \copy's; p99 of a 1,000-point batch < 100 ms.
+ *
+ * Last, a breakdown of one batch's server-side work measured in this process against the same
+ * database (JSON.parse, the zod schema, validateBatch, the token's two round trips, the shipped
+ * recordPoints, and PgStore.importPoints' COPY path on the same kind of batch), to say where
+ * the time goes.
+ *
+ *   INGEST_LEVELS=1,2,4,8   concurrency levels
+ *   INGEST_BATCHES=100      batches per level (1,000 points each)
+ *   INGEST_WARMUP=10        batches before the levels, not measured
+ *   INGEST_COPY_ROUNDS=3    \copy rounds
+ *   INGEST_BOT_NODE_ARGS=…  extra node options for the bot (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; it
+ *                           exits through its SIGTERM shutdown, so the profile is written)
+ *   DATABASE_URL=…          use that server (a fresh roadmap_bench_<random> database) instead of an embedded one
+ *
+ * Loopback only. Progress to stderr, tables to stdout, figures to bench/.out/ingest.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { BatchSchema } from '../src/adapters/http/api.js';
+import { createPool } from '../src/adapters/pg/pool.js';
+import { PgStore, type PointInput } from '../src/adapters/pg/store.js';
+import { TokenStore } from '../src/adapters/pg/tokens.js';
+import { validateBatch } from '../src/app/ingest.js';
+import { RoadmapRegistry } from '../src/app/registry.js';
+import { cpuOf, postmasterPid, reapedCpuOf, serverCpu, serverDelta } from './bench-cpu.js';
+import { openBenchDatabase, type BenchDatabase } from './db.js';
+import { findPsql, psqlVersion } from './import.js';
+import { checkpoint } from './load.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
+const BATCH = 1_000;
+const GOAL_RATIO = 1 / 3;
+const GOAL_P99_MS = 100;
+const REQUEST_TIMEOUT_MS = 30_000;
+/** The example roadmap's recorded numeric metrics (conversion is derived, multi_region_needed a flag). */
+const METRICS = ['active_users', 'paid_users', 'mrr', 'response_time_p95', 'database_cpu', 'infra_cost', 'cache_hit_rate'];
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
+
+function listEnv(name: string, fallback: string): number[] {
+  return (process.env[name] || fallback).split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${s}" is not a positive integer`);
+    return n;
+  });
+}
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Points: every point a distinct (metric, at); point k of the run is metric k mod 7 at BASE + ⌊k/7⌋ s.
+
+interface Batch {
+  body: string;
+  points: PointInput[];
+}
+
+class PointSource {
+  private next = 0;
+  constructor(private readonly base: number) {}
+
+  batch(): Batch {
+    const points: PointInput[] = [];
+    for (let i = 0; i < BATCH; i++, this.next++) {
+      const metric = METRICS[this.next % METRICS.length] as string;
+      const at = new Date(this.base + Math.floor(this.next / METRICS.length) * 1000);
+      // Values of the size real metrics have, two decimals: exact through JSON, CSV and float8.
+      const value = Math.round(((this.next * 7919) % 100_000) + 1) / 100;
+      points.push({ roadmapId: 'example', metric, at, source: 'api', value });
+    }
+    const body = JSON.stringify({ points: points.map((p) => ({ roadmap: p.roadmapId, metric: p.metric, value: p.value, at: p.at.toISOString() })) });
+    return { body, points };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bot, as its own process.
+
+interface Bot {
+  child: ChildProcess;
+  url: URL;
+  logs: () => string;
+  stop(): Promise<void>;
+}
+
+async function startBot(env: Record<string, string>, nodeArgs: string[]): Promise<Bot> {
+  // The bench's own settings only: nothing from a developer's shell that would turn on Slack,
+  // Discord, a simulated clock, or other API limits.
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SLACK_|DISCORD_|CLOCK_|API_|PRODUCT_DATABASE_URL$|DATABASE_URL$|PORT$|HOST$|ROADMAPS_DIR$|DATA_DIR$)/.test(k)));
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the bot did not listen within 60 s:\n${logs.slice(-2000)}`)), 60_000);
+    const onData = (d: Buffer): void => {
+      logs += d.toString();
+      if (logs.length > 1_000_000) logs = logs.slice(-500_000);
+      const m = /http: listening on 127\.0\.0\.1:(\d+)/.exec(logs);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bot exited with ${code}:\n${logs.slice(-2000)}`));
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    url: new URL(`http://127.0.0.1:${port}`),
+    logs: () => logs,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP, loopback only.
+
+interface Answer {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+function post(agent: http.Agent, url: URL, headers: Record<string, string | number>, body: string): Promise<Answer> {
+  if (url.hostname !== '127.0.0.1') return Promise.reject(new Error(`refusing ${url.host}: loopback only`));
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started });
+      });
+      res.on('error', fail);
+    });
+    function fail(error: Error & { code?: string }): void {
+      clearTimeout(timer);
+      reject(new Error(error.code ?? error.message));
+    }
+    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), REQUEST_TIMEOUT_MS);
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+async function waitReady(url: URL): Promise<void> {
+  const agent = new http.Agent();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        http.get(new URL('/readyz', url), { agent }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        }).on('error', () => resolve(false));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('the bot never became ready');
+  } finally {
+    agent.destroy();
+  }
+}
+
+interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles. */
+function percentiles(values: number[]): Percentiles {
+  const xs = [...values].sort((a, b) => a - b);
+  const at = (p: number): number => (xs.length === 0 ? Number.NaN : (xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] as number));
+  return { p50: at(50), p90: at(90), p99: at(99), max: at(100), mean: xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length) };
+}
+
+interface LevelResult {
+  concurrency: number;
+  batches: number;
+  points: number;
+  ok: number;
+  errors: Record<string, number>;
+  wallMs: number;
+  pointsPerSec: number;
+  latencyMs: Percentiles;
+  ratioToCopy: number | null;
+  p99GoalMet: boolean;
+  /** CPU per batch: the bot process, and PostgreSQL's backends (null when the server is not local). */
+  botCpuMsPerBatch: number | null;
+  pgCpuMsPerBatch: number | null;
+  loadAverage: number;
+}
+
+/** `batches` POSTs, `concurrency` at a time, each worker sending its next when answered. */
+async function runLevel(bot: Bot, token: string, concurrency: number, batches: Batch[], pgPid: number | undefined): Promise<Omit<LevelResult, 'ratioToCopy'>> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const url = new URL('/api/v1/metrics', bot.url);
+  const latencies: number[] = [];
+  const errors: Record<string, number> = {};
+  let ok = 0;
+  let issued = 0;
+  const botBefore = bot.child.pid ? await cpuOf(bot.child.pid) : undefined;
+  const pgBefore = pgPid ? await serverCpu(pgPid) : undefined;
+  const started = performance.now();
+  const worker = async (): Promise<void> => {
+    while (issued < batches.length) {
+      const batch = batches[issued++] as Batch;
+      try {
+        const answer = await post(agent, url, { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(batch.body) }, batch.body);
+        latencies.push(answer.ms);
+        const written = answer.status === 200 ? (JSON.parse(answer.body) as { written?: number }).written : undefined;
+        if (answer.status === 200 && written === BATCH) ok++;
+        else {
+          const why = answer.status === 200 ? `200 but wrote ${written}` : `HTTP ${answer.status}: ${answer.body.slice(0, 120)}`;
+          errors[why] = (errors[why] ?? 0) + 1;
+        }
+      } catch (error) {
+        const why = (error as Error).message;
+        errors[why] = (errors[why] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const wallMs = performance.now() - started;
+  const botAfter = bot.child.pid ? await cpuOf(bot.child.pid) : undefined;
+  const pgAfter = pgPid ? await serverCpu(pgPid) : undefined;
+  agent.destroy();
+  const latencyMs = percentiles(latencies);
+  return {
+    concurrency,
+    batches: batches.length,
+    points: ok * BATCH,
+    ok,
+    errors,
+    wallMs,
+    pointsPerSec: ((ok * BATCH) / wallMs) * 1000,
+    latencyMs,
+    p99GoalMet: latencyMs.p99 < GOAL_P99_MS,
+    botCpuMsPerBatch: botBefore !== undefined && botAfter !== undefined ? ((botAfter - botBefore) * 1000) / batches.length : null,
+    pgCpuMsPerBatch: pgBefore && pgAfter ? (serverDelta(pgBefore, pgAfter) * 1000) / batches.length : null,
+    loadAverage: loadAverage(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The \copy baseline.
+
+async function writeCsv(file: string, batches: Batch[]): Promise<void> {
+  const out = createWriteStream(file);
+  let chunk = '';
+  for (const b of batches) {
+    for (const p of b.points) chunk += `${p.roadmapId},${p.metric},${p.at.toISOString()},${p.source},${p.value}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  out.end(chunk);
+  await once(out, 'finish');
+}
+
+/** bench_copy, fresh: metric_points' shape and indexes, holding `seedFilter`'s rows of metric_points (what it held when the levels started). */
+async function freshCopyTable(admin: pg.Pool, seedBefore: Date): Promise<void> {
+  await admin.query('DROP TABLE IF EXISTS bench_copy');
+  await admin.query('CREATE TABLE bench_copy (LIKE metric_points INCLUDING ALL)');
+  await admin.query('INSERT INTO bench_copy SELECT * FROM metric_points WHERE recorded_at < $1', [seedBefore]);
+  await admin.query('VACUUM (ANALYZE) bench_copy');
+  await checkpoint(admin);
+}
+
+interface CopyRound {
+  ms: number;
+  /** CPU per 1,000 points: psql (the client), and PostgreSQL (null when the server is not local). */
+  psqlCpuMsPer1000: number | null;
+  pgCpuMsPer1000: number | null;
+}
+
+async function measureCopy(url: string, psql: string, file: string, points: number, pgPid: number | undefined): Promise<CopyRound> {
+  const clientBefore = await reapedCpuOf(process.pid);
+  const pgBefore = pgPid ? await serverCpu(pgPid) : undefined;
+  const ms = await timeCopy(url, psql, file);
+  const clientAfter = await reapedCpuOf(process.pid);
+  const pgAfter = pgPid ? await serverCpu(pgPid) : undefined;
+  const per1000 = (seconds: number): number => (seconds * 1000 * 1000) / points;
+  return {
+    ms,
+    psqlCpuMsPer1000: clientBefore !== undefined && clientAfter !== undefined ? per1000(clientAfter - clientBefore) : null,
+    pgCpuMsPer1000: pgBefore && pgAfter ? per1000(serverDelta(pgBefore, pgAfter)) : null,
+  };
+}
+
+async function timeCopy(url: string, psql: string, file: string): Promise<number> {
+  const command = `\\copy bench_copy (roadmap_id, metric, at, source, value) FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv)`;
+  const started = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(psql, [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}: ${stderr.trim()}`))));
+  });
+  return performance.now() - started;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where one batch's time goes, measured in this process.
+
+interface Step {
+  step: string;
+  medianMs: number;
+  p90Ms: number;
+}
+
+async function breakdown(url: string, registry: RoadmapRegistry, token: string, source: PointSource, rounds: number): Promise<Step[]> {
+  const pool = createPool(url, { max: 2, applicationName: 'bench ingest breakdown', onError: () => undefined });
+  try {
+    const store = new PgStore(pool);
+    const tokens = new TokenStore(pool);
+    const times = new Map<string, number[]>();
+    const time = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const result = await fn();
+      const list = times.get(step) ?? [];
+      list.push(performance.now() - started);
+      times.set(step, list);
+      return result;
+    };
+    for (let i = 0; i < rounds; i++) {
+      const batch = source.batch();
+      const now = new Date();
+      await time('auth: authenticate + countRequest (2 round trips)', async () => {
+        const t = await tokens.authenticate(token, now);
+        if (!t) throw new Error('token not found');
+        await tokens.countRequest(t.id, now);
+      });
+      const parsed = await time('JSON.parse of the body', () => JSON.parse(batch.body) as unknown);
+      const checked = await time('zod BatchSchema.safeParse', () => BatchSchema.safeParse(parsed));
+      if (!checked.success) throw new Error('the bench batch does not pass the schema');
+      const valid = await time('validateBatch', () => validateBatch(checked.data.points, { roadmaps: (id) => registry.get(id), now, defaultSource: 'api' }));
+      if (valid.errors.length > 0) throw new Error(`the bench batch does not validate: ${valid.errors[0]?.message}`);
+      const entry = { actor: { platform: 'api' as const, id: 'bench' }, action: 'push', details: { points: valid.points.length, format: 'json' }, at: now };
+      const written = await time('recordPoints (shipped: unnest upsert + audit, 1 tx)', () => store.recordPoints(valid.points, entry));
+      if (written !== BATCH) throw new Error(`recordPoints wrote ${written}`);
+      // The COPY path the CSV importer uses, on another batch of fresh points.
+      const other = source.batch();
+      const copied = await time('importPoints (COPY to temp + upsert + audit, 1 tx)', () => store.importPoints(other.points, entry));
+      if (copied !== BATCH) throw new Error(`importPoints wrote ${copied}`);
+    }
+    return [...times].map(([step, xs]) => {
+      const p = percentiles(xs);
+      return { step, medianMs: p.p50, p90Ms: p.p90 };
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const f1 = (n: number | null): string => (n === null || !Number.isFinite(n) ? '—' : n.toFixed(1));
+const f2 = (n: number | null): string => (n === null || !Number.isFinite(n) ? '—' : n.toFixed(2));
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const levels = listEnv('INGEST_LEVELS', '1,2,4,8');
+  const perLevel = intEnv('INGEST_BATCHES', 100);
+  const warmup = intEnv('INGEST_WARMUP', 10);
+  const copyRounds = Math.max(1, intEnv('INGEST_COPY_ROUNDS', 3));
+  const nodeArgs = (process.env.INGEST_BOT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const startedAt = new Date();
+  const startLoad = loadAverage();
+
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'roadmap-bot-ingest-'));
+  const roadmapsDir = path.join(tmp, 'roadmaps');
+  let db: BenchDatabase | undefined;
+  let admin: pg.Pool | undefined;
+  let bot: Bot | undefined;
+  const cleanup = async (): Promise<void> => {
+    await bot?.stop().catch(() => undefined);
+    await admin?.end().catch(() => undefined);
+    await db?.close().catch((e: Error) => log(`cleanup: ${e.message}`));
+    await rm(tmp, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    log('interrupted: cleaning up…');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    const psql = await findPsql();
+    if (!psql) throw new Error('psql is not on PATH: the \\copy baseline needs it');
+    await mkdir(roadmapsDir);
+    await copyFile(path.join(ROOT, 'roadmaps/example.yaml'), path.join(roadmapsDir, 'example.yaml'));
+    const registry = new RoadmapRegistry(roadmapsDir);
+    await registry.reload();
+
+    db = await openBenchDatabase(log);
+    log(`database: ${db.kind}, ${db.serverVersion}`);
+    admin = createPool(db.url, { max: 2, applicationName: 'bench ingest admin', onError: () => undefined });
+    const dataDir = (await admin.query<{ data_directory: string }>('SHOW data_directory').catch(() => undefined))?.rows[0]?.data_directory;
+    const pgPid = dataDir ? await postmasterPid(dataDir) : undefined;
+    const settings = Object.fromEntries(
+      (await admin.query<{ name: string; setting: string }>(`SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'max_wal_size', 'wal_level')`)).rows.map((r) => [r.name, r.setting]),
+    );
+    const { token } = await new TokenStore(admin).create(`bench-ingest-${randomBytes(3).toString('hex')}`, ['example'], 'bench', new Date());
+
+    bot = await startBot({
+      DATABASE_URL: db.url,
+      ROADMAPS_DIR: roadmapsDir,
+      DATA_DIR: path.join(tmp, 'data'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'production',
+      API_RATE_LIMIT: '1000000000',
+      REPLICA_ID: 'bench-ingest',
+    }, nodeArgs);
+    await waitReady(bot.url);
+    log(`bot: pid ${bot.child.pid} at ${bot.url.origin}`);
+
+    // Points from 40 days ago on, one second apart per metric: far from "now", never in the future.
+    const source = new PointSource(Math.floor(Date.now() / 1000) * 1000 - 40 * 86_400_000);
+    const url = new URL('/api/v1/metrics', bot.url);
+    const warmAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < warmup; i++) {
+      const b = source.batch();
+      const answer = await post(warmAgent, url, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, b.body);
+      if (answer.status !== 200) throw new Error(`warm-up batch answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+    }
+    warmAgent.destroy();
+    // metric_points now holds the warm-up's rows: bench_copy starts from the same rows.
+    const levelsStart = new Date();
+    await new Promise((r) => setTimeout(r, 20));
+    await admin.query('VACUUM (ANALYZE) metric_points');
+    await checkpoint(admin);
+
+    const all: Batch[] = [];
+    const levelResults: Omit<LevelResult, 'ratioToCopy'>[] = [];
+    for (const concurrency of levels) {
+      const batches = Array.from({ length: perLevel }, () => source.batch());
+      all.push(...batches);
+      log(`concurrency ${concurrency}: ${perLevel} batches of ${BATCH}…`);
+      const r = await runLevel(bot, token, concurrency, batches, pgPid);
+      levelResults.push(r);
+      log(`  ${int(r.pointsPerSec)} points/s, p50 ${f1(r.latencyMs.p50)} ms, p99 ${f1(r.latencyMs.p99)} ms${Object.keys(r.errors).length ? `, errors ${JSON.stringify(r.errors)}` : ''}`);
+    }
+    const totalPoints = all.length * BATCH;
+
+    log(`\\copy of the same ${int(totalPoints)} points, ${copyRounds} round(s)…`);
+    const csv = path.join(tmp, 'points.csv');
+    await writeCsv(csv, all);
+    const copyRoundsOut: CopyRound[] = [];
+    for (let i = 0; i < copyRounds; i++) {
+      await freshCopyTable(admin, levelsStart);
+      const round = await measureCopy(db.url, psql, csv, all.length * BATCH, pgPid);
+      copyRoundsOut.push(round);
+      log(`  round ${i + 1}: ${round.ms.toFixed(0)} ms`);
+    }
+    const copyMs = copyRoundsOut.map((r) => r.ms);
+    const copyMedianMs = percentiles(copyMs).p50;
+    const medianOf = (xs: (number | null)[]): number | null => (xs.some((x) => x === null) ? null : percentiles(xs as number[]).p50);
+    const copyPgCpu = medianOf(copyRoundsOut.map((r) => r.pgCpuMsPer1000));
+    const copyPsqlCpu = medianOf(copyRoundsOut.map((r) => r.psqlCpuMsPer1000));
+    const copyRate = (totalPoints / copyMedianMs) * 1000;
+    // The last round's table against what the API wrote: the same rows and values.
+    const diff = await admin.query<{ n: number }>(
+      `SELECT count(*) AS n FROM (SELECT roadmap_id, metric, at, source, value FROM metric_points) a
+         FULL JOIN (SELECT roadmap_id, metric, at, source, value FROM bench_copy) b USING (roadmap_id, metric, at, source)
+        WHERE a.value IS DISTINCT FROM b.value`,
+    );
+    const differing = diff.rows[0]?.n ?? -1;
+    const rows = await admin.query<{ api: number; copy: number }>(`SELECT (SELECT count(*) FROM metric_points) AS api, (SELECT count(*) FROM bench_copy) AS copy`);
+
+    log('breakdown of one batch in-process…');
+    const steps = await breakdown(db.url, registry, token, source, 30);
+
+    const results: LevelResult[] = levelResults.map((r) => ({ ...r, ratioToCopy: r.pointsPerSec / copyRate }));
+    const best = results.reduce((a, b) => (b.pointsPerSec > a.pointsPerSec ? b : a));
+    const out = {
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', loadAverage: { start: startLoad, end: loadAverage() } },
+      database: { kind: db.kind, version: db.serverVersion, settings, psql: await psqlVersion(psql) },
+      bot: { command: `node ${[...nodeArgs, '--import tsx'].join(' ')} src/main.ts`, pid: bot.child.pid, env: { LOG_LEVEL: 'info', NODE_ENV: 'production', API_RATE_LIMIT: 1e9, roadmaps: 'roadmaps/example.yaml' } },
+      setup: { batchPoints: BATCH, perLevel, warmup, levels, bodyBytes: Buffer.byteLength(all[0]?.body ?? ''), format: 'application/json', goal: { ratioToCopy: GOAL_RATIO, p99Ms: GOAL_P99_MS } },
+      levels: results,
+      copy: { points: totalPoints, rounds: copyRoundsOut, medianMs: copyMedianMs, pointsPerSec: copyRate, pgCpuMsPer1000: copyPgCpu, psqlCpuMsPer1000: copyPsqlCpu, table: 'bench_copy (LIKE metric_points INCLUDING ALL), same starting rows', timed: 'psql spawn to exit' },
+      check: { metricPointsRows: rows.rows[0]?.api, benchCopyRows: rows.rows[0]?.copy, differingRows: differing },
+      best: { concurrency: best.concurrency, pointsPerSec: best.pointsPerSec, ratioToCopy: best.ratioToCopy, ratioGoalMet: (best.ratioToCopy ?? 0) >= GOAL_RATIO },
+      breakdown: steps,
+    };
+    await mkdir(OUT_DIR, { recursive: true });
+    await writeFile(path.join(OUT_DIR, 'ingest.json'), `${JSON.stringify(out, null, 2)}\n`);
+
+    console.log(`\nPush API: POST /api/v1/metrics, JSON batches of ${BATCH} distinct points (${int(out.setup.bodyBytes)} bytes), ${perLevel} batches per level, closed loop`);
+    console.log(
+      `\\copy baseline: ${int(totalPoints)} points into a fresh LIKE-metric_points table, median of ${copyRounds}: ${int(copyMedianMs)} ms = ${int(copyRate)} points/s; CPU per 1,000 points: psql ${f1(copyPsqlCpu)} ms, PostgreSQL ${f1(copyPgCpu)} ms`,
+    );
+    console.log(`Load average ${startLoad} → ${loadAverage()} on ${os.cpus().length} CPUs; ${db.kind} PostgreSQL; rows differing between the two tables: ${differing}\n`);
+    console.log(
+      table(
+        ['concurrency', 'points/s', 'API/\\copy', '≥ 1/3', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'p99 < 100', 'bot cpu ms/batch', 'pg cpu ms/batch', 'errors'],
+        results.map((r) => [
+          String(r.concurrency),
+          int(r.pointsPerSec),
+          f2(r.ratioToCopy),
+          (r.ratioToCopy ?? 0) >= GOAL_RATIO ? 'yes' : 'no',
+          f1(r.latencyMs.p50),
+          f1(r.latencyMs.p90),
+          f1(r.latencyMs.p99),
+          f1(r.latencyMs.max),
+          r.p99GoalMet ? 'yes' : 'no',
+          f1(r.botCpuMsPerBatch),
+          f1(r.pgCpuMsPerBatch),
+          String(Object.values(r.errors).reduce((a, b) => a + b, 0)),
+        ]),
+      ),
+    );
+    console.log(`\nOne 1,000-point batch, step by step in-process (30 rounds; the server does the first five for a JSON POST)`);
+    console.log(table(['step', 'median ms', 'p90 ms'], steps.map((s) => [s.step, f2(s.medianMs), f2(s.p90Ms)])));
+    console.log(`\nFigures: ${path.relative(ROOT, path.join(OUT_DIR, 'ingest.json'))}`);
+    const failed = results.some((r) => Object.keys(r.errors).length > 0) || differing !== 0;
+    if (failed) process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`ingest bench failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});

@@ -128,8 +128,8 @@ export class OutboxStore {
   }
 
   /** Gives a failed delivery a fresh set of attempts. */
-  async retry(id: number, now: Date): Promise<boolean> {
-    const rows = await this.pool.query(
+  async retry(id: number, now: Date, db: Pick<pg.PoolClient, 'query'> = this.pool): Promise<boolean> {
+    const rows = await db.query(
       `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, claimed_by = NULL WHERE id = $1 AND status = 'failed'`,
       [id, now],
     );

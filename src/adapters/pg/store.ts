@@ -32,6 +32,22 @@ export interface AuditEntry {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
+/** Runs `work` in one transaction on a pooled client: committed if it returns, rolled back if it throws. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** Complete history buckets of one metric, cached by forecastHistories. */
 interface CachedHistory {
   from: number;
@@ -44,7 +60,8 @@ interface CachedHistory {
 /** Cached histories are read whole again after this long (backfills by other replicas). */
 const HISTORY_TTL_MS = 10 * 60_000;
 
-async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
+/** Writes one audit row; callers run it in the transaction of the change it records. */
+export async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
   await db.query(
     `INSERT INTO audit_log (at, actor, platform, channel, roadmap_id, action, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -61,19 +78,9 @@ export class PgStore {
 
   constructor(readonly pool: pg.Pool) {}
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   /**

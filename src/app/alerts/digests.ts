@@ -73,25 +73,16 @@ export async function enqueueDueDigests(deps: Pick<AppDeps, 'store' | 'registry'
     }
     const previous = await previousSnapshot(deps, sub.id);
     const { message, report } = await buildDigest(deps, roadmap, now, { localDate: due.localDate, late: due.late, ...(previous ? { previous } : {}) });
-    const client = await deps.store.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await deps.store.transaction(async (client) => {
       const id = await q.enqueue(client, { key, platform: sub.platform, channel: sub.channel, kind: 'digest', roadmapId: roadmap.id, message, at: now });
-      if (id !== undefined) {
-        await client.query(
-          `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-          [sub.id, due.localDate, now, JSON.stringify(digestSnapshot(report))],
-        );
-        queued++;
-        logger?.info({ subscription: sub.id, localDate: due.localDate, late: due.late }, `queued digest for ${sub.platform}:${sub.channel}`);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      if (id === undefined) return;
+      await client.query(
+        `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [sub.id, due.localDate, now, JSON.stringify(digestSnapshot(report))],
+      );
+      queued++;
+      logger?.info({ subscription: sub.id, localDate: due.localDate, late: due.late }, `queued digest for ${sub.platform}:${sub.channel}`);
+    });
   }
   return queued;
 }

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import * as q from '../../adapters/pg/alerts.js';
 import { notificationsFor, type NotificationKind } from '../../core/alerts/notify.js';
@@ -62,14 +61,9 @@ export async function enqueueEdits(db: q.Queryable, episode: q.EpisodeRow, messa
  * all in one transaction. Returns undefined when another replica is evaluating it right now.
  */
 export async function evaluateAndNotify(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date, opts: EngineOptions): Promise<Report | undefined> {
-  const client: pg.PoolClient = await deps.store.pool.connect();
-  try {
-    await client.query('BEGIN');
+  return deps.store.transaction(async (client) => {
     const { rows } = await client.query<{ locked: boolean }>(LOCK_SQL, [roadmap.id]);
-    if (!rows[0]?.locked) {
-      await client.query('ROLLBACK');
-      return undefined;
-    }
+    if (!rows[0]?.locked) return undefined;
     const needs = dataNeeds(roadmap);
     const [snapshot, state, memory] = await Promise.all([
       deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now),
@@ -141,12 +135,6 @@ export async function evaluateAndNotify(deps: Pick<AppDeps, 'store'>, roadmap: R
 
     const met = report.targets.filter((t) => t.state === 'met' && t.metAt && !state.targetsMet.has(t.id)).map((t) => ({ targetId: t.id, at: t.metAt as Date }));
     await deps.store.markTargetsMet(roadmap.id, met, client);
-    await client.query('COMMIT');
     return report;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

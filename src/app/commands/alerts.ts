@@ -1,4 +1,5 @@
 import * as q from '../../adapters/pg/alerts.js';
+import { audit } from '../../adapters/pg/store.js';
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import { parseDurationLiteral } from '../../core/condition/parse.js';
 import { formatDuration } from '../../core/duration.js';
@@ -94,23 +95,12 @@ function who(invocation: Invocation): string {
 
 async function settle(deps: AppDeps, invocation: Invocation, roadmap: Roadmap, episode: q.EpisodeRow, action: 'ack' | 'snooze', details: Record<string, unknown>, update: (db: q.Queryable) => Promise<q.EpisodeRow | undefined>): Promise<q.EpisodeRow> {
   const now = deps.clock();
-  const client = await deps.store.pool.connect();
-  try {
-    await client.query('BEGIN');
+  return deps.store.transaction(async (client) => {
     const updated = (await update(client)) ?? episode;
     await enqueueEdits(client, updated, await currentMessage(deps, roadmap, updated), `${action}-${now.getTime()}`, now);
-    await client.query(
-      `INSERT INTO audit_log (at, actor, platform, channel, roadmap_id, action, details) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [now, invocation.actor.id, invocation.actor.platform, invocation.actor.channel ?? null, roadmap.id, action, { alert: episode.triggerId, episode: episode.id, ...details }],
-    );
-    await client.query('COMMIT');
+    await audit(client, { actor: invocation.actor, roadmapId: roadmap.id, action, details: { alert: episode.triggerId, episode: episode.id, ...details }, at: now });
     return updated;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** `ack <alert>`: stops the repeats of the current episode; its posts show who acknowledged. */

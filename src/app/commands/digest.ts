@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { audit } from '../../adapters/pg/store.js';
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import { formatDateTime } from '../../core/time.js';
 import type { Line, Message } from '../../core/messages/model.js';
@@ -25,11 +26,10 @@ export async function deliveries(deps: AppDeps, invocation: Invocation, command:
     const id = Number(command.args.id);
     if (!Number.isInteger(id) || id <= 0) throw new CommandError('usage', `deliveries retry needs a delivery id, got "${command.args.id ?? ''}"`);
     const now = deps.clock();
-    if (!(await deps.outbox.retry(id, now))) throw new CommandError('not_found', `delivery ${id} is not a failed delivery`);
-    await deps.store.pool.query(
-      `INSERT INTO audit_log (at, actor, platform, channel, action, details) VALUES ($1, $2, $3, $4, 'retry-delivery', $5)`,
-      [now, invocation.actor.id, invocation.actor.platform, invocation.actor.channel ?? null, { delivery: id }],
-    );
+    await deps.store.transaction(async (client) => {
+      if (!(await deps.outbox.retry(id, now, client))) throw new CommandError('not_found', `delivery ${id} is not a failed delivery`);
+      await audit(client, { actor: invocation.actor, action: 'retry-delivery', details: { delivery: id }, at: now });
+    });
     return { message: { title: `Delivery ${id} will be sent again`, tone: 'ok', sections: [], fallback: `Delivery ${id} queued again` }, exitCode: 0 };
   }
   const rows = await deps.outbox.list({ ...(command.options.failed ? { status: 'failed' as const } : {}), limit: 25 });

@@ -1,3 +1,4 @@
+import { audit } from '../../adapters/pg/store.js';
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import { infoMessage } from '../../core/messages/compose.js';
 import { timezoneIsValid } from '../../core/roadmap/schema.js';
@@ -34,26 +35,15 @@ export async function subscribe(deps: AppDeps, invocation: Invocation, command: 
     if (command.args.timezone !== undefined) throw new CommandError('usage', 'alerts take a minimum severity, not a timezone');
   }
   const now = deps.clock();
-  const client = await deps.store.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await deps.store.transaction(async (client) => {
     await client.query(
       `INSERT INTO subscriptions (platform, channel_id, roadmap_id, kind, min_severity, digest_time, timezone, created_by, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (platform, channel_id, roadmap_id, kind) DO UPDATE SET min_severity = EXCLUDED.min_severity, digest_time = EXCLUDED.digest_time, timezone = EXCLUDED.timezone`,
       [where.platform, where.channel, roadmap.id, kind, severity, time, timezone, `${invocation.actor.platform}:${invocation.actor.id}`, now],
     );
-    await client.query(
-      `INSERT INTO audit_log (at, actor, platform, channel, roadmap_id, action, details) VALUES ($1, $2, $3, $4, $5, 'subscribe', $6)`,
-      [now, invocation.actor.id, invocation.actor.platform, where.channel, roadmap.id, { kind, platform: where.platform, channel: where.channel, time, timezone, severity }],
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    await audit(client, { actor: { ...invocation.actor, channel: where.channel }, roadmapId: roadmap.id, action: 'subscribe', details: { kind, platform: where.platform, channel: where.channel, time, timezone, severity }, at: now });
+  });
   const what = kind === 'digest' ? `the daily digest of ${roadmap.name} at ${time} ${timezone}` : `${roadmap.name} alerts of severity ${severity} and above`;
   return { message: infoMessage(`🔔 ${where.platform}:${where.channel} will get ${what}`), exitCode: 0 };
 }
@@ -64,21 +54,10 @@ export async function unsubscribe(deps: AppDeps, invocation: Invocation, command
   const where = channelOf(invocation, command);
   const kind = kindOf(command);
   const now = deps.clock();
-  const client = await deps.store.pool.connect();
-  try {
-    await client.query('BEGIN');
+  await deps.store.transaction(async (client) => {
     const removed = await client.query(`DELETE FROM subscriptions WHERE platform = $1 AND channel_id = $2 AND roadmap_id = $3 AND kind = $4`, [where.platform, where.channel, roadmap.id, kind]);
     if (removed.rowCount === 0) throw new CommandError('not_found', `${where.platform}:${where.channel} has no ${kind} subscription to ${roadmap.id}`);
-    await client.query(
-      `INSERT INTO audit_log (at, actor, platform, channel, roadmap_id, action, details) VALUES ($1, $2, $3, $4, $5, 'unsubscribe', $6)`,
-      [now, invocation.actor.id, invocation.actor.platform, where.channel, roadmap.id, { kind, platform: where.platform, channel: where.channel }],
-    );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    await audit(client, { actor: { ...invocation.actor, channel: where.channel }, roadmapId: roadmap.id, action: 'unsubscribe', details: { kind, platform: where.platform, channel: where.channel }, at: now });
+  });
   return { message: infoMessage(`🔕 ${where.platform}:${where.channel} will no longer get ${kind === 'digest' ? 'the digest' : 'alerts'} of ${roadmap.name}`), exitCode: 0 };
 }

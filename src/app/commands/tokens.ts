@@ -1,6 +1,7 @@
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import type { Message } from '../../core/messages/model.js';
 import { formatDateTime } from '../../core/time.js';
+import { audit } from '../../adapters/pg/store.js';
 import { TokenStore } from '../../adapters/pg/tokens.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
 import { CommandError } from '../errors.js';
@@ -13,8 +14,7 @@ export async function token(deps: AppDeps, invocation: Invocation, command: Pars
   const tokens = new TokenStore(deps.store.pool);
   const action = (command.args.action as string).toLowerCase();
   const now = deps.clock();
-  const audit = (what: string, details: Record<string, unknown>) =>
-    deps.store.pool.query(`INSERT INTO audit_log (at, actor, platform, action, details) VALUES ($1, $2, $3, $4, $5)`, [now, invocation.actor.id, invocation.actor.platform, what, details]);
+  const audited = (action: string, details: Record<string, unknown>) => audit(deps.store.pool, { actor: invocation.actor, action, details, at: now });
 
   if (action === 'create') {
     const name = command.args.name;
@@ -26,7 +26,7 @@ export async function token(deps: AppDeps, invocation: Invocation, command: Pars
     const taken = (await tokens.list()).some((t) => t.name === name);
     if (taken) throw new CommandError('conflict', `a token named "${name}" exists; revoke it or pick another name`);
     const created = await tokens.create(name, scope, `${invocation.actor.platform}:${invocation.actor.id}`, now);
-    await audit('token-create', { token: created.id, name, roadmaps: scope });
+    await audited('token-create', { token: created.id, name, roadmaps: scope });
     const message: Message = {
       title: `Token "${name}" created for ${scope.join(', ')}`,
       tone: 'ok',
@@ -57,7 +57,7 @@ export async function token(deps: AppDeps, invocation: Invocation, command: Pars
     const which = command.args.name;
     if (!which) throw new CommandError('usage', 'token revoke needs the token name or id');
     if (!(await tokens.revoke(which, now))) throw new CommandError('not_found', `no live token "${which}"`);
-    await audit('token-revoke', { token: which });
+    await audited('token-revoke', { token: which });
     return { message: { title: `Token "${which}" revoked`, tone: 'ok', sections: [], fallback: `Token ${which} revoked` }, exitCode: 0 };
   }
   throw new CommandError('usage', `expected token create, token list or token revoke, got "token ${action}"`);

@@ -69,40 +69,56 @@ export async function findPsql(): Promise<string | undefined> {
   }
 }
 
-export interface CopyBaseline {
-  psql: string;
-  psqlVersion: string;
+export interface CopyRun {
   rows: number;
   ms: number;
   rowsPerSec: number;
-  /** Time to give bench_copy the same rows as metric_points (setup, not measured). */
-  prepareMs: number;
 }
 
-/**
- * The baseline: `psql \copy` of the same file into `bench_copy`, a table created LIKE
- * metric_points INCLUDING ALL (same columns, primary key, defaults) and holding the same rows,
- * so both sides insert into an equally large index. Its roadmap_id and source defaults are
- * set to what importCsv writes, so both tables end with the same imported rows.
- */
-export async function measureCopy(url: string, psql: string, csv: CsvFile, roadmapId: string, log: (line: string) => void): Promise<CopyBaseline> {
-  const client = new pg.Client({ connectionString: url, application_name: 'roadmap-bot bench copy' });
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'roadmap-bot bench import' });
   client.on('error', () => {});
   await client.connect();
   try {
-    const prepared = performance.now();
-    log('  preparing bench_copy (same shape and rows as metric_points)…');
-    await client.query('DROP TABLE IF EXISTS bench_copy');
-    await client.query('CREATE TABLE bench_copy (LIKE metric_points INCLUDING ALL)');
-    await client.query(`ALTER TABLE bench_copy ALTER roadmap_id SET DEFAULT ${client.escapeLiteral(roadmapId)}, ALTER source SET DEFAULT 'csv'`);
-    await client.query('INSERT INTO bench_copy SELECT * FROM metric_points');
-    await client.query('VACUUM (ANALYZE) bench_copy');
-    await checkpoint(client);
-    const prepareMs = performance.now() - prepared;
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
 
-    const { stdout: version } = await execFileAsync(psql, ['--version']);
+/** Imported rows (source csv) within the file's time range, in `table`. */
+async function rowsOf(c: pg.Client, table: 'metric_points' | 'bench_copy', csv: CsvFile): Promise<number> {
+  const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE source = 'csv' AND at >= $1 AND at < $2`, [csv.from, csv.to]);
+  return Number(rows[0]?.n);
+}
+
+/**
+ * The baseline's table: `bench_copy`, created LIKE metric_points INCLUDING ALL (same columns,
+ * primary key, defaults) and holding the same rows, so that both sides insert into an equally
+ * large index. Its roadmap_id and source defaults are what importCsv writes, so both tables end
+ * with the same imported rows. Returns the time it took (setup, not measured).
+ */
+export async function prepareCopyTable(url: string, roadmapId: string): Promise<number> {
+  return withClient(url, async (c) => {
+    const started = performance.now();
+    await c.query('DROP TABLE IF EXISTS bench_copy');
+    await c.query('CREATE TABLE bench_copy (LIKE metric_points INCLUDING ALL)');
+    await c.query(`ALTER TABLE bench_copy ALTER roadmap_id SET DEFAULT ${c.escapeLiteral(roadmapId)}, ALTER source SET DEFAULT 'csv'`);
+    await c.query('INSERT INTO bench_copy SELECT * FROM metric_points');
+    await c.query('VACUUM (ANALYZE) bench_copy');
+    return performance.now() - started;
+  });
+}
+
+export async function psqlVersion(psql: string): Promise<string> {
+  return (await execFileAsync(psql, ['--version'])).stdout.trim();
+}
+
+/** The baseline: `psql -c "\copy bench_copy (metric, value, at) FROM <file> CSV HEADER"`, timed from spawn to exit. */
+export async function measureCopy(url: string, psql: string, csv: CsvFile): Promise<CopyRun> {
+  return withClient(url, async (c) => {
+    await checkpoint(c);
     const command = `\\copy bench_copy (metric, value, at) FROM '${csv.file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`;
-    log(`  psql -c "${command}"`);
     const started = performance.now();
     await new Promise<void>((resolve, reject) => {
       const child = spawn(psql, [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -112,13 +128,10 @@ export async function measureCopy(url: string, psql: string, csv: CsvFile, roadm
       child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}: ${stderr.trim()}`))));
     });
     const ms = performance.now() - started;
-    const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM bench_copy WHERE source = 'csv'`);
-    const copied = Number(rows[0]?.n);
+    const copied = await rowsOf(c, 'bench_copy', csv);
     if (copied !== csv.rows) throw new Error(`\\copy wrote ${copied} rows, expected ${csv.rows}`);
-    return { psql, psqlVersion: version.trim(), rows: copied, ms, rowsPerSec: (copied / ms) * 1000, prepareMs };
-  } finally {
-    await client.end();
-  }
+    return { rows: copied, ms, rowsPerSec: (copied / ms) * 1000 };
+  });
 }
 
 export interface ImportRun {
@@ -126,41 +139,37 @@ export interface ImportRun {
   written: number;
   ms: number;
   rowsPerSec: number;
-  /** Both tables hold exactly the same imported rows (keys and values), when \copy ran. */
-  sameRowsAsCopy?: boolean;
 }
 
 /**
  * `roadmap import <file> --roadmap bench` minus process start-up: read the file, then
  * importCsv (parse, validate every line, COPY into a temp table, upsert; all or nothing).
  */
-export async function measureImport(url: string, deps: AppDeps, invocation: Invocation, csv: CsvFile, roadmap: Roadmap, compareWithCopy: boolean): Promise<ImportRun> {
-  const client = new pg.Client({ connectionString: url, application_name: 'roadmap-bot bench import' });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    await checkpoint(client);
+export async function measureImport(url: string, deps: AppDeps, invocation: Invocation, csv: CsvFile, roadmap: Roadmap): Promise<ImportRun> {
+  return withClient(url, async (c) => {
+    await checkpoint(c);
     const started = performance.now();
     const text = await readFile(csv.file, 'utf8');
     const result = await importCsv(deps, invocation, csv.file, text, roadmap);
     const ms = performance.now() - started;
-    if (result.points !== csv.rows || result.written !== csv.rows) {
-      throw new Error(`import took ${result.points} points and wrote ${result.written}, expected ${csv.rows}`);
+    const stored = await rowsOf(c, 'metric_points', csv);
+    if (result.points !== csv.rows || result.written !== csv.rows || stored !== csv.rows) {
+      throw new Error(`import took ${result.points} points, wrote ${result.written}, stored ${stored}; expected ${csv.rows}`);
     }
-    let sameRowsAsCopy: boolean | undefined;
-    if (compareWithCopy) {
-      // Every imported row, key and value, on both sides and nowhere else.
-      const { rows } = await client.query<{ diff: string }>(
-        `SELECT count(*) AS diff
-           FROM (SELECT roadmap_id, metric, at, source, value FROM metric_points WHERE source = 'csv') a
-           FULL JOIN (SELECT roadmap_id, metric, at, source, value FROM bench_copy WHERE source = 'csv') b
-             USING (roadmap_id, metric, at, source)
-          WHERE a.value IS DISTINCT FROM b.value`,
-      );
-      sameRowsAsCopy = Number(rows[0]?.diff) === 0;
-    }
-    return { rows: result.points, written: result.written, ms, rowsPerSec: (result.points / ms) * 1000, ...(sameRowsAsCopy !== undefined ? { sameRowsAsCopy } : {}) };
-  } finally {
-    await client.end();
-  }
+    return { rows: result.points, written: result.written, ms, rowsPerSec: (result.points / ms) * 1000 };
+  });
+}
+
+/** Rows imported by one side and not the other, or with another value: 0 when both ended the same. */
+export async function differingRows(url: string): Promise<number> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ diff: string }>(
+      `SELECT count(*) AS diff
+         FROM (SELECT roadmap_id, metric, at, source, value FROM metric_points WHERE source = 'csv') a
+         FULL JOIN (SELECT roadmap_id, metric, at, source, value FROM bench_copy WHERE source = 'csv') b
+           USING (roadmap_id, metric, at, source)
+        WHERE a.value IS DISTINCT FROM b.value`,
+    );
+    return Number(rows[0]?.diff);
+  });
 }

@@ -4,8 +4,9 @@
  *
  *   npx tsx bench/profile-import.ts        (BENCH_SCALE as for the bench)
  *
- * The steps replicate src/app/import-csv.ts and PgStore.importPoints (same library calls, same
- * SQL); if those change, change this too.
+ * parsePointsCsv is called as importCsv calls it (csv-parse, then ingest.validateBatch); the
+ * steps of PgStore.importPoints are replicated (same library calls, same SQL): if it changes,
+ * change this too.
  */
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,7 +19,7 @@ import { createPool } from '../src/adapters/pg/pool.js';
 import type { PointInput } from '../src/adapters/pg/store.js';
 import { parsePointsCsv } from '../src/app/import-csv.js';
 import { openBenchDatabase } from './db.js';
-import { findPsql, measureCopy, writeCsv } from './import.js';
+import { findPsql, measureCopy, prepareCopyTable, writeCsv } from './import.js';
 import { checkpoint, loadYear } from './load.js';
 import { loadBenchRoadmap, SERIES } from './roadmap.js';
 
@@ -62,13 +63,14 @@ async function main(): Promise<void> {
     const csv = await writeCsv(path.join(tmp, 'points.csv'), rows, load.from);
     const psql = await findPsql();
     if (psql) {
-      const copy = await measureCopy(db.url, psql, csv, roadmap.id, () => {});
+      await prepareCopyTable(db.url, roadmap.id);
+      const copy = await measureCopy(db.url, psql, csv);
       timings.push(['psql \\copy into bench_copy (baseline)', copy.ms]);
     }
 
     const text = await time('read file', () => readFile(csv.file, 'utf8'));
     await time('csv-parse/sync alone (same options)', () => parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][]);
-    const { points, errors } = await time('parsePointsCsv (parse + validate + dedupe)', () => parsePointsCsv(text, (id) => registry.get(id), roadmap, DATA_END));
+    const { points, errors } = await time('parsePointsCsv (csv-parse + validateBatch)', () => parsePointsCsv(text, (id) => registry.get(id), roadmap, DATA_END));
     if (errors.length) throw new Error(`${errors.length} bad lines`);
     await time('copyLines alone (COPY text generation)', () => {
       let n = 0;

@@ -6,6 +6,8 @@
  *
  *   BENCH_SCALE=0.1   shrink the loaded data and the CSV (default 1: ~10.5M rows, 1M-row CSV)
  *   BENCH_RUNS=300    timed runs per command (after BENCH_WARMUP=20 untimed ones)
+ *   BENCH_IMPORT_ROUNDS=3  \copy + import pairs, each on its own file (a fresh time range), in
+ *                     alternating order; the table gives the medians
  *   DATABASE_URL=…    use that server (a roadmap_bench_<random> database, dropped at the end)
  *                     instead of an embedded PostgreSQL in a temp dir
  *
@@ -22,7 +24,7 @@ import type { AppDeps, Invocation } from '../src/app/context.js';
 import { runCommand } from '../src/app/run.js';
 import type { StatusJson } from '../src/core/messages/status-json.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
-import { findPsql, measureCopy, measureImport, writeCsv, type CopyBaseline } from './import.js';
+import { differingRows, findPsql, measureCopy, measureImport, prepareCopyTable, psqlVersion, writeCsv, type CopyRun, type ImportRun } from './import.js';
 import { measureCommand, type LatencyResult } from './latency.js';
 import { loadYear } from './load.js';
 import { loadBenchRoadmap, SERIES } from './roadmap.js';
@@ -50,14 +52,33 @@ const ms = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : 
 const ratio = (n: number): string => (n >= 0.01 ? n.toFixed(2) : n.toPrecision(2));
 const pad = (s: string, n: number): string => s.padEnd(n);
 const lpad = (s: string, n: number): string => s.padStart(n);
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+/** 1-minute load average: other processes competing for the CPUs make every figure noisier. */
+const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
+
+interface Round {
+  round: number;
+  order: 'copy first' | 'import first';
+  csvFrom: string;
+  copy: CopyRun | null;
+  import: ImportRun;
+  ratio: number | null;
+  loadAverage: number;
+}
 
 async function main(): Promise<void> {
   const scale = positiveNumber('BENCH_SCALE', 1);
   const runs = Math.round(positiveNumber('BENCH_RUNS', 300));
   const warmup = Math.round(positiveNumber('BENCH_WARMUP', 20));
+  const importRounds = Math.round(positiveNumber('BENCH_IMPORT_ROUNDS', 3));
   const minutes = Math.max(1, Math.round(YEAR_MINUTES * scale));
   const csvRows = Math.max(SERIES.length, Math.round(CSV_ROWS * scale));
   const startedAt = new Date();
+  const startLoad = loadAverage();
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'roadmap-bot-bench-files-'));
   const { registry, roadmap, dir: roadmapsDir } = await loadBenchRoadmap();
@@ -102,22 +123,46 @@ async function main(): Promise<void> {
     log(`metrics × ${runs}…`);
     const metrics = await measureCommand(deps, invocation, 'metrics', runs, warmup);
 
-    // 3. Import of a 1M-row CSV next to psql \copy of the same file.
-    const csv = await writeCsv(path.join(tmp, 'points.csv'), csvRows, load.from);
-    log(`CSV: ${int(csv.rows)} rows, ${(csv.bytes / 1e6).toFixed(1)} MB, ${csv.from.toISOString()} – ${csv.to.toISOString()}`);
+    // 3. Import of a 1M-row CSV next to psql \copy of the same file, in rounds: each round its
+    // own file over a fresh time range (before the loaded year, then further back), the order
+    // alternating so that neither side always runs on the warmer or the bigger table.
     const psql = await findPsql();
-    let copy: CopyBaseline | undefined;
+    let prepareMs: number | undefined;
     if (psql) {
-      log('psql \\copy…');
-      copy = await measureCopy(db.url, psql, csv, roadmap.id, log);
+      log('preparing bench_copy (same shape and rows as metric_points) for the \\copy baseline…');
+      prepareMs = await prepareCopyTable(db.url, roadmap.id);
     } else {
       log('psql is not on PATH: no \\copy baseline, import measured alone');
     }
-    log('roadmap import…');
-    const imported = await measureImport(db.url, deps, invocation, csv, roadmap, copy !== undefined);
-    if (imported.sameRowsAsCopy === false) throw new Error('importCsv and \\copy did not end with the same rows');
+    const rounds: Round[] = [];
+    let csvTo = load.from;
+    let csvBytes = 0;
+    for (let round = 1; round <= importRounds; round++) {
+      const csv = await writeCsv(path.join(tmp, `points-${round}.csv`), csvRows, csvTo);
+      csvTo = csv.from;
+      csvBytes = csv.bytes;
+      const order = round % 2 === 1 ? 'copy first' : 'import first';
+      log(`round ${round}/${importRounds} (${order}): ${int(csv.rows)} rows, ${(csv.bytes / 1e6).toFixed(1)} MB, ${csv.from.toISOString()} – ${csv.to.toISOString()}`);
+      let copy: CopyRun | null = null;
+      let imported: ImportRun;
+      if (order === 'copy first') {
+        if (psql) copy = await measureCopy(db.url, psql, csv);
+        imported = await measureImport(db.url, deps, invocation, csv, roadmap);
+      } else {
+        imported = await measureImport(db.url, deps, invocation, csv, roadmap);
+        if (psql) copy = await measureCopy(db.url, psql, csv);
+      }
+      const r: Round = { round, order, csvFrom: csv.from.toISOString(), copy, import: imported, ratio: copy ? imported.rowsPerSec / copy.rowsPerSec : null, loadAverage: loadAverage() };
+      log(`  \\copy ${copy ? ms(copy.ms) : '—'}, import ${ms(imported.ms)}, ratio ${r.ratio === null ? '—' : ratio(r.ratio)} (load average ${r.loadAverage})`);
+      rounds.push(r);
+    }
+    const differing = psql ? await differingRows(db.url) : null;
+    if (differing !== null && differing !== 0) throw new Error(`importCsv and \\copy did not end with the same rows: ${differing} differ`);
 
-    const importRatio = copy ? imported.rowsPerSec / copy.rowsPerSec : undefined;
+    const copyMs = psql ? median(rounds.map((r) => (r.copy as CopyRun).ms)) : null;
+    const importMs = median(rounds.map((r) => r.import.ms));
+    const importRatio = psql ? median(rounds.map((r) => r.ratio as number)) : undefined;
+    const loadAverages = { start: startLoad, end: loadAverage(), cpus: os.cpus().length };
     const figures = {
       startedAt: startedAt.toISOString(),
       scale,
@@ -135,14 +180,18 @@ async function main(): Promise<void> {
       status: { ...status, goalMs: STATUS_GOAL_MS, p99OverGoal: status.p99 / STATUS_GOAL_MS, slackDeadlineMs: SLACK_DEADLINE_MS, p99OverSlackDeadline: status.p99 / SLACK_DEADLINE_MS, goalMet: status.p99 < STATUS_GOAL_MS },
       metrics: { ...metrics, p99OverGoal: metrics.p99 / STATUS_GOAL_MS, p99OverSlackDeadline: metrics.p99 / SLACK_DEADLINE_MS },
       import: {
-        csv: { rows: csv.rows, bytes: csv.bytes, from: csv.from.toISOString(), to: csv.to.toISOString() },
-        copy: copy ?? null,
-        copyMissingReason: copy ? null : 'psql is not on PATH',
-        roadmapImport: imported,
+        csv: { rows: csvRows, bytes: csvBytes, header: 'metric,value,at' },
+        rounds,
+        copy: psql ? { psql, version: await psqlVersion(psql), medianMs: copyMs, medianRowsPerSec: (csvRows / (copyMs as number)) * 1000, prepareTableMs: prepareMs } : null,
+        copyMissingReason: psql ? null : 'psql is not on PATH',
+        roadmapImport: { medianMs: importMs, medianRowsPerSec: (csvRows / importMs) * 1000 },
         ratioToCopy: importRatio ?? null,
+        ratioToCopyPerRound: rounds.map((r) => r.ratio),
+        differingRows: differing,
         goalRatio: IMPORT_GOAL_RATIO,
         goalMet: importRatio === undefined ? null : importRatio >= IMPORT_GOAL_RATIO,
       },
+      loadAverage: loadAverages,
     };
 
     await mkdir(OUT_DIR, { recursive: true });
@@ -158,14 +207,17 @@ type Figures = {
   scale: number;
   machine: { node: string; cpus: number; cpuModel: string; memoryGb: number };
   database: { kind: string; version: string };
-  roadmap: { metrics: number; stages: number; alerts: number; targets: number; stage: string; triggers: Record<string, string> };
+  roadmap: { metrics: number; stages: number; alerts: number; targets: number };
   load: { rows: number; minutes: number; insertMs: number; rowsPerSec: number; vacuumAnalyzeMs: number; tableBytes: number };
   import: {
     csv: { rows: number; bytes: number };
-    copy: CopyBaseline | null;
-    roadmapImport: { rows: number; ms: number; rowsPerSec: number; sameRowsAsCopy?: boolean };
+    rounds: Round[];
+    copy: { version: string; medianMs: number | null; medianRowsPerSec: number } | null;
+    roadmapImport: { medianMs: number; medianRowsPerSec: number };
     ratioToCopy: number | null;
+    differingRows: number | null;
   };
+  loadAverage: { start: number; end: number; cpus: number };
 };
 
 function report(f: Figures, status: LatencyResult, metrics: LatencyResult, outFile: string): string {
@@ -173,13 +225,13 @@ function report(f: Figures, status: LatencyResult, metrics: LatencyResult, outFi
   const lines: string[] = [];
   lines.push('');
   lines.push(`roadmap-bot bench — scale ${f.scale} — ${version} (${f.database.kind}), Node ${f.machine.node}, ${f.machine.cpus} × ${f.machine.cpuModel.trim()}, ${f.machine.memoryGb} GB`);
+  lines.push(`load average ${f.loadAverage.start} at start, ${f.loadAverage.end} at end, on ${f.loadAverage.cpus} CPUs${Math.max(f.loadAverage.start, f.loadAverage.end) > f.loadAverage.cpus / 2 ? ': other processes compete for the CPUs, figures are noisier' : ''}`);
   lines.push('');
   lines.push(`Store: ${int(f.load.rows)} points (${SERIES.length} metrics × ${int(f.load.minutes)} minutes), roadmap with ${f.roadmap.metrics} metrics (${SERIES.length} recorded, ${f.roadmap.metrics - SERIES.length} derived), ${f.roadmap.stages} stages, ${f.roadmap.alerts} alerts, ${f.roadmap.targets} target`);
   lines.push(`  load (INSERT … generate_series) ${ms(f.load.insertMs)} (${int(f.load.rowsPerSec)} rows/s), VACUUM ANALYZE + CHECKPOINT ${ms(f.load.vacuumAnalyzeMs)}, table + index ${(f.load.tableBytes / 2 ** 30).toFixed(2)} GiB`);
   lines.push('');
   lines.push(`Latency through the command layer (${status.runs} sequential runs after ${status.warmup} warm-up, clock at the end of the data)`);
-  const header = `  ${pad('command', 16)}${lpad('p50', 10)}${lpad('p95', 10)}${lpad('p99', 10)}${lpad('max', 10)}${lpad('p99/50ms', 11)}${lpad('p99/3s', 10)}`;
-  lines.push(header);
+  lines.push(`  ${pad('command', 16)}${lpad('p50', 10)}${lpad('p95', 10)}${lpad('p99', 10)}${lpad('max', 10)}${lpad('p99/50ms', 11)}${lpad('p99/3s', 10)}`);
   for (const r of [status, metrics]) {
     lines.push(
       `  ${pad(r.command, 16)}${lpad(ms(r.p50), 10)}${lpad(ms(r.p95), 10)}${lpad(ms(r.p99), 10)}${lpad(ms(r.max), 10)}${lpad(ratio(r.p99 / STATUS_GOAL_MS), 11)}${lpad(ratio(r.p99 / SLACK_DEADLINE_MS), 10)}`,
@@ -187,18 +239,20 @@ function report(f: Figures, status: LatencyResult, metrics: LatencyResult, outFi
   }
   lines.push(`  goal: status p99 < ${STATUS_GOAL_MS} ms → ${status.p99 < STATUS_GOAL_MS ? 'MET' : 'NOT MET'} (p99 is ${ratio(status.p99 / STATUS_GOAL_MS)} × the goal, ${ratio(status.p99 / SLACK_DEADLINE_MS)} × Slack's ${int(SLACK_DEADLINE_MS)} ms deadline)`);
   lines.push('');
-  lines.push(`Import of ${int(f.import.csv.rows)} CSV rows (${(f.import.csv.bytes / 1e6).toFixed(1)} MB, metric,value,at) into the ${int(f.load.rows)}-row store`);
-  lines.push(`  ${pad('', 34)}${lpad('time', 10)}${lpad('rows/s', 12)}${lpad('ratio', 8)}`);
+  const rounds = f.import.rounds;
+  lines.push(`Import of ${int(f.import.csv.rows)} CSV rows (${(f.import.csv.bytes / 1e6).toFixed(1)} MB, metric,value,at) into the ${int(f.load.rows)}-row store, ${rounds.length} round${rounds.length === 1 ? '' : 's'}`);
+  lines.push(`  ${pad('', 30)}${lpad('median', 10)}${lpad('rows/s', 12)}${lpad('ratio', 8)}   per round`);
   const imp = f.import.roadmapImport;
-  if (f.import.copy) {
-    const c = f.import.copy;
-    lines.push(`  ${pad('psql \\copy (baseline)', 34)}${lpad(ms(c.ms), 10)}${lpad(int(c.rowsPerSec), 12)}${lpad('1.00', 8)}`);
-    lines.push(`  ${pad('roadmap import (importCsv)', 34)}${lpad(ms(imp.ms), 10)}${lpad(int(imp.rowsPerSec), 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}`);
-    lines.push(`  goal: import ≥ ${IMPORT_GOAL_RATIO} × \\copy → ${(f.import.ratioToCopy ?? 0) >= IMPORT_GOAL_RATIO ? 'MET' : 'NOT MET'} (ratio ${ratio(f.import.ratioToCopy ?? Number.NaN)}); both ended with the same ${int(imp.rows)} rows: ${imp.sameRowsAsCopy ? 'yes' : 'no'}`);
-    lines.push(`  (${c.psqlVersion}; \\copy into bench_copy, LIKE metric_points INCLUDING ALL holding the same ${int(f.load.rows)} rows)`);
+  const c = f.import.copy;
+  if (c && c.medianMs !== null) {
+    lines.push(`  ${pad('psql \\copy (baseline)', 30)}${lpad(ms(c.medianMs), 10)}${lpad(int(c.medianRowsPerSec), 12)}${lpad('1.00', 8)}   ${rounds.map((r) => ms(r.copy?.ms ?? Number.NaN)).join(', ')}`);
+    lines.push(`  ${pad('roadmap import (importCsv)', 30)}${lpad(ms(imp.medianMs), 10)}${lpad(int(imp.medianRowsPerSec), 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}   ${rounds.map((r) => ms(r.import.ms)).join(', ')}`);
+    lines.push(`  ${pad('ratio import / \\copy', 30)}${lpad('', 10)}${lpad('', 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}   ${rounds.map((r) => ratio(r.ratio ?? Number.NaN)).join(', ')}`);
+    lines.push(`  goal: import ≥ ${IMPORT_GOAL_RATIO} × \\copy → ${(f.import.ratioToCopy ?? 0) >= IMPORT_GOAL_RATIO ? 'MET' : 'NOT MET'} (median ratio ${ratio(f.import.ratioToCopy ?? Number.NaN)}); both sides ended with the same rows: ${f.import.differingRows === 0 ? 'yes' : 'no'}`);
+    lines.push(`  (${c.version}; \\copy into bench_copy, LIKE metric_points INCLUDING ALL holding the same ${int(f.load.rows)} rows; rounds alternate which side goes first)`);
   } else {
     lines.push(`  psql is not on PATH: no \\copy baseline in this run, so no ratio`);
-    lines.push(`  ${pad('roadmap import (importCsv)', 34)}${lpad(ms(imp.ms), 10)}${lpad(int(imp.rowsPerSec), 12)}${lpad('—', 8)}`);
+    lines.push(`  ${pad('roadmap import (importCsv)', 30)}${lpad(ms(imp.medianMs), 10)}${lpad(int(imp.medianRowsPerSec), 12)}${lpad('—', 8)}   ${rounds.map((r) => ms(r.import.ms)).join(', ')}`);
   }
   lines.push('');
   lines.push(`Figures: ${path.relative(process.cwd(), outFile)}`);

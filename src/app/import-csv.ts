@@ -5,6 +5,29 @@ import type { AppDeps, Invocation } from './context.js';
 import { CommandError } from './errors.js';
 import { validateBatch, type RawPoint } from './ingest.js';
 
+/** Text that needs a real CSV parser: a quoted field, or a line ended by a lone CR. */
+const QUOTE_OR_LONE_CR = /"|\r(?!\n)/;
+
+/**
+ * What csv-parse returns with { relax_column_count, skip_empty_lines, trim } for text without
+ * quotes or lone CRs, where every comma and every line end is a delimiter; ~4x faster.
+ */
+function splitPlainCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    start = end + 1;
+    if (line.trim() === '') continue;
+    const fields = line.split(',');
+    for (let i = 0; i < fields.length; i++) fields[i] = (fields[i] as string).trim();
+    rows.push(fields);
+  }
+  return rows;
+}
+
 /** Lines listed in an error reply; the count of the rest is given. */
 const MAX_LISTED = 50;
 
@@ -28,7 +51,7 @@ export function parsePointsCsv(
 ): { points: PointInput[]; errors: CsvRowError[] } {
   let rows: string[][];
   try {
-    rows = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][];
+    rows = QUOTE_OR_LONE_CR.test(text) ? (parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][]) : splitPlainCsv(text);
   } catch (error) {
     return { points: [], errors: [{ line: (error as { lines?: number }).lines ?? 1, field: 'csv', message: (error as Error).message }] };
   }
@@ -43,13 +66,12 @@ export function parsePointsCsv(
   function* raws(): Generator<RawPoint> {
     for (let r = 1; r < rows.length; r++) {
       const row = rows[r] as string[];
-      yield {
-        metric: row[iMetric] ?? '',
-        value: row[iValue] ?? '',
-        ...(iAt >= 0 && row[iAt] ? { at: row[iAt] } : {}),
-        ...(iSource >= 0 && row[iSource] ? { source: row[iSource] } : {}),
-        ...(iRoadmap >= 0 && row[iRoadmap] ? { roadmap: row[iRoadmap] } : {}),
-      };
+      // One object shape for every line (no spreads of temporary objects): ~1M lines per import.
+      const raw: RawPoint = { metric: row[iMetric] ?? '', value: row[iValue] ?? '' };
+      if (iAt >= 0 && row[iAt]) raw.at = row[iAt];
+      if (iSource >= 0 && row[iSource]) raw.source = row[iSource];
+      if (iRoadmap >= 0 && row[iRoadmap]) raw.roadmap = row[iRoadmap];
+      yield raw;
     }
   }
   const { points, errors } = validateBatch(raws(), {

@@ -116,27 +116,50 @@ export class PgStore {
   }
 
   /**
-   * Bulk load through COPY into a temporary table, then one upsert: all rows or none.
+   * Bulk load, all rows or none: COPY straight into metric_points when every row is new (the
+   * common case: a backfill or a new period), else COPY into a temporary table, then one upsert.
    * Rows must already be validated and free of duplicate keys.
    */
   async importPoints(points: Iterable<PointInput>, entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
+    const list = Array.isArray(points) ? (points as PointInput[]) : [...points];
     this.histories.clear();
     const written = await this.transaction(async (client) => {
-      await client.query(
-        `CREATE TEMP TABLE import_points (roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
-      );
-      const copy = client.query(copyStreams.from('COPY import_points FROM STDIN'));
-      await pipeline(Readable.from(copyLines(points)), copy);
-      const result = await client.query(
-        `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
-         SELECT roadmap_id, metric, at, source, value, $1 FROM import_points
-         ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
-           SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
-           WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
-        [entry.at],
-      );
-      await audit(client, { ...entry, details: { written: result.rowCount ?? 0, ...entry.details } });
-      return result.rowCount ?? 0;
+      let stored: number | undefined;
+      // Fast path: when no stored point of any imported series lies within the time range
+      // imported for it, every row is new, and COPY straight into metric_points (what psql
+      // \copy does) is the same upsert without a staging table. A point written meanwhile by
+      // someone else surfaces as a unique violation: then the savepoint undoes it and the
+      // staging path below runs instead.
+      if (list.length > 0 && !(await overlapsStored(client, list))) {
+        await client.query('SAVEPOINT import_fast');
+        try {
+          const copy = client.query(copyStreams.from('COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN'));
+          await pipeline(Readable.from(copyLines(list, entry.at)), copy);
+          stored = copy.rowCount ?? list.length;
+          await client.query('RELEASE SAVEPOINT import_fast');
+        } catch (error) {
+          if ((error as { code?: string }).code !== '23505') throw error;
+          await client.query('ROLLBACK TO SAVEPOINT import_fast');
+        }
+      }
+      if (stored === undefined) {
+        await client.query(
+          `CREATE TEMP TABLE import_points (roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
+        );
+        const copy = client.query(copyStreams.from('COPY import_points FROM STDIN'));
+        await pipeline(Readable.from(copyLines(list)), copy);
+        const result = await client.query(
+          `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
+           SELECT roadmap_id, metric, at, source, value, $1 FROM import_points
+           ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
+             SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
+             WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
+          [entry.at],
+        );
+        stored = result.rowCount ?? 0;
+      }
+      await audit(client, { ...entry, details: { written: stored, ...entry.details } });
+      return stored;
     });
     this.histories.clear();
     return written;
@@ -375,13 +398,49 @@ export class PgStore {
   }
 }
 
-/** COPY text format lines; values are validated, so only the format's own escapes matter. */
-function* copyLines(points: Iterable<PointInput>): Generator<string> {
-  const escape = (text: string) => text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c] as string);
+/** Whether a stored point of some imported (roadmap, metric, source) lies within its imported time range. */
+async function overlapsStored(db: Queryable, points: PointInput[]): Promise<boolean> {
+  const ranges = new Map<string, { roadmapId: string; metric: string; source: string; from: number; to: number }>();
+  for (const p of points) {
+    const key = `${p.roadmapId}\u0000${p.metric}\u0000${p.source}`;
+    const ms = p.at.getTime();
+    const range = ranges.get(key);
+    if (!range) ranges.set(key, { roadmapId: p.roadmapId, metric: p.metric, source: p.source, from: ms, to: ms });
+    else if (ms < range.from) range.from = ms;
+    else if (ms > range.to) range.to = ms;
+  }
+  const r = [...ranges.values()];
+  const { rows } = await db.query<{ overlaps: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS s(roadmap_id, metric, source, lo, hi)
+        WHERE EXISTS (SELECT 1 FROM metric_points p
+                       WHERE p.roadmap_id = s.roadmap_id AND p.metric = s.metric AND p.at BETWEEN s.lo AND s.hi AND p.source = s.source)) AS overlaps`,
+    [r.map((x) => x.roadmapId), r.map((x) => x.metric), r.map((x) => x.source), r.map((x) => new Date(x.from)), r.map((x) => new Date(x.to))],
+  );
+  return rows[0]?.overlaps !== false;
+}
+
+/**
+ * COPY text format lines; values are validated, so only the format's own escapes matter.
+ * With `recordedAt`, a sixth column holding it.
+ */
+function* copyLines(points: Iterable<PointInput>, recordedAt?: Date): Generator<string> {
+  // Few distinct roadmaps, metrics and sources: escape each once.
+  const escaped = new Map<string, string>();
+  const escape = (text: string): string => {
+    let e = escaped.get(text);
+    if (e === undefined) {
+      e = text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c] as string);
+      escaped.set(text, e);
+    }
+    return e;
+  };
+  const tail = recordedAt ? `\t${recordedAt.toISOString()}\n` : '\n';
+  const iso = isoFormatter();
   let chunk = '';
   let n = 0;
   for (const p of points) {
-    chunk += `${escape(p.roadmapId)}\t${escape(p.metric)}\t${p.at.toISOString()}\t${escape(p.source)}\t${p.value}\n`;
+    chunk += `${escape(p.roadmapId)}\t${escape(p.metric)}\t${iso(p.at)}\t${escape(p.source)}\t${p.value}${tail}`;
     // Batch lines into ~64 KB chunks: one stream write per line is far slower.
     if (++n % 1000 === 0) {
       yield chunk;
@@ -389,4 +448,33 @@ function* copyLines(points: Iterable<PointInput>): Generator<string> {
     }
   }
   if (chunk) yield chunk;
+}
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * Date#toISOString, ~4x faster for many times on few days (it costs ~1 µs a call): the day
+ * part is formatted once per day, the time of day by table lookups.
+ */
+function isoFormatter(): (date: Date) => string {
+  const DAY_MS = 86_400_000;
+  let day = Number.NaN;
+  let dayText = '';
+  return (date) => {
+    const ms = date.getTime();
+    const d = Math.floor(ms / DAY_MS);
+    if (d !== day) {
+      if (!Number.isFinite(d) || d < 0 || d >= 2_932_897) return date.toISOString(); // outside years 1970-9999
+      day = d;
+      dayText = new Date(d * DAY_MS).toISOString().slice(0, 11);
+    }
+    let t = ms - d * DAY_MS;
+    const milli = t % 1000;
+    t = (t - milli) / 1000;
+    const sec = t % 60;
+    t = (t - sec) / 60;
+    const min = t % 60;
+    const hour = (t - min) / 60;
+    return `${dayText}${TWO_DIGITS[hour]}:${TWO_DIGITS[min]}:${TWO_DIGITS[sec]}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  };
 }

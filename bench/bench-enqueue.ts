@@ -88,9 +88,7 @@ export async function enqueueDueDigestsShared(deps: Pick<AppDeps, 'store' | 'reg
         const message = composeDigest({ report: shared.report, headline: shared.headline, ...(prev ? { previous: prev } : {}), episodes, localDate: d.due.localDate, late: d.due.late });
         return { d, message: JSON.stringify(message) };
       });
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      queued += await deps.store.transaction(async (client) => {
         const inserted = await client.query<{ idempotency_key: string }>(
           `INSERT INTO deliveries (idempotency_key, platform, channel_id, kind, roadmap_id, message, next_attempt_at, created_at)
            SELECT k, p, c, 'digest', $4, m::jsonb, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) AS x(k, p, c, m)
@@ -106,14 +104,8 @@ export async function enqueueDueDigestsShared(deps: Pick<AppDeps, 'store' | 'reg
             [mine.map((c) => c.d.sub.id), mine.map((c) => c.d.due.localDate), now, snapshot],
           );
         }
-        await client.query('COMMIT');
-        queued += mine.length;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+        return mine.length;
+      });
     }
     logger?.info({ roadmap: roadmap.id, queued }, `queued ${queued} digests`);
   }

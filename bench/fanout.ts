@@ -410,8 +410,15 @@ async function compareWithBuildDigest(admin: pg.Pool, registry: RoadmapRegistry,
   return { same: `${same}/${rows.length}`, ...(firstDifference ? { firstDifference } : {}) };
 }
 
-/** The first path where two JSON values differ (object keys in any order), or undefined. */
+/**
+ * The first path where two JSON values differ (object keys in any order), or undefined. Numbers
+ * equal to 1e-9 relative count as equal: PostgreSQL's avg() over float8 may differ in the last
+ * bits between two reads of the same rows (summation order), which is not a difference in the digest.
+ */
 function firstDiff(a: unknown, b: unknown, at: string): string | undefined {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)) ? undefined : `${at}: rebuilt ${a} ≠ queued ${b}`;
+  }
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
     return a === b ? undefined : `${at}: rebuilt ${JSON.stringify(a)?.slice(0, 160)} ≠ queued ${JSON.stringify(b)?.slice(0, 160)}`;
   }

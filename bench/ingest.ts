@@ -10,10 +10,11 @@
  * when the levels started, timed from psql's spawn to its exit, in INGEST_COPY_ROUNDS rounds
  * (median). Goals: the API's rate ≥ 1/3 of \copy's; p99 of a 1,000-point batch < 100 ms.
  *
- * Last, a breakdown of one batch's server-side work measured in this process against the same
- * database (JSON.parse, the zod schema, validateBatch, the token's two round trips, the shipped
- * recordPoints, and PgStore.importPoints' COPY path on the same kind of batch), to say where
- * the time goes.
+ * Last, measured in this process against the same database: one batch's server-side steps
+ * (the token's two statements, JSON.parse, the zod schema, validateBatch, recordPoints), to say
+ * where the time goes; and the write path's alternatives side by side, interleaved, with their
+ * CPU: the shipped recordPoints, PgStore.importPoints' COPY path, and the prototypes of
+ * bench/bench-ingest-proto.ts (compact parameters; auth and rate count in one statement).
  *
  *   INGEST_LEVELS=1,2,4,8   concurrency levels
  *   INGEST_BATCHES=100      batches per level (1,000 points each)
@@ -44,6 +45,7 @@ import { RoadmapRegistry } from '../src/app/registry.js';
 import { cpuOf, postmasterPid, reapedCpuOf, serverCpu, serverDelta } from './bench-cpu.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { findPsql, psqlVersion } from './import.js';
+import { authenticateAndCount, recordPointsCompact } from './bench-ingest-proto.js';
 import { checkpoint } from './load.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -320,6 +322,8 @@ async function measureCopy(url: string, psql: string, file: string, points: numb
   const clientBefore = await reapedCpuOf(process.pid);
   const pgBefore = pgPid ? await serverCpu(pgPid) : undefined;
   const ms = await timeCopy(url, psql, file);
+  // psql's backend exits after psql does: its CPU reaches the postmaster's reaped total a moment later.
+  await new Promise((r) => setTimeout(r, 500));
   const clientAfter = await reapedCpuOf(process.pid);
   const pgAfter = pgPid ? await serverCpu(pgPid) : undefined;
   const per1000 = (seconds: number): number => (seconds * 1000 * 1000) / points;
@@ -344,7 +348,7 @@ async function timeCopy(url: string, psql: string, file: string): Promise<number
 }
 
 // ---------------------------------------------------------------------------------------------
-// Where one batch's time goes, measured in this process.
+// Where one batch's time goes, and what the write path's alternatives cost, measured in this process.
 
 interface Step {
   step: string;
@@ -352,24 +356,47 @@ interface Step {
   p90Ms: number;
 }
 
-async function breakdown(url: string, registry: RoadmapRegistry, token: string, source: PointSource, rounds: number): Promise<Step[]> {
-  const pool = createPool(url, { max: 2, applicationName: 'bench ingest breakdown', onError: () => undefined });
+interface Alternative {
+  name: string;
+  /** Sequential calls, interleaved with the other alternatives. */
+  medianMs: number;
+  p90Ms: number;
+  /** CPU per call: this process (the bot's side of the call: serializing, parsing), and the PostgreSQL backend serving it. */
+  clientCpuMs: number;
+  pgCpuMs: number | null;
+  /** Four callers at once, each its own pooled connection: points per second, median of five rounds (writes only). */
+  concurrent4PointsPerSec: number | null;
+}
+
+async function breakdown(
+  url: string,
+  registry: RoadmapRegistry,
+  token: string,
+  source: PointSource,
+  rounds: number,
+  pgPid: number | undefined,
+): Promise<{ steps: Step[]; alternatives: Alternative[] }> {
+  const pool = createPool(url, { max: 4, applicationName: 'bench ingest breakdown', onError: () => undefined });
   try {
     const store = new PgStore(pool);
     const tokens = new TokenStore(pool);
+    const entry = (at: Date) => ({ actor: { platform: 'api' as const, id: 'bench' }, action: 'push', details: { points: BATCH, format: 'json' }, at });
+    const expect = (what: string, n: number): void => {
+      if (n !== BATCH) throw new Error(`${what} wrote ${n} rows, expected ${BATCH}`);
+    };
+
+    // 1. The steps of one JSON POST, in order.
     const times = new Map<string, number[]>();
     const time = async <T>(step: string, fn: () => T | Promise<T>): Promise<T> => {
       const started = performance.now();
       const result = await fn();
-      const list = times.get(step) ?? [];
-      list.push(performance.now() - started);
-      times.set(step, list);
+      times.set(step, [...(times.get(step) ?? []), performance.now() - started]);
       return result;
     };
     for (let i = 0; i < rounds; i++) {
       const batch = source.batch();
       const now = new Date();
-      await time('auth: authenticate + countRequest (2 round trips)', async () => {
+      await time('auth: authenticate + countRequest (2 statements)', async () => {
         const t = await tokens.authenticate(token, now);
         if (!t) throw new Error('token not found');
         await tokens.countRequest(t.id, now);
@@ -379,18 +406,87 @@ async function breakdown(url: string, registry: RoadmapRegistry, token: string, 
       if (!checked.success) throw new Error('the bench batch does not pass the schema');
       const valid = await time('validateBatch', () => validateBatch(checked.data.points, { roadmaps: (id) => registry.get(id), now, defaultSource: 'api' }));
       if (valid.errors.length > 0) throw new Error(`the bench batch does not validate: ${valid.errors[0]?.message}`);
-      const entry = { actor: { platform: 'api' as const, id: 'bench' }, action: 'push', details: { points: valid.points.length, format: 'json' }, at: now };
-      const written = await time('recordPoints (shipped: unnest upsert + audit, 1 tx)', () => store.recordPoints(valid.points, entry));
-      if (written !== BATCH) throw new Error(`recordPoints wrote ${written}`);
-      // The COPY path the CSV importer uses, on another batch of fresh points.
-      const other = source.batch();
-      const copied = await time('importPoints (COPY to temp + upsert + audit, 1 tx)', () => store.importPoints(other.points, entry));
-      if (copied !== BATCH) throw new Error(`importPoints wrote ${copied}`);
+      expect('recordPoints', await time('recordPoints (unnest upsert + audit, 1 tx)', () => store.recordPoints(valid.points, entry(now))));
     }
-    return [...times].map(([step, xs]) => {
+    const steps = [...times].map(([step, xs]) => {
       const p = percentiles(xs);
       return { step, medianMs: p.p50, p90Ms: p.p90 };
     });
+
+    // The prototype writes what recordPoints writes: the same batch sent again through the shipped
+    // recordPoints must change nothing (same keys, same values).
+    {
+      const b = source.batch();
+      expect('recordPointsCompact', await recordPointsCompact(store, b.points, entry(new Date())));
+      const again = await store.recordPoints(b.points, entry(new Date()));
+      if (again !== 0) throw new Error(`recordPointsCompact's rows differ from recordPoints' (${again} rewritten)`);
+    }
+
+    // 2. Alternatives, interleaved call by call so that they share the machine's ups and downs.
+    type Call = () => Promise<unknown>;
+    const writes: { name: string; call: () => Call }[] = [
+      { name: 'write: recordPoints (shipped)', call: () => { const b = source.batch(); return async () => expect('recordPoints', await store.recordPoints(b.points, entry(new Date()))); } },
+      { name: 'write: recordPointsCompact (prototype)', call: () => { const b = source.batch(); return async () => expect('recordPointsCompact', await recordPointsCompact(store, b.points, entry(new Date()))); } },
+      { name: 'write: importPoints (shipped for CSV import: COPY when no overlap)', call: () => { const b = source.batch(); return async () => expect('importPoints', await store.importPoints(b.points, entry(new Date()))); } },
+    ];
+    const auths: { name: string; call: () => Call }[] = [
+      { name: 'auth: authenticate + countRequest (shipped)', call: () => async () => { const t = await tokens.authenticate(token, new Date()); if (t) await tokens.countRequest(t.id, new Date()); } },
+      { name: 'auth: authenticateAndCount, 1 statement (prototype)', call: () => async () => { if (!(await authenticateAndCount(pool, token, new Date()))) throw new Error('token not found'); } },
+    ];
+    const all = [...writes, ...auths];
+    // PostgreSQL CPU of these calls: the pool's own backends only (autovacuum or a checkpoint
+    // landing during one call would otherwise be charged to it). The pool's four connections are
+    // opened now and stay open (idle timeout 10 s; calls follow each other closely).
+    const held = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+    const backends = await Promise.all(held.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid as number));
+    for (const c of held) c.release();
+    const backendCpu = async (): Promise<number | undefined> => {
+      if (!pgPid) return undefined;
+      let sum = 0;
+      for (const pid of backends) {
+        const cpu = await cpuOf(pid);
+        if (cpu === undefined) return undefined;
+        sum += cpu;
+      }
+      return sum;
+    };
+    const samples = new Map<string, { ms: number[]; client: number; pg: number | null }>(all.map((a) => [a.name, { ms: [], client: 0, pg: pgPid ? 0 : null }]));
+    for (let i = 0; i < rounds; i++) {
+      for (const alt of all) {
+        const call = alt.call();
+        const s = samples.get(alt.name) as { ms: number[]; client: number; pg: number | null };
+        const pgBefore = await backendCpu();
+        const cpuBefore = process.cpuUsage();
+        const started = performance.now();
+        await call();
+        s.ms.push(performance.now() - started);
+        const cpu = process.cpuUsage(cpuBefore);
+        s.client += (cpu.user + cpu.system) / 1000;
+        const pgAfter = await backendCpu();
+        if (s.pg !== null) s.pg = pgBefore !== undefined && pgAfter !== undefined ? s.pg + (pgAfter - pgBefore) * 1000 : null;
+      }
+    }
+    // Four at once: five rounds of 4 × 5 batches per write, the order alternating; the median round.
+    const rates = new Map<string, number[]>(writes.map((w) => [w.name, []]));
+    for (let round = 0; round < 5; round++) {
+      for (const w of round % 2 === 0 ? writes : [...writes].reverse()) {
+        const calls = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => w.call()));
+        const started = performance.now();
+        await Promise.all(
+          calls.map(async (lane) => {
+            for (const call of lane) await call();
+          }),
+        );
+        rates.get(w.name)?.push(((4 * 5 * BATCH) / (performance.now() - started)) * 1000);
+      }
+    }
+    const concurrent = new Map([...rates].map(([name, xs]) => [name, percentiles(xs).p50]));
+    const alternatives = all.map((a) => {
+      const s = samples.get(a.name) as { ms: number[]; client: number; pg: number | null };
+      const p = percentiles(s.ms);
+      return { name: a.name, medianMs: p.p50, p90Ms: p.p90, clientCpuMs: s.client / rounds, pgCpuMs: s.pg === null ? null : s.pg / rounds, concurrent4PointsPerSec: concurrent.get(a.name) ?? null };
+    });
+    return { steps, alternatives };
   } finally {
     await pool.end();
   }
@@ -519,7 +615,7 @@ async function main(): Promise<void> {
     const rows = await admin.query<{ api: number; copy: number }>(`SELECT (SELECT count(*) FROM metric_points) AS api, (SELECT count(*) FROM bench_copy) AS copy`);
 
     log('breakdown of one batch in-process…');
-    const steps = await breakdown(db.url, registry, token, source, 30);
+    const { steps, alternatives } = await breakdown(db.url, registry, token, source, 30, pgPid);
 
     const results: LevelResult[] = levelResults.map((r) => ({ ...r, ratioToCopy: r.pointsPerSec / copyRate }));
     const best = results.reduce((a, b) => (b.pointsPerSec > a.pointsPerSec ? b : a));
@@ -535,6 +631,7 @@ async function main(): Promise<void> {
       check: { metricPointsRows: rows.rows[0]?.api, benchCopyRows: rows.rows[0]?.copy, differingRows: differing },
       best: { concurrency: best.concurrency, pointsPerSec: best.pointsPerSec, ratioToCopy: best.ratioToCopy, ratioGoalMet: (best.ratioToCopy ?? 0) >= GOAL_RATIO },
       breakdown: steps,
+      alternatives,
     };
     await mkdir(OUT_DIR, { recursive: true });
     await writeFile(path.join(OUT_DIR, 'ingest.json'), `${JSON.stringify(out, null, 2)}\n`);
@@ -563,8 +660,15 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    console.log(`\nOne 1,000-point batch, step by step in-process (30 rounds; the server does the first five for a JSON POST)`);
+    console.log(`\nOne 1,000-point JSON batch, the server's steps one by one in-process (30 rounds)`);
     console.log(table(['step', 'median ms', 'p90 ms'], steps.map((s) => [s.step, f2(s.medianMs), f2(s.p90Ms)])));
+    console.log(`\nWrite path and auth, shipped and prototypes (bench/bench-ingest-proto.ts), interleaved, 30 calls each; CPU per call (pg: its backend only)`);
+    console.log(
+      table(
+        ['call', 'median ms', 'p90 ms', 'client cpu ms', 'pg cpu ms', '4 at once: points/s (median of 5)'],
+        alternatives.map((a) => [a.name, f2(a.medianMs), f2(a.p90Ms), f2(a.clientCpuMs), f2(a.pgCpuMs), a.concurrent4PointsPerSec === null ? '' : int(a.concurrent4PointsPerSec)]),
+      ),
+    );
     console.log(`\nFigures: ${path.relative(ROOT, path.join(OUT_DIR, 'ingest.json'))}`);
     const failed = results.some((r) => Object.keys(r.errors).length > 0) || differing !== 0;
     if (failed) process.exitCode = 1;

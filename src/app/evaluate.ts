@@ -1,4 +1,4 @@
-import type { Report } from '../core/evaluate/report.js';
+import type { Report, RoadmapState, Snapshot } from '../core/evaluate/report.js';
 import { dataNeeds, evaluateRoadmap } from '../core/evaluate/report.js';
 import { forecastMetrics, forecastReport, type ForecastedReport } from '../core/forecast/report.js';
 import type { Roadmap } from '../core/roadmap/model.js';
@@ -8,13 +8,21 @@ import { CommandError } from './errors.js';
 /** History is fitted in buckets of this size: 4,032 points over 28 days, ten times fewer than raw minutes. */
 export const FORECAST_BUCKET_MS = 10 * 60_000;
 
+/** The stage, gate ticks, targets met and collector health of a roadmap as they stood at `now`. */
+export function stateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<RoadmapState> {
+  return deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now);
+}
+
+/** Everything the pure evaluator reads, fetched together. */
+export async function evaluationInputs(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<{ snapshot: Snapshot; state: RoadmapState }> {
+  const needs = dataNeeds(roadmap);
+  const [snapshot, state] = await Promise.all([deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now), stateAt(deps, roadmap, now)]);
+  return { snapshot, state };
+}
+
 /** Reads what the roadmap needs from the store and evaluates it at `now` (the shell around the pure evaluator). */
 export async function evaluateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<Report> {
-  const needs = dataNeeds(roadmap);
-  const [snapshot, state] = await Promise.all([
-    deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now),
-    deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now),
-  ]);
+  const { snapshot, state } = await evaluationInputs(deps, roadmap, now);
   return evaluateRoadmap(roadmap, snapshot, state, now);
 }
 

@@ -48,14 +48,14 @@ export function replyForError(error: CommandError): Reply {
  */
 export async function runCommand(deps: AppDeps, invocation: Invocation, input: string | string[], platform: 'cli' | 'chat' = 'chat'): Promise<Reply> {
   const started = performance.now();
-  const reply = await dispatch(deps, invocation, input, platform);
-  const name = (typeof input === 'string' ? tokenize(input) : input)[0]?.toLowerCase() ?? '';
+  const words = typeof input === 'string' ? tokenize(input) : input;
+  const reply = await dispatch(deps, invocation, words, platform);
+  const name = words[0]?.toLowerCase() ?? '';
   deps.telemetry?.command(invocation.actor.platform, HANDLERS[name] ? name : 'other', (performance.now() - started) / 1000, reply.exitCode);
   return reply;
 }
 
-async function dispatch(deps: AppDeps, invocation: Invocation, input: string | string[], platform: 'cli' | 'chat'): Promise<Reply> {
-  const words = typeof input === 'string' ? tokenize(input) : input;
+async function dispatch(deps: AppDeps, invocation: Invocation, words: string[], platform: 'cli' | 'chat'): Promise<Reply> {
   const parsed = parseCommand(words);
   if (!parsed.ok) return replyForError(new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []));
   const { command } = parsed;

@@ -4,13 +4,6 @@ const MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d:
 /** Milliseconds per duration unit; `m` is minutes (`M` means million in conditions). */
 export const DURATION_UNIT_MS: Readonly<Record<string, number>> = MS;
 
-/** Parses `1.5h` into milliseconds, or returns undefined when it is not a duration. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/.exec(text);
-  if (!match) return undefined;
-  return Number(match[1]) * (MS[match[2] as string] as number);
-}
-
 /** Formats milliseconds the way people write them: `1h`, `7d`, `90m`, `1.5s`. */
 export function formatDuration(ms: number): string {
   for (const unit of ['w', 'd', 'h', 'm', 's'] as const) {

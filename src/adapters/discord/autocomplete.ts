@@ -1,5 +1,6 @@
 import type { APIApplicationCommandOptionChoice } from '@discordjs/core/http-only';
 import type { AppDeps } from '../../app/context.js';
+import { stateAt } from '../../app/evaluate.js';
 import { chatCommands, clip, type focusedOption } from './commands.js';
 import { COMMAND_LIMITS } from './limits.js';
 import { currentStage } from '../../core/evaluate/report.js';
@@ -52,7 +53,7 @@ async function candidates(deps: AppDeps, focus: Focus, channel: string | undefin
       const now = deps.clock();
       const perRoadmap = await Promise.all(
         roadmaps.map(async (r) => {
-          const stage = currentStage(r, await deps.store.state(r.id, (r.stages[0] as Roadmap['stages'][number]).id, now));
+          const stage = currentStage(r, await stateAt(deps, r, now));
           return stage.gates.filter((g) => !(mutates && g.check)).map((g) => ({ value: g.id, label: `${g.id} — ${g.text}` }));
         }),
       );

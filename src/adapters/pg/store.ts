@@ -388,14 +388,6 @@ export class PgStore {
       await audit(client, entry);
     });
   }
-
-  async auditLog(roadmapId: string | undefined, limit = 50): Promise<{ at: Date; actor: string; platform: string; action: string; details: Record<string, unknown> }[]> {
-    const rows = await this.pool.query(
-      `SELECT at, actor, platform, action, details FROM audit_log WHERE ($1::text IS NULL OR roadmap_id = $1) ORDER BY id DESC LIMIT $2`,
-      [roadmapId ?? null, limit],
-    );
-    return rows.rows;
-  }
 }
 
 /** Whether a stored point of some imported (roadmap, metric, source) lies within its imported time range. */

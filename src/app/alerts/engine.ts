@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import * as q from '../../adapters/pg/alerts.js';
 import { notificationsFor, type NotificationKind } from '../../core/alerts/notify.js';
 import type { Report, RoadmapState, TriggerReport } from '../../core/evaluate/report.js';
-import { dataNeeds, evaluateRoadmap } from '../../core/evaluate/report.js';
+import { evaluateRoadmap } from '../../core/evaluate/report.js';
 import { alertMessage, type EpisodeInfo } from '../../core/messages/alerts.js';
 import { unitsOf } from '../../core/messages/compose.js';
 import type { Roadmap } from '../../core/roadmap/model.js';
 import type { AppDeps } from '../context.js';
+import { evaluationInputs } from '../evaluate.js';
 
 export interface EngineOptions {
   repeatIntervalMs: number;
@@ -64,12 +65,7 @@ export async function evaluateAndNotify(deps: Pick<AppDeps, 'store'>, roadmap: R
   return deps.store.transaction(async (client) => {
     const { rows } = await client.query<{ locked: boolean }>(LOCK_SQL, [roadmap.id]);
     if (!rows[0]?.locked) return undefined;
-    const needs = dataNeeds(roadmap);
-    const [snapshot, state, memory] = await Promise.all([
-      deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now),
-      deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now),
-      q.triggerMemory(client, roadmap.id),
-    ]);
+    const [{ snapshot, state }, memory] = await Promise.all([evaluationInputs(deps, roadmap, now), q.triggerMemory(client, roadmap.id)]);
     const withMemory: RoadmapState = { ...state, triggers: memory };
     const report = evaluateRoadmap(roadmap, snapshot, withMemory, now);
     const subscribers = await q.alertSubscribers(client, roadmap.id);

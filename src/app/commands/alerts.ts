@@ -90,7 +90,8 @@ async function currentMessage(deps: AppDeps, roadmap: Roadmap, episode: q.Episod
 
 function who(invocation: Invocation): string {
   const { platform, id } = invocation.actor;
-  return platform === 'slack' ? `<@${id}>` : platform === 'discord' ? `<@${id}>` : id;
+  // Slack and Discord both render <@id> as a mention; elsewhere the id is the name.
+  return platform === 'slack' || platform === 'discord' ? `<@${id}>` : id;
 }
 
 async function settle(deps: AppDeps, invocation: Invocation, roadmap: Roadmap, episode: q.EpisodeRow, action: 'ack' | 'snooze', details: Record<string, unknown>, update: (db: q.Queryable) => Promise<q.EpisodeRow | undefined>): Promise<q.EpisodeRow> {

@@ -3,7 +3,7 @@ import { currentStage } from '../../core/evaluate/report.js';
 import { gatesMessage, infoMessage } from '../../core/messages/compose.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
 import { CommandError } from '../errors.js';
-import { evaluateAt, resolveRoadmap } from '../evaluate.js';
+import { evaluateAt, resolveRoadmap, stateAt } from '../evaluate.js';
 
 /** `gates`: the current stage's checklist. */
 export async function gates(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
@@ -17,7 +17,7 @@ export function tick(passed: boolean) {
   return async (deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> => {
     const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
     const now = deps.clock();
-    const state = await deps.store.state(roadmap.id, (roadmap.stages[0] as (typeof roadmap.stages)[number]).id, now);
+    const state = await stateAt(deps, roadmap, now);
     const stage = currentStage(roadmap, state);
     const gateId = command.args.gate as string;
     const gate = stage.gates.find((g) => g.id === gateId);

@@ -1,7 +1,7 @@
 import type { Report, RoadmapState, Snapshot } from '../core/evaluate/report.js';
-import { dataNeeds, evaluateRoadmap } from '../core/evaluate/report.js';
-import { forecastMetrics, forecastReport, type ForecastedReport } from '../core/forecast/report.js';
-import type { Roadmap } from '../core/roadmap/model.js';
+import { currentStage, dataNeeds, evaluateRoadmap } from '../core/evaluate/report.js';
+import { forecastNeeds, forecastReport, type ForecastedReport } from '../core/forecast/report.js';
+import type { Roadmap, Stage } from '../core/roadmap/model.js';
 import type { AppDeps, Invocation } from './context.js';
 import { CommandError } from './errors.js';
 
@@ -13,11 +13,18 @@ export function stateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Dat
   return deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now);
 }
 
-/** Everything the pure evaluator reads, fetched together. */
+/**
+ * Everything the pure evaluator reads: the state first, because the current stage decides
+ * which windows are read, then the snapshot of those.
+ */
 export async function evaluationInputs(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<{ snapshot: Snapshot; state: RoadmapState }> {
-  const needs = dataNeeds(roadmap);
-  const [snapshot, state] = await Promise.all([deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now), stateAt(deps, roadmap, now)]);
-  return { snapshot, state };
+  const state = await stateAt(deps, roadmap, now);
+  return { snapshot: await snapshotIn(deps, roadmap, currentStage(roadmap, state), now), state };
+}
+
+function snapshotIn(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, stage: Stage, now: Date): Promise<Snapshot> {
+  const needs = dataNeeds(roadmap, stage);
+  return deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now);
 }
 
 /** Reads what the roadmap needs from the store and evaluates it at `now` (the shell around the pure evaluator). */
@@ -26,10 +33,18 @@ export async function evaluateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap,
   return evaluateRoadmap(roadmap, snapshot, state, now);
 }
 
-/** Evaluates and forecasts when each comparison will be reached, from the metrics' recent history. */
+/**
+ * Evaluates and forecasts when each comparison will be reached, from the metrics' recent
+ * history, read alongside the snapshot.
+ */
 export async function evaluateWithForecast(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<ForecastedReport> {
-  const report = await evaluateAt(deps, roadmap, now);
-  const histories = await deps.store.forecastHistories(roadmap.id, forecastMetrics(report), roadmap.forecastWindowMs, FORECAST_BUCKET_MS, now);
+  const state = await stateAt(deps, roadmap, now);
+  const stage = currentStage(roadmap, state);
+  const [snapshot, histories] = await Promise.all([
+    snapshotIn(deps, roadmap, stage, now),
+    deps.store.forecastHistories(roadmap.id, forecastNeeds(roadmap, stage), roadmap.forecastWindowMs, FORECAST_BUCKET_MS, now),
+  ]);
+  const report = evaluateRoadmap(roadmap, snapshot, state, now);
   return { ...report, forecasts: forecastReport(report, histories, { windowMs: roadmap.forecastWindowMs }) };
 }
 

@@ -3,7 +3,7 @@ import type { Report, RoadmapState, Snapshot } from '../../src/core/evaluate/rep
 import { currentStage, dataNeeds, evaluateRoadmap } from '../../src/core/evaluate/report.js';
 import type { TriggerMemory } from '../../src/core/evaluate/transition.js';
 import { statusJson } from '../../src/core/messages/status-json.js';
-import { shippedRoadmap, snapshotOf, stateIn } from '../support/roadmaps.js';
+import { shippedRoadmap, shippedRoadmapIds, snapshotOf, someValues, stateIn } from '../support/roadmaps.js';
 
 const roadmap = shippedRoadmap('example');
 
@@ -58,6 +58,22 @@ describe('evaluateRoadmap on the example roadmap', () => {
     const needs = dataNeeds(roadmap);
     expect(needs.metrics).toEqual(['active_users', 'paid_users', 'mrr', 'response_time_p95', 'database_cpu', 'infra_cost', 'cache_hit_rate', 'multi_region_needed']);
     expect(needs.windows).toEqual([{ metric: 'response_time_p95', windowMs: DAY }]);
+  });
+
+  it('reads, in each stage of every shipped roadmap, only the windows of that stage, and evaluates as with them all', () => {
+    let fewer = 0;
+    for (const id of shippedRoadmapIds()) {
+      const shipped = shippedRoadmap(id);
+      const values = someValues(shipped);
+      const all = snapshotOf(shipped, values, NOW);
+      for (const stage of shipped.stages) {
+        const wanted = new Set(dataNeeds(shipped, stage).windows.map((w) => `${w.metric}@${w.windowMs}`));
+        const only = { latest: all.latest, windows: new Map([...all.windows].filter(([key]) => wanted.has(key))) };
+        if (only.windows.size < all.windows.size) fewer++;
+        expect(evaluateRoadmap(shipped, only, stateIn(stage.id), NOW), `${id} ${stage.id}`).toEqual(evaluateRoadmap(shipped, all, stateIn(stage.id), NOW));
+      }
+    }
+    expect(fewer).toBeGreaterThan(3);
   });
 
   it('reports a quiet roadmap: first stage, trigger ok, nothing stale', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRoadmap, type Report } from '../../src/core/evaluate/report.js';
 import type { HistoryPoint } from '../../src/core/forecast/fit.js';
-import { forecastJson, forecastMetrics, forecastReport } from '../../src/core/forecast/report.js';
-import { shippedRoadmap } from '../support/roadmaps.js';
+import { isForecastOp } from '../../src/core/forecast/forecast.js';
+import { forecastJson, forecastNeeds, forecastReport } from '../../src/core/forecast/report.js';
+import { shippedRoadmap, shippedRoadmapIds, snapshotOf, someValues, stateIn } from '../support/roadmaps.js';
 import { DAY, NOW, daysAfter, series } from './support.js';
 
 // The example roadmap at Tier 0: upgrade `active_users >= 400 or response_time_p95 > 2s`,
@@ -25,8 +26,27 @@ describe('forecasts for a whole status', () => {
   ]);
   const report = reportFor(histories);
 
-  it('names the metrics whose history it needs', () => {
-    expect(forecastMetrics(report).sort()).toEqual(['active_users', 'database_cpu', 'mrr', 'paid_users', 'response_time_p95']);
+  it('names the metrics whose history it needs before evaluating', () => {
+    const roadmap = shippedRoadmap('example');
+    expect(forecastNeeds(roadmap, roadmap.stages[0]!).sort()).toEqual(['active_users', 'database_cpu', 'mrr', 'paid_users', 'response_time_p95']);
+  });
+
+  it('names, in every stage of every shipped roadmap, each recorded metric a forecast compares', () => {
+    let checked = 0;
+    for (const id of shippedRoadmapIds()) {
+      const roadmap = shippedRoadmap(id);
+      const values = someValues(roadmap);
+      for (const stage of roadmap.stages) {
+        const evaluated = evaluateRoadmap(roadmap, snapshotOf(roadmap, values, NOW), stateIn(stage.id), NOW);
+        const needs = new Set(forecastNeeds(roadmap, stage));
+        const compared = [...evaluated.triggers, ...evaluated.targets].flatMap((t) => t.comparisons);
+        for (const c of compared.filter((c) => c.threshold !== undefined && isForecastOp(c.op) && roadmap.metrics.get(c.metric)?.derive === undefined && roadmap.metrics.has(c.metric))) {
+          expect(needs, `${id} ${stage.id}: ${c.text}`).toContain(c.metric);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
   });
 
   it('forecasts every comparison of the triggers, in order, and each target with its outlook', () => {

@@ -1,14 +1,13 @@
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluateRoadmap } from '../../src/core/evaluate/report.js';
-import { ROADMAPS_DIR, shippedRoadmap, snapshotOf, stateIn } from '../support/roadmaps.js';
+import { shippedRoadmap, shippedRoadmapIds, snapshotOf, stateIn } from '../support/roadmaps.js';
 import { seedScenarios } from './scenarios.js';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const MINUTE_AGO = new Date(NOW.getTime() - 60_000);
 
 describe('shipped roadmaps', () => {
-  const ids = readdirSync(ROADMAPS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+  const ids = shippedRoadmapIds();
 
   it('ships the five seeds and the format example', () => {
     expect(ids).toEqual(expect.arrayContaining(['oviya', 'mirai', 'cr-audioviz-ai', 'craudiovizai-stack', 'storytailor', 'example']));

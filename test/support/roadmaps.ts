@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WindowAggregate } from '../../src/core/condition/evaluate.js';
 import type { RoadmapState, Snapshot } from '../../src/core/evaluate/report.js';
@@ -14,6 +14,16 @@ export function shippedRoadmap(id: string): Roadmap {
   const result = loadRoadmap(file, readFileSync(file, 'utf8'));
   if (!result.ok) throw new Error(result.errors.map(formatProblem).join('\n'));
   return result.roadmap;
+}
+
+/** The ids of every shipped roadmap (the seeds, the format page's example, the bot's own). */
+export function shippedRoadmapIds(): string[] {
+  return readdirSync(ROADMAPS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => path.basename(f, '.yaml'));
+}
+
+/** A distinct value for every recorded metric of `roadmap`. */
+export function someValues(roadmap: Roadmap): Record<string, number> {
+  return Object.fromEntries([...roadmap.metrics.values()].filter((m) => !m.derive).map((m, i) => [m.name, 10 + i]));
 }
 
 /** A snapshot where each metric has one point at `at`; windows see just that point. */

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
 import type { WindowAggregate } from '../../core/condition/evaluate.js';
 import type { MetricPoint, RoadmapState, Snapshot } from '../../core/evaluate/report.js';
+import type { HistoryPoint } from '../../core/forecast/fit.js';
 import { windowKey } from '../../core/evaluate/report.js';
 
 /** One metric point to write. `source` separates feeds (manual, api, sql, csv…). */
@@ -54,7 +55,11 @@ interface CachedHistory {
   /** End of the last complete bucket cached. */
   until: number;
   fetchedAt: number;
-  buckets: { start: number; v: number }[];
+  /**
+   * The complete buckets, oldest first, as the points callers get: shared between calls (so a
+   * status allocates nothing for them), hence read-only.
+   */
+  points: readonly HistoryPoint[];
 }
 
 /** Cached histories are read whole again after this long (backfills by other replicas). */
@@ -202,34 +207,42 @@ export class PgStore {
     return { latest, windows: aggregates };
   }
 
-  /** Stage, gate ticks and targets met, as they stood at `now` (history makes `--now` replays exact). */
+  /**
+   * Stage, gate ticks, targets met and failing collectors, as they stood at `now` (history
+   * makes `--now` replays exact), in one statement: a status waits on this before it knows
+   * which windows to read.
+   */
   async state(roadmapId: string, firstStageId: string, now: Date): Promise<RoadmapState> {
-    const stageRow = await this.pool.query<{ to_stage: string; at: Date }>(
-      `SELECT to_stage, at FROM stage_transitions WHERE roadmap_id = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1`,
-      [roadmapId, now],
+    type Row = {
+      stage: { id: string; since: string } | null;
+      gates: { gate_id: string; passed: boolean; actor: string; at: string }[];
+      targets: { target_id: string; met_at: string }[];
+      collectors: { metric: string; failing_since: string; last_error: string }[];
+    };
+    const { rows } = await this.pool.query<Row>(
+      `WITH stage AS (
+         SELECT to_stage AS id, at AS since FROM stage_transitions
+          WHERE roadmap_id = $1 AND at <= $3 ORDER BY at DESC, id DESC LIMIT 1)
+       SELECT (SELECT row_to_json(stage) FROM stage) AS stage,
+              (SELECT coalesce(json_agg(g), '[]') FROM (
+                 SELECT DISTINCT ON (gate_id) gate_id, passed, actor, at FROM gate_checks
+                  WHERE roadmap_id = $1 AND stage_id = coalesce((SELECT id FROM stage), $2) AND at <= $3
+                  ORDER BY gate_id, at DESC, id DESC) g) AS gates,
+              (SELECT coalesce(json_agg(t), '[]') FROM (
+                 SELECT target_id, met_at FROM target_met WHERE roadmap_id = $1 AND met_at <= $3) t) AS targets,
+              (SELECT coalesce(json_agg(c), '[]') FROM (
+                 SELECT metric, failing_since, last_error FROM collector_state
+                  WHERE roadmap_id = $1 AND failing_since IS NOT NULL AND failing_since <= $3) c) AS collectors`,
+      [roadmapId, firstStageId, now],
     );
-    const stage = stageRow.rows[0] ? { id: stageRow.rows[0].to_stage, since: stageRow.rows[0].at } : undefined;
-    const [gates, targets, collectors] = await Promise.all([
-      this.pool.query<{ gate_id: string; passed: boolean; actor: string; at: Date }>(
-        `SELECT DISTINCT ON (gate_id) gate_id, passed, actor, at FROM gate_checks
-          WHERE roadmap_id = $1 AND stage_id = $2 AND at <= $3 ORDER BY gate_id, at DESC, id DESC`,
-        [roadmapId, stage?.id ?? firstStageId, now],
-      ),
-      this.pool.query<{ target_id: string; met_at: Date }>(
-        `SELECT target_id, met_at FROM target_met WHERE roadmap_id = $1 AND met_at <= $2`,
-        [roadmapId, now],
-      ),
-      this.pool.query<{ metric: string; failing_since: Date; last_error: string }>(
-        `SELECT metric, failing_since, last_error FROM collector_state WHERE roadmap_id = $1 AND failing_since IS NOT NULL AND failing_since <= $2`,
-        [roadmapId, now],
-      ),
-    ]);
+    const row = rows[0] as Row;
+    // JSON carries times as ISO text (microseconds, which Date truncates to milliseconds as pg does).
     return {
-      collectorFailures: new Map(collectors.rows.map((r) => [r.metric, { since: r.failing_since, error: r.last_error }])),
-      ...(stage ? { stage } : {}),
-      gateChecks: new Map(gates.rows.map((r) => [r.gate_id, { passed: r.passed, actor: r.actor, at: r.at }])),
+      collectorFailures: new Map(row.collectors.map((r) => [r.metric, { since: new Date(r.failing_since), error: r.last_error }])),
+      ...(row.stage ? { stage: { id: row.stage.id, since: new Date(row.stage.since) } } : {}),
+      gateChecks: new Map(row.gates.map((r) => [r.gate_id, { passed: r.passed, actor: r.actor, at: new Date(r.at) }])),
       triggers: new Map(),
-      targetsMet: new Map(targets.rows.map((r) => [r.target_id, r.met_at])),
+      targetsMet: new Map(row.targets.map((r) => [r.target_id, new Date(r.met_at)])),
     };
   }
 
@@ -283,57 +296,63 @@ export class PgStore {
    * forecasting and charts. Complete buckets are cached per process and only the newest
    * minutes are read again, so a status over a year of minute-level points stays fast; writes
    * through this store drop the roadmap's cache, and entries expire after HISTORY_TTL_MS so
-   * other replicas' backfills are seen.
+   * other replicas' backfills are seen. The points returned are shared: do not mutate them.
    */
-  async forecastHistories(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date): Promise<Map<string, { t: Date; v: number }[]>> {
-    const result = new Map<string, { t: Date; v: number }[]>();
-    const from = now.getTime() - windowMs;
+  async forecastHistories(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date): Promise<Map<string, readonly HistoryPoint[]>> {
+    const nowMs = now.getTime();
+    const firstWhole = Math.ceil((nowMs - windowMs) / bucketMs) * bucketMs;
     const fresh = Date.now() - HISTORY_TTL_MS;
+    const key = (metric: string) => `${roadmapId}\u0000${metric}\u0000${bucketMs}`;
+    const cached = new Map<string, CachedHistory>();
     const stale: string[] = [];
-    const tails: string[] = [];
     for (const metric of metrics) {
-      const cached = this.histories.get(`${roadmapId}\u0000${metric}\u0000${bucketMs}`);
-      if (cached && cached.from <= Math.ceil(from / bucketMs) * bucketMs && cached.until <= now.getTime() && cached.fetchedAt >= fresh) tails.push(metric);
+      const entry = this.histories.get(key(metric));
+      if (entry && entry.from <= firstWhole && entry.until <= nowMs && entry.fetchedAt >= fresh) cached.set(metric, entry);
       else stale.push(metric);
     }
-    // Buckets start at `since` (a bucket boundary) or at the first whole bucket of the window.
-    const bins = async (names: string[], since: number) =>
-      names.length === 0
-        ? []
-        : (
-            await this.pool.query<{ metric: string; start: Date; v: number }>(
-              `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ '2000-01-01') AS start, avg(value) AS v
-                 FROM metric_points
-                WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at >= $3 AND at <= $5
-                GROUP BY 1, 2 ORDER BY 1, 2`,
-              [roadmapId, names, new Date(since), bucketMs, now],
-            )
-          ).rows;
-    const firstWhole = Math.ceil(from / bucketMs) * bucketMs;
-    const earliestTail = Math.min(...tails.map((m) => (this.histories.get(`${roadmapId}\u0000${m}\u0000${bucketMs}`) as CachedHistory).until));
-    const [full, tail] = await Promise.all([bins(stale, firstWhole), bins(tails, Number.isFinite(earliestTail) ? earliestTail : firstWhole)]);
-    for (const metric of metrics) {
-      const key = `${roadmapId}\u0000${metric}\u0000${bucketMs}`;
-      const isTail = tails.includes(metric);
-      const rows = (isTail ? tail : full).filter((r) => r.metric === metric);
-      const previous = isTail ? (this.histories.get(key) as CachedHistory) : undefined;
-      const buckets = previous ? previous.buckets.filter((b) => b.start >= firstWhole) : [];
-      const partial: { start: number; v: number }[] = [];
-      for (const r of rows) {
-        const start = r.start.getTime();
-        if (previous && start < previous.until) continue; // already cached
-        // A bucket is complete once it has ended; the one still filling is never cached.
-        (start + bucketMs <= now.getTime() ? buckets : partial).push({ start, v: r.v });
-      }
-      const until = buckets.length > 0 ? (buckets[buckets.length - 1] as { start: number }).start + bucketMs : firstWhole;
-      // A replay of the past (--now) must not replace the live cache.
-      if (!previous || until >= previous.until) this.histories.set(key, { from: previous?.from ?? firstWhole, until, fetchedAt: previous?.fetchedAt ?? Date.now(), buckets });
-      result.set(
-        metric,
-        [...buckets, ...partial]
-          .filter((b) => b.start >= firstWhole)
-          .map((b) => ({ t: new Date(Math.min(b.start + bucketMs / 2, now.getTime())), v: b.v })),
+    // Buckets start at `since` (a bucket boundary): the first whole bucket of the window, or
+    // for cached metrics the end of the oldest cache among them.
+    const bins = async (names: string[], since: number): Promise<Map<string, { start: number; v: number }[]>> => {
+      const byMetric = new Map<string, { start: number; v: number }[]>();
+      if (names.length === 0) return byMetric;
+      const { rows } = await this.pool.query<{ metric: string; start: Date; v: number }>(
+        `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ '2000-01-01') AS start, avg(value) AS v
+           FROM metric_points
+          WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at >= $3 AND at <= $5
+          GROUP BY 1, 2 ORDER BY 1, 2`,
+        [roadmapId, names, new Date(since), bucketMs, now],
       );
+      for (const r of rows) {
+        let list = byMetric.get(r.metric);
+        if (!list) byMetric.set(r.metric, (list = []));
+        list.push({ start: r.start.getTime(), v: r.v });
+      }
+      return byMetric;
+    };
+    const tailSince = Math.min(...[...cached.values()].map((c) => c.until));
+    const [full, tail] = await Promise.all([bins(stale, firstWhole), bins([...cached.keys()], Number.isFinite(tailSince) ? tailSince : firstWhole)]);
+
+    const half = bucketMs / 2;
+    const result = new Map<string, readonly HistoryPoint[]>();
+    for (const metric of metrics) {
+      const previous = cached.get(metric);
+      let points = previous ? dropBefore(previous.points, firstWhole + half) : [];
+      let until = previous ? previous.until : firstWhole;
+      const added: HistoryPoint[] = [];
+      const partial: HistoryPoint[] = [];
+      for (const { start, v } of (previous ? tail : full).get(metric) ?? []) {
+        if (start < firstWhole || start < until) continue; // outside the window, or already cached
+        // A bucket is complete once it has ended; the one still filling is never cached.
+        if (start + bucketMs <= nowMs) added.push({ t: new Date(start + half), v });
+        else partial.push({ t: new Date(Math.min(start + half, nowMs)), v });
+      }
+      if (added.length > 0) {
+        points = points.concat(added);
+        until = (added[added.length - 1] as HistoryPoint).t.getTime() + half;
+      }
+      // A replay of the past (--now) must not replace the live cache.
+      if (!previous || until >= previous.until) this.histories.set(key(metric), { from: previous?.from ?? firstWhole, until, fetchedAt: previous?.fetchedAt ?? Date.now(), points });
+      result.set(metric, partial.length > 0 ? points.concat(partial) : points);
     }
     return result;
   }
@@ -410,6 +429,13 @@ async function overlapsStored(db: Queryable, points: PointInput[]): Promise<bool
     [r.map((x) => x.roadmapId), r.map((x) => x.metric), r.map((x) => x.source), r.map((x) => new Date(x.from)), r.map((x) => new Date(x.to))],
   );
   return rows[0]?.overlaps !== false;
+}
+
+/** `points` from the first one stamped at or after `t` (the same array when none is dropped). */
+function dropBefore(points: readonly HistoryPoint[], t: number): readonly HistoryPoint[] {
+  let i = 0;
+  while (i < points.length && (points[i] as HistoryPoint).t.getTime() < t) i++;
+  return i === 0 ? points : points.slice(i);
 }
 
 /**

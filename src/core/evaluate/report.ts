@@ -32,21 +32,32 @@ export interface RoadmapState {
 
 export const windowKey = (metric: string, windowMs: number): string => `${metric}@${windowMs}`;
 
-/** Which recorded metrics and windows an evaluation of this roadmap reads. */
-export function dataNeeds(roadmap: Roadmap): { metrics: string[]; windows: { metric: string; windowMs: number }[] } {
+/**
+ * Which recorded metrics and windows an evaluation of this roadmap reads: with `stage`, an
+ * evaluation in that stage (its trigger and gates, every alert and target, derived metrics);
+ * without, in any stage. Windows of other stages are never read, and a 30-day window is the
+ * costliest read of a status.
+ */
+export function dataNeeds(roadmap: Roadmap, stage?: Stage): { metrics: string[]; windows: { metric: string; windowMs: number }[] } {
   const windows = new Map<string, { metric: string; windowMs: number }>();
-  const conditions: Condition[] = [
-    ...roadmap.stages.flatMap((s) => [...(s.upgrade ? [s.upgrade.when, s.upgrade.clearWhen] : []), ...s.gates.map((g) => g.check)]),
-    ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]),
-    ...roadmap.targets.map((t) => t.when),
-  ].filter((c): c is Condition => c !== undefined);
-  for (const condition of conditions) {
+  for (const condition of conditionsRead(roadmap, stage)) {
     walk(condition.expr, (node) => {
       if (node.kind === 'call' && node.windowMs !== undefined) windows.set(windowKey(node.metric, node.windowMs), { metric: node.metric, windowMs: node.windowMs });
     });
   }
   const recorded = [...roadmap.metrics.values()].filter((m) => !m.derive).map((m) => m.name);
   return { metrics: recorded, windows: [...windows.values()] };
+}
+
+/** Every condition an evaluation in `stage` (or in any stage) may evaluate. */
+function conditionsRead(roadmap: Roadmap, stage?: Stage): Condition[] {
+  const stages = stage ? [stage] : roadmap.stages;
+  return [
+    ...stages.flatMap((s) => [...(s.upgrade ? [s.upgrade.when, s.upgrade.clearWhen] : []), ...s.gates.map((g) => g.check)]),
+    ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]),
+    ...roadmap.targets.map((t) => t.when),
+    ...[...roadmap.metrics.values()].map((m) => m.derive),
+  ].filter((c): c is Condition => c !== undefined);
 }
 
 export interface MetricReport {

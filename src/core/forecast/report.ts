@@ -1,11 +1,13 @@
 /**
  * Forecasts for everything a status shows: each comparison of the report's triggers (the
  * current stage's upgrade and the alerts) and targets, each metric's history fitted once,
- * and each target's outlook. Pure: the shell fetches the histories (`forecastMetrics` says
+ * and each target's outlook. Pure: the shell fetches the histories (`forecastNeeds` says
  * which) and attaches the result where it renders.
  */
+import { walk } from '../condition/ast.js';
 import type { ComparisonResult } from '../condition/evaluate.js';
 import type { Report } from '../evaluate/report.js';
+import type { Roadmap, Stage } from '../roadmap/model.js';
 import type { HistoryPoint } from './fit.js';
 import type { Forecast, ForecastOptions, SeriesFit } from './forecast.js';
 import { fitHistory, forecastFromFit, isForecastOp } from './forecast.js';
@@ -25,11 +27,22 @@ export interface ReportForecasts {
 /** A comparison can be forecast when it compares one metric (maybe aggregated) with `> >= < <=`. */
 const forecastable = (c: ComparisonResult, metrics: ReadonlySet<string>) => c.threshold !== undefined && isForecastOp(c.op) && metrics.has(c.metric);
 
-/** The metrics whose history a report's forecasts read. */
-export function forecastMetrics(report: Report): string[] {
-  const metrics = new Set(report.metrics.map((m) => m.name));
-  const all = [...report.triggers.flatMap((t) => t.comparisons), ...report.targets.flatMap((t) => t.comparisons)];
-  return [...new Set(all.filter((c) => forecastable(c, metrics)).map((c) => c.metric))];
+/**
+ * The recorded metrics whose history a forecast of an evaluation in `stage` may read: those
+ * its triggers and targets compare, known before the evaluation, so the shell can read the
+ * histories while it reads the snapshot. (A derived metric has no stored history.)
+ */
+export function forecastNeeds(roadmap: Roadmap, stage: Stage): string[] {
+  const names = new Set<string>();
+  const conditions = [...(stage.upgrade ? [stage.upgrade.when, stage.upgrade.clearWhen] : []), ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]), ...roadmap.targets.map((t) => t.when)];
+  for (const condition of conditions) {
+    if (!condition) continue;
+    walk(condition.expr, (node) => {
+      const name = node.kind === 'metric' ? node.name : node.kind === 'call' ? node.metric : undefined;
+      if (name !== undefined && roadmap.metrics.get(name)?.derive === undefined && roadmap.metrics.has(name)) names.add(name);
+    });
+  }
+  return [...names];
 }
 
 /**

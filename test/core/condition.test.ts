@@ -523,6 +523,10 @@ describe('evaluateCondition', () => {
       // From zero there is no relative change.
       const fromZero = { [key('active_users', 30 * DAY)]: { count: 2, first: 0, last: 50 } };
       expect(evaluate('change(active_users, 30d) > 1', { active_users: 50 }, fromZero).holds).toBe('unknown');
+      // A window read for its end points only (no count): its first point says it holds data.
+      const ends = { [key('active_users', 30 * DAY)]: { first: 100, last: 130 } };
+      expect(evaluate('change(active_users, 30d) > 25%', { active_users: 130 }, ends).comparisons[0]?.value).toBe(30);
+      expect(evaluate('change(active_users, 30d) > 25%', { active_users: 130 }, { [key('active_users', 30 * DAY)]: {} }).holds).toBe('unknown');
     });
 
     it('reads every aggregate from its window', () => {

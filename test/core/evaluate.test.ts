@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Report, RoadmapState, Snapshot } from '../../src/core/evaluate/report.js';
 import { currentStage, dataNeeds, evaluateRoadmap } from '../../src/core/evaluate/report.js';
 import type { TriggerMemory } from '../../src/core/evaluate/transition.js';
+import { loadRoadmap } from '../../src/core/roadmap/load.js';
 import { statusJson } from '../../src/core/messages/status-json.js';
 import { shippedRoadmap, shippedRoadmapIds, snapshotOf, someValues, stateIn } from '../support/roadmaps.js';
 
@@ -57,7 +58,28 @@ describe('evaluateRoadmap on the example roadmap', () => {
   it('asks for the recorded metrics and the windows its conditions read', () => {
     const needs = dataNeeds(roadmap);
     expect(needs.metrics).toEqual(['active_users', 'paid_users', 'mrr', 'response_time_p95', 'database_cpu', 'infra_cost', 'cache_hit_rate', 'multi_region_needed']);
-    expect(needs.windows).toEqual([{ metric: 'response_time_p95', windowMs: DAY }]);
+    expect(needs.windows).toEqual([{ metric: 'response_time_p95', windowMs: DAY, stats: true }]);
+  });
+
+  it('reads every point of a window only for the aggregates that need them', () => {
+    const result = loadRoadmap('windows.yaml', [
+      'id: windows',
+      'name: Windows',
+      'metrics: { mrr: { unit: usd }, users: { unit: count } }',
+      'stages:',
+      '  - id: one',
+      '    name: One',
+      '    upgrade: { when: "change(mrr, 30d) > 50% or last(users, 1h) > 10 or (change(users, 7d) > 5% and max(users, 7d) > 20)" }',
+      '  - id: two',
+      '    name: Two',
+    ].join('\n'));
+    if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('; '));
+    expect(dataNeeds(result.roadmap, result.roadmap.stages[0]).windows).toEqual([
+      { metric: 'mrr', windowMs: 30 * DAY, stats: false },
+      { metric: 'users', windowMs: HOUR, stats: false },
+      { metric: 'users', windowMs: 7 * DAY, stats: true },
+    ]);
+    expect(dataNeeds(result.roadmap, result.roadmap.stages[1]).windows).toEqual([]);
   });
 
   it('reads, in each stage of every shipped roadmap, only the windows of that stage, and evaluates as with them all', () => {

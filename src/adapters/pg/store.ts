@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
 import type { WindowAggregate } from '../../core/condition/evaluate.js';
-import type { MetricPoint, RoadmapState, Snapshot } from '../../core/evaluate/report.js';
+import type { MetricPoint, RoadmapState, Snapshot, WindowNeed } from '../../core/evaluate/report.js';
 import type { HistoryPoint } from '../../core/forecast/fit.js';
 import { windowKey } from '../../core/evaluate/report.js';
 
@@ -170,10 +170,14 @@ export class PgStore {
     return written;
   }
 
-  /** The newest point of each metric and the aggregates of each window, as of `now`. */
-  async snapshot(roadmapId: string, metrics: string[], windows: { metric: string; windowMs: number }[], now: Date): Promise<Snapshot> {
+  /**
+   * The newest point of each metric and the aggregates of each window, as of `now`. Windows
+   * that need no statistics (`change`, `last`) read their first and last points only.
+   */
+  async snapshot(roadmapId: string, metrics: string[], windows: WindowNeed[], now: Date): Promise<Snapshot> {
     const latest = new Map<string, MetricPoint>();
     const aggregates = new Map<string, WindowAggregate>();
+    type WindowRow = { metric: string; ms: number; stats: boolean } & Record<'count' | 'avg' | 'min' | 'max' | 'sum' | 'first' | 'last', number | null>;
     const [latestRows, windowRows] = await Promise.all([
       this.pool.query<{ name: string; value: number; at: Date }>(
         `SELECT m.name, p.value, p.at
@@ -185,24 +189,26 @@ export class PgStore {
         [roadmapId, metrics, now],
       ),
       windows.length === 0
-        ? Promise.resolve({ rows: [] })
-        : this.pool.query<{ metric: string; ms: number } & WindowAggregate>(
-            `SELECT w.metric, w.ms, a.count, a.avg, a.min, a.max, a.sum,
+        ? Promise.resolve({ rows: [] as WindowRow[] })
+        : this.pool.query<WindowRow>(
+            // `w.stats` only refers to the outer row, so PostgreSQL checks it once per window
+            // (a one-time filter) and skips the scan of windows that need no statistics.
+            `SELECT w.metric, w.ms, w.stats, a.count, a.avg, a.min, a.max, a.sum,
                     (SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4 ORDER BY at ASC LIMIT 1) AS first,
                     (SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at <= $4 ORDER BY at DESC LIMIT 1) AS last
-               FROM unnest($2::text[], $3::float8[]) AS w(metric, ms)
+               FROM unnest($2::text[], $3::float8[], $5::bool[]) AS w(metric, ms, stats)
                CROSS JOIN LATERAL (
                  SELECT count(*)::int AS count, avg(value) AS avg, min(value) AS min, max(value) AS max, sum(value) AS sum
                    FROM metric_points
-                  WHERE roadmap_id = $1 AND metric = w.metric
+                  WHERE w.stats AND roadmap_id = $1 AND metric = w.metric
                     AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4) a`,
-            [roadmapId, windows.map((w) => w.metric), windows.map((w) => w.windowMs), now],
+            [roadmapId, windows.map((w) => w.metric), windows.map((w) => w.windowMs), now, windows.map((w) => w.stats)],
           ),
     ]);
     for (const row of latestRows.rows) latest.set(row.name, { value: row.value, at: row.at });
-    for (const row of windowRows.rows as ({ metric: string; ms: number } & WindowAggregate)[]) {
-      const { metric, ms, ...agg } = row;
-      aggregates.set(windowKey(metric, Number(ms)), Object.fromEntries(Object.entries(agg).filter(([, v]) => v !== null)) as unknown as WindowAggregate);
+    for (const { metric, ms, stats, ...agg } of windowRows.rows) {
+      const kept = Object.entries(agg).filter(([name, v]) => v !== null && (stats || name === 'first' || name === 'last'));
+      aggregates.set(windowKey(metric, Number(ms)), Object.fromEntries(kept) as WindowAggregate);
     }
     return { latest, windows: aggregates };
   }

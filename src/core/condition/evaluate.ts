@@ -5,9 +5,13 @@ import type { Condition } from './compile.js';
 /** Three-valued truth: a condition over missing data is neither true nor false. */
 export type Truth = boolean | 'unknown';
 
-/** Aggregates of one metric over one window ending at the evaluation time. */
+/**
+ * Aggregates of one metric over one window ending at the evaluation time. `count` (and the
+ * statistics with it) may be left out when no condition asks for them; `first` alone then
+ * tells whether the window holds any point.
+ */
 export interface WindowAggregate {
-  count: number;
+  count?: number;
   avg?: number;
   min?: number;
   max?: number;
@@ -141,7 +145,8 @@ class Evaluation {
     if (this.inputs.value(metric) === undefined) return undefined;
     if (fn === 'last' && windowMs === undefined) return this.inputs.value(metric);
     const agg = this.inputs.window(metric, windowMs ?? 0);
-    if (!agg || agg.count === 0) return fn === 'count' ? 0 : undefined;
+    const empty = !agg || (agg.count !== undefined ? agg.count === 0 : agg.first === undefined);
+    if (empty) return fn === 'count' ? 0 : undefined;
     switch (fn) {
       case 'count':
         return agg.count;

@@ -1,4 +1,4 @@
-import { walk } from '../condition/ast.js';
+import { walk, type Aggregate } from '../condition/ast.js';
 import type { Condition } from '../condition/compile.js';
 import type { ComparisonResult, ConditionInputs, Truth, WindowAggregate } from '../condition/evaluate.js';
 import { evaluateCondition, evaluateNumber } from '../condition/evaluate.js';
@@ -33,16 +33,32 @@ export interface RoadmapState {
 export const windowKey = (metric: string, windowMs: number): string => `${metric}@${windowMs}`;
 
 /**
+ * A window an evaluation reads. `stats`: whether it needs count/avg/min/max/sum, which read
+ * every point of the window; `change` and `last` need only its first and last points.
+ */
+export interface WindowNeed {
+  metric: string;
+  windowMs: number;
+  stats: boolean;
+}
+
+const ENDPOINT_AGGREGATES: ReadonlySet<Aggregate> = new Set(['change', 'last']);
+
+/**
  * Which recorded metrics and windows an evaluation of this roadmap reads: with `stage`, an
  * evaluation in that stage (its trigger and gates, every alert and target, derived metrics);
  * without, in any stage. Windows of other stages are never read, and a 30-day window is the
  * costliest read of a status.
  */
-export function dataNeeds(roadmap: Roadmap, stage?: Stage): { metrics: string[]; windows: { metric: string; windowMs: number }[] } {
-  const windows = new Map<string, { metric: string; windowMs: number }>();
+export function dataNeeds(roadmap: Roadmap, stage?: Stage): { metrics: string[]; windows: WindowNeed[] } {
+  const windows = new Map<string, WindowNeed>();
   for (const condition of conditionsRead(roadmap, stage)) {
     walk(condition.expr, (node) => {
-      if (node.kind === 'call' && node.windowMs !== undefined) windows.set(windowKey(node.metric, node.windowMs), { metric: node.metric, windowMs: node.windowMs });
+      if (node.kind !== 'call' || node.windowMs === undefined) return;
+      const key = windowKey(node.metric, node.windowMs);
+      const need = windows.get(key) ?? { metric: node.metric, windowMs: node.windowMs, stats: false };
+      need.stats ||= !ENDPOINT_AGGREGATES.has(node.fn);
+      windows.set(key, need);
     });
   }
   const recorded = [...roadmap.metrics.values()].filter((m) => !m.derive).map((m) => m.name);

@@ -143,7 +143,7 @@ export interface ImportRun {
 
 /**
  * `roadmap import <file> --roadmap bench` minus process start-up: read the file, then
- * importCsv (parse, validate every line, COPY into a temp table, upsert; all or nothing).
+ * importCsv (parse and validate every line while COPY streams them into metric_points; all or nothing).
  */
 export async function measureImport(url: string, deps: AppDeps, invocation: Invocation, csv: CsvFile, roadmap: Roadmap): Promise<ImportRun> {
   return withClient(url, async (c) => {

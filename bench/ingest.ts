@@ -427,7 +427,7 @@ async function breakdown(
     const writes: { name: string; call: () => Call }[] = [
       { name: 'write: recordPoints (shipped)', call: () => { const b = source.batch(); return async () => expect('recordPoints', await store.recordPoints(b.points, entry(new Date()))); } },
       { name: 'write: recordPointsCompact (prototype)', call: () => { const b = source.batch(); return async () => expect('recordPointsCompact', await recordPointsCompact(store, b.points, entry(new Date()))); } },
-      { name: 'write: importPoints (shipped for CSV import: COPY when no overlap)', call: () => { const b = source.batch(); return async () => expect('importPoints', await store.importPoints(b.points, entry(new Date()))); } },
+      { name: 'write: importPoints (shipped for CSV import: COPY, upsert on a repeated key)', call: () => { const b = source.batch(); return async () => expect('importPoints', await store.importPoints(b.points, entry(new Date()))); } },
     ];
     const auths: { name: string; call: () => Call }[] = [
       { name: 'auth: authenticate + countRequest (shipped)', call: () => async () => { const t = await tokens.authenticate(token, new Date()); if (t) await tokens.countRequest(t.id, new Date()); } },

@@ -57,6 +57,39 @@ describe('CSV import', () => {
     await expect(importText('metric,value,at\nactive_users,1,2030-01-01T00:00:00Z')).rejects.toMatchObject({ details: [expect.stringMatching(/in the future/)] });
   });
 
+  // Lines are sent to COPY in chunks of 1,000 while the rest are validated, with up to 16
+  // chunks waiting to be sent: these files are long enough that PostgreSQL has rows of them
+  // when the line that stops the COPY comes.
+  const minutes = (n: number, metric = 'active_users', from = Date.UTC(2025, 5, 1)) =>
+    Array.from({ length: n }, (_, i) => `${metric},${i},${new Date(from + i * 60_000).toISOString()}`);
+
+  it('rolls back a COPY already under way at a bad line far into the file, and still lists every bad line', async () => {
+    const before = await points();
+    const lines = ['metric,value,at', ...minutes(40_000)];
+    lines[35_000] = 'active_users,lots,2025-06-01T00:00:00Z';
+    lines[39_999] = 'active_users,1,next tuesday';
+    const error = await importText(lines.join('\n')).catch((e: unknown) => e);
+    expect((error as CommandError).message).toMatch(/^2 bad lines in points.csv; nothing was imported/);
+    expect((error as CommandError).details).toEqual([expect.stringMatching(/^points.csv:35001: value: /), expect.stringMatching(/^points.csv:40000: at: /)]);
+    expect(await points()).toBe(before);
+    // The connection the COPY ran on went back to the pool in a usable state.
+    expect(await importText(['metric,value,at', ...minutes(10)].join('\n'))).toEqual({ points: 10, written: 10 });
+  });
+
+  it('falls back to the upsert when a key repeats far into the file or is already stored, with the same result', async () => {
+    const from = Date.UTC(2025, 7, 1);
+    const first = minutes(30_000, 'paid_users', from);
+    const repeated = [...first, `paid_users,-1,${new Date(from + 29_999 * 60_000).toISOString()}`];
+    expect(await importText(['metric,value,at', ...repeated].join('\n'))).toEqual({ points: 30_001, written: 30_000 });
+    const last = await db.pool.query(`SELECT value FROM metric_points WHERE metric = 'paid_users' AND at = $1`, [new Date(from + 29_999 * 60_000)]);
+    expect(last.rows).toEqual([{ value: -1 }]);
+    // Stored already: 29,999 lines unchanged, one changed back, 2,000 new after them.
+    const overlapping = [...first, ...minutes(2000, 'paid_users', from + 30_000 * 60_000)];
+    expect(await importText(['metric,value,at', ...overlapping].join('\n'))).toEqual({ points: 32_000, written: 2001 });
+    const stored = await db.pool.query(`SELECT count(*)::int AS n, sum(value)::float8 AS s FROM metric_points WHERE metric = 'paid_users' AND at >= $1 AND at < $2`, [new Date(from), new Date(from + 32_000 * 60_000)]);
+    expect(stored.rows[0]).toEqual({ n: 32_000, s: (29_999 * 30_000) / 2 + (1999 * 2000) / 2 });
+  });
+
   it('keeps the last of duplicate keys within one file', async () => {
     await importText('metric,value,at\nuptime,99.1,2026-02-10T00:00:00Z\nuptime,99.9,2026-02-10T00:00:00Z');
     const rows = await db.pool.query(`SELECT value FROM metric_points WHERE metric = 'uptime'`);

@@ -121,41 +121,50 @@ export class PgStore {
   }
 
   /**
-   * Bulk load, all rows or none: COPY straight into metric_points when every row is new (the
-   * common case: a backfill or a new period), else COPY into a temporary table, then one upsert.
-   * Rows must already be validated and free of duplicate keys.
+   * Bulk load, all rows or none, streaming: rows are sent while `points` still yields them, so
+   * the caller's parsing runs alongside PostgreSQL's COPY. First COPY straight into
+   * metric_points (what psql \copy does), which holds when every row is new: a backfill or a
+   * new period. A key already stored, written meanwhile, or repeated in `points` stops it with
+   * a unique violation; then a savepoint undoes it and the rows go through a temporary table
+   * and one upsert, the last of repeated keys winning. An error thrown by `points` (say, a bad
+   * line) rolls everything back and is rethrown.
    */
   async importPoints(points: Iterable<PointInput>, entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
-    const list = Array.isArray(points) ? (points as PointInput[]) : [...points];
+    const source = points[Symbol.iterator]();
+    const taken: PointInput[] = [];
+    // Remembers each point for the upsert path, and never closes `source` (as for…of would
+    // when the COPY stream is torn down), so that path can read on where COPY stopped.
+    function* take(): Generator<PointInput> {
+      for (let r = source.next(); !r.done; r = source.next()) {
+        taken.push(r.value);
+        yield r.value;
+      }
+    }
     this.histories.clear();
     const written = await this.transaction(async (client) => {
       let stored: number | undefined;
-      // Fast path: when no stored point of any imported series lies within the time range
-      // imported for it, every row is new, and COPY straight into metric_points (what psql
-      // \copy does) is the same upsert without a staging table. A point written meanwhile by
-      // someone else surfaces as a unique violation: then the savepoint undoes it and the
-      // staging path below runs instead.
-      if (list.length > 0 && !(await overlapsStored(client, list))) {
-        await client.query('SAVEPOINT import_fast');
-        try {
-          const copy = client.query(copyStreams.from('COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN'));
-          await pipeline(Readable.from(copyLines(list, entry.at)), copy);
-          stored = copy.rowCount ?? list.length;
-          await client.query('RELEASE SAVEPOINT import_fast');
-        } catch (error) {
-          if ((error as { code?: string }).code !== '23505') throw error;
-          await client.query('ROLLBACK TO SAVEPOINT import_fast');
-        }
+      await client.query('SAVEPOINT import_fast');
+      try {
+        const copy = client.query(copyStreams.from('COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN'));
+        await pipeline(Readable.from(copyLines(take(), entry.at)), copy);
+        stored = copy.rowCount ?? taken.length;
+        await client.query('RELEASE SAVEPOINT import_fast');
+      } catch (error) {
+        if ((error as { code?: string }).code !== '23505') throw error;
+        await client.query('ROLLBACK TO SAVEPOINT import_fast');
       }
       if (stored === undefined) {
+        for (let r = source.next(); !r.done; r = source.next()) taken.push(r.value);
+        // `n` numbers the rows as sent, so the last of repeated keys can win.
         await client.query(
-          `CREATE TEMP TABLE import_points (roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
+          `CREATE TEMP TABLE import_points (n bigint GENERATED ALWAYS AS IDENTITY, roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
         );
-        const copy = client.query(copyStreams.from('COPY import_points FROM STDIN'));
-        await pipeline(Readable.from(copyLines(list)), copy);
+        const copy = client.query(copyStreams.from('COPY import_points (roadmap_id, metric, at, source, value) FROM STDIN'));
+        await pipeline(Readable.from(copyLines(taken)), copy);
         const result = await client.query(
           `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
-           SELECT roadmap_id, metric, at, source, value, $1 FROM import_points
+           SELECT DISTINCT ON (roadmap_id, metric, at, source) roadmap_id, metric, at, source, value, $1
+             FROM import_points ORDER BY roadmap_id, metric, at, source, n DESC
            ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
              SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
              WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
@@ -413,28 +422,6 @@ export class PgStore {
       await audit(client, entry);
     });
   }
-}
-
-/** Whether a stored point of some imported (roadmap, metric, source) lies within its imported time range. */
-async function overlapsStored(db: Queryable, points: PointInput[]): Promise<boolean> {
-  const ranges = new Map<string, { roadmapId: string; metric: string; source: string; from: number; to: number }>();
-  for (const p of points) {
-    const key = `${p.roadmapId}\u0000${p.metric}\u0000${p.source}`;
-    const ms = p.at.getTime();
-    const range = ranges.get(key);
-    if (!range) ranges.set(key, { roadmapId: p.roadmapId, metric: p.metric, source: p.source, from: ms, to: ms });
-    else if (ms < range.from) range.from = ms;
-    else if (ms > range.to) range.to = ms;
-  }
-  const r = [...ranges.values()];
-  const { rows } = await db.query<{ overlaps: boolean }>(
-    `SELECT EXISTS (
-       SELECT 1 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS s(roadmap_id, metric, source, lo, hi)
-        WHERE EXISTS (SELECT 1 FROM metric_points p
-                       WHERE p.roadmap_id = s.roadmap_id AND p.metric = s.metric AND p.at BETWEEN s.lo AND s.hi AND p.source = s.source)) AS overlaps`,
-    [r.map((x) => x.roadmapId), r.map((x) => x.metric), r.map((x) => x.source), r.map((x) => new Date(x.from)), r.map((x) => new Date(x.to))],
-  );
-  return rows[0]?.overlaps !== false;
 }
 
 /** `points` from the first one stamped at or after `t` (the same array when none is dropped). */

@@ -118,10 +118,19 @@ async function main(): Promise<void> {
     if (statusDoc.stale.length > 0 || unknown.length > 0) {
       throw new Error(`status sees missing data (stale: ${statusDoc.stale.map((s) => s.metric).join(', ')}; unknown: ${unknown.join(', ')}): the figures would not be representative`);
     }
-    log(`status --json × ${runs}…`);
-    const status = await measureCommand(deps, invocation, 'status --json', runs, warmup);
+    log(`status --json × ${runs} in ${roadmap.stages[0]?.id}…`);
+    const byStage: LatencyResult[] = [{ ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)), command: `status --json (${roadmap.stages[0]?.id})` }];
     log(`metrics × ${runs}…`);
     const metrics = await measureCommand(deps, invocation, 'metrics', runs, warmup);
+    // Each stage reads its own windows (the last one a 30-day change and 7-day maxima): status
+    // is measured in every stage, and the goal holds for the slowest.
+    for (const stage of roadmap.stages.slice(1)) {
+      const moved = await runCommand(deps, invocation, 'advance --force', 'cli');
+      if (moved.exitCode !== 0) throw new Error(`advance --force to ${stage.id} failed: ${JSON.stringify(moved.message)}`);
+      log(`status --json × ${runs} in ${stage.id}…`);
+      byStage.push({ ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)), command: `status --json (${stage.id})` });
+    }
+    const status = byStage.reduce((worst, r) => (r.p99 > worst.p99 ? r : worst));
 
     // 3. Import of a 1M-row CSV next to psql \copy of the same file, in rounds: each round its
     // own file over a fresh time range (before the loaded year, then further back), the order
@@ -177,6 +186,7 @@ async function main(): Promise<void> {
         triggers: Object.fromEntries(statusDoc.triggers.map((t) => [t.id, t.state])),
       },
       load: { rows: load.rows, metrics: SERIES.length, minutes: load.minutes, from: load.from.toISOString(), to: load.to.toISOString(), insertMs: load.insertMs, rowsPerSec: (load.rows / load.insertMs) * 1000, vacuumAnalyzeMs: load.vacuumMs, tableBytes: load.tableBytes },
+      statusByStage: byStage,
       status: { ...status, goalMs: STATUS_GOAL_MS, p99OverGoal: status.p99 / STATUS_GOAL_MS, slackDeadlineMs: SLACK_DEADLINE_MS, p99OverSlackDeadline: status.p99 / SLACK_DEADLINE_MS, goalMet: status.p99 < STATUS_GOAL_MS },
       metrics: { ...metrics, p99OverGoal: metrics.p99 / STATUS_GOAL_MS, p99OverSlackDeadline: metrics.p99 / SLACK_DEADLINE_MS },
       import: {
@@ -197,7 +207,7 @@ async function main(): Promise<void> {
     await mkdir(OUT_DIR, { recursive: true });
     const outFile = path.join(OUT_DIR, 'latest.json');
     await writeFile(outFile, `${JSON.stringify(figures, null, 2)}\n`);
-    console.log(report(figures, status, metrics, outFile));
+    console.log(report(figures, status, [...byStage, metrics], outFile));
   } finally {
     await cleanup();
   }
@@ -220,7 +230,7 @@ type Figures = {
   loadAverage: { start: number; end: number; cpus: number };
 };
 
-function report(f: Figures, status: LatencyResult, metrics: LatencyResult, outFile: string): string {
+function report(f: Figures, status: LatencyResult, latencies: LatencyResult[], outFile: string): string {
   const version = /PostgreSQL [\d.]+/.exec(f.database.version)?.[0] ?? f.database.version;
   const lines: string[] = [];
   lines.push('');
@@ -231,13 +241,13 @@ function report(f: Figures, status: LatencyResult, metrics: LatencyResult, outFi
   lines.push(`  load (INSERT … generate_series) ${ms(f.load.insertMs)} (${int(f.load.rowsPerSec)} rows/s), VACUUM ANALYZE + CHECKPOINT ${ms(f.load.vacuumAnalyzeMs)}, table + index ${(f.load.tableBytes / 2 ** 30).toFixed(2)} GiB`);
   lines.push('');
   lines.push(`Latency through the command layer (${status.runs} sequential runs after ${status.warmup} warm-up, clock at the end of the data)`);
-  lines.push(`  ${pad('command', 16)}${lpad('p50', 10)}${lpad('p95', 10)}${lpad('p99', 10)}${lpad('max', 10)}${lpad('p99/50ms', 11)}${lpad('p99/3s', 10)}`);
-  for (const r of [status, metrics]) {
+  lines.push(`  ${pad('command', 28)}${lpad('p50', 10)}${lpad('p95', 10)}${lpad('p99', 10)}${lpad('max', 10)}${lpad('p99/50ms', 11)}${lpad('p99/3s', 10)}`);
+  for (const r of latencies) {
     lines.push(
-      `  ${pad(r.command, 16)}${lpad(ms(r.p50), 10)}${lpad(ms(r.p95), 10)}${lpad(ms(r.p99), 10)}${lpad(ms(r.max), 10)}${lpad(ratio(r.p99 / STATUS_GOAL_MS), 11)}${lpad(ratio(r.p99 / SLACK_DEADLINE_MS), 10)}`,
+      `  ${pad(r.command, 28)}${lpad(ms(r.p50), 10)}${lpad(ms(r.p95), 10)}${lpad(ms(r.p99), 10)}${lpad(ms(r.max), 10)}${lpad(ratio(r.p99 / STATUS_GOAL_MS), 11)}${lpad(ratio(r.p99 / SLACK_DEADLINE_MS), 10)}`,
     );
   }
-  lines.push(`  goal: status p99 < ${STATUS_GOAL_MS} ms → ${status.p99 < STATUS_GOAL_MS ? 'MET' : 'NOT MET'} (p99 is ${ratio(status.p99 / STATUS_GOAL_MS)} × the goal, ${ratio(status.p99 / SLACK_DEADLINE_MS)} × Slack's ${int(SLACK_DEADLINE_MS)} ms deadline)`);
+  lines.push(`  goal: status p99 < ${STATUS_GOAL_MS} ms in every stage → ${status.p99 < STATUS_GOAL_MS ? 'MET' : 'NOT MET'} (slowest: ${status.command}, p99 ${ratio(status.p99 / STATUS_GOAL_MS)} × the goal, ${ratio(status.p99 / SLACK_DEADLINE_MS)} × Slack's ${int(SLACK_DEADLINE_MS)} ms deadline)`);
   lines.push('');
   const rounds = f.import.rounds;
   lines.push(`Import of ${int(f.import.csv.rows)} CSV rows (${(f.import.csv.bytes / 1e6).toFixed(1)} MB, metric,value,at) into the ${int(f.load.rows)}-row store, ${rounds.length} round${rounds.length === 1 ? '' : 's'}`);

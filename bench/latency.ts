@@ -24,8 +24,17 @@ export function percentile(sorted: number[], p: number): number {
  * message composition) one call after another, as one chat user asking repeatedly would.
  * Every reply must succeed, or the figures would be those of an error path.
  */
-export async function measureCommand(deps: AppDeps, invocation: Invocation, command: string, runs: number, warmup: number): Promise<LatencyResult> {
+export async function measureCommand(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: string,
+  runs: number,
+  warmup: number,
+  /** Runs, untimed, before each timed call (say, a write that lands between two requests). */
+  before?: () => Promise<void>,
+): Promise<LatencyResult> {
   const once = async (): Promise<number> => {
+    await before?.();
     const started = performance.now();
     const reply = await runCommand(deps, invocation, command, 'cli');
     const ms = performance.now() - started;

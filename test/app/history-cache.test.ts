@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HistoryCache, type ReadBuckets } from '../../src/adapters/pg/history-cache.js';
 import { PgStore } from '../../src/adapters/pg/store.js';
 import { useTestDatabase } from '../support/db.js';
 
@@ -49,5 +50,103 @@ describe('forecast histories cache', () => {
     const after = await store.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
     expect(after).not.toEqual(before);
     expect(after).toEqual(await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now));
+  });
+});
+
+/** An in-memory store of minute points answering as PgStore's bucket query does, recording each call. */
+function memoryBuckets() {
+  const points: { metric: string; at: number; v: number }[] = [];
+  const calls: { metrics: string[]; since: number }[] = [];
+  const read: ReadBuckets = async (metrics, since, until) => {
+    calls.push({ metrics: [...metrics], since });
+    const sums = new Map<string, Map<number, { s: number; n: number }>>();
+    for (const p of points) {
+      if (!metrics.includes(p.metric) || p.at < since || p.at > until.getTime()) continue;
+      const start = Math.floor(p.at / BUCKET) * BUCKET;
+      const byStart = sums.get(p.metric) ?? new Map<number, { s: number; n: number }>();
+      const acc = byStart.get(start) ?? { s: 0, n: 0 };
+      acc.s += p.v;
+      acc.n += 1;
+      byStart.set(start, acc);
+      sums.set(p.metric, byStart);
+    }
+    return new Map([...sums].map(([m, byStart]) => [m, [...byStart].sort((a, b) => a[0] - b[0]).map(([start, { s, n }]) => ({ start, v: s / n }))]));
+  };
+  const add = (metric: string, fromMinute: number, toMinute: number, value: (m: number) => number) => {
+    const added = [];
+    for (let m = fromMinute; m < toMinute; m++) {
+      const at = T0 + m * 60_000;
+      const existing = points.findIndex((p) => p.metric === metric && p.at === at);
+      if (existing >= 0) points.splice(existing, 1);
+      points.push({ metric, at, v: value(m) });
+      added.push({ roadmapId: 'r', metric, at: new Date(at) });
+    }
+    return added;
+  };
+  return { read, calls, add };
+}
+
+describe('HistoryCache', () => {
+  const WINDOW = 20 * HOUR;
+  const minute = (m: number) => new Date(T0 + m * 60_000);
+  const fresh = (data: ReturnType<typeof memoryBuckets>, now: Date) => new HistoryCache().read('r', ['users'], WINDOW, BUCKET, now, data.read);
+
+  it('keeps every cached bucket when points arrive as they happen, and reads only the newest minutes', async () => {
+    const data = memoryBuckets();
+    const cache = new HistoryCache();
+    data.add('users', 0, 30 * 60, (m) => m);
+    await cache.read('r', ['users'], WINDOW, BUCKET, minute(30 * 60), data.read);
+    cache.written(data.add('users', 30 * 60, 30 * 60 + 5, (m) => m)); // the bucket still filling
+    data.calls.length = 0;
+    const now = minute(30 * 60 + 5);
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(await fresh(data, now));
+    expect(data.calls[0]).toEqual({ metrics: ['users'], since: T0 + 30 * HOUR });
+  });
+
+  it('drops only the buckets from a backfilled point on, and answers like a fresh read', async () => {
+    const data = memoryBuckets();
+    const cache = new HistoryCache();
+    data.add('users', 0, 30 * 60, (m) => m);
+    const now = minute(30 * 60);
+    await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read);
+    cache.written(data.add('users', 25 * 60 + 3, 25 * 60 + 4, () => 1e6)); // one old minute changed
+    data.calls.length = 0;
+    const after = await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read);
+    expect(after).toEqual(await fresh(data, now));
+    expect(after.get('users')?.some((p) => p.v > 1000)).toBe(true);
+    expect(data.calls[0]).toEqual({ metrics: ['users'], since: T0 + 25 * HOUR });
+  });
+
+  it("sees another replica's backfill once an entry outlives its time to live, read again in the background", async () => {
+    const data = memoryBuckets();
+    let wall = 0;
+    const cache = new HistoryCache({ ttlMs: 10 * 60_000, wallClock: () => wall });
+    data.add('users', 0, 30 * 60, (m) => m);
+    const now = minute(30 * 60);
+    const before = await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read);
+    data.add('users', 20 * 60, 20 * 60 + 1, () => 1e6); // written elsewhere: this cache is not told
+    wall += 5 * 60_000;
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(before);
+    wall += 6 * 60_000;
+    // Expired: still answered from the cache at once, and read whole meanwhile.
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(before);
+    await cache.settled();
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(await fresh(data, now));
+  });
+
+  it('does not keep what a read fetched while a write to its roadmap went on', async () => {
+    const data = memoryBuckets();
+    const cache = new HistoryCache();
+    data.add('users', 0, 30 * 60, (m) => m);
+    const now = minute(30 * 60);
+    const slow: ReadBuckets = async (metrics, since, until) => {
+      const rows = await data.read(metrics, since, until); // what stood before the write…
+      cache.written(data.add('users', 22 * 60, 22 * 60 + 1, () => 1e6)); // …which lands meanwhile
+      return rows;
+    };
+    await cache.read('r', ['users'], WINDOW, BUCKET, now, slow);
+    data.calls.length = 0;
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(await fresh(data, now));
+    expect(data.calls[0]?.since).toBe(Math.ceil((now.getTime() - WINDOW) / BUCKET) * BUCKET); // read whole: nothing was kept
   });
 });

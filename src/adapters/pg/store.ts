@@ -5,6 +5,7 @@ import copyStreams from 'pg-copy-streams';
 import type { WindowAggregate } from '../../core/condition/evaluate.js';
 import type { MetricPoint, RoadmapState, Snapshot, WindowNeed } from '../../core/evaluate/report.js';
 import type { HistoryPoint } from '../../core/forecast/fit.js';
+import { HistoryCache, type HistoryCacheOptions } from './history-cache.js';
 import { windowKey } from '../../core/evaluate/report.js';
 
 /** One metric point to write. `source` separates feeds (manual, api, sql, csv…). */
@@ -49,22 +50,6 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   }
 }
 
-/** Complete history buckets of one metric, cached by forecastHistories. */
-interface CachedHistory {
-  from: number;
-  /** End of the last complete bucket cached. */
-  until: number;
-  fetchedAt: number;
-  /**
-   * The complete buckets, oldest first, as the points callers get: shared between calls (so a
-   * status allocates nothing for them), hence read-only.
-   */
-  points: readonly HistoryPoint[];
-}
-
-/** Cached histories are read whole again after this long (backfills by other replicas). */
-const HISTORY_TTL_MS = 10 * 60_000;
-
 /** Writes one audit row; callers run it in the transaction of the change it records. */
 export async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
   await db.query(
@@ -79,9 +64,15 @@ export async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
  * transaction together with their audit row, so a mutation is never left unaudited.
  */
 export class PgStore {
-  private readonly histories = new Map<string, CachedHistory>();
+  /** Forecast histories, cached per process (see HistoryCache). */
+  readonly histories: HistoryCache;
 
-  constructor(readonly pool: pg.Pool) {}
+  constructor(
+    readonly pool: pg.Pool,
+    options: { histories?: HistoryCacheOptions } = {},
+  ) {
+    this.histories = new HistoryCache(options.histories);
+  }
 
   /** Runs `work` in one transaction: committed if it returns, rolled back if it throws. */
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -94,9 +85,8 @@ export class PgStore {
    */
   async recordPoints(points: PointInput[], entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
     if (points.length === 0) return 0;
-    // After the commit too: a status reading meanwhile may have cached the old buckets.
-    const roadmaps = new Set(points.map((p) => p.roadmapId));
-    this.forgetHistories(roadmaps);
+    // Before and after: a status reading meanwhile must not cache the buckets from before.
+    this.histories.written(points);
     const written = await this.transaction(async (client) => {
       const result = await client.query(
         `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
@@ -116,7 +106,7 @@ export class PgStore {
       await audit(client, { ...entry, details: { points: points.length, written: result.rowCount ?? 0, ...entry.details } });
       return result.rowCount ?? 0;
     });
-    this.forgetHistories(roadmaps);
+    this.histories.written(points);
     return written;
   }
 
@@ -306,76 +296,28 @@ export class PgStore {
   }
 
   /**
-   * Each metric's history over (now - window, now] in buckets of `bucketMs` (aligned to a
-   * fixed origin), averaged and stamped at the bucket's centre (capped at now), for
-   * forecasting and charts. Complete buckets are cached per process and only the newest
-   * minutes are read again, so a status over a year of minute-level points stays fast; writes
-   * through this store drop the roadmap's cache, and entries expire after HISTORY_TTL_MS so
-   * other replicas' backfills are seen. The points returned are shared: do not mutate them.
+   * Each metric's history over (now - window, now] in buckets of `bucketMs`, averaged and
+   * stamped at the bucket's centre (capped at now), for forecasting and charts; read through
+   * the process's HistoryCache, so mostly only the newest minutes are read. The points
+   * returned are shared: do not mutate them.
    */
-  async forecastHistories(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date): Promise<Map<string, readonly HistoryPoint[]>> {
-    const nowMs = now.getTime();
-    const firstWhole = Math.ceil((nowMs - windowMs) / bucketMs) * bucketMs;
-    const fresh = Date.now() - HISTORY_TTL_MS;
-    const key = (metric: string) => `${roadmapId}\u0000${metric}\u0000${bucketMs}`;
-    const cached = new Map<string, CachedHistory>();
-    const stale: string[] = [];
-    for (const metric of metrics) {
-      const entry = this.histories.get(key(metric));
-      if (entry && entry.from <= firstWhole && entry.until <= nowMs && entry.fetchedAt >= fresh) cached.set(metric, entry);
-      else stale.push(metric);
-    }
-    // Buckets start at `since` (a bucket boundary): the first whole bucket of the window, or
-    // for cached metrics the end of the oldest cache among them.
-    const bins = async (names: string[], since: number): Promise<Map<string, { start: number; v: number }[]>> => {
-      const byMetric = new Map<string, { start: number; v: number }[]>();
-      if (names.length === 0) return byMetric;
+  forecastHistories(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date): Promise<Map<string, readonly HistoryPoint[]>> {
+    return this.histories.read(roadmapId, metrics, windowMs, bucketMs, now, async (names, since, until) => {
       const { rows } = await this.pool.query<{ metric: string; start: Date; v: number }>(
-        `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ '2000-01-01') AS start, avg(value) AS v
+        `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ 'epoch') AS start, avg(value) AS v
            FROM metric_points
           WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at >= $3 AND at <= $5
           GROUP BY 1, 2 ORDER BY 1, 2`,
-        [roadmapId, names, new Date(since), bucketMs, now],
+        [roadmapId, names, new Date(since), bucketMs, until],
       );
+      const byMetric = new Map<string, { start: number; v: number }[]>();
       for (const r of rows) {
         let list = byMetric.get(r.metric);
         if (!list) byMetric.set(r.metric, (list = []));
         list.push({ start: r.start.getTime(), v: r.v });
       }
       return byMetric;
-    };
-    const tailSince = Math.min(...[...cached.values()].map((c) => c.until));
-    const [full, tail] = await Promise.all([bins(stale, firstWhole), bins([...cached.keys()], Number.isFinite(tailSince) ? tailSince : firstWhole)]);
-
-    const half = bucketMs / 2;
-    const result = new Map<string, readonly HistoryPoint[]>();
-    for (const metric of metrics) {
-      const previous = cached.get(metric);
-      let points = previous ? dropBefore(previous.points, firstWhole + half) : [];
-      let until = previous ? previous.until : firstWhole;
-      const added: HistoryPoint[] = [];
-      const partial: HistoryPoint[] = [];
-      for (const { start, v } of (previous ? tail : full).get(metric) ?? []) {
-        if (start < firstWhole || start < until) continue; // outside the window, or already cached
-        // A bucket is complete once it has ended; the one still filling is never cached.
-        if (start + bucketMs <= nowMs) added.push({ t: new Date(start + half), v });
-        else partial.push({ t: new Date(Math.min(start + half, nowMs)), v });
-      }
-      if (added.length > 0) {
-        points = points.concat(added);
-        until = (added[added.length - 1] as HistoryPoint).t.getTime() + half;
-      }
-      // A replay of the past (--now) must not replace the live cache.
-      if (!previous || until >= previous.until) this.histories.set(key(metric), { from: previous?.from ?? firstWhole, until, fetchedAt: previous?.fetchedAt ?? Date.now(), points });
-      result.set(metric, partial.length > 0 ? points.concat(partial) : points);
-    }
-    return result;
-  }
-
-  /** Forgets cached histories of a roadmap after a write to it. */
-  private forgetHistories(roadmapIds: Iterable<string>): void {
-    const ids = new Set(roadmapIds);
-    for (const key of this.histories.keys()) if (ids.has(key.split('\u0000')[0] as string)) this.histories.delete(key);
+    });
   }
 
   /** The value each metric had at each instant (newest point at or before it). */
@@ -422,13 +364,6 @@ export class PgStore {
       await audit(client, entry);
     });
   }
-}
-
-/** `points` from the first one stamped at or after `t` (the same array when none is dropped). */
-function dropBefore(points: readonly HistoryPoint[], t: number): readonly HistoryPoint[] {
-  let i = 0;
-  while (i < points.length && (points[i] as HistoryPoint).t.getTime() < t) i++;
-  return i === 0 ? points : points.slice(i);
 }
 
 /**

@@ -1,0 +1,199 @@
+import type { HistoryPoint } from '../../core/forecast/fit.js';
+
+/** Bucket averages of some metrics from `since` (a bucket start) up to `until`, oldest first. */
+export type ReadBuckets = (metrics: string[], since: number, until: Date) => Promise<Map<string, { start: number; v: number }[]>>;
+
+/** Complete buckets of one metric's history. */
+interface Entry {
+  /** Start of the first bucket cached. */
+  from: number;
+  /** End of the last complete bucket cached: buckets from here on are read again. */
+  until: number;
+  /** When the whole history was last read (wall clock, for the time to live). */
+  fetchedAt: number;
+  /** The complete buckets, oldest first, as the points callers get: shared, hence read-only. */
+  points: readonly HistoryPoint[];
+}
+
+export interface HistoryCacheOptions {
+  /** After this long an entry is read whole again, in the background (default 10 minutes). */
+  ttlMs?: number;
+  /** Wall clock, in ms, for the time to live. */
+  wallClock?: () => number;
+}
+
+/**
+ * Each metric's bucketed history (for forecasts and charts), kept per process so a status
+ * over a year of minute-level points reads only the newest minutes:
+ *
+ * - Complete buckets are cached; the bucket still filling is read every time.
+ * - A write through this process drops only the buckets at or after its earliest point, so
+ *   points arriving as they happen (the common case) drop nothing.
+ * - Other replicas' backfills are seen when an entry outlives its time to live: it keeps
+ *   answering while it is read whole again in the background, so no status waits for that.
+ * - A read that overlapped a write to its roadmap does not update the cache (it may have
+ *   read the data from before the write).
+ */
+export class HistoryCache {
+  private readonly entries = new Map<string, Entry>();
+  /** Per roadmap, bumped by every write: a read stores what it read only if unchanged. */
+  private readonly generations = new Map<string, number>();
+  private readonly refreshing = new Map<string, Promise<void>>();
+  private readonly ttlMs: number;
+  private readonly wallClock: () => number;
+
+  constructor(options: HistoryCacheOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 10 * 60_000;
+    this.wallClock = options.wallClock ?? Date.now;
+  }
+
+  /**
+   * Each metric's history over (now - window, now] in buckets of `bucketMs` (aligned to
+   * multiples of it), averaged and stamped at the bucket's centre (capped at now). The points
+   * returned are shared: do not mutate them.
+   */
+  async read(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date, readBuckets: ReadBuckets): Promise<Map<string, readonly HistoryPoint[]>> {
+    const generation = this.generation(roadmapId);
+    const nowMs = now.getTime();
+    const firstWhole = Math.ceil((nowMs - windowMs) / bucketMs) * bucketMs;
+    const expiredBefore = this.wallClock() - this.ttlMs;
+    const found = new Map<string, Entry | undefined>();
+    const cached = new Map<string, Entry>();
+    const uncached: string[] = [];
+    const expired: string[] = [];
+    for (const metric of metrics) {
+      const entry = this.entries.get(keyOf(roadmapId, metric, bucketMs));
+      found.set(metric, entry);
+      // A replay of an earlier moment (--now) is read whole and leaves the cache alone.
+      if (entry && entry.from <= firstWhole && entry.until <= nowMs) {
+        cached.set(metric, entry);
+        if (entry.fetchedAt < expiredBefore) expired.push(metric);
+      } else uncached.push(metric);
+    }
+    if (expired.length > 0) this.refresh(roadmapId, expired, firstWhole, bucketMs, now, readBuckets);
+
+    const tailSince = Math.min(...[...cached.values()].map((e) => e.until));
+    const [full, tail] = await Promise.all([
+      uncached.length > 0 ? readBuckets(uncached, firstWhole, now) : new Map<string, { start: number; v: number }[]>(),
+      cached.size > 0 ? readBuckets([...cached.keys()], tailSince, now) : new Map<string, { start: number; v: number }[]>(),
+    ]);
+    const storable = this.generation(roadmapId) === generation;
+    const result = new Map<string, readonly HistoryPoint[]>();
+    for (const metric of metrics) {
+      const previous = cached.get(metric);
+      const { entry, partial } = extend(previous, (previous ? tail : full).get(metric) ?? [], firstWhole, bucketMs, nowMs, this.wallClock());
+      // Unless another read (a background one) replaced the entry meanwhile, or this one is older.
+      const before = found.get(metric);
+      const key = keyOf(roadmapId, metric, bucketMs);
+      if (storable && this.entries.get(key) === before && entry.until >= (before?.until ?? -Infinity)) this.entries.set(key, entry);
+      result.set(metric, partial.length > 0 ? entry.points.concat(partial) : entry.points);
+    }
+    return result;
+  }
+
+  /**
+   * Points were written (call before the write and again after its commit): drops, for each
+   * metric written, the cached buckets at or after its earliest point.
+   */
+  written(points: Iterable<{ roadmapId: string; metric: string; at: Date }>): void {
+    const earliest = new Map<string, number>();
+    const roadmaps = new Set<string>();
+    for (const p of points) {
+      const series = `${p.roadmapId}\u0000${p.metric}`;
+      const at = p.at.getTime();
+      const known = earliest.get(series);
+      if (known === undefined || at < known) earliest.set(series, at);
+      roadmaps.add(p.roadmapId);
+    }
+    for (const roadmapId of roadmaps) this.bump(roadmapId);
+    for (const [key, entry] of this.entries) {
+      const [roadmapId, metric, bucket] = key.split('\u0000') as [string, string, string];
+      const at = earliest.get(`${roadmapId}\u0000${metric}`);
+      if (at === undefined || at >= entry.until) continue; // only the bucket still filling, never cached
+      const bucketMs = Number(bucket);
+      const cut = Math.floor(at / bucketMs) * bucketMs;
+      if (cut <= entry.from) this.entries.delete(key);
+      else this.entries.set(key, { ...entry, until: cut, points: entry.points.filter((p) => p.t.getTime() < cut) });
+    }
+  }
+
+  /** Forgets every cached history (a bulk import may touch any of them). */
+  clear(): void {
+    this.entries.clear();
+    for (const roadmapId of this.generations.keys()) this.bump(roadmapId);
+  }
+
+  /** Resolves when the background reads started so far have ended. */
+  async settled(): Promise<void> {
+    await Promise.all(this.refreshing.values());
+  }
+
+  private generation(roadmapId: string): number {
+    let generation = this.generations.get(roadmapId);
+    if (generation === undefined) this.generations.set(roadmapId, (generation = 0));
+    return generation;
+  }
+
+  private bump(roadmapId: string): void {
+    this.generations.set(roadmapId, this.generation(roadmapId) + 1);
+  }
+
+  /** Reads whole the histories of `metrics` in the background, once at a time per roadmap and bucket size. */
+  private refresh(roadmapId: string, metrics: string[], firstWhole: number, bucketMs: number, now: Date, readBuckets: ReadBuckets): void {
+    const key = `${roadmapId}\u0000${bucketMs}`;
+    if (this.refreshing.has(key)) return;
+    const generation = this.generation(roadmapId);
+    const run = readBuckets(metrics, firstWhole, now)
+      .then((rows) => {
+        if (this.generation(roadmapId) !== generation) return;
+        for (const metric of metrics) {
+          const { entry } = extend(undefined, rows.get(metric) ?? [], firstWhole, bucketMs, now.getTime(), this.wallClock());
+          const current = this.entries.get(keyOf(roadmapId, metric, bucketMs));
+          if (!current || entry.until >= current.until) this.entries.set(keyOf(roadmapId, metric, bucketMs), entry);
+        }
+      })
+      // A failed read leaves the expired entry as it is: the next read tries again.
+      .catch(() => undefined)
+      .finally(() => this.refreshing.delete(key));
+    this.refreshing.set(key, run);
+  }
+}
+
+const keyOf = (roadmapId: string, metric: string, bucketMs: number): string => `${roadmapId}\u0000${metric}\u0000${bucketMs}`;
+
+/**
+ * `previous` (cached buckets, maybe none) moved to the window starting at `firstWhole` and
+ * extended with the buckets read since: complete ones join the entry, the one still filling
+ * is returned apart.
+ */
+function extend(
+  previous: Entry | undefined,
+  rows: { start: number; v: number }[],
+  firstWhole: number,
+  bucketMs: number,
+  nowMs: number,
+  fetchedAt: number,
+): { entry: Entry; partial: HistoryPoint[] } {
+  const half = bucketMs / 2;
+  let points = previous ? dropBefore(previous.points, firstWhole + half) : [];
+  let until = previous ? previous.until : firstWhole;
+  const added: HistoryPoint[] = [];
+  const partial: HistoryPoint[] = [];
+  for (const { start, v } of rows) {
+    if (start < firstWhole || start < until) continue; // outside the window, or cached already
+    if (start + bucketMs <= nowMs) added.push({ t: new Date(start + half), v });
+    else partial.push({ t: new Date(Math.min(start + half, nowMs)), v });
+  }
+  if (added.length > 0) {
+    points = points.concat(added);
+    until = (added[added.length - 1] as HistoryPoint).t.getTime() + half;
+  }
+  return { entry: { from: previous?.from ?? firstWhole, until, fetchedAt: previous?.fetchedAt ?? fetchedAt, points }, partial };
+}
+
+/** `points` from the first one stamped at or after `t` (the same array when none is dropped). */
+function dropBefore(points: readonly HistoryPoint[], t: number): readonly HistoryPoint[] {
+  let i = 0;
+  while (i < points.length && (points[i] as HistoryPoint).t.getTime() < t) i++;
+  return i === 0 ? points : points.slice(i);
+}

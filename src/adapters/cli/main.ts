@@ -12,8 +12,8 @@ import { infoMessage } from '../../core/messages/compose.js';
 import { renderText } from '../../core/messages/text.js';
 import { formatProblem, loadRoadmap } from '../../core/roadmap/load.js';
 import { registerCommands } from '../discord/register.js';
-import { renderPng } from '../charts/render.js';
-import { CHART_HEIGHT, CHART_WIDTH, chartSpec, metricChartInput } from '../charts/spec.js';
+import { chartRenderer } from '../charts/renderer.js';
+import { CHART_HEIGHT, CHART_WIDTH } from '../charts/spec.js';
 import { evaluateAt, FORECAST_BUCKET_MS, resolveRoadmap } from '../../app/evaluate.js';
 import { nowFrom } from '../../app/commands/values.js';
 import { connectDatabase, type Database } from '../pg/connect.js';
@@ -77,9 +77,9 @@ async function chart(session: Session, invocation: Invocation, metricName: strin
   const now = nowFrom(options.now, roadmap.timezone, session.deps.clock());
   const report = await evaluateAt(session.deps, roadmap, now);
   const histories = await session.deps.store.forecastHistories(roadmap.id, [metricName], roadmap.forecastWindowMs, FORECAST_BUCKET_MS, now);
-  const spec = chartSpec(metricChartInput(report, metricName, histories.get(metricName) ?? [], { usersMetric: roadmap.usersMetric, forecast: { windowMs: roadmap.forecastWindowMs } }));
+  const png = await chartRenderer(report, metricName, histories.get(metricName) ?? [], { usersMetric: roadmap.usersMetric, windowMs: roadmap.forecastWindowMs });
   const file = typeof options.output === 'string' ? options.output : `${metricName}.png`;
-  await writeFile(file, await renderPng(spec));
+  await writeFile(file, png);
   return { message: infoMessage(`✅ wrote ${file} (${CHART_WIDTH}×${CHART_HEIGHT})`), exitCode: 0 };
 }
 

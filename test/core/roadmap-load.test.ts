@@ -271,6 +271,49 @@ describe('problems', () => {
     ]);
   });
 
+  it('refuses durations past ten years (later times must stay dates), naming the field', () => {
+    const text = [
+      'id: long',
+      'name: Long',
+      'metrics:',
+      '  users: { unit: count, stale_after: 4000d }',
+      '  mrr: { unit: usd, source: { sql: "SELECT 1", database: DB, every: 100000w } }',
+      'alerts:',
+      '  - { id: slow, when: users > 1, for: 3650d }',
+      'stages:',
+      '  - { id: tier0, name: Tier 0, upgrade: { when: users >= 400, for: 99999999d } }',
+      '',
+    ].join('\n');
+    expect(refused(loadRoadmap('r.yaml', text)).map((e) => e.message)).toEqual([
+      'metrics.users.stale_after: expected a duration of at most 3650d, got "4000d"',
+      'metrics.mrr.source.every: expected a duration of at most 3650d, got "100000w"',
+      'stages[0].upgrade.for: expected a duration of at most 3650d, got "99999999d"',
+    ]);
+  });
+
+  it('names the field of a collector source that is missing, extra or malformed', () => {
+    const text = [
+      'id: sources',
+      'name: Sources',
+      'metrics:',
+      '  a: { unit: count, source: { sql: "SELECT 1", every: 5m } }',
+      '  b: { unit: count, source: { prometheus: up, url: PROM, database: DB } }',
+      '  c: { unit: count, source: { every: 5m } }',
+      '  d: { unit: count, source: { sql: "SELECT 1", database: DB, every: 5 minutes } }',
+      '  e: { unit: count, source: { sql: "", database: DB } }',
+      'stages:',
+      '  - { id: tier0, name: Tier 0 }',
+      '',
+    ].join('\n');
+    expect(refused(loadRoadmap('r.yaml', text)).map((e) => e.message)).toEqual([
+      'metrics.a.source.database: a `sql` source needs `database`: the name of the environment variable holding its URL',
+      'metrics.b.source.database: `database` does not belong to a `prometheus` source (`url` names its server)',
+      'metrics.c.source: expected { sql, database, every } or { prometheus, url, every }',
+      'metrics.d.source.every: expected a duration such as 10m, 1h or 7d, got "5 minutes"',
+      'metrics.e.source.sql: expected a SQL query',
+    ]);
+  });
+
   // BUG (src/core/roadmap/schema.ts: target `by` only checks /^\d{4}-\d{2}-\d{2}$/, and
   // isoDate accepts what Date.parse accepts, which rolls 2026-02-30 over to March 2):
   // `by: 2026-02-30` loads with deadline = Invalid Date, so the target can never be missed

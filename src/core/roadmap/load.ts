@@ -186,7 +186,7 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
       ...(m.source
         ? {
             source:
-              'sql' in m.source
+              m.source.sql !== undefined
                 ? { kind: 'sql' as const, sql: m.source.sql, database: m.source.database, everyMs: m.source.every, cron: m.source.cron }
                 : { kind: 'prometheus' as const, query: m.source.prometheus, url: m.source.url, everyMs: m.source.every, cron: m.source.cron },
           }

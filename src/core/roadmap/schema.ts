@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { parseDurationLiteral, parseNumberLiteral } from '../condition/parse.js';
+import { MAX_WINDOW_MS } from '../condition/compile.js';
 import { UNITS } from '../units.js';
 
 /** The shape of a roadmap file (docs/ROADMAP_FORMAT.md), before conditions are compiled. */
@@ -9,12 +10,13 @@ const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
 const slug = z.string().regex(SLUG, 'expected a slug: lowercase letters, digits, "-" and "_", starting with a letter or digit');
 const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** `1h`, `7d`, or 0. */
+/** `1h`, `7d`, or 0; at most ten years, as windows (later times must stay dates). */
 export const durationField = z.union([z.string(), z.number()]).transform((raw, ctx) => {
   if (raw === 0) return 0;
   const ms = typeof raw === 'string' ? parseDurationLiteral(raw) : undefined;
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 10m, 1h or 7d, got ${JSON.stringify(raw)}` });
+  if (ms === undefined || ms > MAX_WINDOW_MS) {
+    const what = ms === undefined ? 'a duration such as 10m, 1h or 7d' : 'a duration of at most 3650d';
+    ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(raw)}` });
     return z.NEVER;
   }
   return ms;
@@ -47,21 +49,45 @@ function timezoneValid(zone: string): boolean {
 
 const schedule = { every: durationField.optional(), cron: z.string().optional() };
 
-/**
- * Builds the schemas of a file's parts; `strict` rejects unknown keys (reported as warnings,
- * not errors). Parts are validated one by one so one bad stage does not hide the others' problems.
- */
 export function timezoneIsValid(zone: unknown): zone is string {
   return typeof zone === 'string' && timezoneValid(zone);
 }
 
+/**
+ * Builds the schemas of a file's parts; `strict` rejects unknown keys (reported as warnings,
+ * not errors). Parts are validated one by one so one bad stage does not hide the others' problems.
+ */
 export function roadmapSchemas(strict: boolean) {
   const object = strict ? z.strictObject : z.object;
   const severity = z.enum(['info', 'warning', 'critical'], { error: 'expected info, warning or critical' });
-  const source = z.union([
-    object({ sql: z.string().min(1), database: z.string().min(1), ...schedule }),
-    object({ prometheus: z.string().min(1), url: z.string().min(1), ...schedule }),
-  ], { error: 'expected { sql, database, every } or { prometheus, url, every }' });
+  // One object checked field by field (not a union of two shapes), so that a bad `every`
+  // or a missing `database` is reported as that field, not as "matches neither shape".
+  const text = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+  const source = object({
+    sql: text('a SQL query').optional(),
+    database: text('the name of the environment variable holding the database URL').optional(),
+    prometheus: text('a PromQL expression').optional(),
+    url: text('the name of the environment variable holding the Prometheus URL').optional(),
+    ...schedule,
+  })
+    .superRefine((s, ctx) => {
+      const need = (field: 'database' | 'url', kind: string) => ctx.addIssue({ code: 'custom', path: [field], message: `${kind} needs \`${field}\`: the name of the environment variable holding its URL` });
+      const extra = (field: 'database' | 'url', kind: string) => ctx.addIssue({ code: 'custom', path: [field], message: `\`${field}\` does not belong to ${kind}` });
+      if ((s.sql === undefined) === (s.prometheus === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'expected { sql, database, every } or { prometheus, url, every }' });
+      } else if (s.sql !== undefined) {
+        if (s.database === undefined) need('database', 'a `sql` source');
+        if (s.url !== undefined) extra('url', 'a `sql` source (`database` names its connection)');
+      } else {
+        if (s.url === undefined) need('url', 'a `prometheus` source');
+        if (s.database !== undefined) extra('database', 'a `prometheus` source (`url` names its server)');
+      }
+    })
+    .transform((s) =>
+      s.sql !== undefined
+        ? { sql: s.sql, database: s.database as string, every: s.every, cron: s.cron }
+        : { prometheus: s.prometheus as string, url: s.url as string, every: s.every, cron: s.cron },
+    );
   const metric = object({
     unit: z.enum(UNITS, { error: `expected a unit: one of ${UNITS.join(', ')}` }),
     label: z.string().optional(),

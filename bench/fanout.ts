@@ -17,15 +17,15 @@
  * digests' HH:MM) to the last message accepted by the fake. Goal: total ≤ 1.5 × the bound.
  *
  * Variants (FANOUT_VARIANTS, comma-separated, run in order on the same database, each from an
- * empty outbox): r<N>[w<W>][c<M>][e]
+ * empty outbox): r<N>[w<W>][c<M>]
  *   r<N>   N replicas of the shipped Scheduler on one database, each its own pool, WebClient and
  *          worker id, all on the same crons (each evaluates, queues digests and drains)
  *   w<W>   plus drain-only outbox workers up to W in all (Scheduler.drain on both crons, own pool,
  *          WebClient and worker id): more drainOutbox loops, as extra replicas add
  *   c<M>   PROTOTYPE drain (bench/bench-drain.ts): a claimed batch sent M channels at a time
- *   e      PROTOTYPE enqueue (bench/bench-enqueue.ts): one evaluation per roadmap per tick
- *          shared by its digests, batched existence check and writes
- * default `r1,r1w4,r2,r1e,r1w4e,r1c8e`. Without c/e everything is the shipped code.
+ * default `r1,r1w4,r2,r1c8`. Without c everything is the shipped code. (The shipped
+ * enqueueDueDigests evaluates each roadmap once for all its due digests, as an `e` prototype
+ * here did before it shipped.)
  *
  *   FANOUT_CHANNELS=1000      subscribed channels
  *   FANOUT_LATENCY_MS=0       the fake's answer delay (Slack's own response time)
@@ -52,19 +52,16 @@ import { pino } from 'pino';
 import { OutboxStore } from '../src/adapters/pg/outbox.js';
 import { createPool } from '../src/adapters/pg/pool.js';
 import { PgStore } from '../src/adapters/pg/store.js';
-import { TokenStore } from '../src/adapters/pg/tokens.js';
 import { createSlack } from '../src/adapters/slack/app.js';
 import { buildDigest } from '../src/app/alerts/digests.js';
 import type { AppDeps } from '../src/app/context.js';
 import { RoadmapRegistry } from '../src/app/registry.js';
-import { evaluateAndNotify } from '../src/app/alerts/engine.js';
 import { Scheduler, type SchedulerOptions } from '../src/app/scheduler.js';
 import type { Sink } from '../src/app/sink.js';
 import { digestSnapshot, type DigestSnapshot } from '../src/core/digest/compose.js';
 import { dueDigest } from '../src/core/digest/schedule.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { drainOutboxConcurrently } from './bench-drain.js';
-import { enqueueDueDigestsShared } from './bench-enqueue.js';
 import { QueryMeter } from './bench-pgmeter.js';
 import type { FakeStats, FakeToParent, ParentToFake } from './bench-slack-ratelimit.js';
 import { checkpoint } from './load.js';
@@ -110,15 +107,12 @@ interface Variant {
   workers: number;
   /** Prototype drain: channels sent at once; undefined = the shipped drainOutbox. */
   concurrency?: number;
-  /** Prototype enqueue (shared evaluation, batched writes) instead of the shipped enqueueDueDigests. */
-  sharedEnqueue: boolean;
 }
 
 function describe(v: Variant): string {
-  const enqueue = v.sharedEnqueue ? 'shared enqueue (proto)' : 'shipped enqueue';
   const drain = v.concurrency !== undefined ? `drain ${v.concurrency} ch at once (proto)` : 'shipped drain';
   const workers = v.workers > v.replicas ? `, +${v.workers - v.replicas} drain-only` : '';
-  return `${v.replicas} sched${workers}; ${enqueue}, ${drain}`;
+  return `${v.replicas} sched${workers}; ${drain}`;
 }
 
 function parseVariants(text: string): Variant[] {
@@ -127,10 +121,10 @@ function parseVariants(text: string): Variant[] {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => {
-      const m = /^r(\d+)(?:w(\d+))?(?:c(\d+))?(e)?$/.exec(s);
-      if (!m || Number(m[1]) < 1) throw new Error(`FANOUT_VARIANTS: "${s}" is not r<replicas>[w<workers>][c<concurrency>][e]`);
+      const m = /^r(\d+)(?:w(\d+))?(?:c(\d+))?$/.exec(s);
+      if (!m || Number(m[1]) < 1) throw new Error(`FANOUT_VARIANTS: "${s}" is not r<replicas>[w<workers>][c<concurrency>]`);
       const replicas = Number(m[1]);
-      return { name: s, replicas, workers: Math.max(replicas, Number(m[2] ?? 0)), ...(m[3] ? { concurrency: Math.max(1, Number(m[3])) } : {}), sharedEnqueue: m[4] === 'e' };
+      return { name: s, replicas, workers: Math.max(replicas, Number(m[2] ?? 0)), ...(m[3] ? { concurrency: Math.max(1, Number(m[3])) } : {}) };
     });
 }
 
@@ -202,9 +196,8 @@ class FakeSlackProcess {
 // Schedulers: the shipped one, observed; and one whose drain is the prototype.
 
 /**
- * The shipped Scheduler, noting when its first tick starts, with the prototypes swapped in when
- * asked: drain() sends a batch `concurrency` channels at a time (bench/bench-drain.ts), tick()
- * queues digests with the shared, batched enqueue (bench/bench-enqueue.ts). A `drainOnly` one is
+ * The shipped Scheduler, noting when its first tick starts, with the prototype drain swapped in
+ * when asked: drain() sends a batch `concurrency` channels at a time (bench/bench-drain.ts). A `drainOnly` one is
  * an extra outbox worker: its ticks only drain (Scheduler.drain, the shipped drainOutbox unless
  * `concurrency` is set). Anything not swapped is the shipped code.
  */
@@ -215,7 +208,7 @@ class BenchScheduler extends Scheduler {
     private readonly benchDeps: AppDeps,
     private readonly benchOutbox: OutboxStore,
     private readonly benchOpts: SchedulerOptions,
-    private readonly proto: { concurrency?: number; sharedEnqueue: boolean; drainOnly: boolean },
+    private readonly proto: { concurrency?: number; drainOnly: boolean },
   ) {
     super(benchDeps, benchOutbox, benchOpts);
   }
@@ -223,22 +216,7 @@ class BenchScheduler extends Scheduler {
   override async tick(now: Date): Promise<void> {
     this.firstTickAt ??= epochMs();
     if (this.proto.drainOnly) return this.drain(now);
-    if (!this.proto.sharedEnqueue) return super.tick(now);
-    // Scheduler.tick (no collectors are configured here) with enqueueDueDigests swapped.
-    for (const roadmap of this.benchDeps.registry.list()) {
-      try {
-        await evaluateAndNotify(this.benchDeps, roadmap, now, { repeatIntervalMs: this.benchOpts.repeatIntervalMs, logger: this.benchOpts.logger });
-      } catch (error) {
-        this.benchOpts.logger.error({ err: error, roadmap: roadmap.id }, 'evaluation failed; retried next tick');
-      }
-    }
-    try {
-      await enqueueDueDigestsShared(this.benchDeps, now, this.benchOpts.logger);
-    } catch (error) {
-      this.benchOpts.logger.error({ err: error }, 'digest scheduling failed; retried next tick');
-    }
-    await this.drain(now);
-    await new TokenStore(this.benchDeps.store.pool).pruneRateWindows(now).catch(() => undefined);
+    return super.tick(now);
   }
 
   override async drain(now: Date): Promise<void> {
@@ -470,7 +448,6 @@ async function runVariant(
     };
     const scheduler = new BenchScheduler(deps, outbox, opts, {
       ...(variant.concurrency !== undefined ? { concurrency: variant.concurrency } : {}),
-      sharedEnqueue: variant.sharedEnqueue,
       drainOnly: i >= variant.replicas,
     });
     return { pool, scheduler };
@@ -578,7 +555,7 @@ async function main(): Promise<void> {
   const burst = intEnv('FANOUT_WORKSPACE_BURST', 50);
   const latencyMs = intEnv('FANOUT_LATENCY_MS', 0);
   const timeoutMs = intEnv('FANOUT_TIMEOUT_S', 240) * 1000;
-  const variants = parseVariants(process.env.FANOUT_VARIANTS || 'r1,r1w4,r2,r1e,r1w4e,r1c8e');
+  const variants = parseVariants(process.env.FANOUT_VARIANTS || 'r1,r1w4,r2,r1c8');
   if (rate <= 0) throw new Error('FANOUT_WORKSPACE_RATE must be positive');
   // Each channel gets one digest: the per-channel limit adds nothing to the bound.
   const lowerBoundMs = (Math.max(0, channels - burst) / rate) * 1000;

@@ -1,0 +1,68 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDigest, enqueueDueDigests } from '../../src/app/alerts/digests.js';
+import type { AppDeps } from '../../src/app/context.js';
+import { runCommand } from '../../src/app/run.js';
+import { digestSnapshot, type DigestSnapshot } from '../../src/core/digest/compose.js';
+import { admin, appWith, roadmapsFolder, TestClock } from '../support/app.js';
+import { useTestDatabase } from '../support/db.js';
+
+const db = useTestDatabase();
+// 09:00 in New York on 2026-03-02 (EST): every subscription below is due.
+const DUE = new Date('2026-03-02T14:00:00Z');
+const clock = new TestClock(new Date('2026-03-01T13:00:00Z'));
+let app: AppDeps;
+
+const run = (line: string) => runCommand(app, { ...admin, defaultRoadmap: 'example' }, line, 'cli');
+
+/** Digest subscriptions to `example` for `channels`, made long before they are due. */
+async function subscribe(channels: string[]): Promise<void> {
+  await db.pool.query(
+    `INSERT INTO subscriptions (platform, channel_id, roadmap_id, kind, digest_time, timezone, created_by, created_at)
+     SELECT 'console', c, 'example', 'digest', '09:00', 'America/New_York', 'test', '2026-02-01' FROM unnest($1::text[]) AS c`,
+    [channels],
+  );
+}
+
+const queued = async () =>
+  (await db.pool.query<{ channel_id: string; idempotency_key: string; message: unknown }>(`SELECT channel_id, idempotency_key, message FROM deliveries WHERE kind = 'digest' ORDER BY id`)).rows;
+
+beforeAll(async () => {
+  app = await appWith(db.pool, roadmapsFolder('example'), clock);
+  await run('record active_users 380');
+  await run('record response_time_p95 900');
+});
+
+describe('daily digests, one evaluation per roadmap', () => {
+  it('queues every due digest once, in chunks, each what buildDigest makes for its channel, and each differing by what changed since its own previous one', async () => {
+    const channels = Array.from({ length: 250 }, (_, i) => `C${String(i).padStart(3, '0')}`);
+    await subscribe(channels);
+    // One channel got yesterday's digest while active_users was lower: its digest says what changed.
+    const { rows } = await db.pool.query<{ id: string }>(`SELECT id FROM subscriptions WHERE channel_id = 'C007'`);
+    const id = Number(rows[0]?.id);
+    clock.set(new Date(DUE.getTime() - 86_400_000));
+    await run('record active_users 200');
+    const yesterday = await buildDigest(app, app.registry.get('example')!, clock.now(), { localDate: '2026-03-01', late: false });
+    const previous: DigestSnapshot = digestSnapshot(yesterday.report);
+    await db.pool.query(`INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot) VALUES ($1, '2026-03-01', $2, $3)`, [id, clock.now(), JSON.stringify(previous)]);
+    clock.set(DUE);
+    await run('record active_users 380');
+
+    expect(await enqueueDueDigests(app, DUE)).toBe(250);
+    expect(await enqueueDueDigests(app, DUE)).toBe(0); // a second replica, or the next tick
+    const all = await queued();
+    expect(all.map((d) => d.channel_id)).toEqual(channels);
+    expect(new Set(all.map((d) => d.idempotency_key)).size).toBe(250);
+
+    const roadmap = app.registry.get('example')!;
+    const fresh = await buildDigest(app, roadmap, DUE, { localDate: '2026-03-02', late: false });
+    const since = await buildDigest(app, roadmap, DUE, { localDate: '2026-03-02', late: false, previous });
+    const byChannel = new Map(all.map((d) => [d.channel_id, d.message]));
+    expect(byChannel.get('C000')).toEqual(JSON.parse(JSON.stringify(fresh.message)));
+    expect(byChannel.get('C249')).toEqual(JSON.parse(JSON.stringify(fresh.message)));
+    expect(byChannel.get('C007')).toEqual(JSON.parse(JSON.stringify(since.message)));
+    expect(byChannel.get('C007')).not.toEqual(byChannel.get('C000'));
+    // And the snapshot each will be compared with tomorrow.
+    const snapshots = await db.pool.query(`SELECT count(*)::int AS n FROM digest_snapshots WHERE local_date = '2026-03-02'`);
+    expect(snapshots.rows[0].n).toBe(250);
+  });
+});

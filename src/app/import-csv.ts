@@ -115,10 +115,11 @@ export function parsePointsCsv(
 export async function importCsv(deps: AppDeps, invocation: Invocation, file: string, text: string, fallbackRoadmap: Roadmap | undefined): Promise<{ written: number; points: number }> {
   const now = deps.clock();
   const csv = readPointsCsv(text, fallbackRoadmap !== undefined);
-  const errors: CsvRowError[] = 'error' in csv ? [csv.error] : [];
-  const rows = 'error' in csv ? [] : csv.rows;
+  if ('error' in csv) throw badLines(file, [csv.error]);
+  const { rows, columns } = csv;
   const ctx = ingestContext((id) => deps.registry.get(id), fallbackRoadmap, now, {});
-  const validate = (r: number) => validatePoint(rawPoint(rows[r] as string[], (csv as { columns: Columns }).columns), r - 1, ctx);
+  const validate = (r: number) => validatePoint(rawPoint(rows[r] as string[], columns), r - 1, ctx);
+  const errors: CsvRowError[] = [];
   const invalid = new Error('a bad line: the import is rolled back');
   let r = 1;
   function* valid(): Generator<PointInput> {
@@ -133,27 +134,28 @@ export async function importCsv(deps: AppDeps, invocation: Invocation, file: str
     }
   }
   let written = 0;
-  if (errors.length === 0) {
-    try {
-      written = await deps.store.importPoints(valid(), {
-        actor: invocation.actor,
-        ...(fallbackRoadmap ? { roadmapId: fallbackRoadmap.id } : {}),
-        action: 'import',
-        details: { file, points: rows.length - 1 },
-        at: now,
-      });
-    } catch (error) {
-      if (error !== invalid) throw error;
-    }
+  try {
+    written = await deps.store.importPoints(valid(), {
+      actor: invocation.actor,
+      ...(fallbackRoadmap ? { roadmapId: fallbackRoadmap.id } : {}),
+      action: 'import',
+      details: { file, points: rows.length - 1 },
+      at: now,
+    });
+  } catch (error) {
+    if (error !== invalid) throw error;
   }
+  // After a bad line: the rest of the file, so that every bad line is listed at once.
   for (; r < rows.length; r++) {
     const result = validate(r);
     if ('error' in result) errors.push(lineError(result.error));
   }
-  if (errors.length > 0) {
-    const listed = errors.slice(0, MAX_LISTED).map((e) => `${file}:${e.line}: ${e.field}: ${e.message}`);
-    if (errors.length > MAX_LISTED) listed.push(`… and ${errors.length - MAX_LISTED} more bad lines`);
-    throw new CommandError('invalid', `${errors.length} bad line${errors.length === 1 ? '' : 's'} in ${file}; nothing was imported`, listed);
-  }
+  if (errors.length > 0) throw badLines(file, errors);
   return { written, points: rows.length - 1 };
+}
+
+function badLines(file: string, errors: CsvRowError[]): CommandError {
+  const listed = errors.slice(0, MAX_LISTED).map((e) => `${file}:${e.line}: ${e.field}: ${e.message}`);
+  if (errors.length > MAX_LISTED) listed.push(`… and ${errors.length - MAX_LISTED} more bad lines`);
+  return new CommandError('invalid', `${errors.length} bad line${errors.length === 1 ? '' : 's'} in ${file}; nothing was imported`, listed);
 }

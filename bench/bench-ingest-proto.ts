@@ -1,11 +1,9 @@
-import type pg from 'pg';
 import { audit, type AuditEntry, type PgStore, type PointInput } from '../src/adapters/pg/store.js';
-import { hashToken } from '../src/adapters/pg/tokens.js';
 
 /**
- * PROTOTYPES of the changes bench/ingest.ts measures for the push API's write path, kept here
- * so their effect can be measured without touching src. Each does what the shipped code does
- * (same rows, same audit row, same answers), differently.
+ * A PROTOTYPE of a change bench/ingest.ts measures for the push API's write path, kept here
+ * so its effect can be measured without touching src. It does what the shipped code does
+ * (same rows, same audit row), differently.
  */
 
 /**
@@ -36,25 +34,4 @@ export async function recordPointsCompact(store: PgStore, points: PointInput[], 
     await audit(client, { ...entry, details: { points: points.length, written: result.rowCount ?? 0, ...entry.details } });
     return result.rowCount ?? 0;
   });
-}
-
-/**
- * TokenStore.authenticate + countRequest in one statement (one round trip, one commit instead of
- * two): the token's last_used_at and its minute's request count, or no row for an unknown or
- * revoked token (then nothing is counted, as today).
- */
-export async function authenticateAndCount(pool: pg.Pool, token: string, now: Date): Promise<{ id: number; count: number } | undefined> {
-  const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  const rows = await pool.query<{ id: number; count: number }>(
-    `WITH t AS (
-       UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL
-       RETURNING id, name, prefix, roadmaps, created_by, created_at),
-     c AS (
-       INSERT INTO api_rate_windows (token_id, window_start, count) SELECT id, $3, 1 FROM t
-       ON CONFLICT (token_id, window_start) DO UPDATE SET count = api_rate_windows.count + 1 RETURNING count)
-     SELECT t.id, c.count FROM t CROSS JOIN c`,
-    [hashToken(token), now, windowStart],
-  );
-  const r = rows.rows[0];
-  return r ? { id: Number(r.id), count: r.count } : undefined;
 }

@@ -14,7 +14,7 @@
  * (the token's two statements, JSON.parse, the zod schema, validateBatch, recordPoints), to say
  * where the time goes; and the write path's alternatives side by side, interleaved, with their
  * CPU: the shipped recordPoints, PgStore.importPoints' COPY path, and the prototypes of
- * bench/bench-ingest-proto.ts (compact parameters; auth and rate count in one statement).
+ * bench/bench-ingest-proto.ts (compact parameters).
  *
  *   INGEST_LEVELS=1,2,4,8   concurrency levels
  *   INGEST_BATCHES=100      batches per level (1,000 points each)
@@ -45,7 +45,7 @@ import { RoadmapRegistry } from '../src/app/registry.js';
 import { cpuOf, postmasterPid, reapedCpuOf, serverCpu, serverDelta } from './bench-cpu.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { findPsql, psqlVersion } from './import.js';
-import { authenticateAndCount, recordPointsCompact } from './bench-ingest-proto.js';
+import { recordPointsCompact } from './bench-ingest-proto.js';
 import { checkpoint } from './load.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -396,10 +396,8 @@ async function breakdown(
     for (let i = 0; i < rounds; i++) {
       const batch = source.batch();
       const now = new Date();
-      await time('auth: authenticate + countRequest (2 statements)', async () => {
-        const t = await tokens.authenticate(token, now);
-        if (!t) throw new Error('token not found');
-        await tokens.countRequest(t.id, now);
+      await time('auth: authenticateAndCount (1 statement)', async () => {
+        if (!(await tokens.authenticateAndCount(token, now))) throw new Error('token not found');
       });
       const parsed = await time('JSON.parse of the body', () => JSON.parse(batch.body) as unknown);
       const checked = await time('zod BatchSchema.safeParse', () => BatchSchema.safeParse(parsed));
@@ -430,8 +428,7 @@ async function breakdown(
       { name: 'write: importPoints (shipped for CSV import: COPY, upsert on a repeated key)', call: () => { const b = source.batch(); return async () => expect('importPoints', await store.importPoints(b.points, entry(new Date()))); } },
     ];
     const auths: { name: string; call: () => Call }[] = [
-      { name: 'auth: authenticate + countRequest (shipped)', call: () => async () => { const t = await tokens.authenticate(token, new Date()); if (t) await tokens.countRequest(t.id, new Date()); } },
-      { name: 'auth: authenticateAndCount, 1 statement (prototype)', call: () => async () => { if (!(await authenticateAndCount(pool, token, new Date()))) throw new Error('token not found'); } },
+      { name: 'auth: authenticateAndCount, 1 statement (shipped)', call: () => async () => { if (!(await tokens.authenticateAndCount(token, new Date()))) throw new Error('token not found'); } },
     ];
     const all = [...writes, ...auths];
     // PostgreSQL CPU of these calls: the pool's own backends only (autovacuum or a checkpoint

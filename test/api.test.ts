@@ -95,6 +95,25 @@ describe('POST /api/v1/metrics', () => {
     await tokens.revoke('short-lived', clock.now());
     expect((await post({ points: [point(2)] }, token)).status).toBe(401);
     expect(await points()).toBe(1);
+    // Refused requests are not counted against the token.
+    const counted = await db.pool.query(`SELECT sum(w.count)::int AS n FROM api_rate_windows w JOIN api_tokens t ON t.id = w.token_id WHERE t.name = 'short-lived'`);
+    expect(counted.rows[0].n).toBe(1);
+  });
+
+  it('notes when a token was last used, to the minute', async () => {
+    const tokens = new TokenStore(db.pool);
+    const { token } = await tokens.create('noted', ['oviya'], 'test', clock.now());
+    const lastUsed = async () => (await db.pool.query(`SELECT last_used_at FROM api_tokens WHERE name = 'noted'`)).rows[0].last_used_at as Date | null;
+    expect(await lastUsed()).toBeNull();
+    const first = clock.now();
+    expect((await post({ points: [point(1)] }, token)).status).toBe(200);
+    expect(await lastUsed()).toEqual(first);
+    clock.advance(30_000); // within the minute: the row is left alone
+    expect((await post({ points: [point(2)] }, token)).status).toBe(200);
+    expect(await lastUsed()).toEqual(first);
+    clock.advance(60_000);
+    expect((await post({ points: [point(3)] }, token)).status).toBe(200);
+    expect(await lastUsed()).toEqual(clock.now());
   });
 
   it('answers 413 for a body over the limit and for too many points, writing nothing', async () => {

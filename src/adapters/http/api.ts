@@ -66,12 +66,12 @@ export function registerApi(app: FastifyInstance, deps: AppDeps, opts: ApiOption
         const header = request.headers.authorization ?? '';
         const match = /^Bearer\s+(\S+)$/i.exec(header);
         const now = deps.clock();
-        const token = match ? await tokens.authenticate(match[1] as string, now) : undefined;
-        if (!token) {
+        const known = match ? await tokens.authenticateAndCount(match[1] as string, now) : undefined;
+        if (!known) {
           void reply.header('WWW-Authenticate', 'Bearer realm="roadmap-bot"');
           return problem(reply, 401, 'unauthorized', match ? 'unknown or revoked token' : 'send "Authorization: Bearer <token>" (roadmap token create)');
         }
-        const { count, windowEnd } = await tokens.countRequest(token.id, now);
+        const { token, count, windowEnd } = known;
         if (count > opts.rateLimitPerMinute) {
           void reply.header('Retry-After', String(Math.max(1, Math.ceil((windowEnd.getTime() - now.getTime()) / 1000))));
           return problem(reply, 429, 'rate_limited', `at most ${opts.rateLimitPerMinute} requests a minute per token`);

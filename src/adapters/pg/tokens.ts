@@ -51,26 +51,34 @@ export class TokenStore {
     return rows.rowCount === 1;
   }
 
-  /** The live token a bearer string belongs to, noting its use. */
-  async authenticate(token: string, now: Date): Promise<ApiToken | undefined> {
+  /**
+   * The live token a bearer string belongs to, with this request counted in the token's
+   * current minute (the count every replica shares), in one statement. Undefined for an
+   * unknown or revoked token, and then nothing is counted. `last_used_at` is moved at most
+   * once a minute: concurrent requests of one token would otherwise queue on its row.
+   */
+  async authenticateAndCount(token: string, now: Date): Promise<{ token: ApiToken; count: number; windowEnd: Date } | undefined> {
+    const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
     const rows = await this.pool.query(
-      `UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL
-       RETURNING id, name, prefix, roadmaps, created_by, created_at`,
-      [hashToken(token), now],
+      `WITH t AS (
+         SELECT id, name, prefix, roadmaps, created_by, created_at, last_used_at FROM api_tokens
+          WHERE token_hash = $1 AND revoked_at IS NULL),
+       touched AS (
+         UPDATE api_tokens SET last_used_at = $2
+          WHERE id = (SELECT id FROM t) AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')),
+       counted AS (
+         INSERT INTO api_rate_windows (token_id, window_start, count) SELECT id, $3, 1 FROM t
+         ON CONFLICT (token_id, window_start) DO UPDATE SET count = api_rate_windows.count + 1 RETURNING count)
+       SELECT t.*, counted.count FROM t CROSS JOIN counted`,
+      [hashToken(token), now, windowStart],
     );
     const r = rows.rows[0];
-    return r ? { id: Number(r.id), name: r.name, prefix: r.prefix, roadmaps: r.roadmaps, createdBy: r.created_by, createdAt: r.created_at } : undefined;
-  }
-
-  /** Counts a request in the token's current minute; returns the count so far (every replica shares it). */
-  async countRequest(tokenId: number, now: Date): Promise<{ count: number; windowEnd: Date }> {
-    const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const rows = await this.pool.query<{ count: number }>(
-      `INSERT INTO api_rate_windows (token_id, window_start, count) VALUES ($1, $2, 1)
-       ON CONFLICT (token_id, window_start) DO UPDATE SET count = api_rate_windows.count + 1 RETURNING count`,
-      [tokenId, windowStart],
-    );
-    return { count: rows.rows[0]?.count ?? 1, windowEnd: new Date(windowStart.getTime() + 60_000) };
+    if (!r) return undefined;
+    return {
+      token: { id: Number(r.id), name: r.name, prefix: r.prefix, roadmaps: r.roadmaps, createdBy: r.created_by, createdAt: r.created_at },
+      count: r.count,
+      windowEnd: new Date(windowStart.getTime() + 60_000),
+    };
   }
 
   /** Forgets counts of windows long past. */

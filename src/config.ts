@@ -35,6 +35,8 @@ const schema = z.object({
   PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Chat commands run at once per process; the rest wait their turn (already acknowledged). */
+  COMMAND_CONCURRENCY: z.coerce.number({ error: 'expected a whole number' }).int().min(1).max(100).default(4),
   ROADMAP_ACTOR: z.string().min(1).optional(),
 
   // The scheduler: evaluation and digest checks, alert repeats, the outbox.

@@ -10,6 +10,7 @@ import { ConsoleSink } from './adapters/console/sink.js';
 import { OutboxStore } from './adapters/pg/outbox.js';
 import { PgStore } from './adapters/pg/store.js';
 import type { AppDeps } from './app/context.js';
+import pLimit from 'p-limit';
 import { chartRenderer } from './adapters/charts/renderer.js';
 import { Scheduler } from './app/scheduler.js';
 import type { Sink } from './app/sink.js';
@@ -56,7 +57,10 @@ async function main(): Promise<void> {
 
   const outbox = new OutboxStore(pool);
   const { telemetry, registry: metrics } = createPrometheusTelemetry(outbox);
-  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: clockOf(config), telemetry, charts: chartRenderer };
+  // A bound on chat commands at once: a burst is acknowledged first, then answered in turn,
+  // instead of every answer competing for the one event loop and the pool's 10 connections.
+  const admit = pLimit(config.COMMAND_CONCURRENCY);
+  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: clockOf(config), telemetry, charts: chartRenderer, admit: (work) => admit(work) };
   const http = createHttpServer({ pool, registry, logger, started: () => started });
   registerMetricsRoute(http, metrics);
   registerApi(http, deps, { maxPoints: config.API_MAX_POINTS, maxBodyBytes: config.API_MAX_BODY_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT });

@@ -16,6 +16,11 @@ export interface AppDeps {
   telemetry?: Telemetry;
   /** Renders a metric's chart as PNG; absent where no renderer is wired (then no chart is attached). */
   charts?: ChartRenderer;
+  /**
+   * Runs a chat command's work when its turn comes (a bound on how many run at once);
+   * absent: at once. Chat commands are acknowledged before they wait here.
+   */
+  admit?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** A metric's chart: the report (thresholds, stage band), the metric, its history. */

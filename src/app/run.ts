@@ -49,7 +49,8 @@ export function replyForError(error: CommandError): Reply {
 export async function runCommand(deps: AppDeps, invocation: Invocation, input: string | string[], platform: 'cli' | 'chat' = 'chat'): Promise<Reply> {
   const started = performance.now();
   const words = typeof input === 'string' ? tokenize(input) : input;
-  const reply = await dispatch(deps, invocation, words, platform);
+  const run = () => dispatch(deps, invocation, words, platform);
+  const reply = await (platform === 'chat' && deps.admit ? deps.admit(run) : run());
   const name = words[0]?.toLowerCase() ?? '';
   deps.telemetry?.command(invocation.actor.platform, HANDLERS[name] ? name : 'other', (performance.now() - started) / 1000, reply.exitCode);
   return reply;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HistoryCache, type ReadBuckets } from '../../src/adapters/pg/history-cache.js';
+import { memoryBuckets } from '../support/history.js';
 import { PgStore } from '../../src/adapters/pg/store.js';
 import { useTestDatabase } from '../support/db.js';
 
@@ -53,46 +54,13 @@ describe('forecast histories cache', () => {
   });
 });
 
-/** An in-memory store of minute points answering as PgStore's bucket query does, recording each call. */
-function memoryBuckets() {
-  const points: { metric: string; at: number; v: number }[] = [];
-  const calls: { metrics: string[]; since: number }[] = [];
-  const read: ReadBuckets = async (metrics, since, until) => {
-    calls.push({ metrics: [...metrics], since });
-    const sums = new Map<string, Map<number, { s: number; n: number }>>();
-    for (const p of points) {
-      if (!metrics.includes(p.metric) || p.at < since || p.at > until.getTime()) continue;
-      const start = Math.floor(p.at / BUCKET) * BUCKET;
-      const byStart = sums.get(p.metric) ?? new Map<number, { s: number; n: number }>();
-      const acc = byStart.get(start) ?? { s: 0, n: 0 };
-      acc.s += p.v;
-      acc.n += 1;
-      byStart.set(start, acc);
-      sums.set(p.metric, byStart);
-    }
-    return new Map([...sums].map(([m, byStart]) => [m, [...byStart].sort((a, b) => a[0] - b[0]).map(([start, { s, n }]) => ({ start, v: s / n }))]));
-  };
-  const add = (metric: string, fromMinute: number, toMinute: number, value: (m: number) => number) => {
-    const added = [];
-    for (let m = fromMinute; m < toMinute; m++) {
-      const at = T0 + m * 60_000;
-      const existing = points.findIndex((p) => p.metric === metric && p.at === at);
-      if (existing >= 0) points.splice(existing, 1);
-      points.push({ metric, at, v: value(m) });
-      added.push({ roadmapId: 'r', metric, at: new Date(at) });
-    }
-    return added;
-  };
-  return { read, calls, add };
-}
-
 describe('HistoryCache', () => {
   const WINDOW = 20 * HOUR;
   const minute = (m: number) => new Date(T0 + m * 60_000);
   const fresh = (data: ReturnType<typeof memoryBuckets>, now: Date) => new HistoryCache().read('r', ['users'], WINDOW, BUCKET, now, data.read);
 
   it('keeps every cached bucket when points arrive as they happen, and reads only the newest minutes', async () => {
-    const data = memoryBuckets();
+    const data = memoryBuckets(BUCKET, T0);
     const cache = new HistoryCache();
     data.add('users', 0, 30 * 60, (m) => m);
     await cache.read('r', ['users'], WINDOW, BUCKET, minute(30 * 60), data.read);
@@ -104,7 +72,7 @@ describe('HistoryCache', () => {
   });
 
   it('drops only the buckets from a backfilled point on, and answers like a fresh read', async () => {
-    const data = memoryBuckets();
+    const data = memoryBuckets(BUCKET, T0);
     const cache = new HistoryCache();
     data.add('users', 0, 30 * 60, (m) => m);
     const now = minute(30 * 60);
@@ -118,7 +86,7 @@ describe('HistoryCache', () => {
   });
 
   it("sees another replica's backfill once an entry outlives its time to live, read again in the background", async () => {
-    const data = memoryBuckets();
+    const data = memoryBuckets(BUCKET, T0);
     let wall = 0;
     const cache = new HistoryCache({ ttlMs: 10 * 60_000, wallClock: () => wall });
     data.add('users', 0, 30 * 60, (m) => m);
@@ -135,7 +103,7 @@ describe('HistoryCache', () => {
   });
 
   it('does not keep what a read fetched while a write to its roadmap went on', async () => {
-    const data = memoryBuckets();
+    const data = memoryBuckets(BUCKET, T0);
     const cache = new HistoryCache();
     data.add('users', 0, 30 * 60, (m) => m);
     const now = minute(30 * 60);

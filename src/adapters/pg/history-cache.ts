@@ -188,7 +188,8 @@ function extend(
     points = points.concat(added);
     until = (added[added.length - 1] as HistoryPoint).t.getTime() + half;
   }
-  return { entry: { from: previous?.from ?? firstWhole, until, fetchedAt: previous?.fetchedAt ?? fetchedAt, points }, partial };
+  // Buckets before firstWhole were dropped: the entry now starts there.
+  return { entry: { from: firstWhole, until, fetchedAt: previous?.fetchedAt ?? fetchedAt, points }, partial };
 }
 
 /** `points` from the first one stamped at or after `t` (the same array when none is dropped). */

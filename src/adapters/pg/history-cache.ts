@@ -64,7 +64,8 @@ export class HistoryCache {
     for (const metric of metrics) {
       const entry = this.entries.get(keyOf(roadmapId, metric, bucketMs));
       found.set(metric, entry);
-      // A replay of an earlier moment (--now) is read whole and leaves the cache alone.
+      // Usable when it starts by the window's start and ends by now. One that ends later (a
+      // replay of an earlier moment, --now) is not: that history is read whole, the cache kept.
       if (entry && entry.from <= firstWhole && entry.until <= nowMs) {
         cached.set(metric, entry);
         if (entry.fetchedAt < expiredBefore) expired.push(metric);

@@ -8,24 +8,39 @@ import { validateBatch, validatePoint, type IngestContext, type PointError, type
 /** Text that needs a real CSV parser: a quoted field, or a line ended by a lone CR. */
 const QUOTE_OR_LONE_CR = /"|\r(?!\n)/;
 
+/** One record of a CSV file and the line it is on (1-based; the last line of a quoted multi-line record). */
+interface CsvRow {
+  line: number;
+  fields: string[];
+}
+
 /**
- * What csv-parse returns with { relax_column_count, skip_empty_lines, trim } for text without
- * quotes or lone CRs, where every comma and every line end is a delimiter; ~4x faster.
+ * What csv-parse yields with { relax_column_count, skip_empty_lines, trim } for text without
+ * quotes or lone CRs, where every comma and every line end is a delimiter; ~4x faster, and
+ * lazily: an import never holds every row at once.
  */
-function splitPlainCsv(text: string): string[][] {
-  const rows: string[][] = [];
+function* plainCsvRows(text: string): Generator<CsvRow> {
   let start = 0;
+  let line = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    const content = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
     start = end + 1;
-    if (line.trim() === '') continue;
-    const fields = line.split(',');
+    line++;
+    if (content.trim() === '') continue;
+    const fields = content.split(',');
     for (let i = 0; i < fields.length; i++) fields[i] = (fields[i] as string).trim();
-    rows.push(fields);
+    yield { line, fields };
   }
-  return rows;
+}
+
+/** Every record of `text` with its line number, read again from the start on each call. */
+function csvRows(text: string): () => Iterable<CsvRow> {
+  if (!QUOTE_OR_LONE_CR.test(text)) return () => plainCsvRows(text);
+  const records = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  const rows = records.map((r) => ({ line: r.info.lines, fields: r.record }));
+  return () => rows;
 }
 
 /** Lines listed in an error reply; the count of the rest is given. */
@@ -46,20 +61,32 @@ interface Columns {
   roadmap: number;
 }
 
-/** The rows of a points CSV (header `metric,value[,at][,source][,roadmap]`, any order), or what is wrong with it. */
-function readPointsCsv(text: string, hasFallbackRoadmap: boolean): { rows: string[][]; columns: Columns } | { error: CsvRowError } {
-  let rows: string[][];
+/**
+ * The data rows of a points CSV (header `metric,value[,at][,source][,roadmap]`, any order),
+ * read again from the start on each call, or what is wrong with the file.
+ */
+function readPointsCsv(text: string, hasFallbackRoadmap: boolean): { rows: () => Iterable<CsvRow>; columns: Columns } | { error: CsvRowError } {
+  let all: () => Iterable<CsvRow>;
   try {
-    rows = QUOTE_OR_LONE_CR.test(text) ? (parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true }) as string[][]) : splitPlainCsv(text);
+    all = csvRows(text);
   } catch (error) {
     return { error: { line: (error as { lines?: number }).lines ?? 1, field: 'csv', message: (error as Error).message } };
   }
-  const header = (rows[0] ?? []).map((h) => h.toLowerCase());
+  const first = all()[Symbol.iterator]().next();
+  const headerRow = first.done ? [] : first.value.fields;
+  const header = headerRow.map((h) => h.toLowerCase());
   const [metric, value, at, source, roadmap] = ['metric', 'value', 'at', 'source', 'roadmap'].map((c) => header.indexOf(c)) as [number, number, number, number, number];
   if (metric < 0 || value < 0) {
-    return { error: { line: 1, field: 'header', message: `expected a header naming the columns metric,value[,at][,source][,roadmap]; got "${(rows[0] ?? []).join(',')}"` } };
+    return { error: { line: first.done ? 1 : first.value.line, field: 'header', message: `expected a header naming the columns metric,value[,at][,source][,roadmap]; got "${headerRow.join(',')}"` } };
   }
   if (roadmap < 0 && !hasFallbackRoadmap) return { error: { line: 1, field: 'roadmap', message: 'no roadmap column: add one or pass --roadmap <id>' } };
+  const rows = function* (): Generator<CsvRow> {
+    let header = true;
+    for (const row of all()) {
+      if (header) header = false;
+      else yield row;
+    }
+  };
   return { rows, columns: { metric, value, at, source, roadmap } };
 }
 
@@ -82,8 +109,7 @@ function ingestContext(roadmaps: (id: string) => Roadmap | undefined, fallbackRo
   };
 }
 
-/** Line numbers count the header as line 1. */
-const lineError = (e: PointError): CsvRowError => ({ line: e.index + 2, field: e.field, message: e.message });
+const lineError = (line: number, e: PointError): CsvRowError => ({ line, field: e.field, message: e.message });
 
 /**
  * Validates a CSV of points (header `metric,value,at[,source][,roadmap]`, any column order),
@@ -99,12 +125,12 @@ export function parsePointsCsv(
 ): { points: PointInput[]; errors: CsvRowError[] } {
   const csv = readPointsCsv(text, fallbackRoadmap !== undefined);
   if ('error' in csv) return { points: [], errors: [csv.error] };
-  const { rows, columns } = csv;
-  const raws = function* (): Generator<RawPoint> {
-    for (let r = 1; r < rows.length; r++) yield rawPoint(rows[r] as string[], columns);
-  };
-  const { points, errors } = validateBatch(raws(), ingestContext(roadmaps, fallbackRoadmap, now, opts));
-  return { points, errors: errors.map(lineError) };
+  const rows = [...csv.rows()];
+  const { points, errors } = validateBatch(
+    rows.map((row) => rawPoint(row.fields, csv.columns)),
+    ingestContext(roadmaps, fallbackRoadmap, now, opts),
+  );
+  return { points, errors: errors.map((e) => lineError((rows[e.index] as CsvRow).line, e)) };
 }
 
 /**
@@ -116,42 +142,48 @@ export async function importCsv(deps: AppDeps, invocation: Invocation, file: str
   const now = deps.clock();
   const csv = readPointsCsv(text, fallbackRoadmap !== undefined);
   if ('error' in csv) throw badLines(file, [csv.error]);
-  const { rows, columns } = csv;
   const ctx = ingestContext((id) => deps.registry.get(id), fallbackRoadmap, now, {});
-  const validate = (r: number) => validatePoint(rawPoint(rows[r] as string[], columns), r - 1, ctx);
   const errors: CsvRowError[] = [];
   const invalid = new Error('a bad line: the import is rolled back');
-  let r = 1;
-  function* valid(): Generator<PointInput> {
-    for (; r < rows.length; r++) {
-      const result = validate(r);
+  /** The rows after the first bad line, still to check. */
+  let rest: Iterator<CsvRow> | undefined;
+  let points = 0;
+  // Each pass reads the file from the start: the store reads it twice when it falls back to the upsert.
+  const pass = function* (): Generator<PointInput> {
+    points = 0;
+    const rows = csv.rows()[Symbol.iterator]();
+    for (let r = rows.next(); !r.done; r = rows.next()) {
+      const result = validatePoint(rawPoint(r.value.fields, csv.columns), points, ctx);
       if ('error' in result) {
-        errors.push(lineError(result.error));
-        r++;
+        errors.push(lineError(r.value.line, result.error));
+        rest = rows;
         throw invalid;
       }
+      points++;
       yield result.point;
     }
-  }
+  };
   let written = 0;
   try {
-    written = await deps.store.importPoints(valid(), {
+    written = await deps.store.importPoints(pass, {
       actor: invocation.actor,
       ...(fallbackRoadmap ? { roadmapId: fallbackRoadmap.id } : {}),
       action: 'import',
-      details: { file, points: rows.length - 1 },
+      details: { file },
       at: now,
     });
   } catch (error) {
     if (error !== invalid) throw error;
   }
   // After a bad line: the rest of the file, so that every bad line is listed at once.
-  for (; r < rows.length; r++) {
-    const result = validate(r);
-    if ('error' in result) errors.push(lineError(result.error));
+  if (rest) {
+    for (let r = rest.next(); !r.done; r = rest.next()) {
+      const result = validatePoint(rawPoint(r.value.fields, csv.columns), 0, ctx);
+      if ('error' in result) errors.push(lineError(r.value.line, result.error));
+    }
   }
   if (errors.length > 0) throw badLines(file, errors);
-  return { written, points: rows.length - 1 };
+  return { written, points };
 }
 
 function badLines(file: string, errors: CsvRowError[]): CommandError {

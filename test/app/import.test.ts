@@ -90,6 +90,14 @@ describe('CSV import', () => {
     expect(stored.rows[0]).toEqual({ n: 32_000, s: (29_999 * 30_000) / 2 + (1999 * 2000) / 2 });
   });
 
+  it('numbers bad lines as the file does, blank lines included, and audits what was imported', async () => {
+    const error = await importText('metric,value,at\n\nactive_users,1,2026-02-03T00:00:00Z\n\n\nactive_users,x,2026-02-03T00:01:00Z\n').catch((e: unknown) => e);
+    expect((error as CommandError).details).toEqual([expect.stringMatching(/^points.csv:6: value: /)]);
+    await importText('metric,value,at\n\nactive_users,1,2026-02-03T00:00:00Z\nactive_users,2,2026-02-03T00:01:00Z\n');
+    const audit = await db.pool.query(`SELECT details FROM audit_log WHERE action = 'import' ORDER BY id DESC LIMIT 1`);
+    expect(audit.rows[0].details).toEqual({ file: 'points.csv', points: 2, written: 2 });
+  });
+
   it('keeps the last of duplicate keys within one file', async () => {
     await importText('metric,value,at\nuptime,99.1,2026-02-10T00:00:00Z\nuptime,99.9,2026-02-10T00:00:00Z');
     const rows = await db.pool.query(`SELECT value FROM metric_points WHERE metric = 'uptime'`);

@@ -111,46 +111,38 @@ export class PgStore {
   }
 
   /**
-   * Bulk load, all rows or none, streaming: rows are sent while `points` still yields them, so
-   * the caller's parsing runs alongside PostgreSQL's COPY. First COPY straight into
-   * metric_points (what psql \copy does), which holds when every row is new: a backfill or a
-   * new period. A key already stored, written meanwhile, or repeated in `points` stops it with
-   * a unique violation; then a savepoint undoes it and the rows go through a temporary table
-   * and one upsert, the last of repeated keys winning. An error thrown by `points` (say, a bad
-   * line) rolls everything back and is rethrown.
+   * Bulk load, all rows or none, streaming: rows are sent as `points` yields them, so the
+   * caller's parsing runs alongside PostgreSQL's COPY, and no list of them is kept. First COPY
+   * straight into metric_points (what psql \copy does), which holds when every row is new: a
+   * backfill or a new period. A key already stored, written meanwhile, or repeated stops it
+   * with a unique violation; then a savepoint undoes it and `points` is read again, through a
+   * temporary table and one upsert, the last of repeated keys winning. An error thrown by
+   * `points` (say, a bad line) rolls everything back and is rethrown.
    */
-  async importPoints(points: Iterable<PointInput>, entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
-    const source = points[Symbol.iterator]();
-    const taken: PointInput[] = [];
-    // Remembers each point for the upsert path, and never closes `source` (as for…of would
-    // when the COPY stream is torn down), so that path can read on where COPY stopped.
-    function* take(): Generator<PointInput> {
-      for (let r = source.next(); !r.done; r = source.next()) {
-        taken.push(r.value);
-        yield r.value;
-      }
-    }
+  async importPoints(points: readonly PointInput[] | (() => Iterable<PointInput>), entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
+    const pass = typeof points === 'function' ? points : () => points;
     this.histories.clear();
     const written = await this.transaction(async (client) => {
       let stored: number | undefined;
+      let sent = 0;
       await client.query('SAVEPOINT import_fast');
       try {
         const copy = client.query(copyStreams.from('COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN'));
-        await pipeline(Readable.from(copyLines(take(), entry.at)), copy);
-        stored = copy.rowCount ?? taken.length;
+        await pipeline(Readable.from(copyLines(pass(), entry.at)), copy);
+        stored = sent = copy.rowCount ?? 0;
         await client.query('RELEASE SAVEPOINT import_fast');
       } catch (error) {
         if ((error as { code?: string }).code !== '23505') throw error;
         await client.query('ROLLBACK TO SAVEPOINT import_fast');
       }
       if (stored === undefined) {
-        for (let r = source.next(); !r.done; r = source.next()) taken.push(r.value);
         // `n` numbers the rows as sent, so the last of repeated keys can win.
         await client.query(
           `CREATE TEMP TABLE import_points (n bigint GENERATED ALWAYS AS IDENTITY, roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
         );
         const copy = client.query(copyStreams.from('COPY import_points (roadmap_id, metric, at, source, value) FROM STDIN'));
-        await pipeline(Readable.from(copyLines(taken)), copy);
+        await pipeline(Readable.from(copyLines(pass())), copy);
+        sent = copy.rowCount ?? 0;
         const result = await client.query(
           `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
            SELECT DISTINCT ON (roadmap_id, metric, at, source) roadmap_id, metric, at, source, value, $1
@@ -162,7 +154,7 @@ export class PgStore {
         );
         stored = result.rowCount ?? 0;
       }
-      await audit(client, { ...entry, details: { written: stored, ...entry.details } });
+      await audit(client, { ...entry, details: { points: sent, written: stored, ...entry.details } });
       return stored;
     });
     this.histories.clear();

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../src/app/context.js';
 import { CommandError } from '../../src/app/errors.js';
-import { importCsv } from '../../src/app/import-csv.js';
+import { importCsv, unreadable } from '../../src/app/import-csv.js';
 import { admin, appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
 
@@ -96,6 +96,13 @@ describe('CSV import', () => {
     await importText('metric,value,at\n\nactive_users,1,2026-02-03T00:00:00Z\nactive_users,2,2026-02-03T00:01:00Z\n');
     const audit = await db.pool.query(`SELECT details FROM audit_log WHERE action = 'import' ORDER BY id DESC LIMIT 1`);
     expect(audit.rows[0].details).toEqual({ file: 'points.csv', points: 2, written: 2 });
+  });
+
+  it('says why a file cannot be read: missing, or too large to hold as text', () => {
+    const missing = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+    expect(unreadable('x.csv', missing)).toMatchObject({ code: 'not_found', message: 'cannot read x.csv (ENOENT)' });
+    // What readFile(file, 'utf8') throws for a file over Node's longest string (~512 MB).
+    expect(unreadable('big.csv', new RangeError('Invalid string length'))).toMatchObject({ code: 'invalid', message: expect.stringMatching(/^big.csv is too large to import at once: split it/) });
   });
 
   it('keeps the last of duplicate keys within one file', async () => {

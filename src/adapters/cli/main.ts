@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { importCsv } from '../../app/import-csv.js';
+import { importCsv, unreadable } from '../../app/import-csv.js';
 import { RoadmapRegistry } from '../../app/registry.js';
 import { replyForError, runCommand } from '../../app/run.js';
 import { CommandError, exitCodeOf, isCommandError } from '../../app/errors.js';
@@ -109,8 +109,8 @@ async function run(argv: string[]): Promise<Reply> {
     if (spec.name === 'migrate') return { message: infoMessage('✅ database migrations are up to date'), exitCode: 0 };
     if (spec.name === 'import') {
       const file = args.file as string;
-      const text = await readFile(file, 'utf8').catch(() => {
-        throw new CommandError('not_found', `cannot read ${file}`);
+      const text = await readFile(file, 'utf8').catch((error: unknown) => {
+        throw unreadable(file, error);
       });
       const roadmap = typeof options.roadmap === 'string' ? session.deps.registry.get(options.roadmap) : session.deps.registry.list().length === 1 ? session.deps.registry.list()[0] : undefined;
       if (typeof options.roadmap === 'string' && !roadmap) throw new CommandError('not_found', `no roadmap "${options.roadmap}" is loaded`);

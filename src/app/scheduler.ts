@@ -1,6 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { OutboxStore } from '../adapters/pg/outbox.js';
+import { ReplayStore } from '../adapters/pg/replay.js';
 import { TokenStore } from '../adapters/pg/tokens.js';
 import { evaluateAndNotify } from './alerts/engine.js';
 import { runDueCollectors, type CollectorOptions } from './collectors/run.js';
@@ -22,6 +23,9 @@ export interface SchedulerOptions {
 
 /** Drains at most this many batches per call, so a flood cannot starve the evaluation tick. */
 const MAX_BATCHES = 20;
+
+/** How long accepted interaction ids are remembered: twice the signatures' 5-minute window, and some. */
+const REPLAY_MEMORY_MS = 15 * 60_000;
 
 /**
  * The bot speaking on its own: evaluations, digests and the outbox, on node-cron schedules.
@@ -67,6 +71,9 @@ export class Scheduler {
     }
     await this.drain(now);
     await new TokenStore(this.deps.store.pool).pruneRateWindows(now).catch(() => undefined);
+    // A request signed up to 5 minutes from when it was first seen can still pass the window
+    // check for 10 minutes after: what is older cannot be replayed.
+    await new ReplayStore(this.deps.store.pool).prune(new Date(now.getTime() - REPLAY_MEMORY_MS)).catch(() => undefined);
   }
 
   /** Sends every due outbox message (bounded). */

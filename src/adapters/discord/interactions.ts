@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { API, type APIInteraction } from '@discordjs/core/http-only';
+import { ReplayStore } from '../pg/replay.js';
 import type { RESTOptions } from '@discordjs/rest';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,7 +9,7 @@ import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
 import { createInteractionHandler, type InteractionHandler } from './handler.js';
 import { closeRest, createRest, DEFAULT_DISCORD_API, DiscordSink } from './rest.js';
-import { publicKeyFromHex, REPLAY_WINDOW_MS, verifyInteraction } from './verify.js';
+import { publicKeyFromHex, verifyInteraction } from './verify.js';
 
 export const INTERACTIONS_PATH = '/discord/interactions';
 
@@ -54,24 +55,10 @@ export function discordStatus(config: Config): { enabled: boolean; summary: stri
   return { enabled, summary: enabled ? `discord: ${parts.join('; ')}` : 'discord: not configured (set DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY)' };
 }
 
-/**
- * Interaction ids seen within the replay window: a signed request sent twice is refused the
- * second time. Per process (a replay reaching another replica within the window is not
- * caught); the signature and the timestamp window are what every replica checks.
- */
-function replayGuard(clock: () => Date): (id: string) => boolean {
-  const seen = new Map<string, number>();
-  return (id) => {
-    const now = clock().getTime();
-    if (seen.size > 10_000) for (const [key, at] of seen) if (now - at > REPLAY_WINDOW_MS) seen.delete(key);
-    if (seen.has(id)) return true;
-    seen.set(id, now);
-    return false;
-  };
-}
-
 interface RouteOptions {
   key: KeyObject;
+  /** Interaction ids already accepted, shared by every replica. */
+  replays: ReplayStore;
   clock: () => Date;
   handle: InteractionHandler;
   logger: Logger;
@@ -84,7 +71,6 @@ interface RouteOptions {
  * is parsed or run.
  */
 function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
-  const replayed = replayGuard(opts.clock);
   void http.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -102,7 +88,10 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
       } catch {
         return reply.code(400).send({ error: 'the body is not JSON' });
       }
-      if (typeof interaction?.id === 'string' && replayed(interaction.id)) return reply.code(401).send({ error: 'interaction already received' });
+      // A verified request sent again (to this replica or another) within the signature's window.
+      if (typeof interaction?.id === 'string' && !(await opts.replays.firstSeen('discord', interaction.id, opts.clock()))) {
+        return reply.code(401).send({ error: 'interaction already received' });
+      }
       const answer = await opts.handle(interaction);
       if (answer.finish) {
         const finish = answer.finish;
@@ -141,7 +130,7 @@ export function createDiscord(opts: DiscordOptions): Discord {
   });
 
   if (opts.http) {
-    if (config.DISCORD_PUBLIC_KEY) mountInteractions(opts.http, { key: publicKeyFromHex(config.DISCORD_PUBLIC_KEY), clock, handle, logger, track });
+    if (config.DISCORD_PUBLIC_KEY) mountInteractions(opts.http, { key: publicKeyFromHex(config.DISCORD_PUBLIC_KEY), replays: new ReplayStore(deps.store.pool), clock, handle, logger, track });
     else logger.warn(`discord: DISCORD_PUBLIC_KEY is not set, so POST ${INTERACTIONS_PATH} is not served`);
   }
 

@@ -20,6 +20,8 @@ declare module 'vitest' {
 
 export const TEMPLATE = 'roadmap_test_template';
 const TMP_PREFIX = 'roadmap-bot-pg-';
+/** The folder of this run's temp files: roadmap folders, CSVs, charts, e2e servers. */
+const FILES_PREFIX = 'roadmap-bot-test-';
 const OWNER_FILE = 'owner.pid';
 
 /**
@@ -36,12 +38,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let server: EmbeddedPostgres | undefined;
   let tmp: string | undefined;
   let adminUrl = process.env.DATABASE_URL;
+  // Every temp file and folder the tests make goes under one folder of this run, removed at
+  // teardown: workers and the processes tests spawn inherit TMPDIR, which os.tmpdir() reads.
+  const root = os.tmpdir();
+  const files = await fs.mkdtemp(path.join(root, FILES_PREFIX));
+  await fs.writeFile(path.join(files, OWNER_FILE), String(process.pid));
+  await fs.chmod(files, 0o755); // the unprivileged PostgreSQL user of the e2e test passes through
+  process.env.TMPDIR = files;
   try {
     if (!adminUrl) {
-      tmp = await fs.mkdtemp(path.join(os.tmpdir(), TMP_PREFIX));
+      tmp = await fs.mkdtemp(path.join(root, TMP_PREFIX));
       await fs.writeFile(path.join(tmp, OWNER_FILE), String(process.pid));
       const [, s] = await Promise.all([
-        reapAbandonedDirs(),
+        reapAbandonedDirs(root),
         startEmbeddedPostgres({ dataDir: path.join(tmp, 'data'), onLog: say }),
       ]);
       server = s;
@@ -51,6 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } catch (err) {
     await server?.stop();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    await fs.rm(files, { recursive: true, force: true });
     throw err;
   }
   const prefix = `rt_${randomBytes(3).toString('hex')}_`;
@@ -61,6 +71,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const admin = adminUrl;
   return async () => {
+    await fs.rm(files, { recursive: true, force: true });
     if (server) {
       // The whole cluster goes away with its directory: nothing to drop first.
       await server.stop();
@@ -118,12 +129,11 @@ async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Prom
  * Temp dirs of runs whose vitest process was killed (so teardown never ran). Removing the dir is
  * enough: an orphaned server notices its postmaster.pid is gone within a minute and shuts down.
  */
-async function reapAbandonedDirs(): Promise<void> {
-  const root = os.tmpdir();
+async function reapAbandonedDirs(root: string): Promise<void> {
   const entries = await fs.readdir(root).catch(() => [] as string[]);
   await Promise.all(
     entries
-      .filter((e) => e.startsWith(TMP_PREFIX))
+      .filter((e) => e.startsWith(TMP_PREFIX) || e.startsWith(FILES_PREFIX))
       .map(async (e) => {
         const dir = path.join(root, e);
         const owner = Number.parseInt(await fs.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''), 10);

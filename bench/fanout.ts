@@ -61,6 +61,7 @@ import type { Sink } from '../src/app/sink.js';
 import { digestSnapshot, type DigestSnapshot } from '../src/core/digest/compose.js';
 import { dueDigest } from '../src/core/digest/schedule.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
+import { numberEnv } from './env.js';
 import { drainOutboxConcurrently } from './bench-drain.js';
 import { QueryMeter } from './bench-pgmeter.js';
 import type { FakeStats, FakeToParent, ParentToFake } from './bench-slack-ratelimit.js';
@@ -91,14 +92,6 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const epochMs = (): number => performance.timeOrigin + performance.now();
 const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
-  return n;
-}
 
 interface Variant {
   name: string;
@@ -550,11 +543,11 @@ function table(header: string[], rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  const channels = Math.round(intEnv('FANOUT_CHANNELS', 1000));
-  const rate = intEnv('FANOUT_WORKSPACE_RATE', 50);
-  const burst = intEnv('FANOUT_WORKSPACE_BURST', 50);
-  const latencyMs = intEnv('FANOUT_LATENCY_MS', 0);
-  const timeoutMs = intEnv('FANOUT_TIMEOUT_S', 240) * 1000;
+  const channels = Math.round(numberEnv('FANOUT_CHANNELS', 1000));
+  const rate = numberEnv('FANOUT_WORKSPACE_RATE', 50);
+  const burst = numberEnv('FANOUT_WORKSPACE_BURST', 50);
+  const latencyMs = numberEnv('FANOUT_LATENCY_MS', 0);
+  const timeoutMs = numberEnv('FANOUT_TIMEOUT_S', 240) * 1000;
   const variants = parseVariants(process.env.FANOUT_VARIANTS || 'r1,r1w4,r2,r1c8');
   if (rate <= 0) throw new Error('FANOUT_WORKSPACE_RATE must be positive');
   // Each channel gets one digest: the per-channel limit adds nothing to the bound.

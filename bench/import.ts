@@ -114,19 +114,23 @@ export async function psqlVersion(psql: string): Promise<string> {
   return (await execFileAsync(psql, ['--version'])).stdout.trim();
 }
 
+/** Runs one psql command (a `\\copy`, say) against `url`; rejects with psql's error output. */
+export function runPsql(psql: string, url: string, command: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn(psql, [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}: ${stderr.trim()}`))));
+  });
+}
+
 /** The baseline: `psql -c "\copy bench_copy (metric, value, at) FROM <file> CSV HEADER"`, timed from spawn to exit. */
 export async function measureCopy(url: string, psql: string, csv: CsvFile): Promise<CopyRun> {
   return withClient(url, async (c) => {
     await checkpoint(c);
-    const command = `\\copy bench_copy (metric, value, at) FROM '${csv.file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`;
     const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(psql, [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}: ${stderr.trim()}`))));
-    });
+    await runPsql(psql, url, `\\copy bench_copy (metric, value, at) FROM '${csv.file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
     const ms = performance.now() - started;
     const copied = await rowsOf(c, 'bench_copy', csv);
     if (copied !== csv.rows) throw new Error(`\\copy wrote ${copied} rows, expected ${csv.rows}`);

@@ -44,7 +44,9 @@ import { validateBatch } from '../src/app/ingest.js';
 import { RoadmapRegistry } from '../src/app/registry.js';
 import { cpuOf, postmasterPid, reapedCpuOf, serverCpu, serverDelta } from './bench-cpu.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
-import { findPsql, psqlVersion } from './import.js';
+import { numberEnv } from './env.js';
+import { percentiles, type Percentiles, request } from './http-loader.js';
+import { findPsql, psqlVersion, runPsql } from './import.js';
 import { recordPointsCompact } from './bench-ingest-proto.js';
 import { checkpoint } from './load.js';
 
@@ -66,14 +68,6 @@ function listEnv(name: string, fallback: string): number[] {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: "${s}" is not a positive integer`);
     return n;
   });
-}
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,35 +148,6 @@ async function startBot(env: Record<string, string>, nodeArgs: string[]): Promis
 // ---------------------------------------------------------------------------------------------
 // HTTP, loopback only.
 
-interface Answer {
-  status: number;
-  body: string;
-  ms: number;
-}
-
-function post(agent: http.Agent, url: URL, headers: Record<string, string | number>, body: string): Promise<Answer> {
-  if (url.hostname !== '127.0.0.1') return Promise.reject(new Error(`refusing ${url.host}: loopback only`));
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started });
-      });
-      res.on('error', fail);
-    });
-    function fail(error: Error & { code?: string }): void {
-      clearTimeout(timer);
-      reject(new Error(error.code ?? error.message));
-    }
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), REQUEST_TIMEOUT_MS);
-    req.on('error', fail);
-    req.end(body);
-  });
-}
-
 async function waitReady(url: URL): Promise<void> {
   const agent = new http.Agent();
   try {
@@ -200,21 +165,6 @@ async function waitReady(url: URL): Promise<void> {
   } finally {
     agent.destroy();
   }
-}
-
-interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-/** Nearest-rank percentiles. */
-function percentiles(values: number[]): Percentiles {
-  const xs = [...values].sort((a, b) => a - b);
-  const at = (p: number): number => (xs.length === 0 ? Number.NaN : (xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] as number));
-  return { p50: at(50), p90: at(90), p99: at(99), max: at(100), mean: xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length) };
 }
 
 interface LevelResult {
@@ -249,7 +199,7 @@ async function runLevel(bot: Bot, token: string, concurrency: number, batches: B
     while (issued < batches.length) {
       const batch = batches[issued++] as Batch;
       try {
-        const answer = await post(agent, url, { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(batch.body) }, batch.body);
+        const answer = await request(agent, url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(batch.body) }, body: batch.body, timeoutMs: REQUEST_TIMEOUT_MS });
         latencies.push(answer.ms);
         const written = answer.status === 200 ? (JSON.parse(answer.body) as { written?: number }).written : undefined;
         if (answer.status === 200 && written === BATCH) ok++;
@@ -335,15 +285,8 @@ async function measureCopy(url: string, psql: string, file: string, points: numb
 }
 
 async function timeCopy(url: string, psql: string, file: string): Promise<number> {
-  const command = `\\copy bench_copy (roadmap_id, metric, at, source, value) FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv)`;
   const started = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(psql, [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}: ${stderr.trim()}`))));
-  });
+  await runPsql(psql, url, `\\copy bench_copy (roadmap_id, metric, at, source, value) FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv)`);
   return performance.now() - started;
 }
 
@@ -503,9 +446,9 @@ function table(header: string[], rows: string[][]): string {
 
 async function main(): Promise<void> {
   const levels = listEnv('INGEST_LEVELS', '1,2,4,8');
-  const perLevel = intEnv('INGEST_BATCHES', 100);
-  const warmup = intEnv('INGEST_WARMUP', 10);
-  const copyRounds = Math.max(1, intEnv('INGEST_COPY_ROUNDS', 3));
+  const perLevel = numberEnv('INGEST_BATCHES', 100, { integer: true });
+  const warmup = numberEnv('INGEST_WARMUP', 10, { integer: true });
+  const copyRounds = Math.max(1, numberEnv('INGEST_COPY_ROUNDS', 3, { integer: true }));
   const nodeArgs = (process.env.INGEST_BOT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const startedAt = new Date();
   const startLoad = loadAverage();
@@ -564,7 +507,7 @@ async function main(): Promise<void> {
     const warmAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < warmup; i++) {
       const b = source.batch();
-      const answer = await post(warmAgent, url, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, b.body);
+      const answer = await request(warmAgent, url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: b.body, timeoutMs: REQUEST_TIMEOUT_MS });
       if (answer.status !== 200) throw new Error(`warm-up batch answered ${answer.status}: ${answer.body.slice(0, 300)}`);
     }
     warmAgent.destroy();

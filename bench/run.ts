@@ -24,6 +24,7 @@ import type { AppDeps, Invocation } from '../src/app/context.js';
 import { runCommand } from '../src/app/run.js';
 import type { StatusJson } from '../src/core/messages/status-json.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
+import { numberEnv } from './env.js';
 import { differingRows, findPsql, measureCopy, measureImport, prepareCopyTable, psqlVersion, writeCsv, type CopyRun, type ImportRun } from './import.js';
 import { measureCommand, type LatencyResult } from './latency.js';
 import { loadYear } from './load.js';
@@ -38,13 +39,6 @@ const CSV_ROWS = 1_000_000;
 const DATA_END = new Date('2026-01-01T00:00:00Z');
 const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
 
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
-  return n;
-}
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -71,10 +65,10 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-  const scale = positiveNumber('BENCH_SCALE', 1);
-  const runs = Math.round(positiveNumber('BENCH_RUNS', 300));
-  const warmup = Math.round(positiveNumber('BENCH_WARMUP', 20));
-  const importRounds = Math.round(positiveNumber('BENCH_IMPORT_ROUNDS', 3));
+  const scale = numberEnv('BENCH_SCALE', 1, { positive: true });
+  const runs = Math.round(numberEnv('BENCH_RUNS', 300, { positive: true }));
+  const warmup = Math.round(numberEnv('BENCH_WARMUP', 20, { positive: true }));
+  const importRounds = Math.round(numberEnv('BENCH_IMPORT_ROUNDS', 3, { positive: true }));
   const minutes = Math.max(1, Math.round(YEAR_MINUTES * scale));
   const csvRows = Math.max(SERIES.length, Math.round(CSV_ROWS * scale));
   const startedAt = new Date();

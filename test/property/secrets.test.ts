@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, sign as edSign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -219,34 +219,58 @@ describe('the Slack adapter logs neither the signing secret nor the bot token', 
 // Discord: signatures, interactions, failing REST calls
 // ---------------------------------------------------------------------------------------
 
+interface SignedDiscord {
+  fake: FakeDiscord;
+  discord: Discord;
+  /** The interactions endpoint of the bot's HTTP server. */
+  url: string;
+  /** Signs like Discord: Ed25519 over timestamp + raw body. */
+  sign: (raw: string, timestamp: string) => string;
+  close(): Promise<void>;
+}
+
+/**
+ * The bot's HTTP server with the Discord adapter, logging to `logger`, against a fresh fake
+ * Discord; answers are deferred at once, so every command is finished through the REST API.
+ */
+async function signedDiscord(logger: Logger, extra: Record<string, string> = {}): Promise<SignedDiscord> {
+  const fake = await FakeDiscord.start({ token: DISCORD_TOKEN, applicationId: APP_ID });
+  const keys = keyPair();
+  const config = readConfig({ DISCORD_TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_PUBLIC_KEY: keys.publicKeyHex, DISCORD_API_URL: fake.url, ...extra });
+  const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
+  const http = createHttpServer({ pool: db.pool, registry: deps.registry, logger, started: () => true });
+  const discord = createDiscord({ config, deps, logger, http, clock: clock.now, deferAfterMs: 0, rest: { retries: 0, timeout: 2000 } });
+  await discord.start();
+  await http.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(http.server.address() as { port: number }).port}/discord/interactions`;
+  const sign = (raw: string, timestamp: string) => edSign(null, Buffer.from(timestamp + raw), keys.privateKey).toString('hex');
+  return {
+    fake,
+    discord,
+    url,
+    sign,
+    async close() {
+      await discord.stop();
+      await http.close();
+      await fake.close();
+    },
+  };
+}
+
 describe('the Discord adapter logs no bot token', () => {
   const log = capture();
+  let bot: SignedDiscord;
   let fake: FakeDiscord;
   let discord: Discord;
-  let http: FastifyInstance;
   let url: string;
   let sign: (raw: string, timestamp: string) => string;
 
   beforeAll(async () => {
-    fake = await FakeDiscord.start({ token: DISCORD_TOKEN, applicationId: APP_ID });
-    const keys = keyPair();
-    const config = readConfig({ DISCORD_TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_PUBLIC_KEY: keys.publicKeyHex, DISCORD_API_URL: fake.url, DISCORD_ADMIN_USER_IDS: PEOPLE.owner.id });
-    const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
-    http = createHttpServer({ pool: db.pool, registry: deps.registry, logger: log.logger, started: () => true });
-    // Answers are deferred at once, so every command is finished through the REST API.
-    discord = createDiscord({ config, deps, logger: log.logger, http, clock: clock.now, deferAfterMs: 0, rest: { retries: 0, timeout: 2000 } });
-    await discord.start();
-    await http.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(http.server.address() as { port: number }).port}/discord/interactions`;
-    const { sign: edSign } = await import('node:crypto');
-    sign = (raw, timestamp) => edSign(null, Buffer.from(timestamp + raw), keys.privateKey).toString('hex');
+    bot = await signedDiscord(log.logger, { DISCORD_ADMIN_USER_IDS: PEOPLE.owner.id });
+    ({ fake, discord, url, sign } = bot);
   });
 
-  afterAll(async () => {
-    await discord.stop();
-    await http.close();
-    await fake.close();
-  });
+  afterAll(() => bot.close());
 
   it('whatever is sent to /discord/interactions, signed or not, and whatever Discord answers', async () => {
     const interaction = fc.oneof(
@@ -288,30 +312,18 @@ describe('the Discord adapter logs no bot token', () => {
 
 describe('the Discord adapter logs no interaction token', () => {
   const log = capture();
+  let bot: SignedDiscord;
   let fake: FakeDiscord;
   let discord: Discord;
-  let http: FastifyInstance;
   let url: string;
   let sign: (raw: string, timestamp: string) => string;
 
   beforeAll(async () => {
-    fake = await FakeDiscord.start({ token: DISCORD_TOKEN, applicationId: APP_ID });
-    const keys = keyPair();
-    const config = readConfig({ DISCORD_TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_PUBLIC_KEY: keys.publicKeyHex, DISCORD_API_URL: fake.url });
-    const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
-    http = createHttpServer({ pool: db.pool, registry: deps.registry, logger: log.logger, started: () => true });
-    discord = createDiscord({ config, deps, logger: log.logger, http, clock: clock.now, deferAfterMs: 0, rest: { retries: 0, timeout: 2000 } });
-    await http.listen({ port: 0, host: '127.0.0.1' });
-    url = `http://127.0.0.1:${(http.server.address() as { port: number }).port}/discord/interactions`;
-    const { sign: edSign } = await import('node:crypto');
-    sign = (raw, timestamp) => edSign(null, Buffer.from(timestamp + raw), keys.privateKey).toString('hex');
+    bot = await signedDiscord(log.logger);
+    ({ fake, discord, url, sign } = bot);
   });
 
-  afterAll(async () => {
-    await discord.stop();
-    await http.close();
-    await fake.close();
-  });
+  afterAll(() => bot.close());
 
   // BUG (src/logger.ts redact paths; logged from src/adapters/discord/interactions.ts
   // "discord: finishing an interaction failed" and handler.ts "discord: … failed"): when

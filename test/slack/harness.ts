@@ -87,10 +87,9 @@ export class SlackHarness {
     return fetch(`${this.baseUrl}/slack/events`, { method: 'POST', headers: { 'content-type': contentType, ...signed, ...options.headers }, body });
   }
 
-  /** The form body of `/roadmap <text>` typed by `user` in `channel`, answering on a fresh response_url. */
-  commandBody(text: string, user = ADMIN, channel = 'C0MAIN'): { body: string; responseId: string } {
-    const responseId = `cmd-${Math.random().toString(36).slice(2)}`;
-    const body = new URLSearchParams({
+  /** The fields Slack sends for `/roadmap <text>` typed by `user` in `channel`, answered on response_url `responseId`. */
+  commandFields(text: string, user: string, channel: string, responseId: string): Record<string, string> {
+    return {
       token: 'legacy-verification-token',
       team_id: 'T0FAKE',
       team_domain: 'fake',
@@ -104,8 +103,13 @@ export class SlackHarness {
       is_enterprise_install: 'false',
       response_url: this.fake.responseUrl(responseId),
       trigger_id: '13345224609.738474920.8088930838d88f008e0',
-    }).toString();
-    return { body, responseId };
+    };
+  }
+
+  /** The form body of `/roadmap <text>` typed by `user` in `channel`, answering on a fresh response_url. */
+  commandBody(text: string, user = ADMIN, channel = 'C0MAIN'): { body: string; responseId: string } {
+    const responseId = `cmd-${Math.random().toString(36).slice(2)}`;
+    return { body: new URLSearchParams(this.commandFields(text, user, channel, responseId)).toString(), responseId };
   }
 
   /** Types `/roadmap <text>` and returns what Slack would show (the respond() payload). */

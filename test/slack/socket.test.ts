@@ -29,21 +29,7 @@ const waitFor = <T>(what: string, find: () => T | undefined): Promise<T> =>
     { timeout: 10_000, interval: 20 },
   );
 
-const slashCommand = (text: string, user: string, responseId: string) => ({
-  token: 'legacy-verification-token',
-  team_id: 'T0FAKE',
-  team_domain: 'fake',
-  channel_id: 'C0SOCKET',
-  channel_name: 'roadmap',
-  user_id: user,
-  user_name: user.toLowerCase(),
-  command: '/roadmap',
-  text,
-  api_app_id: 'A0FAKE',
-  is_enterprise_install: 'false',
-  response_url: slack.fake.responseUrl(responseId),
-  trigger_id: '1.2.3',
-});
+const slashCommand = (text: string, user: string, responseId: string) => slack.commandFields(text, user, 'C0SOCKET', responseId);
 
 describe('Socket Mode', () => {
   it('checks the bot token, then opens the connection with the app-level token', () => {

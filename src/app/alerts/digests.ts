@@ -98,7 +98,9 @@ export async function enqueueDueDigests(deps: Pick<AppDeps, 'store' | 'registry'
   const byRoadmap = new Map<string, Due[]>();
   for (const d of dues) {
     if (queuedAlready.has(d.key)) continue;
-    byRoadmap.set(d.sub.roadmapId, [...(byRoadmap.get(d.sub.roadmapId) ?? []), d]);
+    const list = byRoadmap.get(d.sub.roadmapId);
+    if (list) list.push(d);
+    else byRoadmap.set(d.sub.roadmapId, [d]);
   }
 
   let queued = 0;

@@ -189,7 +189,7 @@ export async function importCsv(deps: AppDeps, invocation: Invocation, file: str
 /** Why a CSV file could not be read, in words a person can act on. */
 export function unreadable(file: string, error: unknown): CommandError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  // Node holds a string of at most ~512 MB (about 12 million lines of points): past that,
+  // Node holds a string of at most ~512 MB (at the bench file's 40 bytes a line, ~12 million lines): past that,
   // reading a file as text fails with a RangeError (or ERR_FS_FILE_TOO_LARGE past 2 GB).
   if (error instanceof RangeError || code === 'ERR_STRING_TOO_LONG' || code === 'ERR_FS_FILE_TOO_LARGE') {
     return new CommandError('invalid', `${file} is too large to import at once: split it into files under 500 MB (each is imported all or nothing)`);

@@ -35,7 +35,8 @@ export interface HistoryCacheOptions {
  *   read the data from before the write).
  */
 export class HistoryCache {
-  private readonly entries = new Map<string, Entry>();
+  /** Per series (`roadmap\u0000metric`), per bucket size: a write looks up only the series it touched. */
+  private readonly entries = new Map<string, Map<number, Entry>>();
   /** Per roadmap, bumped by every write: a read stores what it read only if unchanged. */
   private readonly generations = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<void>>();
@@ -62,7 +63,7 @@ export class HistoryCache {
     const uncached: string[] = [];
     const expired: string[] = [];
     for (const metric of metrics) {
-      const entry = this.entries.get(keyOf(roadmapId, metric, bucketMs));
+      const entry = this.entry(roadmapId, metric, bucketMs);
       found.set(metric, entry);
       // Usable when it starts by the window's start and ends by now. One that ends later (a
       // replay of an earlier moment, --now) is not: that history is read whole, the cache kept.
@@ -85,8 +86,7 @@ export class HistoryCache {
       const { entry, partial } = extend(previous, (previous ? tail : full).get(metric) ?? [], firstWhole, bucketMs, nowMs, this.wallClock());
       // Unless another read (a background one) replaced the entry meanwhile, or this one is older.
       const before = found.get(metric);
-      const key = keyOf(roadmapId, metric, bucketMs);
-      if (storable && this.entries.get(key) === before && entry.until >= (before?.until ?? -Infinity)) this.entries.set(key, entry);
+      if (storable && this.entry(roadmapId, metric, bucketMs) === before && entry.until >= (before?.until ?? -Infinity)) this.store(roadmapId, metric, bucketMs, entry);
       result.set(metric, partial.length > 0 ? entry.points.concat(partial) : entry.points);
     }
     return result;
@@ -100,21 +100,22 @@ export class HistoryCache {
     const earliest = new Map<string, number>();
     const roadmaps = new Set<string>();
     for (const p of points) {
-      const series = `${p.roadmapId}\u0000${p.metric}`;
+      const series = seriesOf(p.roadmapId, p.metric);
       const at = p.at.getTime();
       const known = earliest.get(series);
       if (known === undefined || at < known) earliest.set(series, at);
       roadmaps.add(p.roadmapId);
     }
     for (const roadmapId of roadmaps) this.bump(roadmapId);
-    for (const [key, entry] of this.entries) {
-      const [roadmapId, metric, bucket] = key.split('\u0000') as [string, string, string];
-      const at = earliest.get(`${roadmapId}\u0000${metric}`);
-      if (at === undefined || at >= entry.until) continue; // only the bucket still filling, never cached
-      const bucketMs = Number(bucket);
-      const cut = Math.floor(at / bucketMs) * bucketMs;
-      if (cut <= entry.from) this.entries.delete(key);
-      else this.entries.set(key, { ...entry, until: cut, points: entry.points.filter((p) => p.t.getTime() < cut) });
+    for (const [series, at] of earliest) {
+      const sizes = this.entries.get(series);
+      if (!sizes) continue;
+      for (const [bucketMs, entry] of sizes) {
+        if (at >= entry.until) continue; // only the bucket still filling, never cached
+        const cut = Math.floor(at / bucketMs) * bucketMs;
+        if (cut <= entry.from) sizes.delete(bucketMs);
+        else sizes.set(bucketMs, { ...entry, until: cut, points: entry.points.filter((p) => p.t.getTime() < cut) });
+      }
     }
   }
 
@@ -127,6 +128,17 @@ export class HistoryCache {
   /** Resolves when the background reads started so far have ended. */
   async settled(): Promise<void> {
     await Promise.all(this.refreshing.values());
+  }
+
+  private entry(roadmapId: string, metric: string, bucketMs: number): Entry | undefined {
+    return this.entries.get(seriesOf(roadmapId, metric))?.get(bucketMs);
+  }
+
+  private store(roadmapId: string, metric: string, bucketMs: number, entry: Entry): void {
+    const series = seriesOf(roadmapId, metric);
+    let sizes = this.entries.get(series);
+    if (!sizes) this.entries.set(series, (sizes = new Map()));
+    sizes.set(bucketMs, entry);
   }
 
   private generation(roadmapId: string): number {
@@ -149,8 +161,8 @@ export class HistoryCache {
         if (this.generation(roadmapId) !== generation) return;
         for (const metric of metrics) {
           const { entry } = extend(undefined, rows.get(metric) ?? [], firstWhole, bucketMs, now.getTime(), this.wallClock());
-          const current = this.entries.get(keyOf(roadmapId, metric, bucketMs));
-          if (!current || entry.until >= current.until) this.entries.set(keyOf(roadmapId, metric, bucketMs), entry);
+          const current = this.entry(roadmapId, metric, bucketMs);
+          if (!current || entry.until >= current.until) this.store(roadmapId, metric, bucketMs, entry);
         }
       })
       // A failed read leaves the expired entry as it is: the next read tries again.
@@ -160,7 +172,7 @@ export class HistoryCache {
   }
 }
 
-const keyOf = (roadmapId: string, metric: string, bucketMs: number): string => `${roadmapId}\u0000${metric}\u0000${bucketMs}`;
+const seriesOf = (roadmapId: string, metric: string): string => `${roadmapId}\u0000${metric}`;
 
 /**
  * `previous` (cached buckets, maybe none) moved to the window starting at `firstWhole` and

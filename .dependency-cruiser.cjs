@@ -17,7 +17,10 @@ module.exports = {
       name: 'core-no-node-io',
       severity: 'error',
       from: { path: '^src/core' },
-      to: { dependencyTypes: ['core'], path: '^(fs|net|http|https|child_process|dgram|node:fs|node:net|node:http|node:https|node:child_process)$' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(fs|net|http|https|child_process|dgram|node:fs|node:net|node:http|node:https|node:child_process)$',
+      },
     },
     {
       name: 'app-no-platforms',

@@ -11,7 +11,12 @@ import { DeliveryError } from '../src/app/sink.js';
  * channels are independent. Everything else (claim, lease, settle with the claim as a fence,
  * retry with backoff honouring Retry-After, park as failed) is drainOutbox's logic unchanged.
  */
-export async function drainOutboxConcurrently(store: OutboxStore, now: Date, opts: WorkerOptions, concurrency: number): Promise<DrainResult> {
+export async function drainOutboxConcurrently(
+  store: OutboxStore,
+  now: Date,
+  opts: WorkerOptions,
+  concurrency: number,
+): Promise<DrainResult> {
   const result: DrainResult = { sent: 0, retried: 0, failed: 0 };
   const leaseMs = opts.leaseMs ?? 10 * 60_000;
   const maxAttempts = opts.maxAttempts ?? 8;
@@ -29,7 +34,9 @@ export async function drainOutboxConcurrently(store: OutboxStore, now: Date, opt
       for (const d of queue) await sendOne(store, d, now, opts, maxAttempts, result);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queues.length)) }, lane));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, queues.length)) }, lane),
+  );
   return result;
 }
 
@@ -39,7 +46,14 @@ function classify(error: unknown): DeliveryError {
 }
 
 /** drainOutbox's loop body, for one claimed delivery. */
-async function sendOne(store: OutboxStore, d: ClaimedDelivery, now: Date, opts: WorkerOptions, maxAttempts: number, result: DrainResult): Promise<void> {
+async function sendOne(
+  store: OutboxStore,
+  d: ClaimedDelivery,
+  now: Date,
+  opts: WorkerOptions,
+  maxAttempts: number,
+  result: DrainResult,
+): Promise<void> {
   const sink = opts.sinks.get(d.platform);
   if (!sink) {
     await store.markFailed(d.id, opts.worker, `no ${d.platform} adapter is configured`);
@@ -51,7 +65,12 @@ async function sendOne(store: OutboxStore, d: ClaimedDelivery, now: Date, opts: 
     if (d.updateOf !== undefined) {
       const original = await store.original(d.updateOf);
       if (original?.status === 'pending' || original?.status === 'sending') {
-        await store.postpone(d.id, opts.worker, new Date(now.getTime() + 5_000), 'waiting for the original post');
+        await store.postpone(
+          d.id,
+          opts.worker,
+          new Date(now.getTime() + 5_000),
+          'waiting for the original post',
+        );
         return;
       }
       if (original?.ref && sink.update) {
@@ -68,13 +87,29 @@ async function sendOne(store: OutboxStore, d: ClaimedDelivery, now: Date, opts: 
   } catch (error) {
     const failure = classify(error);
     if (failure.retryable && d.attempts < maxAttempts) {
-      const delay = backoffDelay(d.attempts, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random, failure.retryAfterMs);
-      await store.markRetry(d.id, opts.worker, new Date(now.getTime() + delay), `${failure.kind}: ${failure.message}`);
-      opts.logger?.warn({ delivery: d.id, key: d.key, attempt: d.attempts, retryInMs: delay }, `delivery will be retried: ${failure.kind}: ${failure.message}`);
+      const delay = backoffDelay(
+        d.attempts,
+        opts.backoff ?? DEFAULT_BACKOFF,
+        opts.random ?? Math.random,
+        failure.retryAfterMs,
+      );
+      await store.markRetry(
+        d.id,
+        opts.worker,
+        new Date(now.getTime() + delay),
+        `${failure.kind}: ${failure.message}`,
+      );
+      opts.logger?.warn(
+        { delivery: d.id, key: d.key, attempt: d.attempts, retryInMs: delay },
+        `delivery will be retried: ${failure.kind}: ${failure.message}`,
+      );
       result.retried++;
     } else {
       await store.markFailed(d.id, opts.worker, `${failure.kind}: ${failure.message}`);
-      opts.logger?.error({ delivery: d.id, key: d.key, attempts: d.attempts }, `delivery failed for good: ${failure.kind}: ${failure.message}`);
+      opts.logger?.error(
+        { delivery: d.id, key: d.key, attempts: d.attempts },
+        `delivery failed for good: ${failure.kind}: ${failure.message}`,
+      );
       result.failed++;
     }
   }

@@ -15,12 +15,17 @@ import { audit, type AuditEntry, type PgStore, type PointInput } from '../src/ad
  * row (the store's audit writer). recordPoints also drops the store's cached histories, which
  * does not matter here.
  */
-export async function recordPointsCompact(store: PgStore, points: PointInput[], entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
+export async function recordPointsCompact(
+  store: PgStore,
+  points: PointInput[],
+  entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> },
+): Promise<number> {
   if (points.length === 0) return 0;
   const first = points[0] as PointInput;
   const uniform = points.every((p) => p.roadmapId === first.roadmapId && p.source === first.source);
   // In src, a batch of several roadmaps or sources would take the current statement.
-  if (!uniform) throw new Error('recordPointsCompact: the prototype handles one roadmap and source per batch');
+  if (!uniform)
+    throw new Error('recordPointsCompact: the prototype handles one roadmap and source per batch');
   return store.transaction(async (client) => {
     const result = await client.query(
       `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
@@ -29,9 +34,19 @@ export async function recordPointsCompact(store: PgStore, points: PointInput[], 
        ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
          SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
          WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
-      [first.roadmapId, points.map((p) => p.metric), points.map((p) => p.at.getTime()), first.source, points.map((p) => p.value), entry.at],
+      [
+        first.roadmapId,
+        points.map((p) => p.metric),
+        points.map((p) => p.at.getTime()),
+        first.source,
+        points.map((p) => p.value),
+        entry.at,
+      ],
     );
-    await audit(client, { ...entry, details: { points: points.length, written: result.rowCount ?? 0, ...entry.details } });
+    await audit(client, {
+      ...entry,
+      details: { points: points.length, written: result.rowCount ?? 0, ...entry.details },
+    });
     return result.rowCount ?? 0;
   });
 }

@@ -54,7 +54,12 @@ export class QueryMeter {
     const original = target.query;
     target.query = (...args: unknown[]): unknown => {
       const first = args[0];
-      const sql = typeof first === 'string' ? first : typeof (first as { text?: unknown })?.text === 'string' ? (first as { text: string }).text : '';
+      const sql =
+        typeof first === 'string'
+          ? first
+          : typeof (first as { text?: unknown })?.text === 'string'
+            ? (first as { text: string }).text
+            : '';
       const started = performance.now();
       const done = (): void => this.record(sql, performance.now() - started);
       const last = args[args.length - 1];
@@ -68,7 +73,8 @@ export class QueryMeter {
         return original.apply(client, args);
       }
       const result = original.apply(client, args);
-      if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(done, done);
+      if (result && typeof (result as Promise<unknown>).then === 'function')
+        (result as Promise<unknown>).then(done, done);
       return result;
     };
   }

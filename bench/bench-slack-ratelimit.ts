@@ -42,7 +42,8 @@ export interface FakeStats {
   otherCalls: number;
 }
 
-export type FakeToParent = { type: 'ready'; url: string } | { type: 'stats'; stats: FakeStats } | { type: 'reset' };
+export type FakeToParent =
+  { type: 'ready'; url: string } | { type: 'stats'; stats: FakeStats } | { type: 'reset' };
 export type ParentToFake = { type: 'stats' } | { type: 'reset' } | { type: 'stop' };
 
 const num = (name: string, fallback: number): number => {
@@ -89,20 +90,37 @@ function stats(): FakeStats {
       maxPerChannelInterval = Math.max(maxPerChannelInterval, i - j + 1);
     }
   }
-  return { ...counters, channels: acceptedByChannel.size, duplicateChannels, duplicateMessages, firstAcceptedAt, lastAcceptedAt, maxPerChannelInterval };
+  return {
+    ...counters,
+    channels: acceptedByChannel.size,
+    duplicateChannels,
+    duplicateMessages,
+    firstAcceptedAt,
+    lastAcceptedAt,
+    maxPerChannelInterval,
+  };
 }
 
 /** Accepts or refuses one message to `channel` now; returns the Retry-After seconds when refused. */
-function admit(channel: string): { retryAfter: number; reason: 'channel' | 'workspace' } | undefined {
+function admit(
+  channel: string,
+): { retryAfter: number; reason: 'channel' | 'workspace' } | undefined {
   const now = performance.now();
   const last = lastByChannel.get(channel);
   if (last !== undefined && now - last < CHANNEL_INTERVAL_MS) {
-    return { retryAfter: Math.max(1, Math.ceil((CHANNEL_INTERVAL_MS - (now - last)) / 1000)), reason: 'channel' };
+    return {
+      retryAfter: Math.max(1, Math.ceil((CHANNEL_INTERVAL_MS - (now - last)) / 1000)),
+      reason: 'channel',
+    };
   }
   if (WORKSPACE_RATE > 0) {
     tokens = Math.min(WORKSPACE_BURST, tokens + ((now - refilledAt) * WORKSPACE_RATE) / 1000);
     refilledAt = now;
-    if (tokens < 1) return { retryAfter: Math.max(1, Math.ceil((1 - tokens) / WORKSPACE_RATE)), reason: 'workspace' };
+    if (tokens < 1)
+      return {
+        retryAfter: Math.max(1, Math.ceil((1 - tokens) / WORKSPACE_RATE)),
+        reason: 'workspace',
+      };
     tokens -= 1;
   }
   lastByChannel.set(channel, now);
@@ -126,7 +144,11 @@ const server = http.createServer((req, res) => {
     let headers: Record<string, string> = {};
     let body: Record<string, unknown>;
     if (method === 'chat.postMessage') {
-      const channel = String((req.headers['content-type'] ?? '').startsWith('application/json') ? (JSON.parse(raw) as { channel?: unknown }).channel : new URLSearchParams(raw).get('channel'));
+      const channel = String(
+        (req.headers['content-type'] ?? '').startsWith('application/json')
+          ? (JSON.parse(raw) as { channel?: unknown }).channel
+          : new URLSearchParams(raw).get('channel'),
+      );
       const refused = admit(channel);
       if (refused) {
         if (refused.reason === 'channel') counters.channel429++;
@@ -139,7 +161,15 @@ const server = http.createServer((req, res) => {
       }
     } else if (method === 'auth.test') {
       counters.otherCalls++;
-      body = { ok: true, url: 'https://bench.slack.test/', team: 'Bench Team', user: 'roadmap', team_id: 'T0BENCH', user_id: 'U0BOT', bot_id: 'B0BOT' };
+      body = {
+        ok: true,
+        url: 'https://bench.slack.test/',
+        team: 'Bench Team',
+        user: 'roadmap',
+        team_id: 'T0BENCH',
+        user_id: 'U0BOT',
+        bot_id: 'B0BOT',
+      };
     } else {
       counters.otherCalls++;
       body = { ok: true };

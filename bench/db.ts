@@ -44,7 +44,9 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
       await stopServer();
       if (tmp) await fs.rm(tmp, { recursive: true, force: true });
     } else if (adminUrl) {
-      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`));
+      await withClient(adminUrl, (c) =>
+        c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`),
+      );
     }
   };
 
@@ -57,10 +59,15 @@ export async function openBenchDatabase(log: (line: string) => void): Promise<Be
       adminUrl = server.url;
     }
     const admin = adminUrl;
-    await withClient(admin, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE template0`));
+    await withClient(admin, (c) =>
+      c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE template0`),
+    );
     const url = withDatabase(admin, name);
     await migrate(url);
-    const serverVersion = await withClient(url, async (c) => (await c.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v ?? '?');
+    const serverVersion = await withClient(
+      url,
+      async (c) => (await c.query<{ v: string }>('SELECT version() AS v')).rows[0]?.v ?? '?',
+    );
     return { url, kind, serverVersion, close: cleanup };
   } catch (error) {
     await cleanup().catch(() => undefined);

@@ -103,7 +103,8 @@ interface Variant {
 }
 
 function describe(v: Variant): string {
-  const drain = v.concurrency !== undefined ? `drain ${v.concurrency} ch at once (proto)` : 'shipped drain';
+  const drain =
+    v.concurrency !== undefined ? `drain ${v.concurrency} ch at once (proto)` : 'shipped drain';
   const workers = v.workers > v.replicas ? `, +${v.workers - v.replicas} drain-only` : '';
   return `${v.replicas} sched${workers}; ${drain}`;
 }
@@ -115,9 +116,15 @@ function parseVariants(text: string): Variant[] {
     .filter(Boolean)
     .map((s) => {
       const m = /^r(\d+)(?:w(\d+))?(?:c(\d+))?$/.exec(s);
-      if (!m || Number(m[1]) < 1) throw new Error(`FANOUT_VARIANTS: "${s}" is not r<replicas>[w<workers>][c<concurrency>]`);
+      if (!m || Number(m[1]) < 1)
+        throw new Error(`FANOUT_VARIANTS: "${s}" is not r<replicas>[w<workers>][c<concurrency>]`);
       const replicas = Number(m[1]);
-      return { name: s, replicas, workers: Math.max(replicas, Number(m[2] ?? 0)), ...(m[3] ? { concurrency: Math.max(1, Number(m[3])) } : {}) };
+      return {
+        name: s,
+        replicas,
+        workers: Math.max(replicas, Number(m[2] ?? 0)),
+        ...(m[3] ? { concurrency: Math.max(1, Number(m[3])) } : {}),
+      };
     });
 }
 
@@ -151,7 +158,10 @@ class FakeSlackProcess {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the fake Slack did not start within 30 s')), 30_000);
+      const timer = setTimeout(
+        () => reject(new Error('the fake Slack did not start within 30 s')),
+        30_000,
+      );
       child.once('message', (m: FakeToParent) => {
         clearTimeout(timer);
         if (m.type === 'ready') resolve(m.url);
@@ -217,7 +227,12 @@ class BenchScheduler extends Scheduler {
     if (concurrency === undefined) return super.drain(now);
     try {
       for (let i = 0; i < MAX_BATCHES; i++) {
-        const done = await drainOutboxConcurrently(this.benchOutbox, i === 0 ? now : this.benchDeps.clock(), this.benchOpts.worker, concurrency);
+        const done = await drainOutboxConcurrently(
+          this.benchOutbox,
+          i === 0 ? now : this.benchDeps.clock(),
+          this.benchOpts.worker,
+          concurrency,
+        );
         if (done.sent + done.retried + done.failed === 0) break;
       }
     } catch (error) {
@@ -233,7 +248,9 @@ class LogCounter extends Writable {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
-        const msg = String((JSON.parse(line) as { msg?: unknown }).msg ?? '?').replace(/\d+/g, 'N').slice(0, 90);
+        const msg = String((JSON.parse(line) as { msg?: unknown }).msg ?? '?')
+          .replace(/\d+/g, 'N')
+          .slice(0, 90);
         this.counts.set(msg, (this.counts.get(msg) ?? 0) + 1);
       } catch {
         this.counts.set(line.slice(0, 90), (this.counts.get(line.slice(0, 90)) ?? 0) + 1);
@@ -271,7 +288,10 @@ async function seedPoints(pool: pg.Pool): Promise<number> {
     );
     rows += r.rowCount ?? 0;
   }
-  const flag = await pool.query(`INSERT INTO metric_points (roadmap_id, metric, at, source, value) VALUES ('example', 'multi_region_needed', $1, 'manual', 0)`, [new Date(DUE.getTime() - 20 * DAY_MS)]);
+  const flag = await pool.query(
+    `INSERT INTO metric_points (roadmap_id, metric, at, source, value) VALUES ('example', 'multi_region_needed', $1, 'manual', 0)`,
+    [new Date(DUE.getTime() - 20 * DAY_MS)],
+  );
   return rows + (flag.rowCount ?? 0);
 }
 
@@ -279,9 +299,13 @@ async function seedPoints(pool: pg.Pool): Promise<number> {
 async function seedSubscriptions(pool: pg.Pool, deps: AppDeps, channels: number): Promise<void> {
   for (const z of ZONES) {
     const due = dueDigest({ time: z.time, timezone: z.timezone, createdAt: new Date(0) }, DUE);
-    if (due?.scheduledAt.getTime() !== DUE.getTime()) throw new Error(`${z.time} ${z.timezone} is not ${DUE.toISOString()}: fix ZONES`);
+    if (due?.scheduledAt.getTime() !== DUE.getTime())
+      throw new Error(`${z.time} ${z.timezone} is not ${DUE.toISOString()}: fix ZONES`);
   }
-  const subs = Array.from({ length: channels }, (_, i) => ({ channel: `C${String(i + 1).padStart(8, '0')}`, ...(ZONES[i % ZONES.length] as (typeof ZONES)[number]) }));
+  const subs = Array.from({ length: channels }, (_, i) => ({
+    channel: `C${String(i + 1).padStart(8, '0')}`,
+    ...(ZONES[i % ZONES.length] as (typeof ZONES)[number]),
+  }));
   // Created an hour before: yesterday's digest was never due, today's is.
   const created = new Date(DUE.getTime() - 3_600_000);
   const ids = await pool.query<{ id: number }>(
@@ -293,9 +317,19 @@ async function seedSubscriptions(pool: pg.Pool, deps: AppDeps, channels: number)
   const yesterday = new Date(DUE.getTime() - DAY_MS);
   const roadmap = deps.registry.get('example');
   if (!roadmap) throw new Error('the example roadmap did not load');
-  const { report } = await buildDigest(deps, roadmap, yesterday, { localDate: '2026-03-01', late: false });
+  const { report } = await buildDigest(deps, roadmap, yesterday, {
+    localDate: '2026-03-01',
+    late: false,
+  });
   const snapshot = JSON.stringify(digestSnapshot(report));
-  const dates = subs.map((s) => (dueDigest({ time: s.time, timezone: s.timezone, createdAt: new Date(0) }, yesterday) as { localDate: string }).localDate);
+  const dates = subs.map(
+    (s) =>
+      (
+        dueDigest({ time: s.time, timezone: s.timezone, createdAt: new Date(0) }, yesterday) as {
+          localDate: string;
+        }
+      ).localDate,
+  );
   await pool.query(
     `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot) SELECT id, d::date, $3, $4::jsonb FROM unnest($1::bigint[], $2::text[]) AS s(id, d)`,
     [ids.rows.map((r) => r.id), dates, yesterday, snapshot],
@@ -305,7 +339,9 @@ async function seedSubscriptions(pool: pg.Pool, deps: AppDeps, channels: number)
 /** Back to "nothing sent today": the outbox, today's snapshots and the alert memory emptied, vacuumed, checkpointed. */
 async function resetRun(pool: pg.Pool): Promise<void> {
   await pool.query('DELETE FROM deliveries');
-  await pool.query('DELETE FROM digest_snapshots WHERE taken_at > $1', [new Date(DUE.getTime() - 3_600_000)]);
+  await pool.query('DELETE FROM digest_snapshots WHERE taken_at > $1', [
+    new Date(DUE.getTime() - 3_600_000),
+  ]);
   await pool.query('DELETE FROM alert_episodes');
   await pool.query('DELETE FROM trigger_states');
   await pool.query('VACUUM (ANALYZE) deliveries, digest_snapshots, alert_episodes, trigger_states');
@@ -333,8 +369,20 @@ interface VariantResult {
   goalMet: boolean;
   messagesSent: number;
   http429: { channel: number; workspace: number };
-  duplicates: { fakeMessages: number; fakeChannels: number; deliveriesPerChannelOver1: number; maxPerChannelPerSecond: number };
-  outbox: { sent: number; failed: number; pending: number; attempts: number; outboxRetries: number; maxAttempts: number };
+  duplicates: {
+    fakeMessages: number;
+    fakeChannels: number;
+    deliveriesPerChannelOver1: number;
+    maxPerChannelPerSecond: number;
+  };
+  outbox: {
+    sent: number;
+    failed: number;
+    pending: number;
+    attempts: number;
+    outboxRetries: number;
+    maxAttempts: number;
+  };
   db: {
     /** Composing + enqueuing: every statement but the outbox's claim/settle (evaluation tick included), per digest queued. */
     digestMsPerDigest: number;
@@ -359,8 +407,17 @@ interface VariantResult {
  * previous snapshot) and compares them with what was queued: the prototypes must queue the same
  * messages. "equal/sampled".
  */
-async function compareWithBuildDigest(admin: pg.Pool, registry: RoadmapRegistry, n: number): Promise<{ same: string; firstDifference?: string }> {
-  const deps: AppDeps = { store: new PgStore(admin), outbox: new OutboxStore(admin), registry, clock: () => DUE };
+async function compareWithBuildDigest(
+  admin: pg.Pool,
+  registry: RoadmapRegistry,
+  n: number,
+): Promise<{ same: string; firstDifference?: string }> {
+  const deps: AppDeps = {
+    store: new PgStore(admin),
+    outbox: new OutboxStore(admin),
+    registry,
+    clock: () => DUE,
+  };
   const roadmap = registry.get('example');
   if (!roadmap) return { same: '0/0' };
   const { rows } = await admin.query<{ key: string; created_at: Date; message: unknown }>(
@@ -371,10 +428,21 @@ async function compareWithBuildDigest(admin: pg.Pool, registry: RoadmapRegistry,
   let firstDifference: string | undefined;
   for (const row of rows) {
     const [, sub, localDate] = row.key.split(':') as [string, string, string];
-    const prev = await admin.query<{ snapshot: DigestSnapshot }>(`SELECT snapshot FROM digest_snapshots WHERE subscription_id = $1 AND local_date < $2::date ORDER BY local_date DESC LIMIT 1`, [sub, localDate]);
+    const prev = await admin.query<{ snapshot: DigestSnapshot }>(
+      `SELECT snapshot FROM digest_snapshots WHERE subscription_id = $1 AND local_date < $2::date ORDER BY local_date DESC LIMIT 1`,
+      [sub, localDate],
+    );
     const previous = prev.rows[0]?.snapshot;
-    const { message } = await buildDigest(deps, roadmap, row.created_at, { localDate, late: false, ...(previous ? { previous } : {}) });
-    const difference = firstDiff(JSON.parse(JSON.stringify(message)) as unknown, row.message, 'message');
+    const { message } = await buildDigest(deps, roadmap, row.created_at, {
+      localDate,
+      late: false,
+      ...(previous ? { previous } : {}),
+    });
+    const difference = firstDiff(
+      JSON.parse(JSON.stringify(message)) as unknown,
+      row.message,
+      'message',
+    );
     if (difference === undefined) same++;
     else firstDifference ??= `${row.key}: ${difference}`;
   }
@@ -388,15 +456,23 @@ async function compareWithBuildDigest(admin: pg.Pool, registry: RoadmapRegistry,
  */
 function firstDiff(a: unknown, b: unknown, at: string): string | undefined {
   if (typeof a === 'number' && typeof b === 'number') {
-    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)) ? undefined : `${at}: rebuilt ${a} ≠ queued ${b}`;
+    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b))
+      ? undefined
+      : `${at}: rebuilt ${a} ≠ queued ${b}`;
   }
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
-    return a === b ? undefined : `${at}: rebuilt ${JSON.stringify(a)?.slice(0, 160)} ≠ queued ${JSON.stringify(b)?.slice(0, 160)}`;
+    return a === b
+      ? undefined
+      : `${at}: rebuilt ${JSON.stringify(a)?.slice(0, 160)} ≠ queued ${JSON.stringify(b)?.slice(0, 160)}`;
   }
   if (Array.isArray(a) !== Array.isArray(b)) return `${at}: array vs object`;
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) {
-    const d = firstDiff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`);
+    const d = firstDiff(
+      (a as Record<string, unknown>)[k],
+      (b as Record<string, unknown>)[k],
+      `${at}.${k}`,
+    );
     if (d) return d;
   }
   return undefined;
@@ -404,7 +480,15 @@ function firstDiff(a: unknown, b: unknown, at: string): string | undefined {
 
 async function runVariant(
   variant: Variant,
-  ctx: { url: string; registry: RoadmapRegistry; fake: FakeSlackProcess; channels: number; lowerBoundMs: number; timeoutMs: number; admin: pg.Pool },
+  ctx: {
+    url: string;
+    registry: RoadmapRegistry;
+    fake: FakeSlackProcess;
+    channels: number;
+    lowerBoundMs: number;
+    timeoutMs: number;
+    admin: pg.Pool;
+  },
 ): Promise<VariantResult> {
   const { admin, fake, channels } = ctx;
   await resetRun(admin);
@@ -420,14 +504,23 @@ async function runVariant(
   const logger = pino({ level: 'warn' }, logs);
 
   const replicas = Array.from({ length: variant.workers }, (_, i) => {
-    const pool = createPool(ctx.url, { applicationName: `bench fanout replica ${i + 1}`, onError: () => undefined });
+    const pool = createPool(ctx.url, {
+      applicationName: `bench fanout replica ${i + 1}`,
+      onError: () => undefined,
+    });
     meter.attach(pool);
     const outbox = new OutboxStore(pool);
     const deps: AppDeps = { store: new PgStore(pool), outbox, registry: ctx.registry, clock };
     // The adapter main.ts builds (its WebClient, retry policy and timeout), Socket Mode so that
     // nothing is mounted or connected: only the sink is used, and it works before start().
     const slack = createSlack({
-      config: { SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_APP_TOKEN: 'xapp-bench', SLACK_SIGNING_SECRET: undefined, SLACK_API_URL: `${fake.url}/api/`, SLACK_ADMIN_USER_IDS: [] },
+      config: {
+        SLACK_BOT_TOKEN: 'xoxb-bench',
+        SLACK_APP_TOKEN: 'xapp-bench',
+        SLACK_SIGNING_SECRET: undefined,
+        SLACK_API_URL: `${fake.url}/api/`,
+        SLACK_ADMIN_USER_IDS: [],
+      },
       deps,
       logger,
     });
@@ -448,7 +541,9 @@ async function runVariant(
 
   const cpuStart = process.cpuUsage();
   for (const r of replicas) r.scheduler.start();
-  log(`  ${variant.name}: ${describe(variant)}; due in ${((dueAt - Date.now()) / 1000).toFixed(1)} s`);
+  log(
+    `  ${variant.name}: ${describe(variant)}; due in ${((dueAt - Date.now()) / 1000).toFixed(1)} s`,
+  );
 
   let finished = false;
   let settledAt: number | null = null;
@@ -456,11 +551,15 @@ async function runVariant(
   let lastReport = Date.now();
   while (Date.now() < deadline) {
     await sleep(200);
-    const { rows } = await admin.query<{ sent: number; total: number }>(`SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) AS total FROM deliveries`);
+    const { rows } = await admin.query<{ sent: number; total: number }>(
+      `SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) AS total FROM deliveries`,
+    );
     const sent = rows[0]?.sent ?? 0;
     if (Date.now() - lastReport > 5_000) {
       lastReport = Date.now();
-      log(`    ${((Date.now() - dueAt) / 1000).toFixed(0)} s: ${rows[0]?.total ?? 0} queued, ${sent} sent`);
+      log(
+        `    ${((Date.now() - dueAt) / 1000).toFixed(0)} s: ${rows[0]?.total ?? 0} queued, ${sent} sent`,
+      );
     }
     if (sent >= channels) {
       settledAt = epochMs();
@@ -475,13 +574,27 @@ async function runVariant(
   await Promise.all(replicas.map((r) => r.pool.end().catch(() => undefined)));
   const stats = await fake.stats();
 
-  const { rows: outboxRows } = await admin.query<{ sent: number; failed: number; pending: number; attempts: number; max_attempts: number }>(
+  const { rows: outboxRows } = await admin.query<{
+    sent: number;
+    failed: number;
+    pending: number;
+    attempts: number;
+    max_attempts: number;
+  }>(
     `SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'failed') AS failed,
             count(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending, coalesce(sum(attempts), 0)::int AS attempts, coalesce(max(attempts), 0) AS max_attempts
        FROM deliveries`,
   );
-  const { rows: dupRows } = await admin.query<{ n: number }>(`SELECT count(*) AS n FROM (SELECT channel_id FROM deliveries WHERE kind = 'digest' GROUP BY channel_id HAVING count(*) > 1) d`);
-  const o = outboxRows[0] as { sent: number; failed: number; pending: number; attempts: number; max_attempts: number };
+  const { rows: dupRows } = await admin.query<{ n: number }>(
+    `SELECT count(*) AS n FROM (SELECT channel_id FROM deliveries WHERE kind = 'digest' GROUP BY channel_id HAVING count(*) > 1) d`,
+  );
+  const o = outboxRows[0] as {
+    sent: number;
+    failed: number;
+    pending: number;
+    attempts: number;
+    max_attempts: number;
+  };
   const compared = await compareWithBuildDigest(admin, ctx.registry, 5);
 
   const digest = meter.get('digest');
@@ -491,8 +604,11 @@ async function runVariant(
   const retry = meter.get('settle-retry');
   // Digests queued (rows in the outbox): racing replicas may issue more INSERTs than that.
   const queued = Math.max(1, o.sent + o.failed + o.pending);
-  const since = (at: number | null | undefined): number | null => (at === null || at === undefined ? null : at - dueAt);
-  const firstTick = replicas.map((r) => r.scheduler.firstTickAt).filter((t): t is number => t !== undefined);
+  const since = (at: number | null | undefined): number | null =>
+    at === null || at === undefined ? null : at - dueAt;
+  const firstTick = replicas
+    .map((r) => r.scheduler.firstTickAt)
+    .filter((t): t is number => t !== undefined);
   const totalMs = finished ? since(stats.lastAcceptedAt) : null;
   const ratio = totalMs === null ? null : totalMs / ctx.lowerBoundMs;
   return {
@@ -512,16 +628,33 @@ async function runVariant(
     goalMet: ratio !== null && ratio <= GOAL_RATIO,
     messagesSent: stats.accepted,
     http429: { channel: stats.channel429, workspace: stats.workspace429 },
-    duplicates: { fakeMessages: stats.duplicateMessages, fakeChannels: stats.duplicateChannels, deliveriesPerChannelOver1: dupRows[0]?.n ?? 0, maxPerChannelPerSecond: stats.maxPerChannelInterval },
-    outbox: { sent: o.sent, failed: o.failed, pending: o.pending, attempts: o.attempts, outboxRetries: retry.count, maxAttempts: o.max_attempts },
+    duplicates: {
+      fakeMessages: stats.duplicateMessages,
+      fakeChannels: stats.duplicateChannels,
+      deliveriesPerChannelOver1: dupRows[0]?.n ?? 0,
+      maxPerChannelPerSecond: stats.maxPerChannelInterval,
+    },
+    outbox: {
+      sent: o.sent,
+      failed: o.failed,
+      pending: o.pending,
+      attempts: o.attempts,
+      outboxRetries: retry.count,
+      maxAttempts: o.max_attempts,
+    },
     db: {
       digestMsPerDigest: (digest.ms + insert.ms) / queued,
       digestQueriesPerDigest: (digest.count + insert.count) / queued,
       claimMsPerDelivery: claim.ms / Math.max(1, o.sent),
       settleMsPerDelivery: (settle.ms + retry.ms) / Math.max(1, o.sent),
-      byClass: Object.fromEntries([...meter.classes].map(([k, v]) => [k, { count: v.count, ms: Number(v.ms.toFixed(1)) }])),
+      byClass: Object.fromEntries(
+        [...meter.classes].map(([k, v]) => [k, { count: v.count, ms: Number(v.ms.toFixed(1)) }]),
+      ),
     },
-    enqueueWallMsPerDigest: meter.lastAt.has('enqueue-insert') && firstTick.length ? ((meter.lastAt.get('enqueue-insert') as number) - Math.min(...firstTick)) / queued : null,
+    enqueueWallMsPerDigest:
+      meter.lastAt.has('enqueue-insert') && firstTick.length
+        ? ((meter.lastAt.get('enqueue-insert') as number) - Math.min(...firstTick)) / queued
+        : null,
     cpuMsPerDigest: (cpu.user + cpu.system) / 1000 / queued,
     appLogs: Object.fromEntries(logs.counts),
     sameAsShipped: compared.same,
@@ -538,7 +671,10 @@ const sec = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000)
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -577,26 +713,59 @@ async function main(): Promise<void> {
 
     db = await openBenchDatabase(log);
     log(`database: ${db.kind}, ${db.serverVersion}`);
-    admin = createPool(db.url, { max: 2, applicationName: 'bench fanout admin', onError: () => undefined });
-    const setupDeps: AppDeps = { store: new PgStore(admin), outbox: new OutboxStore(admin), registry, clock: () => DUE };
+    admin = createPool(db.url, {
+      max: 2,
+      applicationName: 'bench fanout admin',
+      onError: () => undefined,
+    });
+    const setupDeps: AppDeps = {
+      store: new PgStore(admin),
+      outbox: new OutboxStore(admin),
+      registry,
+      clock: () => DUE,
+    };
     const points = await seedPoints(admin);
     await seedSubscriptions(admin, setupDeps, channels);
-    log(`seeded ${points} points, ${channels} digest subscriptions due ${DUE.toISOString()} (${ZONES.length} time zones)`);
+    log(
+      `seeded ${points} points, ${channels} digest subscriptions due ${DUE.toISOString()} (${ZONES.length} time zones)`,
+    );
 
-    fake = await FakeSlackProcess.start({ FAKE_CHANNEL_INTERVAL_MS: '1000', FAKE_WORKSPACE_RATE: String(rate), FAKE_WORKSPACE_BURST: String(burst), FAKE_LATENCY_MS: String(latencyMs) });
-    log(`fake Slack at ${fake.url}: 1 message/s/channel, workspace ${rate}/s (burst ${burst}), latency ${latencyMs} ms; lower bound ${(lowerBoundMs / 1000).toFixed(1)} s`);
+    fake = await FakeSlackProcess.start({
+      FAKE_CHANNEL_INTERVAL_MS: '1000',
+      FAKE_WORKSPACE_RATE: String(rate),
+      FAKE_WORKSPACE_BURST: String(burst),
+      FAKE_LATENCY_MS: String(latencyMs),
+    });
+    log(
+      `fake Slack at ${fake.url}: 1 message/s/channel, workspace ${rate}/s (burst ${burst}), latency ${latencyMs} ms; lower bound ${(lowerBoundMs / 1000).toFixed(1)} s`,
+    );
 
     const results: VariantResult[] = [];
     for (const variant of variants) {
-      const result = await runVariant(variant, { url: db.url, registry, fake, channels, lowerBoundMs, timeoutMs, admin });
+      const result = await runVariant(variant, {
+        url: db.url,
+        registry,
+        fake,
+        channels,
+        lowerBoundMs,
+        timeoutMs,
+        admin,
+      });
       results.push(result);
-      log(`  ${variant.name}: ${result.finished ? `all sent in ${sec(result.totalMs)} (${f2(result.ratio)}× the bound)` : 'NOT FINISHED'}, ${result.http429.workspace + result.http429.channel} × 429`);
+      log(
+        `  ${variant.name}: ${result.finished ? `all sent in ${sec(result.totalMs)} (${f2(result.ratio)}× the bound)` : 'NOT FINISHED'}, ${result.http429.workspace + result.http429.channel} × 429`,
+      );
     }
 
     const out = {
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
-      machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', loadAverageAtEnd: loadAverage() },
+      machine: {
+        node: process.version,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? '?',
+        loadAverageAtEnd: loadAverage(),
+      },
       database: { kind: db.kind, version: db.serverVersion },
       setup: {
         channels,
@@ -604,11 +773,18 @@ async function main(): Promise<void> {
         due: DUE.toISOString(),
         zones: ZONES,
         points,
-        slackLimits: { perChannel: '1 message per 1000 ms', workspaceRatePerSec: rate, workspaceBurst: burst, retryAfter: 'whole seconds, at least 1', latencyMs },
+        slackLimits: {
+          perChannel: '1 message per 1000 ms',
+          workspaceRatePerSec: rate,
+          workspaceBurst: burst,
+          retryAfter: 'whole seconds, at least 1',
+          latencyMs,
+        },
         lowerBoundMs,
         lowerBound: `max(0, ${channels} - ${burst}) / ${rate} per s`,
         goal: `total ≤ ${GOAL_RATIO} × lower bound`,
-        slackClient: 'createSlack() WebClient: retryConfig { retries: 5, factor: 3.86 }, 10 s timeout; 429 → waits Retry-After (pausing its queue), then retries',
+        slackClient:
+          'createSlack() WebClient: retryConfig { retries: 5, factor: 3.86 }, 10 s timeout; 429 → waits Retry-After (pausing its queue), then retries',
         crons: { evaluate: '<due second> * * * * * (once a minute)', outbox: '*/5 * * * * *' },
       },
       results,
@@ -617,11 +793,30 @@ async function main(): Promise<void> {
     const outFile = path.join(OUT_DIR, path.basename(process.env.FANOUT_OUT || 'fanout.json'));
     await writeFile(outFile, `${JSON.stringify(out, null, 2)}\n`);
 
-    console.log(`\nDigest fan-out: ${channels} Slack channels due at once; fake Slack 1 msg/s/channel, workspace ${rate}/s burst ${burst}, latency ${latencyMs} ms`);
-    console.log(`Lower bound ${sec(lowerBoundMs)} (max(0, N − burst) / rate); goal ≤ ${GOAL_RATIO}× = ${sec(lowerBoundMs * GOAL_RATIO)}. Times from the due instant. Load average ${loadAverage()} on ${os.cpus().length} CPUs.\n`);
+    console.log(
+      `\nDigest fan-out: ${channels} Slack channels due at once; fake Slack 1 msg/s/channel, workspace ${rate}/s burst ${burst}, latency ${latencyMs} ms`,
+    );
+    console.log(
+      `Lower bound ${sec(lowerBoundMs)} (max(0, N − burst) / rate); goal ≤ ${GOAL_RATIO}× = ${sec(lowerBoundMs * GOAL_RATIO)}. Times from the due instant. Load average ${loadAverage()} on ${os.cpus().length} CPUs.\n`,
+    );
     console.log(
       table(
-        ['variant', 'enqueue, drain', 'first tick', 'all queued', 'first sent', 'all sent', '× bound', 'goal', 'sent', '429 ws/ch', 'dup', 'outbox retries', 'failed', 'same msgs'],
+        [
+          'variant',
+          'enqueue, drain',
+          'first tick',
+          'all queued',
+          'first sent',
+          'all sent',
+          '× bound',
+          'goal',
+          'sent',
+          '429 ws/ch',
+          'dup',
+          'outbox retries',
+          'failed',
+          'same msgs',
+        ],
         results.map((r) => [
           r.variant,
           r.drain,
@@ -640,15 +835,35 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    console.log('\nDatabase time (client-side round trips) and the bot process\'s CPU');
+    console.log("\nDatabase time (client-side round trips) and the bot process's CPU");
     console.log(
       table(
-        ['variant', 'db ms/digest (compose+enqueue)', 'queries/digest', 'enqueue wall ms/digest', 'db ms/claim', 'db ms/settle', 'cpu ms/digest'],
-        results.map((r) => [r.variant, f2(r.db.digestMsPerDigest), f1(r.db.digestQueriesPerDigest), f2(r.enqueueWallMsPerDigest), f2(r.db.claimMsPerDelivery), f2(r.db.settleMsPerDelivery), f2(r.cpuMsPerDigest)]),
+        [
+          'variant',
+          'db ms/digest (compose+enqueue)',
+          'queries/digest',
+          'enqueue wall ms/digest',
+          'db ms/claim',
+          'db ms/settle',
+          'cpu ms/digest',
+        ],
+        results.map((r) => [
+          r.variant,
+          f2(r.db.digestMsPerDigest),
+          f1(r.db.digestQueriesPerDigest),
+          f2(r.enqueueWallMsPerDigest),
+          f2(r.db.claimMsPerDelivery),
+          f2(r.db.settleMsPerDelivery),
+          f2(r.cpuMsPerDigest),
+        ]),
       ),
     );
     console.log(`\nFigures: ${path.relative(ROOT, outFile)}`);
-    const bad = results.filter((r) => r.duplicates.fakeMessages + r.duplicates.deliveriesPerChannelOver1 > 0 || r.outbox.failed > 0);
+    const bad = results.filter(
+      (r) =>
+        r.duplicates.fakeMessages + r.duplicates.deliveriesPerChannelOver1 > 0 ||
+        r.outbox.failed > 0,
+    );
     if (bad.length > 0) {
       log(`duplicates or failures in ${bad.map((r) => r.variant).join(', ')}`);
       process.exitCode = 1;

@@ -33,8 +33,10 @@ function judge(raw: string): { ok: boolean; problem?: string; text?: string } {
     return { ok: false, problem: 'response_url body is not JSON' };
   }
   const text = typeof body.text === 'string' ? body.text : '';
-  if (text.includes(APOLOGY)) return { ok: false, problem: 'the bot answered with its apology (a command failed)', text };
-  if (!Array.isArray(body.blocks) || body.blocks.length === 0) return { ok: false, problem: 'answer without blocks', text };
+  if (text.includes(APOLOGY))
+    return { ok: false, problem: 'the bot answered with its apology (a command failed)', text };
+  if (!Array.isArray(body.blocks) || body.blocks.length === 0)
+    return { ok: false, problem: 'answer without blocks', text };
   return { ok: true, text };
 }
 
@@ -49,14 +51,34 @@ const server = http.createServer((req, res) => {
     if (respond) {
       res.end('{"ok":true}');
       const verdict = judge(Buffer.concat(chunks).toString('utf8'));
-      const sample = verdict.text !== undefined && (sampled++ < 3 || !verdict.ok) ? verdict.text.slice(0, 300) : undefined;
-      send({ type: 'answer', id: respond[1] as string, at, ok: verdict.ok, ...(verdict.problem ? { problem: verdict.problem } : {}), ...(sample !== undefined ? { sample } : {}) });
+      const sample =
+        verdict.text !== undefined && (sampled++ < 3 || !verdict.ok)
+          ? verdict.text.slice(0, 300)
+          : undefined;
+      send({
+        type: 'answer',
+        id: respond[1] as string,
+        at,
+        ok: verdict.ok,
+        ...(verdict.problem ? { problem: verdict.problem } : {}),
+        ...(sample !== undefined ? { sample } : {}),
+      });
       return;
     }
     const method = /^\/api\/([\w.]+)/.exec(url)?.[1] ?? '?';
     send({ type: 'api', method });
     if (method === 'auth.test') {
-      res.end(JSON.stringify({ ok: true, url: 'https://bench.slack.test/', team: 'Bench Team', user: 'roadmap', team_id: 'T0BENCH', user_id: 'U0BOT', bot_id: 'B0BOT' }));
+      res.end(
+        JSON.stringify({
+          ok: true,
+          url: 'https://bench.slack.test/',
+          team: 'Bench Team',
+          user: 'roadmap',
+          team_id: 'T0BENCH',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        }),
+      );
     } else {
       res.end(JSON.stringify({ ok: true, ts: `${Math.floor(Date.now() / 1000)}.000100` }));
     }

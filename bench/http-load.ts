@@ -47,8 +47,22 @@ import { TokenStore } from '../src/adapters/pg/tokens.js';
 import { slackSignature } from '../test/fakes/slack.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import type { FakeMessage } from './http-fake-slack.js';
-import { closedLoop, elapsedOf, type Outcome, percentiles, type Percentiles, request } from './http-loader.js';
-import { commandOf, descendants, machineCpu, memoryOf, postmasterPid, treeUsage } from './http-proc.js';
+import {
+  closedLoop,
+  elapsedOf,
+  type Outcome,
+  percentiles,
+  type Percentiles,
+  request,
+} from './http-loader.js';
+import {
+  commandOf,
+  descendants,
+  machineCpu,
+  memoryOf,
+  postmasterPid,
+  treeUsage,
+} from './http-proc.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT_DIR = path.join(ROOT, 'bench/.out');
@@ -81,7 +95,9 @@ const SEED_METRICS: [string, number][] = [
 
 type Scenario = 'slash' | 'api-1000' | 'api-10';
 const SCENARIOS: Record<Scenario, { title: string; batch?: number }> = {
-  slash: { title: 'Slack: /roadmap status over POST /slack/events (signed), answered through response_url' },
+  slash: {
+    title: 'Slack: /roadmap status over POST /slack/events (signed), answered through response_url',
+  },
   'api-1000': { title: 'Push API: POST /api/v1/metrics, 1,000 points per request', batch: 1000 },
   'api-10': { title: 'Push API: POST /api/v1/metrics, 10 points per request', batch: 10 },
 };
@@ -89,9 +105,18 @@ const SCENARIOS: Record<Scenario, { title: string; batch?: number }> = {
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const epochMs = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const mib = (bytes: number | undefined): string => (bytes === undefined || !Number.isFinite(bytes) ? '—' : `${Math.round(bytes / 2 ** 20)} MB`);
+const mib = (bytes: number | undefined): string =>
+  bytes === undefined || !Number.isFinite(bytes) ? '—' : `${Math.round(bytes / 2 ** 20)} MB`;
 const fmtMs = (n: number | undefined): string =>
-  n === undefined || !Number.isFinite(n) ? '—' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : n >= 1_000 ? `${(n / 1000).toFixed(2)} s` : n >= 100 ? `${Math.round(n)} ms` : `${n.toFixed(1)} ms`;
+  n === undefined || !Number.isFinite(n)
+    ? '—'
+    : n >= 10_000
+      ? `${(n / 1000).toFixed(1)} s`
+      : n >= 1_000
+        ? `${(n / 1000).toFixed(2)} s`
+        : n >= 100
+          ? `${Math.round(n)} ms`
+          : `${n.toFixed(1)} ms`;
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
 
@@ -106,7 +131,8 @@ function positive(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`${name} must be a positive number, got "${raw}"`);
   return n;
 }
 
@@ -125,14 +151,26 @@ interface FakeSlackProcess {
 }
 
 async function startFakeSlack(): Promise<FakeSlackProcess> {
-  const child = fork(path.join(ROOT, 'bench/http-fake-slack.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting = new Map<string, { resolve: (m: Extract<FakeMessage, { type: 'answer' }>) => void; timer: NodeJS.Timeout }>();
+  const child = fork(path.join(ROOT, 'bench/http-fake-slack.ts'), [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map<
+    string,
+    { resolve: (m: Extract<FakeMessage, { type: 'answer' }>) => void; timer: NodeJS.Timeout }
+  >();
   const early = new Map<string, Extract<FakeMessage, { type: 'answer' }>>();
   const samples: string[] = [];
   const apiCalls = new Map<string, number>();
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the fake Slack did not start within 30 s')), 30_000);
-    child.once('exit', (code) => reject(new Error(`the fake Slack exited with ${code} before it was ready`)));
+    const timer = setTimeout(
+      () => reject(new Error('the fake Slack did not start within 30 s')),
+      30_000,
+    );
+    child.once('exit', (code) =>
+      reject(new Error(`the fake Slack exited with ${code} before it was ready`)),
+    );
     child.on('message', (m: FakeMessage) => {
       if (m.type === 'ready') {
         clearTimeout(timer);
@@ -205,12 +243,25 @@ interface Bot {
   stop(): Promise<{ code: number | null; ms: number }>;
 }
 
-async function startBot(env: Record<string, string>, logFile: string, nodeArgs: string[], entry: string): Promise<Bot> {
+async function startBot(
+  env: Record<string, string>,
+  logFile: string,
+  nodeArgs: string[],
+  entry: string,
+): Promise<Bot> {
   const started = performance.now();
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SLACK_|DISCORD_|CLOCK_|PRODUCT_DATABASE_URL$|API_|PORT$|HOST$)/.test(k)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(SLACK_|DISCORD_|CLOCK_|PRODUCT_DATABASE_URL$|API_|PORT$|HOST$)/.test(k),
+    ),
+  );
   // As the Dockerfile runs it: one node process with tsx's loader (no tsx CLI wrapper, so the
   // pid is the bot's own and /proc/<pid>/status is its resident size).
-  const child = spawn(process.execPath, [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry],
+    { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const file = createWriteStream(logFile);
   const logs: LogCounts = { warn: 0, error: 0, firsts: [] };
   let seen = { warn: 0, error: 0 };
@@ -230,7 +281,8 @@ async function startBot(env: Record<string, string>, logFile: string, nodeArgs: 
     }
     if (level >= 50) logs.error++;
     else if (level >= 40) logs.warn++;
-    if (level >= 40 && logs.firsts.length < 8 && !logs.firsts.includes(msg)) logs.firsts.push(msg.slice(0, 240));
+    if (level >= 40 && logs.firsts.length < 8 && !logs.firsts.includes(msg))
+      logs.firsts.push(msg.slice(0, 240));
   };
   for (const stream of [child.stdout, child.stderr]) {
     let pending = '';
@@ -244,21 +296,32 @@ async function startBot(env: Record<string, string>, logFile: string, nodeArgs: 
       }
     });
   }
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exited = code))));
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve((exited = code))),
+  );
   const pid = child.pid as number;
 
   // Ready: it said where it listens and /readyz answers 200 (start-up finished, database up).
   const agent = new http.Agent({ keepAlive: false });
   let base = '';
   for (;;) {
-    if (exited !== undefined) throw new Error(`the bot exited with ${exited} during start-up; see ${path.relative(process.cwd(), logFile)}`);
+    if (exited !== undefined)
+      throw new Error(
+        `the bot exited with ${exited} during start-up; see ${path.relative(process.cwd(), logFile)}`,
+      );
     if (performance.now() - started > STARTUP_TIMEOUT_MS) {
       child.kill('SIGKILL');
-      throw new Error(`the bot was not ready within ${STARTUP_TIMEOUT_MS / 1000} s; see ${path.relative(process.cwd(), logFile)}`);
+      throw new Error(
+        `the bot was not ready within ${STARTUP_TIMEOUT_MS / 1000} s; see ${path.relative(process.cwd(), logFile)}`,
+      );
     }
     if (port !== undefined) {
       base = `http://127.0.0.1:${port}`;
-      const ready = await request(agent, new URL('/readyz', base), { method: 'GET', headers: {}, timeoutMs: 2_000 }).catch(() => undefined);
+      const ready = await request(agent, new URL('/readyz', base), {
+        method: 'GET',
+        headers: {},
+        timeoutMs: 2_000,
+      }).catch(() => undefined);
       if (ready?.status === 200) break;
     }
     await sleep(100);
@@ -305,16 +368,31 @@ interface Scrape {
 }
 
 async function scrape(agent: http.Agent, base: string): Promise<Scrape> {
-  const res = await request(agent, new URL('/metrics', base), { method: 'GET', headers: {}, timeoutMs: 10_000 }).catch(() => undefined);
+  const res = await request(agent, new URL('/metrics', base), {
+    method: 'GET',
+    headers: {},
+    timeoutMs: 10_000,
+  }).catch(() => undefined);
   const text = res?.body ?? '';
   const num = (re: RegExp): number | undefined => {
     const m = re.exec(text);
     return m ? Number(m[1]) : undefined;
   };
   const sumOf = (suffix: string): number =>
-    [...text.matchAll(new RegExp(`^roadmap_bot_command_seconds_${suffix}\\{[^}]*platform="slack"[^}]*command="status"[^}]*\\} (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+    [
+      ...text.matchAll(
+        new RegExp(
+          `^roadmap_bot_command_seconds_${suffix}\\{[^}]*platform="slack"[^}]*command="status"[^}]*\\} (\\S+)$`,
+          'gm',
+        ),
+      ),
+    ].reduce((a, m) => a + Number(m[1]), 0);
   const p99 = num(/^roadmap_bot_nodejs_eventloop_lag_p99_seconds (\S+)$/m);
-  const heap = { used: num(/^roadmap_bot_nodejs_heap_size_used_bytes (\S+)$/m), total: num(/^roadmap_bot_nodejs_heap_size_total_bytes (\S+)$/m), external: num(/^roadmap_bot_nodejs_external_memory_bytes (\S+)$/m) };
+  const heap = {
+    used: num(/^roadmap_bot_nodejs_heap_size_used_bytes (\S+)$/m),
+    total: num(/^roadmap_bot_nodejs_heap_size_total_bytes (\S+)$/m),
+    external: num(/^roadmap_bot_nodejs_external_memory_bytes (\S+)$/m),
+  };
   const max = num(/^roadmap_bot_nodejs_eventloop_lag_max_seconds (\S+)$/m);
   return {
     ...(p99 !== undefined ? { lagP99Ms: p99 * 1000 } : {}),
@@ -373,7 +451,10 @@ async function samplePg(admin: pg.Pool, into: Map<string, number>): Promise<numb
 }
 
 /** Samples the bot's resident size every 100 ms and measures CPU of every party over a level. */
-async function watch(pids: { bot: number; postgres: number | undefined; fakeSlack: number }, admin: pg.Pool): Promise<{ stop(): Promise<Watched> }> {
+async function watch(
+  pids: { bot: number; postgres: number | undefined; fakeSlack: number },
+  admin: pg.Pool,
+): Promise<{ stop(): Promise<Watched> }> {
   const roots = [pids.bot, pids.postgres ?? -1, pids.fakeSlack];
   const before = await treeUsage(roots);
   const machineBefore = await machineCpu();
@@ -416,17 +497,36 @@ async function watch(pids: { bot: number; postgres: number | undefined; fakeSlac
       const bot = rate(0, 'cpu');
       const postgres = pids.postgres === undefined ? undefined : rate(1, 'cpu');
       const fakeSlack = rate(2, 'cpu');
-      const machine = machineBefore && machineAfter ? (machineAfter.busy - machineBefore.busy) / wall : undefined;
-      const steal = machineBefore && machineAfter ? (machineAfter.steal - machineBefore.steal) / wall : undefined;
+      const machine =
+        machineBefore && machineAfter ? (machineAfter.busy - machineBefore.busy) / wall : undefined;
+      const steal =
+        machineBefore && machineAfter
+          ? (machineAfter.steal - machineBefore.steal) / wall
+          : undefined;
       const ours = (bot ?? 0) + (postgres ?? 0) + (fakeSlack ?? 0) + loader;
       return {
         botRssPeak: peak,
-        cores: { bot, postgres, fakeSlack, loader, machine, steal, others: machine === undefined ? undefined : Math.max(0, machine - ours) },
-        runQueueWait: { bot: rate(0, 'runQueueWait'), postgres: pids.postgres === undefined ? undefined : rate(1, 'runQueueWait') },
+        cores: {
+          bot,
+          postgres,
+          fakeSlack,
+          loader,
+          machine,
+          steal,
+          others: machine === undefined ? undefined : Math.max(0, machine - ours),
+        },
+        runQueueWait: {
+          bot: rate(0, 'runQueueWait'),
+          postgres: pids.postgres === undefined ? undefined : rate(1, 'runQueueWait'),
+        },
         pgSessions: {
           samples: pgSamples,
           busy: pgSamples === 0 ? 0 : pgBusy / pgSamples,
-          waits: Object.fromEntries([...waits].sort((a, b) => b[1] - a[1]).map(([w, n]) => [w, pgBusy === 0 ? 0 : n / pgBusy])),
+          waits: Object.fromEntries(
+            [...waits]
+              .sort((a, b) => b[1] - a[1])
+              .map(([w, n]) => [w, pgBusy === 0 ? 0 : n / pgBusy]),
+          ),
         },
       };
     },
@@ -480,7 +580,13 @@ interface Target {
   postgresPid: number | undefined;
 }
 
-function slashRunner(t: Target, agent: http.Agent, text: string, user: (seq: number) => string, prefix: string): (seq: number) => Promise<Outcome> {
+function slashRunner(
+  t: Target,
+  agent: http.Agent,
+  text: string,
+  user: (seq: number) => string,
+  prefix: string,
+): (seq: number) => Promise<Outcome> {
   const url = new URL('/slack/events', t.bot.base);
   return async (seq) => {
     const id = `${prefix}-${seq}-${randomBytes(4).toString('hex')}`;
@@ -499,12 +605,21 @@ function slashRunner(t: Target, agent: http.Agent, text: string, user: (seq: num
       response_url: `${t.fake.url}/respond/${id}`,
       trigger_id: `${seq}.bench`,
     }).toString();
-    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...slackSignature(t.signingSecret, body, Math.floor(Date.now() / 1000)) };
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': Buffer.byteLength(body),
+      ...slackSignature(t.signingSecret, body, Math.floor(Date.now() / 1000)),
+    };
     const answered = t.fake.answer(id, ANSWER_TIMEOUT_MS);
     const sent = epochMs();
     let ack;
     try {
-      ack = await request(agent, url, { method: 'POST', headers, body, timeoutMs: REQUEST_TIMEOUT_MS });
+      ack = await request(agent, url, {
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
     } catch (error) {
       t.fake.forget(id);
       return { ok: false, ms: elapsedOf(error), error: `ack: ${(error as Error).message}` };
@@ -516,30 +631,67 @@ function slashRunner(t: Target, agent: http.Agent, text: string, user: (seq: num
     try {
       const answer = await answered;
       const answerMs = answer.at - sent;
-      if (!answer.ok) return { ok: false, ms: ack.ms, answerMs, error: `answer: ${answer.problem ?? 'wrong'}` };
-      if (ack.ms > SLACK_ACK_DEADLINE_MS) return { ok: false, ms: ack.ms, answerMs, error: 'ack after 3 s (Slack gives up)' };
+      if (!answer.ok)
+        return { ok: false, ms: ack.ms, answerMs, error: `answer: ${answer.problem ?? 'wrong'}` };
+      if (ack.ms > SLACK_ACK_DEADLINE_MS)
+        return { ok: false, ms: ack.ms, answerMs, error: 'ack after 3 s (Slack gives up)' };
       return { ok: true, ms: ack.ms, answerMs };
     } catch (error) {
-      return { ok: false, ms: ack.ms, answerMs: ANSWER_TIMEOUT_MS, error: (error as Error).message };
+      return {
+        ok: false,
+        ms: ack.ms,
+        answerMs: ANSWER_TIMEOUT_MS,
+        error: (error as Error).message,
+      };
     }
   };
 }
 
-function apiRunner(t: Target, agent: http.Agent, batch: number, source: string, origin: number): (seq: number) => Promise<Outcome> {
+function apiRunner(
+  t: Target,
+  agent: http.Agent,
+  batch: number,
+  source: string,
+  origin: number,
+): (seq: number) => Promise<Outcome> {
   const url = new URL('/api/v1/metrics', t.bot.base);
   return async (seq) => {
     // Fresh keys every request (one second apart, going back from `origin`), so every point is a real write.
     const points = Array.from({ length: batch }, (_, i) => {
-      const [metric, base] = SEED_METRICS[(seq * batch + i) % SEED_METRICS.length] as [string, number];
-      return { roadmap: 'oviya', metric, value: Math.round(base * (0.9 + 0.2 * Math.random()) * 100) / 100, at: new Date(origin - (seq * batch + i) * 1000).toISOString(), source };
+      const [metric, base] = SEED_METRICS[(seq * batch + i) % SEED_METRICS.length] as [
+        string,
+        number,
+      ];
+      return {
+        roadmap: 'oviya',
+        metric,
+        value: Math.round(base * (0.9 + 0.2 * Math.random()) * 100) / 100,
+        at: new Date(origin - (seq * batch + i) * 1000).toISOString(),
+        source,
+      };
     });
     const body = JSON.stringify({ points });
-    const headers = { authorization: `Bearer ${t.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers = {
+      authorization: `Bearer ${t.token}`,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    };
     try {
-      const res = await request(agent, url, { method: 'POST', headers, body, timeoutMs: REQUEST_TIMEOUT_MS });
-      if (res.status !== 200) return { ok: false, ms: res.ms, error: `HTTP ${res.status}${res.status === 429 ? ' (rate limited)' : ''}` };
+      const res = await request(agent, url, {
+        method: 'POST',
+        headers,
+        body,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      if (res.status !== 200)
+        return {
+          ok: false,
+          ms: res.ms,
+          error: `HTTP ${res.status}${res.status === 429 ? ' (rate limited)' : ''}`,
+        };
       const answer = JSON.parse(res.body) as { received?: number; written?: number };
-      if (answer.received !== batch || answer.written !== batch) return { ok: false, ms: res.ms, error: `wrote ${answer.written ?? '?'} of ${batch}` };
+      if (answer.received !== batch || answer.written !== batch)
+        return { ok: false, ms: res.ms, error: `wrote ${answer.written ?? '?'} of ${batch}` };
       return { ok: true, ms: res.ms };
     } catch (error) {
       return { ok: false, ms: elapsedOf(error), error: (error as Error).message };
@@ -561,16 +713,35 @@ const pgWaits = (p: PgSessions): string =>
     .map(([w, share]) => `${w} ${Math.round(share * 100)}%`)
     .join(', ') || 'none';
 
-type Trace = { scenario: Scenario; concurrency: number; requests: [number | null, number | null, number | null, string | null][] }[];
-const round = (n: number | undefined): number | null => (n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10);
+type Trace = {
+  scenario: Scenario;
+  concurrency: number;
+  requests: [number | null, number | null, number | null, string | null][];
+}[];
+const round = (n: number | undefined): number | null =>
+  n === undefined || !Number.isFinite(n) ? null : Math.round(n * 10) / 10;
 
-async function runScenario(t: Target, scenario: Scenario, levels: number[], seconds: number, deadline: number, trace?: Trace): Promise<Omit<ScenarioResult, 'title'>> {
+async function runScenario(
+  t: Target,
+  scenario: Scenario,
+  levels: number[],
+  seconds: number,
+  deadline: number,
+  trace?: Trace,
+): Promise<Omit<ScenarioResult, 'title'>> {
   const spec = SCENARIOS[scenario];
   const metricsAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let seqBase = 0;
   const origin = Date.now() - 3_600_000 - (scenario === 'api-10' ? 400 * 86_400_000 : 0);
   const runnerFor = (agent: http.Agent, prefix: string): ((seq: number) => Promise<Outcome>) => {
-    if (scenario === 'slash') return slashRunner(t, agent, 'status', (seq) => `UBENCH${String(seq % 500).padStart(4, '0')}`, prefix);
+    if (scenario === 'slash')
+      return slashRunner(
+        t,
+        agent,
+        'status',
+        (seq) => `UBENCH${String(seq % 500).padStart(4, '0')}`,
+        prefix,
+      );
     const runner = apiRunner(t, agent, spec.batch as number, `bench-${scenario}`, origin);
     // Sequence numbers keep growing across levels, so no two requests share a key.
     return (seq) => runner(seqBase + seq);
@@ -580,30 +751,57 @@ async function runScenario(t: Target, scenario: Scenario, levels: number[], seco
   const warmup = { requests: 0, ok: 0 };
   {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-    const warm = await closedLoop({ concurrency: 10, maxRequests: scenario === 'api-1000' ? 40 : 200, maxMs: 3_000, run: runnerFor(agent, `${scenario}-warm`) });
+    const warm = await closedLoop({
+      concurrency: 10,
+      maxRequests: scenario === 'api-1000' ? 40 : 200,
+      maxMs: 3_000,
+      run: runnerFor(agent, `${scenario}-warm`),
+    });
     seqBase += warm.outcomes.length + 10;
     agent.destroy();
     const failed = warm.outcomes.filter((o) => !o.ok);
     warmup.requests = warm.outcomes.length;
     warmup.ok = warm.outcomes.length - failed.length;
-    log(`  warm-up: ${warm.outcomes.length} requests, ${failed.length} failed${failed[0] ? ` (${failed[0].error})` : ''}`);
-    if (failed.length === warm.outcomes.length) throw new Error(`${scenario}: every warm-up request failed (${failed[0]?.error}); nothing to measure`);
+    log(
+      `  warm-up: ${warm.outcomes.length} requests, ${failed.length} failed${failed[0] ? ` (${failed[0].error})` : ''}`,
+    );
+    if (failed.length === warm.outcomes.length)
+      throw new Error(
+        `${scenario}: every warm-up request failed (${failed[0]?.error}); nothing to measure`,
+      );
   }
 
   const out: Level[] = [];
   for (const [i, concurrency] of levels.entries()) {
     if (performance.now() + seconds * 1000 > deadline) {
       metricsAgent.destroy();
-      return { warmup, levels: out, skipped: levels.slice(i), skipReason: 'the run budget (HTTP_LOAD_BUDGET_SECONDS) is spent' };
+      return {
+        warmup,
+        levels: out,
+        skipped: levels.slice(i),
+        skipReason: 'the run budget (HTTP_LOAD_BUDGET_SECONDS) is spent',
+      };
     }
     await sleep(500);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
+    const agent = new http.Agent({
+      keepAlive: true,
+      maxSockets: concurrency,
+      maxFreeSockets: concurrency,
+    });
     const maxRequests = Math.min(20_000, Math.max(200, concurrency * 40));
     await scrape(metricsAgent, t.bot.base); // resets the event-loop-lag histogram for this level
     const before = await scrape(metricsAgent, t.bot.base);
     t.bot.takeLogCounts();
-    const watcher = await watch({ bot: t.bot.pid, postgres: t.postgresPid, fakeSlack: t.fake.child.pid as number }, t.admin);
-    const result = await closedLoop({ concurrency, maxRequests, maxMs: seconds * 1000, run: runnerFor(agent, `${scenario}-${concurrency}`) });
+    const watcher = await watch(
+      { bot: t.bot.pid, postgres: t.postgresPid, fakeSlack: t.fake.child.pid as number },
+      t.admin,
+    );
+    const result = await closedLoop({
+      concurrency,
+      maxRequests,
+      maxMs: seconds * 1000,
+      run: runnerFor(agent, `${scenario}-${concurrency}`),
+    });
     const watched = await watcher.stop();
     const after = await scrape(metricsAgent, t.bot.base);
     agent.destroy();
@@ -624,13 +822,25 @@ async function runScenario(t: Target, scenario: Scenario, levels: number[], seco
       wallMs: result.wallMs,
       throughput: (n / result.wallMs) * 1000,
       latency: percentiles(result.outcomes.map((o) => o.ms)),
-      latencyAfterFirstWave: percentiles(result.outcomes.filter((o) => !o.firstWave).map((o) => o.ms)),
-      ...(spec.batch ? { pointsPerSec: (((n - errors.length) * spec.batch) / result.wallMs) * 1000 } : {}),
+      latencyAfterFirstWave: percentiles(
+        result.outcomes.filter((o) => !o.firstWave).map((o) => o.ms),
+      ),
+      ...(spec.batch
+        ? { pointsPerSec: (((n - errors.length) * spec.batch) / result.wallMs) * 1000 }
+        : {}),
       ...(scenario === 'slash'
         ? {
-            answer: percentiles(result.outcomes.filter((o) => o.answerMs !== undefined).map((o) => o.answerMs as number)),
+            answer: percentiles(
+              result.outcomes
+                .filter((o) => o.answerMs !== undefined)
+                .map((o) => o.answerMs as number),
+            ),
             acksOver3s: result.outcomes.filter((o) => o.ms > SLACK_ACK_DEADLINE_MS).length,
-            serverCommandMeanMs: after.slashCount > before.slashCount ? ((after.slashSum - before.slashSum) / (after.slashCount - before.slashCount)) * 1000 : Number.NaN,
+            serverCommandMeanMs:
+              after.slashCount > before.slashCount
+                ? ((after.slashSum - before.slashSum) / (after.slashCount - before.slashCount)) *
+                  1000
+                : Number.NaN,
           }
         : {}),
       ...(after.lagP99Ms !== undefined ? { eventLoopLagP99Ms: after.lagP99Ms } : {}),
@@ -643,14 +853,35 @@ async function runScenario(t: Target, scenario: Scenario, levels: number[], seco
       loadAverage: loadAverage(),
     };
     out.push(level);
-    if (trace) trace.push({ scenario, concurrency, requests: result.outcomes.map((o) => [round(o.startMs), round(o.ms), round(o.answerMs), o.error ?? null]) });
-    const answerPart = level.answer ? `, answer p50 ${fmtMs(level.answer.p50)} p99 ${fmtMs(level.answer.p99)}` : '';
+    if (trace)
+      trace.push({
+        scenario,
+        concurrency,
+        requests: result.outcomes.map((o) => [
+          round(o.startMs),
+          round(o.ms),
+          round(o.answerMs),
+          o.error ?? null,
+        ]),
+      });
+    const answerPart = level.answer
+      ? `, answer p50 ${fmtMs(level.answer.p50)} p99 ${fmtMs(level.answer.p99)}`
+      : '';
     log(
-      `  c=${concurrency}: ${n} in ${fmtMs(result.wallMs)} → ${level.throughput.toFixed(1)}/s, p50 ${fmtMs(level.latency.p50)} p99 ${fmtMs(level.latency.p99)}${answerPart}, errors ${errors.length}${errors.length ? ` (${Object.entries(errorKinds).map(([k, v]) => `${k}: ${v}`).join('; ')})` : ''}, CPU bot ${(watched.cores.bot ?? 0).toFixed(2)} pg ${(watched.cores.postgres ?? 0).toFixed(2)} others ${(watched.cores.others ?? 0).toFixed(2)} steal ${(watched.cores.steal ?? 0).toFixed(2)}, bot wait ${(watched.runQueueWait.bot ?? 0).toFixed(2)}, RSS peak ${mib(watched.botRssPeak)}, pg busy ${watched.pgSessions.busy.toFixed(1)} (${pgWaits(watched.pgSessions)})`,
+      `  c=${concurrency}: ${n} in ${fmtMs(result.wallMs)} → ${level.throughput.toFixed(1)}/s, p50 ${fmtMs(level.latency.p50)} p99 ${fmtMs(level.latency.p99)}${answerPart}, errors ${errors.length}${
+        errors.length
+          ? ` (${Object.entries(errorKinds)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join('; ')})`
+          : ''
+      }, CPU bot ${(watched.cores.bot ?? 0).toFixed(2)} pg ${(watched.cores.postgres ?? 0).toFixed(2)} others ${(watched.cores.others ?? 0).toFixed(2)} steal ${(watched.cores.steal ?? 0).toFixed(2)}, bot wait ${(watched.runQueueWait.bot ?? 0).toFixed(2)}, RSS peak ${mib(watched.botRssPeak)}, pg busy ${watched.pgSessions.busy.toFixed(1)} (${pgWaits(watched.pgSessions)})`,
     );
     const worst = Math.max(level.latency.p99, level.answer?.p99 ?? 0);
     if (worst > STOP_CLIMBING_P99_MS || level.errorRate > 0.5) {
-      const reason = worst > STOP_CLIMBING_P99_MS ? `p99 already ${fmtMs(worst)} at ${concurrency}` : `${Math.round(level.errorRate * 100)}% errors at ${concurrency}`;
+      const reason =
+        worst > STOP_CLIMBING_P99_MS
+          ? `p99 already ${fmtMs(worst)} at ${concurrency}`
+          : `${Math.round(level.errorRate * 100)}% errors at ${concurrency}`;
       metricsAgent.destroy();
       return { warmup, levels: out, skipped: levels.slice(i + 1), skipReason: reason };
     }
@@ -664,13 +895,15 @@ async function runScenario(t: Target, scenario: Scenario, levels: number[], seco
 async function main(): Promise<void> {
   const levels = envList('HTTP_LOAD_LEVELS', '1,10,50,100,200,400').map((s) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 1 || n > 2000) throw new Error(`HTTP_LOAD_LEVELS: "${s}" is not a concurrency between 1 and 2000`);
+    if (!Number.isInteger(n) || n < 1 || n > 2000)
+      throw new Error(`HTTP_LOAD_LEVELS: "${s}" is not a concurrency between 1 and 2000`);
     return n;
   });
   const seconds = positive('HTTP_LOAD_SECONDS', 5);
   const budget = positive('HTTP_LOAD_BUDGET_SECONDS', 150);
   const scenarios = envList('HTTP_LOAD_SCENARIOS', 'slash,api-1000,api-10').map((s) => {
-    if (!(s in SCENARIOS)) throw new Error(`HTTP_LOAD_SCENARIOS: unknown scenario "${s}" (slash, api-1000, api-10)`);
+    if (!(s in SCENARIOS))
+      throw new Error(`HTTP_LOAD_SCENARIOS: unknown scenario "${s}" (slash, api-1000, api-10)`);
     return s as Scenario;
   });
   const startedAt = new Date();
@@ -700,20 +933,33 @@ async function main(): Promise<void> {
   });
 
   try {
-    log(`http-load: levels ${levels.join(', ')}, ${seconds} s per level, scenarios ${scenarios.join(', ')}; load average ${startLoad} on ${os.cpus().length} CPUs`);
+    log(
+      `http-load: levels ${levels.join(', ')}, ${seconds} s per level, scenarios ${scenarios.join(', ')}; load average ${startLoad} on ${os.cpus().length} CPUs`,
+    );
     db = await openBenchDatabase(log);
     log(`database: ${db.kind}, ${db.serverVersion}`);
     // The bench's own connections: a token, the postmaster's pid, a count at the end; idle during the load.
-    admin = new pg.Pool({ connectionString: db.url, application_name: 'roadmap-bot http-load', max: 1 });
+    admin = new pg.Pool({
+      connectionString: db.url,
+      application_name: 'roadmap-bot http-load',
+      max: 1,
+    });
     admin.on('error', () => {});
     const dataDirectory = await admin
       .query<{ data_directory: string }>('SHOW data_directory')
       .then((r) => r.rows[0]?.data_directory)
       .catch(() => undefined);
     const postgresPid = dataDirectory ? await postmasterPid(dataDirectory) : undefined;
-    const settings = await admin.query<{ name: string; setting: string }>(`SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'shared_buffers', 'synchronous_commit', 'fsync')`);
+    const settings = await admin.query<{ name: string; setting: string }>(
+      `SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'shared_buffers', 'synchronous_commit', 'fsync')`,
+    );
     const pgSettings = Object.fromEntries(settings.rows.map((r) => [r.name, r.setting]));
-    const { token } = await new TokenStore(admin).create('http-load-bench', ['oviya'], 'bench', new Date());
+    const { token } = await new TokenStore(admin).create(
+      'http-load-bench',
+      ['oviya'],
+      'bench',
+      new Date(),
+    );
 
     fake = await startFakeSlack();
     log(`fake Slack (pid ${fake.child.pid}) at ${fake.url}`);
@@ -721,7 +967,12 @@ async function main(): Promise<void> {
     const apiRateLimit = 1_000_000_000;
     const entry = process.env.HTTP_LOAD_BOT_ENTRY || 'src/main.ts';
     const nodeArgs = (process.env.HTTP_LOAD_BOT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-    const botCommand = ['node', ...nodeArgs, ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry].join(' ');
+    const botCommand = [
+      'node',
+      ...nodeArgs,
+      ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      entry,
+    ].join(' ');
     log(`starting the bot: ${botCommand} …`);
     bot = await startBot(
       {
@@ -749,7 +1000,13 @@ async function main(): Promise<void> {
     await sleep(2_000);
     const idle = await memoryOf(bot.pid);
     // Processes the bot started (tsx's esbuild service, for one): their memory is not in the bot's RSS.
-    const helpers = await Promise.all((await descendants(bot.pid)).map(async (pid) => ({ pid, command: (await commandOf(pid)) ?? '?', rss: (await memoryOf(pid))?.rss ?? null })));
+    const helpers = await Promise.all(
+      (await descendants(bot.pid)).map(async (pid) => ({
+        pid,
+        command: (await commandOf(pid)) ?? '?',
+        rss: (await memoryOf(pid))?.rss ?? null,
+      })),
+    );
     const scrapeAgent = new http.Agent({ keepAlive: false });
     const idleHeap = (await scrape(scrapeAgent, bot.base)).heap;
     log(`idle resident size ${mib(idle?.rss)}`);
@@ -761,17 +1018,32 @@ async function main(): Promise<void> {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const hours = 14 * 24;
       const points = SEED_METRICS.flatMap(([metric, base]) =>
-        Array.from({ length: hours }, (_, h) => ({ roadmap: 'oviya', metric, value: Math.round(base * (0.8 + (0.2 * h) / hours) * 100) / 100, at: new Date(Date.now() - (hours - h) * 3_600_000).toISOString(), source: 'bench-seed' })),
+        Array.from({ length: hours }, (_, h) => ({
+          roadmap: 'oviya',
+          metric,
+          value: Math.round(base * (0.8 + (0.2 * h) / hours) * 100) / 100,
+          at: new Date(Date.now() - (hours - h) * 3_600_000).toISOString(),
+          source: 'bench-seed',
+        })),
       );
       for (let i = 0; i < points.length; i += 2_000) {
         const body = JSON.stringify({ points: points.slice(i, i + 2_000) });
-        const res = await request(agent, new URL('/api/v1/metrics', bot.base), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, timeoutMs: 30_000 });
-        if (res.status !== 200) throw new Error(`seeding failed: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+        const res = await request(agent, new URL('/api/v1/metrics', bot.base), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body,
+          timeoutMs: 30_000,
+        });
+        if (res.status !== 200)
+          throw new Error(`seeding failed: HTTP ${res.status} ${res.body.slice(0, 300)}`);
       }
       const bind = await slashRunner(target, agent, 'use oviya', () => ADMIN, 'bind')(0);
       agent.destroy();
-      if (!bind.ok) throw new Error(`binding ${CHANNEL} to oviya with /roadmap use failed: ${bind.error}`);
-      log(`seeded ${int(points.length)} points (14 days hourly × ${SEED_METRICS.length} metrics); ${CHANNEL} bound to oviya with /roadmap use`);
+      if (!bind.ok)
+        throw new Error(`binding ${CHANNEL} to oviya with /roadmap use failed: ${bind.error}`);
+      log(
+        `seeded ${int(points.length)} points (14 days hourly × ${SEED_METRICS.length} metrics); ${CHANNEL} bound to oviya with /roadmap use`,
+      );
     }
 
     const results: Record<string, ScenarioResult> = {};
@@ -779,15 +1051,28 @@ async function main(): Promise<void> {
     const loadDeadline = performance.now() + budget * 1000;
     for (const scenario of scenarios) {
       log(`${scenario}: ${SCENARIOS[scenario].title}`);
-      results[scenario] = { title: SCENARIOS[scenario].title, ...(await runScenario(target, scenario, levels, seconds, loadDeadline, trace)) };
+      results[scenario] = {
+        title: SCENARIOS[scenario].title,
+        ...(await runScenario(target, scenario, levels, seconds, loadDeadline, trace)),
+      };
     }
-    if (trace) await writeFile(path.join(OUT_DIR, 'http-load-trace.json'), `${JSON.stringify({ columns: ['issuedAtMs', 'ackOrResponseMs', 'answerMs', 'error'], levels: trace })}\n`);
+    if (trace)
+      await writeFile(
+        path.join(OUT_DIR, 'http-load-trace.json'),
+        `${JSON.stringify({ columns: ['issuedAtMs', 'ackOrResponseMs', 'answerMs', 'error'], levels: trace })}\n`,
+      );
 
     await sleep(3_000);
     const afterLoad = await memoryOf(bot.pid);
     const afterLoadHeap = (await scrape(scrapeAgent, bot.base)).heap;
     scrapeAgent.destroy();
-    const written = Number((await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM metric_points WHERE source LIKE 'bench-api-%'`)).rows[0]?.n ?? 0);
+    const written = Number(
+      (
+        await admin.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM metric_points WHERE source LIKE 'bench-api-%'`,
+        )
+      ).rows[0]?.n ?? 0,
+    );
     // Every point the API acknowledged (warm-ups included) must be in the table.
     const expected = Object.entries(results).reduce((sum, [name, r]) => {
       const batch = SCENARIOS[name as Scenario].batch ?? 0;
@@ -800,32 +1085,83 @@ async function main(): Promise<void> {
 
     const slash = results.slash;
     const slashAtGoal = slash?.levels.find((l) => l.concurrency === SLASH_GOAL.concurrency);
-    const firstOver = (ls: Level[], pick: (l: Level) => number | undefined): number | null => ls.find((l) => (pick(l) ?? 0) > 1_000)?.concurrency ?? null;
+    const firstOver = (ls: Level[], pick: (l: Level) => number | undefined): number | null =>
+      ls.find((l) => (pick(l) ?? 0) > 1_000)?.concurrency ?? null;
     const figures = {
       startedAt: startedAt.toISOString(),
       durationMs: performance.now() - runStarted,
-      machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model?.trim() ?? '?', memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+      machine: {
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model?.trim() ?? '?',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      },
       loadAverage: { start: startLoad, end: loadAverage() },
-      database: { kind: db.kind, version: db.serverVersion, settings: pgSettings, postmasterPid: postgresPid ?? null },
+      database: {
+        kind: db.kind,
+        version: db.serverVersion,
+        settings: pgSettings,
+        postmasterPid: postgresPid ?? null,
+      },
       bot: {
         command: botCommand,
-        env: { LOG_LEVEL: 'info', NODE_ENV: 'production', API_RATE_LIMIT: apiRateLimit, roadmaps: 'roadmaps/ (all shipped files)' },
+        env: {
+          LOG_LEVEL: 'info',
+          NODE_ENV: 'production',
+          API_RATE_LIMIT: apiRateLimit,
+          roadmaps: 'roadmaps/ (all shipped files)',
+        },
         startupMs: bot.startupMs,
         helperProcesses: helpers,
-        memory: { idleRss: idle?.rss ?? null, idleGoal: IDLE_RSS_GOAL_BYTES, idleGoalMet: idle ? idle.rss < IDLE_RSS_GOAL_BYTES : null, peakRss: afterLoad?.hwm ?? null, rssAfterLoad: afterLoad?.rss ?? null, idleHeap, afterLoadHeap },
+        memory: {
+          idleRss: idle?.rss ?? null,
+          idleGoal: IDLE_RSS_GOAL_BYTES,
+          idleGoalMet: idle ? idle.rss < IDLE_RSS_GOAL_BYTES : null,
+          peakRss: afterLoad?.hwm ?? null,
+          rssAfterLoad: afterLoad?.rss ?? null,
+          idleHeap,
+          afterLoadHeap,
+        },
         shutdown: { ms: stopped.ms, exitCode: stopped.code },
-        log: { file: path.relative(ROOT, serverLog), warnings: bot.logs.warn, errors: bot.logs.error, first: bot.logs.firsts },
+        log: {
+          file: path.relative(ROOT, serverLog),
+          warnings: bot.logs.warn,
+          errors: bot.logs.error,
+          first: bot.logs.firsts,
+        },
       },
-      settings: { levels, secondsPerLevel: seconds, requestTimeoutMs: REQUEST_TIMEOUT_MS, answerTimeoutMs: ANSWER_TIMEOUT_MS, stopClimbingP99Ms: STOP_CLIMBING_P99_MS },
+      settings: {
+        levels,
+        secondsPerLevel: seconds,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+        answerTimeoutMs: ANSWER_TIMEOUT_MS,
+        stopClimbingP99Ms: STOP_CLIMBING_P99_MS,
+      },
       scenarios: results,
       summary: {
         slashGoal: slashAtGoal
-          ? { concurrency: SLASH_GOAL.concurrency, p99GoalMs: SLASH_GOAL.p99Ms, ackP99Ms: slashAtGoal.latency.p99, ackGoalMet: slashAtGoal.latency.p99 < SLASH_GOAL.p99Ms, ackP99SteadyMs: slashAtGoal.latencyAfterFirstWave.p99, ackSteadyGoalMet: slashAtGoal.latencyAfterFirstWave.p99 < SLASH_GOAL.p99Ms, answerP99Ms: slashAtGoal.answer?.p99 ?? null, answerGoalMet: (slashAtGoal.answer?.p99 ?? Infinity) < SLASH_GOAL.p99Ms, errors: slashAtGoal.errors }
+          ? {
+              concurrency: SLASH_GOAL.concurrency,
+              p99GoalMs: SLASH_GOAL.p99Ms,
+              ackP99Ms: slashAtGoal.latency.p99,
+              ackGoalMet: slashAtGoal.latency.p99 < SLASH_GOAL.p99Ms,
+              ackP99SteadyMs: slashAtGoal.latencyAfterFirstWave.p99,
+              ackSteadyGoalMet: slashAtGoal.latencyAfterFirstWave.p99 < SLASH_GOAL.p99Ms,
+              answerP99Ms: slashAtGoal.answer?.p99 ?? null,
+              answerGoalMet: (slashAtGoal.answer?.p99 ?? Infinity) < SLASH_GOAL.p99Ms,
+              errors: slashAtGoal.errors,
+            }
           : { concurrency: SLASH_GOAL.concurrency, measured: false },
         p99Over1s: Object.fromEntries(
           Object.entries(results).map(([name, r]) => [
             name,
-            name === 'slash' ? { ack: firstOver(r.levels, (l) => l.latency.p99), answer: firstOver(r.levels, (l) => l.answer?.p99) } : firstOver(r.levels, (l) => l.latency.p99),
+            name === 'slash'
+              ? {
+                  ack: firstOver(r.levels, (l) => l.latency.p99),
+                  answer: firstOver(r.levels, (l) => l.answer?.p99),
+                }
+              : firstOver(r.levels, (l) => l.latency.p99),
           ]),
         ),
         apiPoints: { expected, inDatabase: written, lost: expected - written },
@@ -849,31 +1185,86 @@ function report(
     machine: { node: string; cpus: number; cpuModel: string; memoryGb: number };
     loadAverage: { start: number; end: number };
     database: { kind: string; version: string; settings: Record<string, string> };
-    bot: { command: string; startupMs: number; helperProcesses: { pid: number; command: string; rss: number | null }[]; memory: { idleRss: number | null; peakRss: number | null; rssAfterLoad: number | null; idleHeap: Scrape['heap']; afterLoadHeap: Scrape['heap'] }; shutdown: { ms: number }; log: { warnings: number; errors: number; first: string[] } };
+    bot: {
+      command: string;
+      startupMs: number;
+      helperProcesses: { pid: number; command: string; rss: number | null }[];
+      memory: {
+        idleRss: number | null;
+        peakRss: number | null;
+        rssAfterLoad: number | null;
+        idleHeap: Scrape['heap'];
+        afterLoadHeap: Scrape['heap'];
+      };
+      shutdown: { ms: number };
+      log: { warnings: number; errors: number; first: string[] };
+    };
     settings: { secondsPerLevel: number };
     scenarios: Record<string, ScenarioResult>;
-    summary: { slashGoal: Record<string, unknown>; p99Over1s: Record<string, unknown>; apiPoints: { expected: number; inDatabase: number; lost: number } };
+    summary: {
+      slashGoal: Record<string, unknown>;
+      p99Over1s: Record<string, unknown>;
+      apiPoints: { expected: number; inDatabase: number; lost: number };
+    };
   },
   outFile: string,
 ): string {
   const lines: string[] = [];
   const version = /PostgreSQL [\d.]+/.exec(f.database.version)?.[0] ?? f.database.version;
-  const cores = (l: Level): string => ['bot', 'postgres', 'loader', 'fakeSlack', 'others'].map((k) => (l.cpuCores[k] === undefined ? '—' : (l.cpuCores[k] as number).toFixed(1))).join('/');
-  const wait = (l: Level): string => (l.runQueueWait.bot === undefined ? '—' : (l.runQueueWait.bot as number).toFixed(2));
-  const row = (cells: string[], widths: number[]): string => `  ${cells.map((c, i) => (i === 0 ? c.padStart(widths[i] as number) : c.padStart(widths[i] as number))).join('')}`;
+  const cores = (l: Level): string =>
+    ['bot', 'postgres', 'loader', 'fakeSlack', 'others']
+      .map((k) => (l.cpuCores[k] === undefined ? '—' : (l.cpuCores[k] as number).toFixed(1)))
+      .join('/');
+  const wait = (l: Level): string =>
+    l.runQueueWait.bot === undefined ? '—' : (l.runQueueWait.bot as number).toFixed(2);
+  const row = (cells: string[], widths: number[]): string =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padStart(widths[i] as number) : c.padStart(widths[i] as number))).join('')}`;
   lines.push('');
-  lines.push(`roadmap-bot HTTP load — loopback, ${f.machine.cpus} × ${f.machine.cpuModel}, ${f.machine.memoryGb} GB, Node ${f.machine.node}, ${version} (${f.database.kind}; synchronous_commit ${f.database.settings.synchronous_commit ?? '?'})`);
-  lines.push(`bot: ${f.bot.command} (LOG_LEVEL=info), started in ${fmtMs(f.bot.startupMs)}; ${f.settings.secondsPerLevel} s per level, closed loop; run took ${fmtMs(f.durationMs)}`);
-  lines.push(`load average ${f.loadAverage.start} at start, ${f.loadAverage.end} at end, on ${f.machine.cpus} CPUs${Math.max(f.loadAverage.start, f.loadAverage.end) > f.machine.cpus / 2 ? ': other processes compete for the CPUs, figures are noisier' : ''}`);
-  lines.push('CPU: cores used over the level by bot / PostgreSQL (all its processes) / load generator / fake Slack / everything else on the machine;');
-  lines.push('bot wait: the bot\'s threads runnable but waiting for a CPU, on average (schedstat); loop p99: the bot\'s event-loop delay p99;');
-  lines.push('pg busy: the bot\'s PostgreSQL sessions not idle, on average (pool max 10); p50/p99 count every request, failed ones at the time they failed');
+  lines.push(
+    `roadmap-bot HTTP load — loopback, ${f.machine.cpus} × ${f.machine.cpuModel}, ${f.machine.memoryGb} GB, Node ${f.machine.node}, ${version} (${f.database.kind}; synchronous_commit ${f.database.settings.synchronous_commit ?? '?'})`,
+  );
+  lines.push(
+    `bot: ${f.bot.command} (LOG_LEVEL=info), started in ${fmtMs(f.bot.startupMs)}; ${f.settings.secondsPerLevel} s per level, closed loop; run took ${fmtMs(f.durationMs)}`,
+  );
+  lines.push(
+    `load average ${f.loadAverage.start} at start, ${f.loadAverage.end} at end, on ${f.machine.cpus} CPUs${Math.max(f.loadAverage.start, f.loadAverage.end) > f.machine.cpus / 2 ? ': other processes compete for the CPUs, figures are noisier' : ''}`,
+  );
+  lines.push(
+    'CPU: cores used over the level by bot / PostgreSQL (all its processes) / load generator / fake Slack / everything else on the machine;',
+  );
+  lines.push(
+    "bot wait: the bot's threads runnable but waiting for a CPU, on average (schedstat); loop p99: the bot's event-loop delay p99;",
+  );
+  lines.push(
+    "pg busy: the bot's PostgreSQL sessions not idle, on average (pool max 10); p50/p99 count every request, failed ones at the time they failed",
+  );
   for (const [name, r] of Object.entries(f.scenarios)) {
     lines.push('');
     lines.push(`${r.title}`);
     if (name === 'slash') {
       const w = [6, 7, 8, 10, 10, 12, 11, 11, 8, 10, 8, 10, 22, 9, 9];
-      lines.push(row(['conc', 'cmds', 'cmd/s', 'ack p50', 'ack p99', 'p99 steady', 'answer p50', 'answer p99', 'errors', 'cmd mean', 'pg busy', 'loop p99', 'CPU bot/pg/ld/fk/oth', 'bot wait', 'RSS max'], w));
+      lines.push(
+        row(
+          [
+            'conc',
+            'cmds',
+            'cmd/s',
+            'ack p50',
+            'ack p99',
+            'p99 steady',
+            'answer p50',
+            'answer p99',
+            'errors',
+            'cmd mean',
+            'pg busy',
+            'loop p99',
+            'CPU bot/pg/ld/fk/oth',
+            'bot wait',
+            'RSS max',
+          ],
+          w,
+        ),
+      );
       for (const l of r.levels) {
         lines.push(
           row(
@@ -898,11 +1289,35 @@ function report(
           ),
         );
       }
-      lines.push('  ack = the HTTP response Slack waits for; p99 steady = ack p99 without the first wave (the `conc` commands sent at once as the level starts);');
-      lines.push('  answer = sent → response_url received the answer; cmd mean = time in the command layer per status, server side');
+      lines.push(
+        '  ack = the HTTP response Slack waits for; p99 steady = ack p99 without the first wave (the `conc` commands sent at once as the level starts);',
+      );
+      lines.push(
+        '  answer = sent → response_url received the answer; cmd mean = time in the command layer per status, server side',
+      );
     } else {
       const w = [6, 7, 8, 10, 10, 10, 12, 10, 8, 8, 10, 22, 9, 9];
-      lines.push(row(['conc', 'reqs', 'req/s', 'points/s', 'p50', 'p99', 'p99 steady', 'max', 'errors', 'pg busy', 'loop p99', 'CPU bot/pg/ld/fk/oth', 'bot wait', 'RSS max'], w));
+      lines.push(
+        row(
+          [
+            'conc',
+            'reqs',
+            'req/s',
+            'points/s',
+            'p50',
+            'p99',
+            'p99 steady',
+            'max',
+            'errors',
+            'pg busy',
+            'loop p99',
+            'CPU bot/pg/ld/fk/oth',
+            'bot wait',
+            'RSS max',
+          ],
+          w,
+        ),
+      );
       for (const l of r.levels) {
         lines.push(
           row(
@@ -929,20 +1344,41 @@ function report(
     }
     if (r.skipped.length > 0) lines.push(`  not run: ${r.skipped.join(', ')} (${r.skipReason})`);
     const top = r.levels[r.levels.length - 1];
-    if (top) lines.push(`  PostgreSQL at ${top.concurrency}: ${top.pgSessions.busy.toFixed(1)} of the pool's sessions busy on average; ${pgWaits(top.pgSessions)}`);
-    for (const l of r.levels.filter((x) => x.errors > 0)) lines.push(`  errors at ${l.concurrency}: ${Object.entries(l.errorKinds).map(([k, v]) => `${k} × ${v}`).join('; ')}`);
+    if (top)
+      lines.push(
+        `  PostgreSQL at ${top.concurrency}: ${top.pgSessions.busy.toFixed(1)} of the pool's sessions busy on average; ${pgWaits(top.pgSessions)}`,
+      );
+    for (const l of r.levels.filter((x) => x.errors > 0))
+      lines.push(
+        `  errors at ${l.concurrency}: ${Object.entries(l.errorKinds)
+          .map(([k, v]) => `${k} × ${v}`)
+          .join('; ')}`,
+      );
   }
   lines.push('');
   const p = f.summary.p99Over1s;
-  const over = (v: unknown): string => (v === null || v === undefined ? 'never (in the levels run)' : `at ${String(v)}`);
+  const over = (v: unknown): string =>
+    v === null || v === undefined ? 'never (in the levels run)' : `at ${String(v)}`;
   for (const [name, v] of Object.entries(p)) {
     if (v !== null && typeof v === 'object') {
       const o = v as { ack: unknown; answer: unknown };
       lines.push(`p99 passes 1 s — ${name}: ack ${over(o.ack)}, answer ${over(o.answer)}`);
     } else lines.push(`p99 passes 1 s — ${name}: ${over(v)}`);
   }
-  const g = f.summary.slashGoal as { measured?: boolean; ackP99Ms?: number; ackP99SteadyMs?: number; answerP99Ms?: number; ackGoalMet?: boolean; ackSteadyGoalMet?: boolean; answerGoalMet?: boolean; errors?: number };
-  if (g.measured === false) lines.push(`goal: slash p99 < ${SLASH_GOAL.p99Ms} ms at ${SLASH_GOAL.concurrency} concurrent → not measured (level not run)`);
+  const g = f.summary.slashGoal as {
+    measured?: boolean;
+    ackP99Ms?: number;
+    ackP99SteadyMs?: number;
+    answerP99Ms?: number;
+    ackGoalMet?: boolean;
+    ackSteadyGoalMet?: boolean;
+    answerGoalMet?: boolean;
+    errors?: number;
+  };
+  if (g.measured === false)
+    lines.push(
+      `goal: slash p99 < ${SLASH_GOAL.p99Ms} ms at ${SLASH_GOAL.concurrency} concurrent → not measured (level not run)`,
+    );
   else {
     lines.push(
       `goal: slash p99 < ${SLASH_GOAL.p99Ms} ms at ${SLASH_GOAL.concurrency} concurrent → ack ${g.ackGoalMet ? 'MET' : 'NOT MET'} (p99 ${fmtMs(g.ackP99Ms)}; ${g.ackSteadyGoalMet ? 'met' : 'not met'} after the first wave, ${fmtMs(g.ackP99SteadyMs)}); answer on response_url ${g.answerGoalMet ? 'MET' : 'NOT MET'} (p99 ${fmtMs(g.answerP99Ms)}); ${g.errors} errors`,
@@ -952,9 +1388,15 @@ function report(
   lines.push(
     `memory (bot RSS): idle after start-up ${mib(m.idleRss ?? undefined)} → goal < 200 MB ${m.idleRss !== null && m.idleRss < IDLE_RSS_GOAL_BYTES ? 'MET' : 'NOT MET'}; peak under load ${mib(m.peakRss ?? undefined)} (VmHWM); ${mib(m.rssAfterLoad ?? undefined)} 3 s after the load${f.bot.helperProcesses.length > 0 ? `; not counted: ${f.bot.helperProcesses.map((h) => `${h.command.split(' ')[0]?.split('/').pop()} ${mib(h.rss ?? undefined)}`).join(', ')} (child processes)` : ''}`,
   );
-  lines.push(`  V8 heap used/total: ${mib(m.idleHeap.used)}/${mib(m.idleHeap.total)} idle, ${mib(m.afterLoadHeap.used)}/${mib(m.afterLoadHeap.total)} after the load (the rest of RSS is code, external buffers and the allocator)`);
-  lines.push(`push API points: ${int(f.summary.apiPoints.expected)} acknowledged, ${int(f.summary.apiPoints.inDatabase)} in the database (${f.summary.apiPoints.lost === 0 ? 'none lost' : `${int(f.summary.apiPoints.lost)} missing`})`);
-  lines.push(`bot log: ${f.bot.log.warnings} warnings, ${f.bot.log.errors} errors${f.bot.log.first.length ? ` — first: ${f.bot.log.first.slice(0, 3).join(' | ')}` : ''}; SIGTERM → exit in ${fmtMs(f.bot.shutdown.ms)}`);
+  lines.push(
+    `  V8 heap used/total: ${mib(m.idleHeap.used)}/${mib(m.idleHeap.total)} idle, ${mib(m.afterLoadHeap.used)}/${mib(m.afterLoadHeap.total)} after the load (the rest of RSS is code, external buffers and the allocator)`,
+  );
+  lines.push(
+    `push API points: ${int(f.summary.apiPoints.expected)} acknowledged, ${int(f.summary.apiPoints.inDatabase)} in the database (${f.summary.apiPoints.lost === 0 ? 'none lost' : `${int(f.summary.apiPoints.lost)} missing`})`,
+  );
+  lines.push(
+    `bot log: ${f.bot.log.warnings} warnings, ${f.bot.log.errors} errors${f.bot.log.first.length ? ` — first: ${f.bot.log.first.slice(0, 3).join(' | ')}` : ''}; SIGTERM → exit in ${fmtMs(f.bot.shutdown.ms)}`,
+  );
   lines.push('');
   lines.push(`Figures: ${path.relative(process.cwd(), outFile)}`);
   return lines.join('\n');

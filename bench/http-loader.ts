@@ -47,7 +47,13 @@ export async function closedLoop(opts: LoopOptions): Promise<LoopResult> {
       try {
         outcomes.push({ ...(await opts.run(seq)), startMs, firstWave });
       } catch (error) {
-        outcomes.push({ ok: false, ms: Number.NaN, error: `loader: ${(error as Error).message}`, startMs, firstWave });
+        outcomes.push({
+          ok: false,
+          ms: Number.NaN,
+          error: `loader: ${(error as Error).message}`,
+          startMs,
+          firstWave,
+        });
       }
     }
   };
@@ -64,8 +70,18 @@ export interface HttpAnswer {
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /** One request on `agent`; rejects with `timeout` after `timeoutMs` (the socket is destroyed). */
-export function request(agent: http.Agent, url: URL, init: { method: string; headers: Record<string, string | number>; body?: string | Buffer; timeoutMs: number }): Promise<HttpAnswer> {
-  if (!LOOPBACK.has(url.hostname)) return Promise.reject(new Error(`refusing to load ${url.host}: loopback only`));
+export function request(
+  agent: http.Agent,
+  url: URL,
+  init: {
+    method: string;
+    headers: Record<string, string | number>;
+    body?: string | Buffer;
+    timeoutMs: number;
+  },
+): Promise<HttpAnswer> {
+  if (!LOOPBACK.has(url.hostname))
+    return Promise.reject(new Error(`refusing to load ${url.host}: loopback only`));
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = http.request(url, { method: init.method, headers: init.headers, agent }, (res) => {
@@ -73,22 +89,31 @@ export function request(agent: http.Agent, url: URL, init: { method: string; hea
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started });
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          ms: performance.now() - started,
+        });
       });
       res.on('error', fail);
     });
     function fail(error: Error & { code?: string }): void {
       clearTimeout(timer);
-      reject(Object.assign(new Error(error.code ?? error.message), { ms: performance.now() - started }));
+      reject(
+        Object.assign(new Error(error.code ?? error.message), { ms: performance.now() - started }),
+      );
     }
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), init.timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })),
+      init.timeoutMs,
+    );
     req.on('error', fail);
     req.end(init.body);
   });
 }
 
 /** Elapsed time carried by a rejection of request(). */
-export const elapsedOf = (error: unknown): number => ((error as { ms?: number }).ms ?? Number.NaN);
+export const elapsedOf = (error: unknown): number => (error as { ms?: number }).ms ?? Number.NaN;
 
 export interface Percentiles {
   count: number;
@@ -102,6 +127,16 @@ export interface Percentiles {
 /** Nearest-rank percentiles of the finite values (NaN fields when there are none). */
 export function percentiles(values: number[]): Percentiles {
   const xs = values.filter(Number.isFinite).sort((a, b) => a - b);
-  const at = (p: number): number => (xs.length === 0 ? Number.NaN : (xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] as number));
-  return { count: xs.length, p50: at(50), p90: at(90), p99: at(99), max: at(100), mean: xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length };
+  const at = (p: number): number =>
+    xs.length === 0
+      ? Number.NaN
+      : (xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] as number);
+  return {
+    count: xs.length,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: at(100),
+    mean: xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length,
+  };
 }

@@ -19,7 +19,8 @@ export interface Memory {
 export async function memoryOf(pid: number): Promise<Memory | undefined> {
   const text = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
+  const kb = (key: string): number =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
@@ -72,7 +73,9 @@ export interface Usage {
 /** Run-queue wait of every thread of `pid`, seconds. */
 async function runQueueWaitOf(pid: number): Promise<number> {
   const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-  const waits = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/schedstat`, 'utf8').catch(() => '0 0 0')));
+  const waits = await Promise.all(
+    tasks.map((t) => readFile(`/proc/${pid}/task/${t}/schedstat`, 'utf8').catch(() => '0 0 0')),
+  );
   return waits.reduce((sum, text) => sum + Number(text.split(' ')[1] ?? 0) / 1e9, 0);
 }
 
@@ -116,7 +119,16 @@ export async function machineCpu(): Promise<MachineCpu | undefined> {
   const text = await readFile('/proc/stat', 'utf8').catch(() => undefined);
   const cpu = text?.split('\n')[0]?.split(/\s+/).slice(1).map(Number);
   if (!cpu || cpu.length < 8) return undefined;
-  const [user, nice, system, , , irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
+  const [user, nice, system, , , irq, softirq, steal] = cpu as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK };
 }
 

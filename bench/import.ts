@@ -76,7 +76,10 @@ export interface CopyRun {
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'roadmap-bot bench import' });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'roadmap-bot bench import',
+  });
   client.on('error', () => {});
   await client.connect();
   try {
@@ -87,8 +90,15 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 }
 
 /** Imported rows (source csv) within the file's time range, in `table`. */
-async function rowsOf(c: pg.Client, table: 'metric_points' | 'bench_copy', csv: CsvFile): Promise<number> {
-  const { rows } = await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE source = 'csv' AND at >= $1 AND at < $2`, [csv.from, csv.to]);
+async function rowsOf(
+  c: pg.Client,
+  table: 'metric_points' | 'bench_copy',
+  csv: CsvFile,
+): Promise<number> {
+  const { rows } = await c.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${table} WHERE source = 'csv' AND at >= $1 AND at < $2`,
+    [csv.from, csv.to],
+  );
   return Number(rows[0]?.n);
 }
 
@@ -103,7 +113,9 @@ export async function prepareCopyTable(url: string, roadmapId: string): Promise<
     const started = performance.now();
     await c.query('DROP TABLE IF EXISTS bench_copy');
     await c.query('CREATE TABLE bench_copy (LIKE metric_points INCLUDING ALL)');
-    await c.query(`ALTER TABLE bench_copy ALTER roadmap_id SET DEFAULT ${c.escapeLiteral(roadmapId)}, ALTER source SET DEFAULT 'csv'`);
+    await c.query(
+      `ALTER TABLE bench_copy ALTER roadmap_id SET DEFAULT ${c.escapeLiteral(roadmapId)}, ALTER source SET DEFAULT 'csv'`,
+    );
     await c.query('INSERT INTO bench_copy SELECT * FROM metric_points');
     await c.query('VACUUM (ANALYZE) bench_copy');
     return performance.now() - started;
@@ -117,11 +129,15 @@ export async function psqlVersion(psql: string): Promise<string> {
 /** Runs one psql command (a `\\copy`, say) against `url`; rejects with psql's error output. */
 export function runPsql(psql: string, url: string, command: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(psql, [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(psql, [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', command], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`psql exited with ${code}: ${stderr.trim()}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`psql exited with ${code}: ${stderr.trim()}`)),
+    );
   });
 }
 
@@ -130,7 +146,11 @@ export async function measureCopy(url: string, psql: string, csv: CsvFile): Prom
   return withClient(url, async (c) => {
     await checkpoint(c);
     const started = performance.now();
-    await runPsql(psql, url, `\\copy bench_copy (metric, value, at) FROM '${csv.file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`);
+    await runPsql(
+      psql,
+      url,
+      `\\copy bench_copy (metric, value, at) FROM '${csv.file.replace(/'/g, "''")}' WITH (FORMAT csv, HEADER true)`,
+    );
     const ms = performance.now() - started;
     const copied = await rowsOf(c, 'bench_copy', csv);
     if (copied !== csv.rows) throw new Error(`\\copy wrote ${copied} rows, expected ${csv.rows}`);
@@ -149,7 +169,13 @@ export interface ImportRun {
  * `roadmap import <file> --roadmap bench` minus process start-up: read the file, then
  * importCsv (parse and validate every line while COPY streams them into metric_points; all or nothing).
  */
-export async function measureImport(url: string, deps: AppDeps, invocation: Invocation, csv: CsvFile, roadmap: Roadmap): Promise<ImportRun> {
+export async function measureImport(
+  url: string,
+  deps: AppDeps,
+  invocation: Invocation,
+  csv: CsvFile,
+  roadmap: Roadmap,
+): Promise<ImportRun> {
   return withClient(url, async (c) => {
     await checkpoint(c);
     const started = performance.now();
@@ -158,9 +184,16 @@ export async function measureImport(url: string, deps: AppDeps, invocation: Invo
     const ms = performance.now() - started;
     const stored = await rowsOf(c, 'metric_points', csv);
     if (result.points !== csv.rows || result.written !== csv.rows || stored !== csv.rows) {
-      throw new Error(`import took ${result.points} points, wrote ${result.written}, stored ${stored}; expected ${csv.rows}`);
+      throw new Error(
+        `import took ${result.points} points, wrote ${result.written}, stored ${stored}; expected ${csv.rows}`,
+      );
     }
-    return { rows: result.points, written: result.written, ms, rowsPerSec: (result.points / ms) * 1000 };
+    return {
+      rows: result.points,
+      written: result.written,
+      ms,
+      rowsPerSec: (result.points / ms) * 1000,
+    };
   });
 }
 

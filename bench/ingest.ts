@@ -57,7 +57,15 @@ const GOAL_RATIO = 1 / 3;
 const GOAL_P99_MS = 100;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** The example roadmap's recorded numeric metrics (conversion is derived, multi_region_needed a flag). */
-const METRICS = ['active_users', 'paid_users', 'mrr', 'response_time_p95', 'database_cpu', 'infra_cost', 'cache_hit_rate'];
+const METRICS = [
+  'active_users',
+  'paid_users',
+  'mrr',
+  'response_time_p95',
+  'database_cpu',
+  'infra_cost',
+  'cache_hit_rate',
+];
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
@@ -91,7 +99,14 @@ class PointSource {
       const value = Math.round(((this.next * 7919) % 100_000) + 1) / 100;
       points.push({ roadmapId: 'example', metric, at, source: 'api', value });
     }
-    const body = JSON.stringify({ points: points.map((p) => ({ roadmap: p.roadmapId, metric: p.metric, value: p.value, at: p.at.toISOString() })) });
+    const body = JSON.stringify({
+      points: points.map((p) => ({
+        roadmap: p.roadmapId,
+        metric: p.metric,
+        value: p.value,
+        at: p.at.toISOString(),
+      })),
+    });
     return { body, points };
   }
 }
@@ -109,11 +124,25 @@ interface Bot {
 async function startBot(env: Record<string, string>, nodeArgs: string[]): Promise<Bot> {
   // The bench's own settings only: nothing from a developer's shell that would turn on Slack,
   // Discord, a simulated clock, or other API limits.
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SLACK_|DISCORD_|CLOCK_|API_|PRODUCT_DATABASE_URL$|DATABASE_URL$|PORT$|HOST$|ROADMAPS_DIR$|DATA_DIR$)/.test(k)));
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) =>
+        !/^(SLACK_|DISCORD_|CLOCK_|API_|PRODUCT_DATABASE_URL$|DATABASE_URL$|PORT$|HOST$|ROADMAPS_DIR$|DATA_DIR$)/.test(
+          k,
+        ),
+    ),
+  );
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts')],
+    { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let logs = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bot did not listen within 60 s:\n${logs.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the bot did not listen within 60 s:\n${logs.slice(-2000)}`)),
+      60_000,
+    );
     const onData = (d: Buffer): void => {
       logs += d.toString();
       if (logs.length > 1_000_000) logs = logs.slice(-500_000);
@@ -153,10 +182,12 @@ async function waitReady(url: URL): Promise<void> {
   try {
     for (let i = 0; i < 100; i++) {
       const ok = await new Promise<boolean>((resolve) => {
-        http.get(new URL('/readyz', url), { agent }, (res) => {
-          res.resume();
-          resolve(res.statusCode === 200);
-        }).on('error', () => resolve(false));
+        http
+          .get(new URL('/readyz', url), { agent }, (res) => {
+            res.resume();
+            resolve(res.statusCode === 200);
+          })
+          .on('error', () => resolve(false));
       });
       if (ok) return;
       await new Promise((r) => setTimeout(r, 200));
@@ -185,7 +216,13 @@ interface LevelResult {
 }
 
 /** `batches` POSTs, `concurrency` at a time, each worker sending its next when answered. */
-async function runLevel(bot: Bot, token: string, concurrency: number, batches: Batch[], pgPid: number | undefined): Promise<Omit<LevelResult, 'ratioToCopy'>> {
+async function runLevel(
+  bot: Bot,
+  token: string,
+  concurrency: number,
+  batches: Batch[],
+  pgPid: number | undefined,
+): Promise<Omit<LevelResult, 'ratioToCopy'>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL('/api/v1/metrics', bot.url);
   const latencies: number[] = [];
@@ -199,12 +236,27 @@ async function runLevel(bot: Bot, token: string, concurrency: number, batches: B
     while (issued < batches.length) {
       const batch = batches[issued++] as Batch;
       try {
-        const answer = await request(agent, url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(batch.body) }, body: batch.body, timeoutMs: REQUEST_TIMEOUT_MS });
+        const answer = await request(agent, url, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(batch.body),
+          },
+          body: batch.body,
+          timeoutMs: REQUEST_TIMEOUT_MS,
+        });
         latencies.push(answer.ms);
-        const written = answer.status === 200 ? (JSON.parse(answer.body) as { written?: number }).written : undefined;
+        const written =
+          answer.status === 200
+            ? (JSON.parse(answer.body) as { written?: number }).written
+            : undefined;
         if (answer.status === 200 && written === BATCH) ok++;
         else {
-          const why = answer.status === 200 ? `200 but wrote ${written}` : `HTTP ${answer.status}: ${answer.body.slice(0, 120)}`;
+          const why =
+            answer.status === 200
+              ? `200 but wrote ${written}`
+              : `HTTP ${answer.status}: ${answer.body.slice(0, 120)}`;
           errors[why] = (errors[why] ?? 0) + 1;
         }
       } catch (error) {
@@ -229,8 +281,12 @@ async function runLevel(bot: Bot, token: string, concurrency: number, batches: B
     pointsPerSec: ((ok * BATCH) / wallMs) * 1000,
     latencyMs,
     p99GoalMet: latencyMs.p99 < GOAL_P99_MS,
-    botCpuMsPerBatch: botBefore !== undefined && botAfter !== undefined ? ((botAfter - botBefore) * 1000) / batches.length : null,
-    pgCpuMsPerBatch: pgBefore && pgAfter ? (serverDelta(pgBefore, pgAfter) * 1000) / batches.length : null,
+    botCpuMsPerBatch:
+      botBefore !== undefined && botAfter !== undefined
+        ? ((botAfter - botBefore) * 1000) / batches.length
+        : null,
+    pgCpuMsPerBatch:
+      pgBefore && pgAfter ? (serverDelta(pgBefore, pgAfter) * 1000) / batches.length : null,
     loadAverage: loadAverage(),
   };
 }
@@ -242,7 +298,8 @@ async function writeCsv(file: string, batches: Batch[]): Promise<void> {
   const out = createWriteStream(file);
   let chunk = '';
   for (const b of batches) {
-    for (const p of b.points) chunk += `${p.roadmapId},${p.metric},${p.at.toISOString()},${p.source},${p.value}\n`;
+    for (const p of b.points)
+      chunk += `${p.roadmapId},${p.metric},${p.at.toISOString()},${p.source},${p.value}\n`;
     if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';
@@ -256,7 +313,9 @@ async function writeCsv(file: string, batches: Batch[]): Promise<void> {
 async function freshCopyTable(admin: pg.Pool, seedBefore: Date): Promise<void> {
   await admin.query('DROP TABLE IF EXISTS bench_copy');
   await admin.query('CREATE TABLE bench_copy (LIKE metric_points INCLUDING ALL)');
-  await admin.query('INSERT INTO bench_copy SELECT * FROM metric_points WHERE recorded_at < $1', [seedBefore]);
+  await admin.query('INSERT INTO bench_copy SELECT * FROM metric_points WHERE recorded_at < $1', [
+    seedBefore,
+  ]);
   await admin.query('VACUUM (ANALYZE) bench_copy');
   await checkpoint(admin);
 }
@@ -268,7 +327,13 @@ interface CopyRound {
   pgCpuMsPer1000: number | null;
 }
 
-async function measureCopy(url: string, psql: string, file: string, points: number, pgPid: number | undefined): Promise<CopyRound> {
+async function measureCopy(
+  url: string,
+  psql: string,
+  file: string,
+  points: number,
+  pgPid: number | undefined,
+): Promise<CopyRound> {
   const clientBefore = await reapedCpuOf(process.pid);
   const pgBefore = pgPid ? await serverCpu(pgPid) : undefined;
   const ms = await timeCopy(url, psql, file);
@@ -279,14 +344,21 @@ async function measureCopy(url: string, psql: string, file: string, points: numb
   const per1000 = (seconds: number): number => (seconds * 1000 * 1000) / points;
   return {
     ms,
-    psqlCpuMsPer1000: clientBefore !== undefined && clientAfter !== undefined ? per1000(clientAfter - clientBefore) : null,
+    psqlCpuMsPer1000:
+      clientBefore !== undefined && clientAfter !== undefined
+        ? per1000(clientAfter - clientBefore)
+        : null,
     pgCpuMsPer1000: pgBefore && pgAfter ? per1000(serverDelta(pgBefore, pgAfter)) : null,
   };
 }
 
 async function timeCopy(url: string, psql: string, file: string): Promise<number> {
   const started = performance.now();
-  await runPsql(psql, url, `\\copy bench_copy (roadmap_id, metric, at, source, value) FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv)`);
+  await runPsql(
+    psql,
+    url,
+    `\\copy bench_copy (roadmap_id, metric, at, source, value) FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv)`,
+  );
   return performance.now() - started;
 }
 
@@ -319,11 +391,20 @@ async function breakdown(
   rounds: number,
   pgPid: number | undefined,
 ): Promise<{ steps: Step[]; alternatives: Alternative[] }> {
-  const pool = createPool(url, { max: 4, applicationName: 'bench ingest breakdown', onError: () => undefined });
+  const pool = createPool(url, {
+    max: 4,
+    applicationName: 'bench ingest breakdown',
+    onError: () => undefined,
+  });
   try {
     const store = new PgStore(pool);
     const tokens = new TokenStore(pool);
-    const entry = (at: Date) => ({ actor: { platform: 'api' as const, id: 'bench' }, action: 'push', details: { points: BATCH, format: 'json' }, at });
+    const entry = (at: Date) => ({
+      actor: { platform: 'api' as const, id: 'bench' },
+      action: 'push',
+      details: { points: BATCH, format: 'json' },
+      at,
+    });
     const expect = (what: string, n: number): void => {
       if (n !== BATCH) throw new Error(`${what} wrote ${n} rows, expected ${BATCH}`);
     };
@@ -345,9 +426,21 @@ async function breakdown(
       const parsed = await time('JSON.parse of the body', () => JSON.parse(batch.body) as unknown);
       const checked = await time('zod BatchSchema.safeParse', () => BatchSchema.safeParse(parsed));
       if (!checked.success) throw new Error('the bench batch does not pass the schema');
-      const valid = await time('validateBatch', () => validateBatch(checked.data.points, { roadmaps: (id) => registry.get(id), now, defaultSource: 'api' }));
-      if (valid.errors.length > 0) throw new Error(`the bench batch does not validate: ${valid.errors[0]?.message}`);
-      expect('recordPoints', await time('recordPoints (unnest upsert + audit, 1 tx)', () => store.recordPoints(valid.points, entry(now))));
+      const valid = await time('validateBatch', () =>
+        validateBatch(checked.data.points, {
+          roadmaps: (id) => registry.get(id),
+          now,
+          defaultSource: 'api',
+        }),
+      );
+      if (valid.errors.length > 0)
+        throw new Error(`the bench batch does not validate: ${valid.errors[0]?.message}`);
+      expect(
+        'recordPoints',
+        await time('recordPoints (unnest upsert + audit, 1 tx)', () =>
+          store.recordPoints(valid.points, entry(now)),
+        ),
+      );
     }
     const steps = [...times].map(([step, xs]) => {
       const p = percentiles(xs);
@@ -360,25 +453,63 @@ async function breakdown(
       const b = source.batch();
       expect('recordPointsCompact', await recordPointsCompact(store, b.points, entry(new Date())));
       const again = await store.recordPoints(b.points, entry(new Date()));
-      if (again !== 0) throw new Error(`recordPointsCompact's rows differ from recordPoints' (${again} rewritten)`);
+      if (again !== 0)
+        throw new Error(
+          `recordPointsCompact's rows differ from recordPoints' (${again} rewritten)`,
+        );
     }
 
     // 2. Alternatives, interleaved call by call so that they share the machine's ups and downs.
     type Call = () => Promise<unknown>;
     const writes: { name: string; call: () => Call }[] = [
-      { name: 'write: recordPoints (shipped)', call: () => { const b = source.batch(); return async () => expect('recordPoints', await store.recordPoints(b.points, entry(new Date()))); } },
-      { name: 'write: recordPointsCompact (prototype)', call: () => { const b = source.batch(); return async () => expect('recordPointsCompact', await recordPointsCompact(store, b.points, entry(new Date()))); } },
-      { name: 'write: importPoints (shipped for CSV import: COPY, upsert on a repeated key)', call: () => { const b = source.batch(); return async () => expect('importPoints', await store.importPoints(b.points, entry(new Date()))); } },
+      {
+        name: 'write: recordPoints (shipped)',
+        call: () => {
+          const b = source.batch();
+          return async () =>
+            expect('recordPoints', await store.recordPoints(b.points, entry(new Date())));
+        },
+      },
+      {
+        name: 'write: recordPointsCompact (prototype)',
+        call: () => {
+          const b = source.batch();
+          return async () =>
+            expect(
+              'recordPointsCompact',
+              await recordPointsCompact(store, b.points, entry(new Date())),
+            );
+        },
+      },
+      {
+        name: 'write: importPoints (shipped for CSV import: COPY, upsert on a repeated key)',
+        call: () => {
+          const b = source.batch();
+          return async () =>
+            expect('importPoints', await store.importPoints(b.points, entry(new Date())));
+        },
+      },
     ];
     const auths: { name: string; call: () => Call }[] = [
-      { name: 'auth: authenticateAndCount, 1 statement (shipped)', call: () => async () => { if (!(await tokens.authenticateAndCount(token, new Date()))) throw new Error('token not found'); } },
+      {
+        name: 'auth: authenticateAndCount, 1 statement (shipped)',
+        call: () => async () => {
+          if (!(await tokens.authenticateAndCount(token, new Date())))
+            throw new Error('token not found');
+        },
+      },
     ];
     const all = [...writes, ...auths];
     // PostgreSQL CPU of these calls: the pool's own backends only (autovacuum or a checkpoint
     // landing during one call would otherwise be charged to it). The pool's four connections are
     // opened now and stay open (idle timeout 10 s; calls follow each other closely).
     const held = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
-    const backends = await Promise.all(held.map(async (c) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid as number));
+    const backends = await Promise.all(
+      held.map(
+        async (c) =>
+          (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid as number,
+      ),
+    );
     for (const c of held) c.release();
     const backendCpu = async (): Promise<number | undefined> => {
       if (!pgPid) return undefined;
@@ -390,7 +521,9 @@ async function breakdown(
       }
       return sum;
     };
-    const samples = new Map<string, { ms: number[]; client: number; pg: number | null }>(all.map((a) => [a.name, { ms: [], client: 0, pg: pgPid ? 0 : null }]));
+    const samples = new Map<string, { ms: number[]; client: number; pg: number | null }>(
+      all.map((a) => [a.name, { ms: [], client: 0, pg: pgPid ? 0 : null }]),
+    );
     for (let i = 0; i < rounds; i++) {
       for (const alt of all) {
         const call = alt.call();
@@ -403,7 +536,11 @@ async function breakdown(
         const cpu = process.cpuUsage(cpuBefore);
         s.client += (cpu.user + cpu.system) / 1000;
         const pgAfter = await backendCpu();
-        if (s.pg !== null) s.pg = pgBefore !== undefined && pgAfter !== undefined ? s.pg + (pgAfter - pgBefore) * 1000 : null;
+        if (s.pg !== null)
+          s.pg =
+            pgBefore !== undefined && pgAfter !== undefined
+              ? s.pg + (pgAfter - pgBefore) * 1000
+              : null;
       }
     }
     // Four at once: five rounds of 4 × 5 batches per write, the order alternating; the median round.
@@ -424,7 +561,14 @@ async function breakdown(
     const alternatives = all.map((a) => {
       const s = samples.get(a.name) as { ms: number[]; client: number; pg: number | null };
       const p = percentiles(s.ms);
-      return { name: a.name, medianMs: p.p50, p90Ms: p.p90, clientCpuMs: s.client / rounds, pgCpuMs: s.pg === null ? null : s.pg / rounds, concurrent4PointsPerSec: concurrent.get(a.name) ?? null };
+      return {
+        name: a.name,
+        medianMs: p.p50,
+        p90Ms: p.p90,
+        clientCpuMs: s.client / rounds,
+        pgCpuMs: s.pg === null ? null : s.pg / rounds,
+        concurrent4PointsPerSec: concurrent.get(a.name) ?? null,
+      };
     });
     return { steps, alternatives };
   } finally {
@@ -440,7 +584,10 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -473,31 +620,52 @@ async function main(): Promise<void> {
     const psql = await findPsql();
     if (!psql) throw new Error('psql is not on PATH: the \\copy baseline needs it');
     await mkdir(roadmapsDir);
-    await copyFile(path.join(ROOT, 'roadmaps/example.yaml'), path.join(roadmapsDir, 'example.yaml'));
+    await copyFile(
+      path.join(ROOT, 'roadmaps/example.yaml'),
+      path.join(roadmapsDir, 'example.yaml'),
+    );
     const registry = new RoadmapRegistry(roadmapsDir);
     await registry.reload();
 
     db = await openBenchDatabase(log);
     log(`database: ${db.kind}, ${db.serverVersion}`);
-    admin = createPool(db.url, { max: 2, applicationName: 'bench ingest admin', onError: () => undefined });
-    const dataDir = (await admin.query<{ data_directory: string }>('SHOW data_directory').catch(() => undefined))?.rows[0]?.data_directory;
+    admin = createPool(db.url, {
+      max: 2,
+      applicationName: 'bench ingest admin',
+      onError: () => undefined,
+    });
+    const dataDir = (
+      await admin.query<{ data_directory: string }>('SHOW data_directory').catch(() => undefined)
+    )?.rows[0]?.data_directory;
     const pgPid = dataDir ? await postmasterPid(dataDir) : undefined;
     const settings = Object.fromEntries(
-      (await admin.query<{ name: string; setting: string }>(`SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'max_wal_size', 'wal_level')`)).rows.map((r) => [r.name, r.setting]),
+      (
+        await admin.query<{ name: string; setting: string }>(
+          `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'max_wal_size', 'wal_level')`,
+        )
+      ).rows.map((r) => [r.name, r.setting]),
     );
-    const { token } = await new TokenStore(admin).create(`bench-ingest-${randomBytes(3).toString('hex')}`, ['example'], 'bench', new Date());
+    const { token } = await new TokenStore(admin).create(
+      `bench-ingest-${randomBytes(3).toString('hex')}`,
+      ['example'],
+      'bench',
+      new Date(),
+    );
 
-    bot = await startBot({
-      DATABASE_URL: db.url,
-      ROADMAPS_DIR: roadmapsDir,
-      DATA_DIR: path.join(tmp, 'data'),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      NODE_ENV: 'production',
-      API_RATE_LIMIT: '1000000000',
-      REPLICA_ID: 'bench-ingest',
-    }, nodeArgs);
+    bot = await startBot(
+      {
+        DATABASE_URL: db.url,
+        ROADMAPS_DIR: roadmapsDir,
+        DATA_DIR: path.join(tmp, 'data'),
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        NODE_ENV: 'production',
+        API_RATE_LIMIT: '1000000000',
+        REPLICA_ID: 'bench-ingest',
+      },
+      nodeArgs,
+    );
     await waitReady(bot.url);
     log(`bot: pid ${bot.child.pid} at ${bot.url.origin}`);
 
@@ -507,8 +675,14 @@ async function main(): Promise<void> {
     const warmAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < warmup; i++) {
       const b = source.batch();
-      const answer = await request(warmAgent, url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: b.body, timeoutMs: REQUEST_TIMEOUT_MS });
-      if (answer.status !== 200) throw new Error(`warm-up batch answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+      const answer = await request(warmAgent, url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: b.body,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
+      if (answer.status !== 200)
+        throw new Error(`warm-up batch answered ${answer.status}: ${answer.body.slice(0, 300)}`);
     }
     warmAgent.destroy();
     // metric_points now holds the warm-up's rows: bench_copy starts from the same rows.
@@ -525,7 +699,9 @@ async function main(): Promise<void> {
       log(`concurrency ${concurrency}: ${perLevel} batches of ${BATCH}…`);
       const r = await runLevel(bot, token, concurrency, batches, pgPid);
       levelResults.push(r);
-      log(`  ${int(r.pointsPerSec)} points/s, p50 ${f1(r.latencyMs.p50)} ms, p99 ${f1(r.latencyMs.p99)} ms${Object.keys(r.errors).length ? `, errors ${JSON.stringify(r.errors)}` : ''}`);
+      log(
+        `  ${int(r.pointsPerSec)} points/s, p50 ${f1(r.latencyMs.p50)} ms, p99 ${f1(r.latencyMs.p99)} ms${Object.keys(r.errors).length ? `, errors ${JSON.stringify(r.errors)}` : ''}`,
+      );
     }
     const totalPoints = all.length * BATCH;
 
@@ -541,7 +717,8 @@ async function main(): Promise<void> {
     }
     const copyMs = copyRoundsOut.map((r) => r.ms);
     const copyMedianMs = percentiles(copyMs).p50;
-    const medianOf = (xs: (number | null)[]): number | null => (xs.some((x) => x === null) ? null : percentiles(xs as number[]).p50);
+    const medianOf = (xs: (number | null)[]): number | null =>
+      xs.some((x) => x === null) ? null : percentiles(xs as number[]).p50;
     const copyPgCpu = medianOf(copyRoundsOut.map((r) => r.pgCpuMsPer1000));
     const copyPsqlCpu = medianOf(copyRoundsOut.map((r) => r.psqlCpuMsPer1000));
     const copyRate = (totalPoints / copyMedianMs) * 1000;
@@ -552,38 +729,105 @@ async function main(): Promise<void> {
         WHERE a.value IS DISTINCT FROM b.value`,
     );
     const differing = diff.rows[0]?.n ?? -1;
-    const rows = await admin.query<{ api: number; copy: number }>(`SELECT (SELECT count(*) FROM metric_points) AS api, (SELECT count(*) FROM bench_copy) AS copy`);
+    const rows = await admin.query<{ api: number; copy: number }>(
+      `SELECT (SELECT count(*) FROM metric_points) AS api, (SELECT count(*) FROM bench_copy) AS copy`,
+    );
 
     log('breakdown of one batch in-process…');
     const { steps, alternatives } = await breakdown(db.url, registry, token, source, 30, pgPid);
 
-    const results: LevelResult[] = levelResults.map((r) => ({ ...r, ratioToCopy: r.pointsPerSec / copyRate }));
+    const results: LevelResult[] = levelResults.map((r) => ({
+      ...r,
+      ratioToCopy: r.pointsPerSec / copyRate,
+    }));
     const best = results.reduce((a, b) => (b.pointsPerSec > a.pointsPerSec ? b : a));
     const out = {
       startedAt: startedAt.toISOString(),
       durationMs: Date.now() - startedAt.getTime(),
-      machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', loadAverage: { start: startLoad, end: loadAverage() } },
-      database: { kind: db.kind, version: db.serverVersion, settings, psql: await psqlVersion(psql) },
-      bot: { command: `node ${[...nodeArgs, '--import tsx'].join(' ')} src/main.ts`, pid: bot.child.pid, env: { LOG_LEVEL: 'info', NODE_ENV: 'production', API_RATE_LIMIT: 1e9, roadmaps: 'roadmaps/example.yaml' } },
-      setup: { batchPoints: BATCH, perLevel, warmup, levels, bodyBytes: Buffer.byteLength(all[0]?.body ?? ''), format: 'application/json', goal: { ratioToCopy: GOAL_RATIO, p99Ms: GOAL_P99_MS } },
+      machine: {
+        node: process.version,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? '?',
+        loadAverage: { start: startLoad, end: loadAverage() },
+      },
+      database: {
+        kind: db.kind,
+        version: db.serverVersion,
+        settings,
+        psql: await psqlVersion(psql),
+      },
+      bot: {
+        command: `node ${[...nodeArgs, '--import tsx'].join(' ')} src/main.ts`,
+        pid: bot.child.pid,
+        env: {
+          LOG_LEVEL: 'info',
+          NODE_ENV: 'production',
+          API_RATE_LIMIT: 1e9,
+          roadmaps: 'roadmaps/example.yaml',
+        },
+      },
+      setup: {
+        batchPoints: BATCH,
+        perLevel,
+        warmup,
+        levels,
+        bodyBytes: Buffer.byteLength(all[0]?.body ?? ''),
+        format: 'application/json',
+        goal: { ratioToCopy: GOAL_RATIO, p99Ms: GOAL_P99_MS },
+      },
       levels: results,
-      copy: { points: totalPoints, rounds: copyRoundsOut, medianMs: copyMedianMs, pointsPerSec: copyRate, pgCpuMsPer1000: copyPgCpu, psqlCpuMsPer1000: copyPsqlCpu, table: 'bench_copy (LIKE metric_points INCLUDING ALL), same starting rows', timed: 'psql spawn to exit' },
-      check: { metricPointsRows: rows.rows[0]?.api, benchCopyRows: rows.rows[0]?.copy, differingRows: differing },
-      best: { concurrency: best.concurrency, pointsPerSec: best.pointsPerSec, ratioToCopy: best.ratioToCopy, ratioGoalMet: (best.ratioToCopy ?? 0) >= GOAL_RATIO },
+      copy: {
+        points: totalPoints,
+        rounds: copyRoundsOut,
+        medianMs: copyMedianMs,
+        pointsPerSec: copyRate,
+        pgCpuMsPer1000: copyPgCpu,
+        psqlCpuMsPer1000: copyPsqlCpu,
+        table: 'bench_copy (LIKE metric_points INCLUDING ALL), same starting rows',
+        timed: 'psql spawn to exit',
+      },
+      check: {
+        metricPointsRows: rows.rows[0]?.api,
+        benchCopyRows: rows.rows[0]?.copy,
+        differingRows: differing,
+      },
+      best: {
+        concurrency: best.concurrency,
+        pointsPerSec: best.pointsPerSec,
+        ratioToCopy: best.ratioToCopy,
+        ratioGoalMet: (best.ratioToCopy ?? 0) >= GOAL_RATIO,
+      },
       breakdown: steps,
       alternatives,
     };
     await mkdir(OUT_DIR, { recursive: true });
     await writeFile(path.join(OUT_DIR, 'ingest.json'), `${JSON.stringify(out, null, 2)}\n`);
 
-    console.log(`\nPush API: POST /api/v1/metrics, JSON batches of ${BATCH} distinct points (${int(out.setup.bodyBytes)} bytes), ${perLevel} batches per level, closed loop`);
+    console.log(
+      `\nPush API: POST /api/v1/metrics, JSON batches of ${BATCH} distinct points (${int(out.setup.bodyBytes)} bytes), ${perLevel} batches per level, closed loop`,
+    );
     console.log(
       `\\copy baseline: ${int(totalPoints)} points into a fresh LIKE-metric_points table, median of ${copyRounds}: ${int(copyMedianMs)} ms = ${int(copyRate)} points/s; CPU per 1,000 points: psql ${f1(copyPsqlCpu)} ms, PostgreSQL ${f1(copyPgCpu)} ms`,
     );
-    console.log(`Load average ${startLoad} → ${loadAverage()} on ${os.cpus().length} CPUs; ${db.kind} PostgreSQL; rows differing between the two tables: ${differing}\n`);
+    console.log(
+      `Load average ${startLoad} → ${loadAverage()} on ${os.cpus().length} CPUs; ${db.kind} PostgreSQL; rows differing between the two tables: ${differing}\n`,
+    );
     console.log(
       table(
-        ['concurrency', 'points/s', 'API/\\copy', '≥ 1/3', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'p99 < 100', 'bot cpu ms/batch', 'pg cpu ms/batch', 'errors'],
+        [
+          'concurrency',
+          'points/s',
+          'API/\\copy',
+          '≥ 1/3',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'max ms',
+          'p99 < 100',
+          'bot cpu ms/batch',
+          'pg cpu ms/batch',
+          'errors',
+        ],
         results.map((r) => [
           String(r.concurrency),
           int(r.pointsPerSec),
@@ -600,13 +844,36 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    console.log(`\nOne 1,000-point JSON batch, the server's steps one by one in-process (30 rounds)`);
-    console.log(table(['step', 'median ms', 'p90 ms'], steps.map((s) => [s.step, f2(s.medianMs), f2(s.p90Ms)])));
-    console.log(`\nWrite path and auth, shipped and prototypes (bench/bench-ingest-proto.ts), interleaved, 30 calls each; CPU per call (pg: its backend only)`);
+    console.log(
+      `\nOne 1,000-point JSON batch, the server's steps one by one in-process (30 rounds)`,
+    );
     console.log(
       table(
-        ['call', 'median ms', 'p90 ms', 'client cpu ms', 'pg cpu ms', '4 at once: points/s (median of 5)'],
-        alternatives.map((a) => [a.name, f2(a.medianMs), f2(a.p90Ms), f2(a.clientCpuMs), f2(a.pgCpuMs), a.concurrent4PointsPerSec === null ? '' : int(a.concurrent4PointsPerSec)]),
+        ['step', 'median ms', 'p90 ms'],
+        steps.map((s) => [s.step, f2(s.medianMs), f2(s.p90Ms)]),
+      ),
+    );
+    console.log(
+      `\nWrite path and auth, shipped and prototypes (bench/bench-ingest-proto.ts), interleaved, 30 calls each; CPU per call (pg: its backend only)`,
+    );
+    console.log(
+      table(
+        [
+          'call',
+          'median ms',
+          'p90 ms',
+          'client cpu ms',
+          'pg cpu ms',
+          '4 at once: points/s (median of 5)',
+        ],
+        alternatives.map((a) => [
+          a.name,
+          f2(a.medianMs),
+          f2(a.p90Ms),
+          f2(a.clientCpuMs),
+          f2(a.pgCpuMs),
+          a.concurrent4PointsPerSec === null ? '' : int(a.concurrent4PointsPerSec),
+        ]),
       ),
     );
     console.log(`\nFigures: ${path.relative(ROOT, path.join(OUT_DIR, 'ingest.json'))}`);

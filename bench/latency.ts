@@ -38,7 +38,10 @@ export async function measureCommand(
     const started = performance.now();
     const reply = await runCommand(deps, invocation, command, 'cli');
     const ms = performance.now() - started;
-    if (reply.exitCode !== 0) throw new Error(`"${command}" failed with exit code ${reply.exitCode}: ${JSON.stringify(reply.message)}`);
+    if (reply.exitCode !== 0)
+      throw new Error(
+        `"${command}" failed with exit code ${reply.exitCode}: ${JSON.stringify(reply.message)}`,
+      );
     return ms;
   };
   for (let i = 0; i < warmup; i++) await once();

@@ -21,9 +21,18 @@ export interface LoadResult {
  * state of a table autovacuum has caught up with) and a CHECKPOINT, so that neither lands in
  * the middle of a measurement.
  */
-export async function loadYear(url: string, roadmapId: string, to: Date, minutes: number, log: (line: string) => void): Promise<LoadResult> {
+export async function loadYear(
+  url: string,
+  roadmapId: string,
+  to: Date,
+  minutes: number,
+  log: (line: string) => void,
+): Promise<LoadResult> {
   const from = new Date(to.getTime() - minutes * MINUTE_MS);
-  const client = new pg.Client({ connectionString: url, application_name: 'roadmap-bot bench load' });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'roadmap-bot bench load',
+  });
   client.on('error', () => {});
   await client.connect();
   try {
@@ -46,15 +55,27 @@ export async function loadYear(url: string, roadmapId: string, to: Date, minutes
         [roadmapId, s.name, s.start, s.end, s.daily, s.noise, s.min, s.max, from, minutes],
       );
       rows += result.rowCount ?? 0;
-      log(`  loaded ${s.name} (${i + 1}/${sorted.length}): ${rows.toLocaleString('en-US')} rows, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      log(
+        `  loaded ${s.name} (${i + 1}/${sorted.length}): ${rows.toLocaleString('en-US')} rows, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
     }
     const insertMs = performance.now() - started;
     const vacuumStarted = performance.now();
     await client.query('VACUUM (ANALYZE) metric_points');
     await checkpoint(client);
     const vacuumMs = performance.now() - vacuumStarted;
-    const size = await client.query<{ bytes: string }>(`SELECT pg_total_relation_size('metric_points') AS bytes`);
-    return { rows, minutes, from, to, insertMs, vacuumMs, tableBytes: Number(size.rows[0]?.bytes ?? 0) };
+    const size = await client.query<{ bytes: string }>(
+      `SELECT pg_total_relation_size('metric_points') AS bytes`,
+    );
+    return {
+      rows,
+      minutes,
+      from,
+      to,
+      insertMs,
+      vacuumMs,
+      tableBytes: Number(size.rows[0]?.bytes ?? 0),
+    };
   } finally {
     await client.end();
   }

@@ -25,7 +25,17 @@ import { runCommand } from '../src/app/run.js';
 import type { StatusJson } from '../src/core/messages/status-json.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { numberEnv } from './env.js';
-import { differingRows, findPsql, measureCopy, measureImport, prepareCopyTable, psqlVersion, writeCsv, type CopyRun, type ImportRun } from './import.js';
+import {
+  differingRows,
+  findPsql,
+  measureCopy,
+  measureImport,
+  prepareCopyTable,
+  psqlVersion,
+  writeCsv,
+  type CopyRun,
+  type ImportRun,
+} from './import.js';
 import { measureCommand, type LatencyResult } from './latency.js';
 import { loadYear } from './load.js';
 import { loadBenchRoadmap, SERIES } from './roadmap.js';
@@ -39,17 +49,23 @@ const CSV_ROWS = 1_000_000;
 const DATA_END = new Date('2026-01-01T00:00:00Z');
 const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
 
-
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-const ms = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : n >= 100 ? `${Math.round(n)} ms` : `${n.toFixed(1)} ms`);
+const ms = (n: number): string =>
+  n >= 10_000
+    ? `${(n / 1000).toFixed(1)} s`
+    : n >= 100
+      ? `${Math.round(n)} ms`
+      : `${n.toFixed(1)} ms`;
 const ratio = (n: number): string => (n >= 0.01 ? n.toFixed(2) : n.toPrecision(2));
 const pad = (s: string, n: number): string => s.padEnd(n);
 const lpad = (s: string, n: number): string => s.padStart(n);
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 /** 1-minute load average: other processes competing for the CPUs make every figure noisier. */
 const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
@@ -92,13 +108,23 @@ async function main(): Promise<void> {
   });
 
   try {
-    log(`bench: scale ${scale} (${int(minutes * SERIES.length)} rows to load, ${int(csvRows)}-row CSV), ${runs} runs per command`);
+    log(
+      `bench: scale ${scale} (${int(minutes * SERIES.length)} rows to load, ${int(csvRows)}-row CSV), ${runs} runs per command`,
+    );
     db = await openBenchDatabase(log);
     log(`database: ${db.kind}, ${db.serverVersion}`);
     // pool.end() does not wait for the sockets to close, so stopping the server right after can
     // fail connections that are on their way out: only errors before that are worth a word.
-    pool = createPool(db.url, { applicationName: 'roadmap-bot bench', onError: (e) => closing || log(`idle PostgreSQL connection failed: ${e.message}`) });
-    const deps: AppDeps = { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: () => new Date(DATA_END) };
+    pool = createPool(db.url, {
+      applicationName: 'roadmap-bot bench',
+      onError: (e) => closing || log(`idle PostgreSQL connection failed: ${e.message}`),
+    });
+    const deps: AppDeps = {
+      store: new PgStore(pool),
+      outbox: new OutboxStore(pool),
+      registry,
+      clock: () => new Date(DATA_END),
+    };
     const invocation: Invocation = { actor: { platform: 'cli', id: 'bench' }, isAdmin: true };
 
     // 1. A year of minute-level points.
@@ -110,30 +136,49 @@ async function main(): Promise<void> {
     const statusDoc = sample.json as StatusJson;
     const unknown = statusDoc.triggers.filter((t) => t.state === 'unknown').map((t) => t.id);
     if (statusDoc.stale.length > 0 || unknown.length > 0) {
-      throw new Error(`status sees missing data (stale: ${statusDoc.stale.map((s) => s.metric).join(', ')}; unknown: ${unknown.join(', ')}): the figures would not be representative`);
+      throw new Error(
+        `status sees missing data (stale: ${statusDoc.stale.map((s) => s.metric).join(', ')}; unknown: ${unknown.join(', ')}): the figures would not be representative`,
+      );
     }
     log(`status --json × ${runs} in ${roadmap.stages[0]?.id}…`);
-    const byStage: LatencyResult[] = [{ ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)), command: `status --json (${roadmap.stages[0]?.id})` }];
+    const byStage: LatencyResult[] = [
+      {
+        ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)),
+        command: `status --json (${roadmap.stages[0]?.id})`,
+      },
+    ];
     log(`metrics × ${runs}…`);
     const metrics = await measureCommand(deps, invocation, 'metrics', runs, warmup);
     // Each stage reads its own windows (the last one a 30-day change and 7-day maxima): status
     // is measured in every stage, and the goal holds for the slowest.
     for (const stage of roadmap.stages.slice(1)) {
       const moved = await runCommand(deps, invocation, 'advance --force', 'cli');
-      if (moved.exitCode !== 0) throw new Error(`advance --force to ${stage.id} failed: ${JSON.stringify(moved.message)}`);
+      if (moved.exitCode !== 0)
+        throw new Error(`advance --force to ${stage.id} failed: ${JSON.stringify(moved.message)}`);
       log(`status --json × ${runs} in ${stage.id}…`);
-      byStage.push({ ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)), command: `status --json (${stage.id})` });
+      byStage.push({
+        ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)),
+        command: `status --json (${stage.id})`,
+      });
     }
     // Live: metrics keep arriving (collectors, the push API), so before each status a point is
     // recorded, as it happens. That must not cost the cached forecast histories anything.
     let arriving = 0;
     const record = async (): Promise<void> => {
-      const reply = await runCommand(deps, invocation, `record active_users ${1700 + (arriving++ % 50)}`, 'cli');
+      const reply = await runCommand(
+        deps,
+        invocation,
+        `record active_users ${1700 + (arriving++ % 50)}`,
+        'cli',
+      );
       if (reply.exitCode !== 0) throw new Error(`record failed: ${JSON.stringify(reply.message)}`);
     };
     const lastStage = roadmap.stages[roadmap.stages.length - 1]?.id;
     log(`status --json × ${runs} in ${lastStage}, a point recorded before each…`);
-    byStage.push({ ...(await measureCommand(deps, invocation, 'status --json', runs, warmup, record)), command: `status --json (${lastStage}, live)` });
+    byStage.push({
+      ...(await measureCommand(deps, invocation, 'status --json', runs, warmup, record)),
+      command: `status --json (${lastStage}, live)`,
+    });
     const status = byStage.reduce((worst, r) => (r.p99 > worst.p99 ? r : worst));
 
     // 3. Import of a 1M-row CSV next to psql \copy of the same file, in rounds: each round its
@@ -155,7 +200,9 @@ async function main(): Promise<void> {
       csvTo = csv.from;
       csvBytes = csv.bytes;
       const order = round % 2 === 1 ? 'copy first' : 'import first';
-      log(`round ${round}/${importRounds} (${order}): ${int(csv.rows)} rows, ${(csv.bytes / 1e6).toFixed(1)} MB, ${csv.from.toISOString()} – ${csv.to.toISOString()}`);
+      log(
+        `round ${round}/${importRounds} (${order}): ${int(csv.rows)} rows, ${(csv.bytes / 1e6).toFixed(1)} MB, ${csv.from.toISOString()} – ${csv.to.toISOString()}`,
+      );
       let copy: CopyRun | null = null;
       let imported: ImportRun;
       if (order === 'copy first') {
@@ -165,12 +212,23 @@ async function main(): Promise<void> {
         imported = await measureImport(db.url, deps, invocation, csv, roadmap);
         if (psql) copy = await measureCopy(db.url, psql, csv);
       }
-      const r: Round = { round, order, csvFrom: csv.from.toISOString(), copy, import: imported, ratio: copy ? imported.rowsPerSec / copy.rowsPerSec : null, loadAverage: loadAverage() };
-      log(`  \\copy ${copy ? ms(copy.ms) : '—'}, import ${ms(imported.ms)}, ratio ${r.ratio === null ? '—' : ratio(r.ratio)} (load average ${r.loadAverage})`);
+      const r: Round = {
+        round,
+        order,
+        csvFrom: csv.from.toISOString(),
+        copy,
+        import: imported,
+        ratio: copy ? imported.rowsPerSec / copy.rowsPerSec : null,
+        loadAverage: loadAverage(),
+      };
+      log(
+        `  \\copy ${copy ? ms(copy.ms) : '—'}, import ${ms(imported.ms)}, ratio ${r.ratio === null ? '—' : ratio(r.ratio)} (load average ${r.loadAverage})`,
+      );
       rounds.push(r);
     }
     const differing = psql ? await differingRows(db.url) : null;
-    if (differing !== null && differing !== 0) throw new Error(`importCsv and \\copy did not end with the same rows: ${differing} differ`);
+    if (differing !== null && differing !== 0)
+      throw new Error(`importCsv and \\copy did not end with the same rows: ${differing} differ`);
 
     const copyMs = psql ? median(rounds.map((r) => (r.copy as CopyRun).ms)) : null;
     const importMs = median(rounds.map((r) => r.import.ms));
@@ -179,7 +237,13 @@ async function main(): Promise<void> {
     const figures = {
       startedAt: startedAt.toISOString(),
       scale,
-      machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+      machine: {
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? '?',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      },
       database: { kind: db.kind, version: db.serverVersion },
       roadmap: {
         metrics: roadmap.metrics.size,
@@ -189,14 +253,43 @@ async function main(): Promise<void> {
         stage: statusDoc.stage.id,
         triggers: Object.fromEntries(statusDoc.triggers.map((t) => [t.id, t.state])),
       },
-      load: { rows: load.rows, metrics: SERIES.length, minutes: load.minutes, from: load.from.toISOString(), to: load.to.toISOString(), insertMs: load.insertMs, rowsPerSec: (load.rows / load.insertMs) * 1000, vacuumAnalyzeMs: load.vacuumMs, tableBytes: load.tableBytes },
+      load: {
+        rows: load.rows,
+        metrics: SERIES.length,
+        minutes: load.minutes,
+        from: load.from.toISOString(),
+        to: load.to.toISOString(),
+        insertMs: load.insertMs,
+        rowsPerSec: (load.rows / load.insertMs) * 1000,
+        vacuumAnalyzeMs: load.vacuumMs,
+        tableBytes: load.tableBytes,
+      },
       statusByStage: byStage,
-      status: { ...status, goalMs: STATUS_GOAL_MS, p99OverGoal: status.p99 / STATUS_GOAL_MS, slackDeadlineMs: SLACK_DEADLINE_MS, p99OverSlackDeadline: status.p99 / SLACK_DEADLINE_MS, goalMet: status.p99 < STATUS_GOAL_MS },
-      metrics: { ...metrics, p99OverGoal: metrics.p99 / STATUS_GOAL_MS, p99OverSlackDeadline: metrics.p99 / SLACK_DEADLINE_MS },
+      status: {
+        ...status,
+        goalMs: STATUS_GOAL_MS,
+        p99OverGoal: status.p99 / STATUS_GOAL_MS,
+        slackDeadlineMs: SLACK_DEADLINE_MS,
+        p99OverSlackDeadline: status.p99 / SLACK_DEADLINE_MS,
+        goalMet: status.p99 < STATUS_GOAL_MS,
+      },
+      metrics: {
+        ...metrics,
+        p99OverGoal: metrics.p99 / STATUS_GOAL_MS,
+        p99OverSlackDeadline: metrics.p99 / SLACK_DEADLINE_MS,
+      },
       import: {
         csv: { rows: csvRows, bytes: csvBytes, header: 'metric,value,at' },
         rounds,
-        copy: psql ? { psql, version: await psqlVersion(psql), medianMs: copyMs, medianRowsPerSec: (csvRows / (copyMs as number)) * 1000, prepareTableMs: prepareMs } : null,
+        copy: psql
+          ? {
+              psql,
+              version: await psqlVersion(psql),
+              medianMs: copyMs,
+              medianRowsPerSec: (csvRows / (copyMs as number)) * 1000,
+              prepareTableMs: prepareMs,
+            }
+          : null,
         copyMissingReason: psql ? null : 'psql is not on PATH',
         roadmapImport: { medianMs: importMs, medianRowsPerSec: (csvRows / importMs) * 1000 },
         ratioToCopy: importRatio ?? null,
@@ -222,7 +315,14 @@ type Figures = {
   machine: { node: string; cpus: number; cpuModel: string; memoryGb: number };
   database: { kind: string; version: string };
   roadmap: { metrics: number; stages: number; alerts: number; targets: number };
-  load: { rows: number; minutes: number; insertMs: number; rowsPerSec: number; vacuumAnalyzeMs: number; tableBytes: number };
+  load: {
+    rows: number;
+    minutes: number;
+    insertMs: number;
+    rowsPerSec: number;
+    vacuumAnalyzeMs: number;
+    tableBytes: number;
+  };
   import: {
     csv: { rows: number; bytes: number };
     rounds: Round[];
@@ -234,39 +334,74 @@ type Figures = {
   loadAverage: { start: number; end: number; cpus: number };
 };
 
-function report(f: Figures, status: LatencyResult, latencies: LatencyResult[], outFile: string): string {
+function report(
+  f: Figures,
+  status: LatencyResult,
+  latencies: LatencyResult[],
+  outFile: string,
+): string {
   const version = /PostgreSQL [\d.]+/.exec(f.database.version)?.[0] ?? f.database.version;
   const lines: string[] = [];
   lines.push('');
-  lines.push(`roadmap-bot bench — scale ${f.scale} — ${version} (${f.database.kind}), Node ${f.machine.node}, ${f.machine.cpus} × ${f.machine.cpuModel.trim()}, ${f.machine.memoryGb} GB`);
-  lines.push(`load average ${f.loadAverage.start} at start, ${f.loadAverage.end} at end, on ${f.loadAverage.cpus} CPUs${Math.max(f.loadAverage.start, f.loadAverage.end) > f.loadAverage.cpus / 2 ? ': other processes compete for the CPUs, figures are noisier' : ''}`);
+  lines.push(
+    `roadmap-bot bench — scale ${f.scale} — ${version} (${f.database.kind}), Node ${f.machine.node}, ${f.machine.cpus} × ${f.machine.cpuModel.trim()}, ${f.machine.memoryGb} GB`,
+  );
+  lines.push(
+    `load average ${f.loadAverage.start} at start, ${f.loadAverage.end} at end, on ${f.loadAverage.cpus} CPUs${Math.max(f.loadAverage.start, f.loadAverage.end) > f.loadAverage.cpus / 2 ? ': other processes compete for the CPUs, figures are noisier' : ''}`,
+  );
   lines.push('');
-  lines.push(`Store: ${int(f.load.rows)} points (${SERIES.length} metrics × ${int(f.load.minutes)} minutes), roadmap with ${f.roadmap.metrics} metrics (${SERIES.length} recorded, ${f.roadmap.metrics - SERIES.length} derived), ${f.roadmap.stages} stages, ${f.roadmap.alerts} alerts, ${f.roadmap.targets} target`);
-  lines.push(`  load (INSERT … generate_series) ${ms(f.load.insertMs)} (${int(f.load.rowsPerSec)} rows/s), VACUUM ANALYZE + CHECKPOINT ${ms(f.load.vacuumAnalyzeMs)}, table + index ${(f.load.tableBytes / 2 ** 30).toFixed(2)} GiB`);
+  lines.push(
+    `Store: ${int(f.load.rows)} points (${SERIES.length} metrics × ${int(f.load.minutes)} minutes), roadmap with ${f.roadmap.metrics} metrics (${SERIES.length} recorded, ${f.roadmap.metrics - SERIES.length} derived), ${f.roadmap.stages} stages, ${f.roadmap.alerts} alerts, ${f.roadmap.targets} target`,
+  );
+  lines.push(
+    `  load (INSERT … generate_series) ${ms(f.load.insertMs)} (${int(f.load.rowsPerSec)} rows/s), VACUUM ANALYZE + CHECKPOINT ${ms(f.load.vacuumAnalyzeMs)}, table + index ${(f.load.tableBytes / 2 ** 30).toFixed(2)} GiB`,
+  );
   lines.push('');
-  lines.push(`Latency through the command layer (${status.runs} sequential runs after ${status.warmup} warm-up, clock at the end of the data)`);
-  lines.push(`  ${pad('command', 34)}${lpad('p50', 10)}${lpad('p95', 10)}${lpad('p99', 10)}${lpad('max', 10)}${lpad('p99/50ms', 11)}${lpad('p99/3s', 10)}`);
+  lines.push(
+    `Latency through the command layer (${status.runs} sequential runs after ${status.warmup} warm-up, clock at the end of the data)`,
+  );
+  lines.push(
+    `  ${pad('command', 34)}${lpad('p50', 10)}${lpad('p95', 10)}${lpad('p99', 10)}${lpad('max', 10)}${lpad('p99/50ms', 11)}${lpad('p99/3s', 10)}`,
+  );
   for (const r of latencies) {
     lines.push(
       `  ${pad(r.command, 34)}${lpad(ms(r.p50), 10)}${lpad(ms(r.p95), 10)}${lpad(ms(r.p99), 10)}${lpad(ms(r.max), 10)}${lpad(ratio(r.p99 / STATUS_GOAL_MS), 11)}${lpad(ratio(r.p99 / SLACK_DEADLINE_MS), 10)}`,
     );
   }
-  lines.push(`  goal: status p99 < ${STATUS_GOAL_MS} ms in every stage → ${status.p99 < STATUS_GOAL_MS ? 'MET' : 'NOT MET'} (slowest: ${status.command}, p99 ${ratio(status.p99 / STATUS_GOAL_MS)} × the goal, ${ratio(status.p99 / SLACK_DEADLINE_MS)} × Slack's ${int(SLACK_DEADLINE_MS)} ms deadline)`);
+  lines.push(
+    `  goal: status p99 < ${STATUS_GOAL_MS} ms in every stage → ${status.p99 < STATUS_GOAL_MS ? 'MET' : 'NOT MET'} (slowest: ${status.command}, p99 ${ratio(status.p99 / STATUS_GOAL_MS)} × the goal, ${ratio(status.p99 / SLACK_DEADLINE_MS)} × Slack's ${int(SLACK_DEADLINE_MS)} ms deadline)`,
+  );
   lines.push('');
   const rounds = f.import.rounds;
-  lines.push(`Import of ${int(f.import.csv.rows)} CSV rows (${(f.import.csv.bytes / 1e6).toFixed(1)} MB, metric,value,at) into the ${int(f.load.rows)}-row store, ${rounds.length} round${rounds.length === 1 ? '' : 's'}`);
-  lines.push(`  ${pad('', 30)}${lpad('median', 10)}${lpad('rows/s', 12)}${lpad('ratio', 8)}   per round`);
+  lines.push(
+    `Import of ${int(f.import.csv.rows)} CSV rows (${(f.import.csv.bytes / 1e6).toFixed(1)} MB, metric,value,at) into the ${int(f.load.rows)}-row store, ${rounds.length} round${rounds.length === 1 ? '' : 's'}`,
+  );
+  lines.push(
+    `  ${pad('', 30)}${lpad('median', 10)}${lpad('rows/s', 12)}${lpad('ratio', 8)}   per round`,
+  );
   const imp = f.import.roadmapImport;
   const c = f.import.copy;
   if (c && c.medianMs !== null) {
-    lines.push(`  ${pad('psql \\copy (baseline)', 30)}${lpad(ms(c.medianMs), 10)}${lpad(int(c.medianRowsPerSec), 12)}${lpad('1.00', 8)}   ${rounds.map((r) => ms(r.copy?.ms ?? Number.NaN)).join(', ')}`);
-    lines.push(`  ${pad('roadmap import (importCsv)', 30)}${lpad(ms(imp.medianMs), 10)}${lpad(int(imp.medianRowsPerSec), 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}   ${rounds.map((r) => ms(r.import.ms)).join(', ')}`);
-    lines.push(`  ${pad('ratio import / \\copy', 30)}${lpad('', 10)}${lpad('', 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}   ${rounds.map((r) => ratio(r.ratio ?? Number.NaN)).join(', ')}`);
-    lines.push(`  goal: import ≥ ${IMPORT_GOAL_RATIO} × \\copy → ${(f.import.ratioToCopy ?? 0) >= IMPORT_GOAL_RATIO ? 'MET' : 'NOT MET'} (median ratio ${ratio(f.import.ratioToCopy ?? Number.NaN)}); both sides ended with the same rows: ${f.import.differingRows === 0 ? 'yes' : 'no'}`);
-    lines.push(`  (${c.version}; \\copy into bench_copy, LIKE metric_points INCLUDING ALL holding the same ${int(f.load.rows)} rows; rounds alternate which side goes first)`);
+    lines.push(
+      `  ${pad('psql \\copy (baseline)', 30)}${lpad(ms(c.medianMs), 10)}${lpad(int(c.medianRowsPerSec), 12)}${lpad('1.00', 8)}   ${rounds.map((r) => ms(r.copy?.ms ?? Number.NaN)).join(', ')}`,
+    );
+    lines.push(
+      `  ${pad('roadmap import (importCsv)', 30)}${lpad(ms(imp.medianMs), 10)}${lpad(int(imp.medianRowsPerSec), 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}   ${rounds.map((r) => ms(r.import.ms)).join(', ')}`,
+    );
+    lines.push(
+      `  ${pad('ratio import / \\copy', 30)}${lpad('', 10)}${lpad('', 12)}${lpad(ratio(f.import.ratioToCopy ?? Number.NaN), 8)}   ${rounds.map((r) => ratio(r.ratio ?? Number.NaN)).join(', ')}`,
+    );
+    lines.push(
+      `  goal: import ≥ ${IMPORT_GOAL_RATIO} × \\copy → ${(f.import.ratioToCopy ?? 0) >= IMPORT_GOAL_RATIO ? 'MET' : 'NOT MET'} (median ratio ${ratio(f.import.ratioToCopy ?? Number.NaN)}); both sides ended with the same rows: ${f.import.differingRows === 0 ? 'yes' : 'no'}`,
+    );
+    lines.push(
+      `  (${c.version}; \\copy into bench_copy, LIKE metric_points INCLUDING ALL holding the same ${int(f.load.rows)} rows; rounds alternate which side goes first)`,
+    );
   } else {
     lines.push(`  psql is not on PATH: no \\copy baseline in this run, so no ratio`);
-    lines.push(`  ${pad('roadmap import (importCsv)', 30)}${lpad(ms(imp.medianMs), 10)}${lpad(int(imp.medianRowsPerSec), 12)}${lpad('—', 8)}   ${rounds.map((r) => ms(r.import.ms)).join(', ')}`);
+    lines.push(
+      `  ${pad('roadmap import (importCsv)', 30)}${lpad(ms(imp.medianMs), 10)}${lpad(int(imp.medianRowsPerSec), 12)}${lpad('—', 8)}   ${rounds.map((r) => ms(r.import.ms)).join(', ')}`,
+    );
   }
   lines.push('');
   lines.push(`Figures: ${path.relative(process.cwd(), outFile)}`);

@@ -16,7 +16,10 @@ const duration = (fallback: string) =>
     .transform((text, ctx) => {
       const ms = parseDurationLiteral(text);
       if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected a duration such as 30m or 4h, got "${text}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as 30m or 4h, got "${text}"`,
+        });
         return z.NEVER;
       }
       return ms;
@@ -26,7 +29,12 @@ const duration = (fallback: string) =>
 const idList = z
   .string()
   .default('')
-  .transform((text) => text.split(',').map((id) => id.trim()).filter(Boolean));
+  .transform((text) =>
+    text
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  );
 
 const schema = z.object({
   DATABASE_URL: z.string().url('expected a postgres:// connection URL').optional(),
@@ -36,16 +44,28 @@ const schema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Chat commands run at once per process; the rest wait their turn (already acknowledged). */
-  COMMAND_CONCURRENCY: z.coerce.number({ error: 'expected a whole number' }).int().min(1).max(100).default(4),
+  COMMAND_CONCURRENCY: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int()
+    .min(1)
+    .max(100)
+    .default(4),
   ROADMAP_ACTOR: z.string().min(1).optional(),
 
   // The scheduler: evaluation and digest checks, alert repeats, the outbox.
-  EVALUATE_CRON: z.string().refine((e) => cron.validate(e), 'expected a cron expression such as "* * * * *"').default('* * * * *'),
+  EVALUATE_CRON: z
+    .string()
+    .refine((e) => cron.validate(e), 'expected a cron expression such as "* * * * *"')
+    .default('* * * * *'),
   ALERT_REPEAT_INTERVAL: duration('4h'),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   // The push API.
   API_MAX_POINTS: z.coerce.number().int().min(1).default(10_000),
-  API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  API_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
   API_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   /** Collectors: statement timeout of SQL sources, request timeout of Prometheus sources. */
   COLLECTOR_TIMEOUT: duration('10s'),
@@ -65,7 +85,10 @@ const schema = z.object({
   // Slack: HTTP mode needs the bot token and signing secret; Socket Mode adds the app token.
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'expected a bot token (xoxb-…)').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
-  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'expected an app-level token (xapp-…)').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', 'expected an app-level token (xapp-…)')
+    .optional(),
   /** Web API base URL, for other Slack hosts and for tests (ends with /api/). */
   SLACK_API_URL: z.string().url().optional(),
   SLACK_ADMIN_USER_IDS: idList,
@@ -73,7 +96,10 @@ const schema = z.object({
   // Discord: HTTP interactions need the application id and public key; posting needs the token.
   DISCORD_TOKEN: z.string().min(1).optional(),
   DISCORD_APPLICATION_ID: z.string().regex(/^\d+$/, 'expected a numeric application id').optional(),
-  DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected the 64-hex-character public key').optional(),
+  DISCORD_PUBLIC_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'expected the 64-hex-character public key')
+    .optional(),
   /** REST base URL (without /v10), for tests. */
   DISCORD_API_URL: z.string().url().optional(),
   DISCORD_ADMIN_ROLE_IDS: idList,
@@ -81,13 +107,19 @@ const schema = z.object({
   /** Role mentioned in the content of critical alerts (mentions inside embeds notify nobody). */
   DISCORD_ALERT_ROLE_ID: z.string().regex(/^\d+$/).optional(),
   /** `true` to also connect to the gateway (one connection per bot; for teams without a public URL). */
-  DISCORD_GATEWAY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  DISCORD_GATEWAY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type Config = z.output<typeof schema> & { dataDir: string; roadmapsDir: string };
 
 /** The process clock: real time, or the simulated time of CLOCK_START/CLOCK_RATE. */
-export function clockOf(config: Pick<Config, 'CLOCK_START' | 'CLOCK_RATE' | 'CLOCK_ORIGIN'>, realNow: () => number = Date.now): () => Date {
+export function clockOf(
+  config: Pick<Config, 'CLOCK_START' | 'CLOCK_RATE' | 'CLOCK_ORIGIN'>,
+  realNow: () => number = Date.now,
+): () => Date {
   if (config.CLOCK_START === undefined && config.CLOCK_RATE === 1) return () => new Date(realNow());
   const origin = config.CLOCK_ORIGIN ? Date.parse(config.CLOCK_ORIGIN) : realNow();
   const start = config.CLOCK_START ? Date.parse(config.CLOCK_START) : origin;
@@ -97,11 +129,17 @@ export function clockOf(config: Pick<Config, 'CLOCK_START' | 'CLOCK_RATE' | 'CLO
 /** Reads the configuration, or throws one error listing every bad variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   // Empty strings (`PORT=` in a .env file) mean "not set", not 0 or "".
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, dataDir: path.resolve(cwd, parsed.data.DATA_DIR), roadmapsDir: path.resolve(cwd, parsed.data.ROADMAPS_DIR) };
+  return {
+    ...parsed.data,
+    dataDir: path.resolve(cwd, parsed.data.DATA_DIR),
+    roadmapsDir: path.resolve(cwd, parsed.data.ROADMAPS_DIR),
+  };
 }

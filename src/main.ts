@@ -34,17 +34,24 @@ async function main(): Promise<void> {
     onLog: (line) => logger.debug({ postgres: line.trim() }, 'embedded postgres'),
   });
   const where =
-    db.kind === 'external' ? `DATABASE_URL (${redactUrl(db.url)})` : `embedded PostgreSQL under ${config.dataDir}/postgres${db.kind === 'embedded-shared' ? ' (already running)' : ''}; set DATABASE_URL to use your own`;
+    db.kind === 'external'
+      ? `DATABASE_URL (${redactUrl(db.url)})`
+      : `embedded PostgreSQL under ${config.dataDir}/postgres${db.kind === 'embedded-shared' ? ' (already running)' : ''}; set DATABASE_URL to use your own`;
   logger.info(`database: ${where}`);
   const applied = await migrate(db.url, { log: (msg) => logger.debug(msg) });
   logger.info(`migrations: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`);
 
-  const pool = createPool(db.url, { onError: (error) => logger.warn({ err: error }, 'idle database connection failed') });
+  const pool = createPool(db.url, {
+    onError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
+  });
   const registry = new RoadmapRegistry(config.roadmapsDir, (statuses) => {
     for (const status of statuses) {
-      for (const problem of [...status.errors, ...status.warnings]) logger.warn(formatProblem(problem));
+      for (const problem of [...status.errors, ...status.warnings])
+        logger.warn(formatProblem(problem));
       if (status.errors.length > 0) {
-        logger.warn(`${status.file}: not loaded${status.servingPrevious ? '; the last good version keeps serving' : ''}`);
+        logger.warn(
+          `${status.file}: not loaded${status.servingPrevious ? '; the last good version keeps serving' : ''}`,
+        );
       } else if (started) {
         logger.info(`${status.file}: loaded roadmap ${status.roadmapId}`);
       }
@@ -53,33 +60,58 @@ async function main(): Promise<void> {
   await registry.reload();
   registry.watch();
   const ids = registry.list().map((r) => r.id);
-  logger.info(`roadmaps: ${ids.length} loaded from ${config.roadmapsDir} (${ids.join(', ') || 'none'}); edits are picked up without a restart`);
+  logger.info(
+    `roadmaps: ${ids.length} loaded from ${config.roadmapsDir} (${ids.join(', ') || 'none'}); edits are picked up without a restart`,
+  );
 
   const outbox = new OutboxStore(pool);
   const { telemetry, registry: metrics } = createPrometheusTelemetry(outbox);
   // A bound on chat commands at once: a burst is acknowledged first, then answered in turn,
   // instead of every answer competing for the one event loop and the pool's 10 connections.
   const admit = pLimit(config.COMMAND_CONCURRENCY);
-  const deps: AppDeps = { store: new PgStore(pool), outbox, registry, clock: clockOf(config), telemetry, charts: chartRenderer, admit: (work) => admit(work) };
+  const deps: AppDeps = {
+    store: new PgStore(pool),
+    outbox,
+    registry,
+    clock: clockOf(config),
+    telemetry,
+    charts: chartRenderer,
+    admit: (work) => admit(work),
+  };
   const http = createHttpServer({ pool, registry, logger, started: () => started });
   registerMetricsRoute(http, metrics);
-  registerApi(http, deps, { maxPoints: config.API_MAX_POINTS, maxBodyBytes: config.API_MAX_BODY_BYTES, rateLimitPerMinute: config.API_RATE_LIMIT });
+  registerApi(http, deps, {
+    maxPoints: config.API_MAX_POINTS,
+    maxBodyBytes: config.API_MAX_BODY_BYTES,
+    rateLimitPerMinute: config.API_RATE_LIMIT,
+  });
   const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
 
   // Chat platforms: each adapter mounts its routes on the one HTTP server and brings a sink.
   const slackState = slackMode(config);
-  const slack = slackState.mode === 'off' ? undefined : createSlack({ config, deps, logger, http, signatureClock: () => new Date() });
+  const slack =
+    slackState.mode === 'off'
+      ? undefined
+      : createSlack({ config, deps, logger, http, signatureClock: () => new Date() });
   if (slack) sinks.set('slack', slack.sink);
-  logger.info(slackState.mode === 'off' ? `slack: off (${slackState.reason})` : `slack: ${slackState.mode === 'http' ? 'HTTP mode at POST /slack/events' : 'Socket Mode'}`);
+  logger.info(
+    slackState.mode === 'off'
+      ? `slack: off (${slackState.reason})`
+      : `slack: ${slackState.mode === 'http' ? 'HTTP mode at POST /slack/events' : 'Socket Mode'}`,
+  );
   const discordState = discordStatus(config);
-  const discord = discordState.enabled ? createDiscord({ config, deps, logger, http, clock: () => new Date() }) : undefined;
+  const discord = discordState.enabled
+    ? createDiscord({ config, deps, logger, http, clock: () => new Date() })
+    : undefined;
   if (discord) sinks.set('discord', discord.sink);
   logger.info(discordState.summary);
 
   await http.listen({ port: config.PORT, host: config.HOST });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info(`http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, GET /metrics, POST /api/v1/metrics, GET /api/v1/openapi.json${slackState.mode === 'http' ? ', POST /slack/events' : ''}${discord ? ', POST /discord/interactions' : ''})`);
+  logger.info(
+    `http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, GET /metrics, POST /api/v1/metrics, GET /api/v1/openapi.json${slackState.mode === 'http' ? ', POST /slack/events' : ''}${discord ? ', POST /discord/interactions' : ''})`,
+  );
   await slack?.start();
   await discord?.start();
   logger.info(`alerts and digests go to: ${[...sinks.keys()].join(', ')}`);
@@ -93,8 +125,13 @@ async function main(): Promise<void> {
     logger,
   });
   scheduler.start();
-  logger.info(`scheduler: evaluating on "${config.EVALUATE_CRON}", alerts repeat every ${config.ALERT_REPEAT_INTERVAL / 60_000} min while unacknowledged (replica ${config.REPLICA_ID})`);
-  if (config.CLOCK_START !== undefined || config.CLOCK_RATE !== 1) logger.warn(`clock: simulated, starting ${deps.clock().toISOString()} at ${config.CLOCK_RATE}x (CLOCK_START/CLOCK_RATE are for tests)`);
+  logger.info(
+    `scheduler: evaluating on "${config.EVALUATE_CRON}", alerts repeat every ${config.ALERT_REPEAT_INTERVAL / 60_000} min while unacknowledged (replica ${config.REPLICA_ID})`,
+  );
+  if (config.CLOCK_START !== undefined || config.CLOCK_RATE !== 1)
+    logger.warn(
+      `clock: simulated, starting ${deps.clock().toISOString()} at ${config.CLOCK_RATE}x (CLOCK_START/CLOCK_RATE are for tests)`,
+    );
   started = true;
 
   let stopping = false;
@@ -109,12 +146,18 @@ async function main(): Promise<void> {
     timer.unref();
     registry.unwatch();
     // Stop taking work first; the job in progress finishes (claimed deliveries settle).
-    await scheduler.stop().catch((error: Error) => logger.warn({ err: error }, 'scheduler stop failed'));
+    await scheduler
+      .stop()
+      .catch((error: Error) => logger.warn({ err: error }, 'scheduler stop failed'));
     await http.close().catch((error: Error) => logger.warn({ err: error }, 'http close failed'));
     await slack?.stop().catch((error: Error) => logger.warn({ err: error }, 'slack stop failed'));
-    await discord?.stop().catch((error: Error) => logger.warn({ err: error }, 'discord stop failed'));
+    await discord
+      ?.stop()
+      .catch((error: Error) => logger.warn({ err: error }, 'discord stop failed'));
     await pool.end().catch(() => undefined);
-    await db.close().catch((error: Error) => logger.warn({ err: error }, 'embedded postgres stop failed'));
+    await db
+      .close()
+      .catch((error: Error) => logger.warn({ err: error }, 'embedded postgres stop failed'));
     logger.info('stopped');
     process.exit(0);
   };

@@ -19,15 +19,31 @@ const silent = { level: 'silent' } as never;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked by the assertions
 const body = (response: Response): Promise<any> => response.json();
-const points = async () => Number((await db.pool.query('SELECT count(*) AS n FROM metric_points')).rows[0].n);
+const points = async () =>
+  Number((await db.pool.query('SELECT count(*) AS n FROM metric_points')).rows[0].n);
 const post = (body: unknown, token = oviyaToken, type = 'application/json') =>
-  fetch(`${base}/api/v1/metrics`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-const point = (i: number, extra: Record<string, unknown> = {}) => ({ roadmap: 'oviya', metric: 'active_users', value: i, at: new Date(Date.UTC(2026, 1, 1, 0, i)).toISOString(), ...extra });
+  fetch(`${base}/api/v1/metrics`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+const point = (i: number, extra: Record<string, unknown> = {}) => ({
+  roadmap: 'oviya',
+  metric: 'active_users',
+  value: i,
+  at: new Date(Date.UTC(2026, 1, 1, 0, i)).toISOString(),
+  ...extra,
+});
 
 beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('oviya', 'mirai'), clock);
   const pino = (await import('pino')).pino(silent);
-  http = createHttpServer({ pool: db.pool, registry: app.registry, logger: pino, started: () => true });
+  http = createHttpServer({
+    pool: db.pool,
+    registry: app.registry,
+    logger: pino,
+    started: () => true,
+  });
   registerApi(http, app, { maxPoints: 2000, maxBodyBytes: 256 * 1024, rateLimitPerMinute: 30 });
   await http.listen({ port: 0, host: '127.0.0.1' });
   const address = http.server.address();
@@ -48,14 +64,18 @@ beforeEach(async () => {
 
 describe('POST /api/v1/metrics', () => {
   it('writes a valid batch in one go and is idempotent when re-sent', async () => {
-    const batch = { points: [point(1), point(2), point(3, { metric: 'response_time_p95', value: '1.2s' })] };
+    const batch = {
+      points: [point(1), point(2), point(3, { metric: 'response_time_p95', value: '1.2s' })],
+    };
     const first = await post(batch);
     expect(first.status).toBe(200);
     expect(await body(first)).toEqual({ received: 3, written: 3 });
     const again = await post(batch);
     expect(await body(again)).toEqual({ received: 3, written: 0 });
     expect(await points()).toBe(3);
-    const latency = await db.pool.query(`SELECT value, source FROM metric_points WHERE metric = 'response_time_p95'`);
+    const latency = await db.pool.query(
+      `SELECT value, source FROM metric_points WHERE metric = 'response_time_p95'`,
+    );
     expect(latency.rows).toEqual([{ value: 1200, source: 'api' }]);
   });
 
@@ -65,26 +85,43 @@ describe('POST /api/v1/metrics', () => {
     const response = await post(batch);
     expect(response.status).toBe(400);
     const answer = await body(response);
-    expect(answer.errors).toEqual([{ index: 637, field: 'value', message: expect.stringMatching(/expected a number/) }]);
+    expect(answer.errors).toEqual([
+      { index: 637, field: 'value', message: expect.stringMatching(/expected a number/) },
+    ]);
     expect(await points()).toBe(0);
   });
 
   it('names structural problems by index and field', async () => {
-    const response = await post({ points: [point(1), { roadmap: 'oviya', value: 1 }, point(3, { colour: 'red' })] });
+    const response = await post({
+      points: [point(1), { roadmap: 'oviya', value: 1 }, point(3, { colour: 'red' })],
+    });
     expect(response.status).toBe(400);
     const { errors } = await body(response);
-    expect(errors).toEqual(expect.arrayContaining([expect.objectContaining({ index: 1, field: 'metric' }), expect.objectContaining({ index: 2 })]));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ index: 1, field: 'metric' }),
+        expect.objectContaining({ index: 2 }),
+      ]),
+    );
     expect(await points()).toBe(0);
   });
 
   it('answers 401 without or with an unknown token, 403 outside the token scope, and writes nothing', async () => {
-    const none = await fetch(`${base}/api/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ points: [point(1)] }) });
+    const none = await fetch(`${base}/api/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ points: [point(1)] }),
+    });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/Bearer/);
     expect((await post({ points: [point(1)] }, 'rbt_not-a-token')).status).toBe(401);
-    const outside = await post({ points: [point(1), { roadmap: 'mirai', metric: 'mrr', value: 100 }] });
+    const outside = await post({
+      points: [point(1), { roadmap: 'mirai', metric: 'mrr', value: 100 }],
+    });
     expect(outside.status).toBe(403);
-    expect((await post({ points: [{ roadmap: 'mirai', metric: 'mrr', value: 100 }] }, allToken)).status).toBe(200);
+    expect(
+      (await post({ points: [{ roadmap: 'mirai', metric: 'mrr', value: 100 }] }, allToken)).status,
+    ).toBe(200);
     expect(await points()).toBe(1);
   });
 
@@ -96,14 +133,18 @@ describe('POST /api/v1/metrics', () => {
     expect((await post({ points: [point(2)] }, token)).status).toBe(401);
     expect(await points()).toBe(1);
     // Refused requests are not counted against the token.
-    const counted = await db.pool.query(`SELECT sum(w.count)::int AS n FROM api_rate_windows w JOIN api_tokens t ON t.id = w.token_id WHERE t.name = 'short-lived'`);
+    const counted = await db.pool.query(
+      `SELECT sum(w.count)::int AS n FROM api_rate_windows w JOIN api_tokens t ON t.id = w.token_id WHERE t.name = 'short-lived'`,
+    );
     expect(counted.rows[0].n).toBe(1);
   });
 
   it('notes when a token was last used, to the minute', async () => {
     const tokens = new TokenStore(db.pool);
     const { token } = await tokens.create('noted', ['oviya'], 'test', clock.now());
-    const lastUsed = async () => (await db.pool.query(`SELECT last_used_at FROM api_tokens WHERE name = 'noted'`)).rows[0].last_used_at as Date | null;
+    const lastUsed = async () =>
+      (await db.pool.query(`SELECT last_used_at FROM api_tokens WHERE name = 'noted'`)).rows[0]
+        .last_used_at as Date | null;
     expect(await lastUsed()).toBeNull();
     const first = clock.now();
     expect((await post({ points: [point(1)] }, token)).status).toBe(200);
@@ -119,7 +160,13 @@ describe('POST /api/v1/metrics', () => {
   it('answers 413 for a body over the limit and for too many points, writing nothing', async () => {
     const huge = await post({ points: Array.from({ length: 5000 }, (_, i) => point(i)) });
     expect(huge.status).toBe(413);
-    const many = await post({ points: Array.from({ length: 2001 }, () => ({ roadmap: 'oviya', metric: 'uptime', value: 1 })) });
+    const many = await post({
+      points: Array.from({ length: 2001 }, () => ({
+        roadmap: 'oviya',
+        metric: 'uptime',
+        value: 1,
+      })),
+    });
     expect(many.status).toBe(413);
     expect((await body(many)).message).toMatch(/at most 2000 points/);
     expect(await points()).toBe(0);
@@ -128,7 +175,8 @@ describe('POST /api/v1/metrics', () => {
   it('answers 429 with Retry-After past the per-token rate, writing nothing', async () => {
     const tokens = new TokenStore(db.pool);
     const { token } = await tokens.create('chatty', ['oviya'], 'test', clock.now());
-    for (let i = 0; i < 30; i++) expect((await post({ points: [point(i)] }, token)).status).toBe(200);
+    for (let i = 0; i < 30; i++)
+      expect((await post({ points: [point(i)] }, token)).status).toBe(200);
     const limited = await post({ points: [point(99)] }, token);
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -138,26 +186,47 @@ describe('POST /api/v1/metrics', () => {
   });
 
   it('takes CSV, one point a line, with the same validation', async () => {
-    const csv = 'roadmap,metric,value,at\noviya,active_users,420,2026-03-01T00:00:00Z\noviya,uptime,99.9%,2026-03-01T00:00:00Z\n';
+    const csv =
+      'roadmap,metric,value,at\noviya,active_users,420,2026-03-01T00:00:00Z\noviya,uptime,99.9%,2026-03-01T00:00:00Z\n';
     const ok = await post(csv, oviyaToken, 'text/csv');
     expect(ok.status).toBe(200);
     expect(await body(ok)).toEqual({ received: 2, written: 2 });
     const bad = await post('roadmap,metric,value\noviya,active_users,x\n', oviyaToken, 'text/csv');
     expect(bad.status).toBe(400);
-    expect((await body(bad)).errors[0]).toMatchObject({ index: 0, field: 'value', message: expect.stringMatching(/line 2/) });
+    expect((await body(bad)).errors[0]).toMatchObject({
+      index: 0,
+      field: 'value',
+      message: expect.stringMatching(/line 2/),
+    });
   });
 });
 
 describe('GET /api/v1/roadmaps/:id/status and the OpenAPI document', () => {
   it('returns the status --json document for a roadmap in scope', async () => {
     await post({ points: [point(1, { value: 420, at: '2026-03-02T11:00:00Z' })] });
-    const response = await fetch(`${base}/api/v1/roadmaps/oviya/status`, { headers: { authorization: `Bearer ${oviyaToken}` } });
+    const response = await fetch(`${base}/api/v1/roadmaps/oviya/status`, {
+      headers: { authorization: `Bearer ${oviyaToken}` },
+    });
     expect(response.status).toBe(200);
     const doc = await body(response);
-    const cli = (await runCommand(app, { ...admin, defaultRoadmap: 'oviya' }, 'status --json', 'cli')).json;
+    const cli = (
+      await runCommand(app, { ...admin, defaultRoadmap: 'oviya' }, 'status --json', 'cli')
+    ).json;
     expect(doc).toEqual(JSON.parse(JSON.stringify(cli)));
-    expect((await fetch(`${base}/api/v1/roadmaps/mirai/status`, { headers: { authorization: `Bearer ${oviyaToken}` } })).status).toBe(403);
-    expect((await fetch(`${base}/api/v1/roadmaps/nope/status`, { headers: { authorization: `Bearer ${allToken}` } })).status).toBe(404);
+    expect(
+      (
+        await fetch(`${base}/api/v1/roadmaps/mirai/status`, {
+          headers: { authorization: `Bearer ${oviyaToken}` },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await fetch(`${base}/api/v1/roadmaps/nope/status`, {
+          headers: { authorization: `Bearer ${allToken}` },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('serves an OpenAPI document generated from the request schemas', async () => {
@@ -167,7 +236,14 @@ describe('GET /api/v1/roadmaps/:id/status and the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.schemas.Point.properties).toHaveProperty('metric');
     expect(doc.components.schemas.Point.required).toEqual(['roadmap', 'metric', 'value']);
-    expect(Object.keys(doc.paths['/metrics'].post.responses)).toEqual(['200', '400', '401', '403', '413', '429']);
+    expect(Object.keys(doc.paths['/metrics'].post.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '413',
+      '429',
+    ]);
   });
 });
 
@@ -180,7 +256,9 @@ describe('roadmap token', () => {
     const { token } = created.json as { token: string };
     expect(token).toMatch(/^rbt_[A-Za-z0-9_-]{43}$/);
     // Only a hash is stored.
-    const stored = await db.pool.query(`SELECT token_hash, prefix FROM api_tokens WHERE name = 'ci-feed'`);
+    const stored = await db.pool.query(
+      `SELECT token_hash, prefix FROM api_tokens WHERE name = 'ci-feed'`,
+    );
     expect(stored.rows[0].token_hash).not.toContain(token.slice(4));
     expect(stored.rows[0].prefix).toBe(token.slice(0, 10));
     const { renderText } = await import('../src/core/messages/text.js');
@@ -199,4 +277,3 @@ describe('roadmap token', () => {
     expect((await runCommand(app, admin, 'token list', 'chat')).exitCode).toBe(2);
   });
 });
-

@@ -35,11 +35,17 @@ describe('the roadmap CLI (a real process, a real database)', () => {
 
   it('imports a CSV all-or-nothing and lists bad lines by number', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'csv-'));
-    writeFileSync(path.join(dir, 'bad.csv'), 'metric,value,at\nactive_users,1,2026-01-01T00:00:00Z\nactive_users,x,2026-01-02T00:00:00Z\n');
+    writeFileSync(
+      path.join(dir, 'bad.csv'),
+      'metric,value,at\nactive_users,1,2026-01-01T00:00:00Z\nactive_users,x,2026-01-02T00:00:00Z\n',
+    );
     const bad = await cli(['import', path.join(dir, 'bad.csv')], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/bad.csv:3: value/);
-    writeFileSync(path.join(dir, 'good.csv'), 'metric,value,at\nactive_users,1,2026-01-01T00:00:00Z\nactive_users,2,2026-01-02T00:00:00Z\n');
+    writeFileSync(
+      path.join(dir, 'good.csv'),
+      'metric,value,at\nactive_users,1,2026-01-01T00:00:00Z\nactive_users,2,2026-01-02T00:00:00Z\n',
+    );
     const good = await cli(['import', path.join(dir, 'good.csv')], env);
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/imported 2 points/);
@@ -47,11 +53,20 @@ describe('the roadmap CLI (a real process, a real database)', () => {
 
   it('validates roadmap files without a database, listing every problem as file:line:column', async () => {
     const dir = roadmapsFolder('oviya');
-    writeFileSync(path.join(dir, 'bad.yaml'), readFileSync(path.join(dir, 'oviya.yaml'), 'utf8').replace('id: oviya', 'id: Bad').replace('unit: ms', 'unit: msec'));
-    const run = await cli(['validate', dir], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    writeFileSync(
+      path.join(dir, 'bad.yaml'),
+      readFileSync(path.join(dir, 'oviya.yaml'), 'utf8')
+        .replace('id: oviya', 'id: Bad')
+        .replace('unit: ms', 'unit: msec'),
+    );
+    const run = await cli(['validate', dir], {
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    });
     expect(run.code).toBe(1);
     expect(run.stdout + run.stderr).toMatch(/bad\.yaml:3:5: id: expected a slug/);
-    expect(run.stdout + run.stderr).toMatch(/bad\.yaml:\d+:\d+: metrics\.response_time_p95\.unit: expected a unit/);
+    expect(run.stdout + run.stderr).toMatch(
+      /bad\.yaml:\d+:\d+: metrics\.response_time_p95\.unit: expected a unit/,
+    );
     const ok = await cli(['validate', path.join(dir, 'oviya.yaml')], {});
     expect(ok.code).toBe(0);
   });

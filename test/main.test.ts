@@ -24,12 +24,18 @@ async function boot(env: Record<string, string>) {
 
 describe('the main job (npm start)', () => {
   it('serves /healthz and /readyz, says what is configured, and stops cleanly on SIGTERM', async () => {
-    const main = await boot({ DATABASE_URL: db.url, ROADMAPS_DIR: roadmapsFolder('oviya', 'mirai') });
+    const main = await boot({
+      DATABASE_URL: db.url,
+      ROADMAPS_DIR: roadmapsFolder('oviya', 'mirai'),
+    });
     try {
       expect((await fetch(`${main.base}/healthz`)).status).toBe(200);
       const ready = await fetch(`${main.base}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', roadmaps: '2 loaded, 0 with errors' } });
+      expect(await ready.json()).toMatchObject({
+        status: 'ready',
+        checks: { database: 'ok', roadmaps: '2 loaded, 0 with errors' },
+      });
       const logs = main.logs();
       expect(logs).toMatch(/database: DATABASE_URL/);
       expect(logs).toMatch(/roadmaps: 2 loaded/);
@@ -64,7 +70,10 @@ describe('the main job (npm start)', () => {
       try {
         expect((await fetch(`${second.base}/readyz`)).status).toBe(200);
         const status = await cli(['status', '--json'], env);
-        expect(JSON.parse(status.stdout).triggers[0]).toMatchObject({ id: 'tier0.upgrade', state: 'firing' });
+        expect(JSON.parse(status.stdout).triggers[0]).toMatchObject({
+          id: 'tier0.upgrade',
+          state: 'firing',
+        });
       } finally {
         second.child.kill('SIGINT');
       }

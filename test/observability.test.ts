@@ -20,7 +20,16 @@ describe('GET /metrics', () => {
     const invocation = { ...admin, defaultRoadmap: 'example' };
     await runCommand(app, invocation, 'subscribe alerts --channel console:ops', 'cli');
     await runCommand(app, invocation, 'record active_users 450', 'cli');
-    await runCommand(app, { actor: { platform: 'slack', id: 'U1', channel: 'C1' }, isAdmin: false, defaultRoadmap: 'example' }, 'status', 'chat');
+    await runCommand(
+      app,
+      {
+        actor: { platform: 'slack', id: 'U1', channel: 'C1' },
+        isAdmin: false,
+        defaultRoadmap: 'example',
+      },
+      'status',
+      'chat',
+    );
     const scheduler = new Scheduler(app, outbox, {
       evaluateCron: '* * * * *',
       outboxCron: '* * * * *',
@@ -40,8 +49,12 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/roadmap_bot_evaluation_seconds_count\{roadmap="example"\} 1/);
     expect(text).toMatch(/roadmap_bot_deliveries_total\{platform="console",outcome="sent"\} 1/);
     expect(text).toMatch(/roadmap_bot_outbox_depth\{state="waiting"\} 0/);
-    expect(text).toMatch(/roadmap_bot_command_seconds_count\{platform="slack",command="status",outcome="ok"\} 1/);
-    expect(text).toMatch(/roadmap_bot_command_seconds_count\{platform="cli",command="record",outcome="ok"\} 1/);
+    expect(text).toMatch(
+      /roadmap_bot_command_seconds_count\{platform="slack",command="status",outcome="ok"\} 1/,
+    );
+    expect(text).toMatch(
+      /roadmap_bot_command_seconds_count\{platform="cli",command="record",outcome="ok"\} 1/,
+    );
     expect(text).toMatch(/roadmap_bot_process_resident_memory_bytes/);
     await http.close();
   });

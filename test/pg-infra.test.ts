@@ -5,20 +5,38 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { ensureDatabase, startEmbeddedPostgres, withDatabase, type EmbeddedPostgres } from '../src/adapters/pg/embedded.js';
+import {
+  ensureDatabase,
+  startEmbeddedPostgres,
+  withDatabase,
+  type EmbeddedPostgres,
+} from '../src/adapters/pg/embedded.js';
 import { migrate, MIGRATIONS_DIR } from '../src/adapters/pg/migrate.js';
 import { createPool } from '../src/adapters/pg/pool.js';
 import { useTestDatabase } from './support/db.js';
 
 /** Every migration file, in order: what a fresh database must end up with. */
-const MIGRATIONS = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort().map((f) => f.replace(/\.sql$/, ''));
+const MIGRATIONS = readdirSync(MIGRATIONS_DIR)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .map((f) => f.replace(/\.sql$/, ''));
 
-const FOUNDATION_TABLES = ['audit_log', 'gate_checks', 'metric_points', 'stage_transitions', 'target_met'];
+const FOUNDATION_TABLES = [
+  'audit_log',
+  'gate_checks',
+  'metric_points',
+  'stage_transitions',
+  'target_met',
+];
 
 const a = useTestDatabase();
 const b = useTestDatabase();
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -45,14 +63,21 @@ async function emptyDatabase(): Promise<string> {
 }
 afterEach(async () => {
   for (const name of scratch.splice(0)) {
-    await query(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await query(
+      inject('pgAdminUrl'),
+      `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`,
+    );
   }
 });
 
 describe('test databases', () => {
   it('are cloned from a migrated template that has the foundation tables', async () => {
-    expect(await tables(a.url)).toEqual(expect.arrayContaining([...FOUNDATION_TABLES, 'pgmigrations']));
-    const applied = await a.pool.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY id');
+    expect(await tables(a.url)).toEqual(
+      expect.arrayContaining([...FOUNDATION_TABLES, 'pgmigrations']),
+    );
+    const applied = await a.pool.query<{ name: string }>(
+      'SELECT name FROM pgmigrations ORDER BY id',
+    );
     expect(applied.rows.map((r) => r.name)).toEqual(MIGRATIONS);
 
     const [template] = await query<{ datistemplate: boolean; datallowconn: boolean }>(
@@ -65,7 +90,9 @@ describe('test databases', () => {
 
   it('are isolated from each other', async () => {
     expect(a.url).not.toEqual(b.url);
-    await a.pool.query(`INSERT INTO metric_points (roadmap_id, metric, at, value) VALUES ('r', 'mrr', now(), 1)`);
+    await a.pool.query(
+      `INSERT INTO metric_points (roadmap_id, metric, at, value) VALUES ('r', 'mrr', now(), 1)`,
+    );
     const inA = await a.pool.query('SELECT count(*) AS n FROM metric_points');
     const inB = await b.pool.query('SELECT count(*) AS n FROM metric_points');
     expect(inA.rows[0]).toEqual({ n: 1 }); // int8 count comes back as a number
@@ -83,7 +110,9 @@ describe('migrate()', () => {
     expect(await tables(url)).toEqual([]);
     const lines: string[] = [];
     expect(await migrate(url, { log: (l) => lines.push(l) })).toEqual(MIGRATIONS);
-    expect(await tables(url)).toEqual(expect.arrayContaining([...FOUNDATION_TABLES, 'pgmigrations']));
+    expect(await tables(url)).toEqual(
+      expect.arrayContaining([...FOUNDATION_TABLES, 'pgmigrations']),
+    );
     expect(lines.join('\n')).toContain('0001_foundation');
     expect(await migrate(url)).toEqual([]);
   });
@@ -158,7 +187,10 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))(
       await busy.connect();
       const sleeping = busy.query('SELECT pg_sleep(60)').catch(() => 'terminated');
 
-      const pid = Number.parseInt((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '', 10);
+      const pid = Number.parseInt(
+        (await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '',
+        10,
+      );
       process.kill(pid, 'SIGKILL');
       await first.stop(); // resolves although the server is already gone
       expect(await sleeping).toBe('terminated');

@@ -24,7 +24,12 @@ export interface AppDeps {
 }
 
 /** A metric's chart: the report (thresholds, stage band), the metric, its history. */
-export type ChartRenderer = (report: Report, metric: string, history: readonly HistoryPoint[], options: { usersMetric: string; windowMs: number }) => Promise<Buffer>;
+export type ChartRenderer = (
+  report: Report,
+  metric: string,
+  history: readonly HistoryPoint[],
+  options: { usersMetric: string; windowMs: number },
+) => Promise<Buffer>;
 
 /** A file sent with a reply (a chart). */
 export interface Attachment {

@@ -9,7 +9,11 @@ import { CommandError } from './errors.js';
 export const FORECAST_BUCKET_MS = 10 * 60_000;
 
 /** The stage, gate ticks, targets met and collector health of a roadmap as they stood at `now`. */
-export function stateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<RoadmapState> {
+export function stateAt(
+  deps: Pick<AppDeps, 'store'>,
+  roadmap: Roadmap,
+  now: Date,
+): Promise<RoadmapState> {
   return deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now);
 }
 
@@ -17,18 +21,31 @@ export function stateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Dat
  * Everything the pure evaluator reads: the state first, because the current stage decides
  * which windows are read, then the snapshot of those.
  */
-export async function evaluationInputs(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<{ snapshot: Snapshot; state: RoadmapState }> {
+export async function evaluationInputs(
+  deps: Pick<AppDeps, 'store'>,
+  roadmap: Roadmap,
+  now: Date,
+): Promise<{ snapshot: Snapshot; state: RoadmapState }> {
   const state = await stateAt(deps, roadmap, now);
   return { snapshot: await snapshotIn(deps, roadmap, currentStage(roadmap, state), now), state };
 }
 
-function snapshotIn(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, stage: Stage, now: Date): Promise<Snapshot> {
+function snapshotIn(
+  deps: Pick<AppDeps, 'store'>,
+  roadmap: Roadmap,
+  stage: Stage,
+  now: Date,
+): Promise<Snapshot> {
   const needs = dataNeeds(roadmap, stage);
   return deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now);
 }
 
 /** Reads what the roadmap needs from the store and evaluates it at `now` (the shell around the pure evaluator). */
-export async function evaluateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<Report> {
+export async function evaluateAt(
+  deps: Pick<AppDeps, 'store'>,
+  roadmap: Roadmap,
+  now: Date,
+): Promise<Report> {
   const { snapshot, state } = await evaluationInputs(deps, roadmap, now);
   return evaluateRoadmap(roadmap, snapshot, state, now);
 }
@@ -37,28 +54,53 @@ export async function evaluateAt(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap,
  * Evaluates and forecasts when each comparison will be reached, from the metrics' recent
  * history, read alongside the snapshot.
  */
-export async function evaluateWithForecast(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<ForecastedReport> {
+export async function evaluateWithForecast(
+  deps: Pick<AppDeps, 'store'>,
+  roadmap: Roadmap,
+  now: Date,
+): Promise<ForecastedReport> {
   const state = await stateAt(deps, roadmap, now);
   const stage = currentStage(roadmap, state);
   const [snapshot, histories] = await Promise.all([
     snapshotIn(deps, roadmap, stage, now),
-    deps.store.forecastHistories(roadmap.id, forecastNeeds(roadmap, stage), roadmap.forecastWindowMs, FORECAST_BUCKET_MS, now),
+    deps.store.forecastHistories(
+      roadmap.id,
+      forecastNeeds(roadmap, stage),
+      roadmap.forecastWindowMs,
+      FORECAST_BUCKET_MS,
+      now,
+    ),
   ]);
   const report = evaluateRoadmap(roadmap, snapshot, state, now);
-  return { ...report, forecasts: forecastReport(report, histories, { windowMs: roadmap.forecastWindowMs }) };
+  return {
+    ...report,
+    forecasts: forecastReport(report, histories, { windowMs: roadmap.forecastWindowMs }),
+  };
 }
 
 /** The roadmap a command is about: named, bound to the channel, or the only one loaded. */
-export function resolveRoadmap(deps: Pick<AppDeps, 'registry'>, invocation: Invocation, named: string | true | undefined): Roadmap {
+export function resolveRoadmap(
+  deps: Pick<AppDeps, 'registry'>,
+  invocation: Invocation,
+  named: string | true | undefined,
+): Roadmap {
   const all = deps.registry.list();
   const ids = all.map((r) => r.id).join(', ') || 'none loaded';
   const id = typeof named === 'string' ? named : invocation.defaultRoadmap;
   if (id !== undefined) {
     const roadmap = deps.registry.get(id);
-    if (!roadmap) throw new CommandError('not_found', `no roadmap "${id}" is loaded (loaded: ${ids})`);
+    if (!roadmap)
+      throw new CommandError('not_found', `no roadmap "${id}" is loaded (loaded: ${ids})`);
     return roadmap;
   }
   if (all.length === 1) return all[0] as Roadmap;
-  if (all.length === 0) throw new CommandError('not_found', 'no roadmap is loaded: add a *.yaml file to the roadmaps folder (see docs/ROADMAP_FORMAT.md)');
-  throw new CommandError('usage', `several roadmaps are loaded: say which with --roadmap <id> (one of: ${ids})`);
+  if (all.length === 0)
+    throw new CommandError(
+      'not_found',
+      'no roadmap is loaded: add a *.yaml file to the roadmaps folder (see docs/ROADMAP_FORMAT.md)',
+    );
+  throw new CommandError(
+    'usage',
+    `several roadmaps are loaded: say which with --roadmap <id> (one of: ${ids})`,
+  );
 }

@@ -3,7 +3,13 @@ import type { PointInput } from '../adapters/pg/store.js';
 import type { Roadmap } from '../core/roadmap/model.js';
 import type { AppDeps, Invocation } from './context.js';
 import { CommandError } from './errors.js';
-import { validateBatch, validatePoint, type IngestContext, type PointError, type RawPoint } from './ingest.js';
+import {
+  validateBatch,
+  validatePoint,
+  type IngestContext,
+  type PointError,
+  type RawPoint,
+} from './ingest.js';
 
 /** Text that needs a real CSV parser: a quoted field, or a line ended by a lone CR. */
 const QUOTE_OR_LONE_CR = /"|\r(?!\n)/;
@@ -25,7 +31,10 @@ function* plainCsvRows(text: string): Generator<CsvRow> {
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const content = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    const content = text.slice(
+      start,
+      end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end,
+    );
     start = end + 1;
     line++;
     if (content.trim() === '') continue;
@@ -38,7 +47,12 @@ function* plainCsvRows(text: string): Generator<CsvRow> {
 /** Every record of `text` with its line number, read again from the start on each call. */
 function csvRows(text: string): () => Iterable<CsvRow> {
   if (!QUOTE_OR_LONE_CR.test(text)) return () => plainCsvRows(text);
-  const records = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, info: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  const records = parse(text, {
+    relax_column_count: true,
+    skip_empty_lines: true,
+    trim: true,
+    info: true,
+  }) as unknown as { record: string[]; info: { lines: number } }[];
   const rows = records.map((r) => ({ line: r.info.lines, fields: r.record }));
   return () => rows;
 }
@@ -65,21 +79,45 @@ interface Columns {
  * The data rows of a points CSV (header `metric,value[,at][,source][,roadmap]`, any order),
  * read again from the start on each call, or what is wrong with the file.
  */
-function readPointsCsv(text: string, hasFallbackRoadmap: boolean): { rows: () => Iterable<CsvRow>; columns: Columns } | { error: CsvRowError } {
+function readPointsCsv(
+  text: string,
+  hasFallbackRoadmap: boolean,
+): { rows: () => Iterable<CsvRow>; columns: Columns } | { error: CsvRowError } {
   let all: () => Iterable<CsvRow>;
   try {
     all = csvRows(text);
   } catch (error) {
-    return { error: { line: (error as { lines?: number }).lines ?? 1, field: 'csv', message: (error as Error).message } };
+    return {
+      error: {
+        line: (error as { lines?: number }).lines ?? 1,
+        field: 'csv',
+        message: (error as Error).message,
+      },
+    };
   }
   const first = all()[Symbol.iterator]().next();
   const headerRow = first.done ? [] : first.value.fields;
   const header = headerRow.map((h) => h.toLowerCase());
-  const [metric, value, at, source, roadmap] = ['metric', 'value', 'at', 'source', 'roadmap'].map((c) => header.indexOf(c)) as [number, number, number, number, number];
+  const [metric, value, at, source, roadmap] = ['metric', 'value', 'at', 'source', 'roadmap'].map(
+    (c) => header.indexOf(c),
+  ) as [number, number, number, number, number];
   if (metric < 0 || value < 0) {
-    return { error: { line: first.done ? 1 : first.value.line, field: 'header', message: `expected a header naming the columns metric,value[,at][,source][,roadmap]; got "${headerRow.join(',')}"` } };
+    return {
+      error: {
+        line: first.done ? 1 : first.value.line,
+        field: 'header',
+        message: `expected a header naming the columns metric,value[,at][,source][,roadmap]; got "${headerRow.join(',')}"`,
+      },
+    };
   }
-  if (roadmap < 0 && !hasFallbackRoadmap) return { error: { line: 1, field: 'roadmap', message: 'no roadmap column: add one or pass --roadmap <id>' } };
+  if (roadmap < 0 && !hasFallbackRoadmap)
+    return {
+      error: {
+        line: 1,
+        field: 'roadmap',
+        message: 'no roadmap column: add one or pass --roadmap <id>',
+      },
+    };
   const rows = function* (): Generator<CsvRow> {
     let header = true;
     for (const row of all()) {
@@ -99,7 +137,12 @@ function rawPoint(row: string[], c: Columns): RawPoint {
   return raw;
 }
 
-function ingestContext(roadmaps: (id: string) => Roadmap | undefined, fallbackRoadmap: Roadmap | undefined, now: Date, opts: { defaultSource?: string; allowed?: (roadmapId: string) => boolean }): IngestContext {
+function ingestContext(
+  roadmaps: (id: string) => Roadmap | undefined,
+  fallbackRoadmap: Roadmap | undefined,
+  now: Date,
+  opts: { defaultSource?: string; allowed?: (roadmapId: string) => boolean },
+): IngestContext {
   return {
     roadmaps,
     ...(fallbackRoadmap ? { fallbackRoadmap } : {}),
@@ -109,7 +152,11 @@ function ingestContext(roadmaps: (id: string) => Roadmap | undefined, fallbackRo
   };
 }
 
-const lineError = (line: number, e: PointError): CsvRowError => ({ line, field: e.field, message: e.message });
+const lineError = (line: number, e: PointError): CsvRowError => ({
+  line,
+  field: e.field,
+  message: e.message,
+});
 
 /**
  * Validates a CSV of points (header `metric,value,at[,source][,roadmap]`, any column order),
@@ -138,7 +185,13 @@ export function parsePointsCsv(
  * are validated as they are sent to PostgreSQL (COPY), so both work at once; the first bad
  * line rolls the import back, and the rest of the file is still read to list every bad line.
  */
-export async function importCsv(deps: AppDeps, invocation: Invocation, file: string, text: string, fallbackRoadmap: Roadmap | undefined): Promise<{ written: number; points: number }> {
+export async function importCsv(
+  deps: AppDeps,
+  invocation: Invocation,
+  file: string,
+  text: string,
+  fallbackRoadmap: Roadmap | undefined,
+): Promise<{ written: number; points: number }> {
   const now = deps.clock();
   const csv = readPointsCsv(text, fallbackRoadmap !== undefined);
   if ('error' in csv) throw badLines(file, [csv.error]);
@@ -191,14 +244,27 @@ export function unreadable(file: string, error: unknown): CommandError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   // Node holds a string of at most ~512 MB (at the bench file's 40 bytes a line, ~12 million lines): past that,
   // reading a file as text fails with a RangeError (or ERR_FS_FILE_TOO_LARGE past 2 GB).
-  if (error instanceof RangeError || code === 'ERR_STRING_TOO_LONG' || code === 'ERR_FS_FILE_TOO_LARGE') {
-    return new CommandError('invalid', `${file} is too large to import at once: split it into files under 500 MB (each is imported all or nothing)`);
+  if (
+    error instanceof RangeError ||
+    code === 'ERR_STRING_TOO_LONG' ||
+    code === 'ERR_FS_FILE_TOO_LARGE'
+  ) {
+    return new CommandError(
+      'invalid',
+      `${file} is too large to import at once: split it into files under 500 MB (each is imported all or nothing)`,
+    );
   }
   return new CommandError('not_found', `cannot read ${file}${code ? ` (${code})` : ''}`);
 }
 
 function badLines(file: string, errors: CsvRowError[]): CommandError {
-  const listed = errors.slice(0, MAX_LISTED).map((e) => `${file}:${e.line}: ${e.field}: ${e.message}`);
+  const listed = errors
+    .slice(0, MAX_LISTED)
+    .map((e) => `${file}:${e.line}: ${e.field}: ${e.message}`);
   if (errors.length > MAX_LISTED) listed.push(`… and ${errors.length - MAX_LISTED} more bad lines`);
-  return new CommandError('invalid', `${errors.length} bad line${errors.length === 1 ? '' : 's'} in ${file}; nothing was imported`, listed);
+  return new CommandError(
+    'invalid',
+    `${errors.length} bad line${errors.length === 1 ? '' : 's'} in ${file}; nothing was imported`,
+    listed,
+  );
 }

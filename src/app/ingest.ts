@@ -34,16 +34,25 @@ const FUTURE_SLACK_MS = 5 * 60_000;
 const SOURCE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Validates one point; returns it ready to write, or the problem. */
-export function validatePoint(raw: RawPoint, index: number, ctx: IngestContext): { point: PointInput } | { error: PointError } {
+export function validatePoint(
+  raw: RawPoint,
+  index: number,
+  ctx: IngestContext,
+): { point: PointInput } | { error: PointError } {
   const fail = (field: string, message: string) => ({ error: { index, field, message } });
   const roadmapId = raw.roadmap ?? ctx.fallbackRoadmap?.id;
   if (!roadmapId) return fail('roadmap', 'no roadmap given, and several are loaded');
   const roadmap = ctx.roadmaps(roadmapId);
   if (!roadmap) return fail('roadmap', `no roadmap "${roadmapId}" is loaded`);
-  if (ctx.allowed && !ctx.allowed(roadmap.id)) return fail('roadmap', `this token may not write to "${roadmap.id}"`);
+  if (ctx.allowed && !ctx.allowed(roadmap.id))
+    return fail('roadmap', `this token may not write to "${roadmap.id}"`);
   const metric = roadmap.metrics.get(raw.metric);
   if (!metric) return fail('metric', `no metric "${raw.metric}" in ${roadmap.id}`);
-  if (metric.derive) return fail('metric', `${metric.name} is derived (${metric.derive.text}); send its inputs instead`);
+  if (metric.derive)
+    return fail(
+      'metric',
+      `${metric.name} is derived (${metric.derive.text}); send its inputs instead`,
+    );
 
   let value: number;
   if (typeof raw.value === 'number' && metric.unit !== 'flag') {
@@ -68,8 +77,15 @@ export function validatePoint(raw: RawPoint, index: number, ctx: IngestContext):
     // Full ISO timestamps with an offset parse natively (fast); others in the roadmap's zone.
     const native = /[zZ]|[+-]\d\d:?\d\d$/.test(raw.at) ? Date.parse(raw.at) : Number.NaN;
     const parsed = Number.isNaN(native) ? parseTime(raw.at, roadmap.timezone) : new Date(native);
-    if (!parsed || Number.isNaN(parsed.getTime()) || parsed.getUTCFullYear() < 1 || parsed.getUTCFullYear() > 9999) return fail('at', `expected an ISO time such as 2026-03-01T09:30:00Z, got "${raw.at}"`);
-    if (parsed.getTime() > ctx.now.getTime() + FUTURE_SLACK_MS) return fail('at', `${parsed.toISOString()} is in the future`);
+    if (
+      !parsed ||
+      Number.isNaN(parsed.getTime()) ||
+      parsed.getUTCFullYear() < 1 ||
+      parsed.getUTCFullYear() > 9999
+    )
+      return fail('at', `expected an ISO time such as 2026-03-01T09:30:00Z, got "${raw.at}"`);
+    if (parsed.getTime() > ctx.now.getTime() + FUTURE_SLACK_MS)
+      return fail('at', `${parsed.toISOString()} is in the future`);
     at = parsed;
   }
   const source = raw.source === undefined || raw.source === '' ? ctx.defaultSource : raw.source;
@@ -81,7 +97,10 @@ export function validatePoint(raw: RawPoint, index: number, ctx: IngestContext):
  * Validates a whole batch: every problem, or every point, deduplicated on (roadmap, metric,
  * time, source) with the last one winning. Nothing is written by this function.
  */
-export function validateBatch(raws: Iterable<RawPoint>, ctx: IngestContext): { points: PointInput[]; errors: PointError[] } {
+export function validateBatch(
+  raws: Iterable<RawPoint>,
+  ctx: IngestContext,
+): { points: PointInput[]; errors: PointError[] } {
   const byKey = new Map<string, PointInput>();
   const errors: PointError[] = [];
   let index = 0;

@@ -49,33 +49,80 @@ export class RoadmapRegistry {
     try {
       names = (await readdir(this.dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
     } catch (error) {
-      const status: FileStatus = { file: this.dir, errors: [{ file: this.dir, line: 1, column: 1, message: `cannot read folder: ${(error as Error).message}`, severity: 'error' }], warnings: [], servingPrevious: this.byFile.size > 0 };
+      const status: FileStatus = {
+        file: this.dir,
+        errors: [
+          {
+            file: this.dir,
+            line: 1,
+            column: 1,
+            message: `cannot read folder: ${(error as Error).message}`,
+            severity: 'error',
+          },
+        ],
+        warnings: [],
+        servingPrevious: this.byFile.size > 0,
+      };
       this.onReload([status]);
       return [status];
     }
     const present = new Set(names.map((n) => path.join(this.dir, n)));
     for (const file of [...this.byFile.keys()]) if (!present.has(file)) this.byFile.delete(file);
-    for (const file of [...this.statuses.keys()]) if (!present.has(file)) this.statuses.delete(file);
+    for (const file of [...this.statuses.keys()])
+      if (!present.has(file)) this.statuses.delete(file);
 
     const results: FileStatus[] = [];
     for (const file of present) {
       const text = await readFile(file, 'utf8').catch((error: Error) => error);
       const result =
         text instanceof Error
-          ? { ok: false as const, errors: [{ file, line: 1, column: 1, message: text.message, severity: 'error' as const }], warnings: [] }
+          ? {
+              ok: false as const,
+              errors: [
+                { file, line: 1, column: 1, message: text.message, severity: 'error' as const },
+              ],
+              warnings: [],
+            }
           : loadRoadmap(file, text);
       let status: FileStatus;
       if (result.ok) {
-        const clash = [...this.byFile.entries()].find(([other, r]) => other !== file && r.id === result.roadmap.id);
+        const clash = [...this.byFile.entries()].find(
+          ([other, r]) => other !== file && r.id === result.roadmap.id,
+        );
         if (clash) {
-          status = { file, errors: [{ file, line: 1, column: 1, message: `id: "${result.roadmap.id}" is already used by ${clash[0]}`, severity: 'error' }], warnings: result.warnings, servingPrevious: this.byFile.has(file) };
+          status = {
+            file,
+            errors: [
+              {
+                file,
+                line: 1,
+                column: 1,
+                message: `id: "${result.roadmap.id}" is already used by ${clash[0]}`,
+                severity: 'error',
+              },
+            ],
+            warnings: result.warnings,
+            servingPrevious: this.byFile.has(file),
+          };
         } else {
           this.byFile.set(file, result.roadmap);
-          status = { file, roadmapId: result.roadmap.id, errors: [], warnings: result.warnings, servingPrevious: false };
+          status = {
+            file,
+            roadmapId: result.roadmap.id,
+            errors: [],
+            warnings: result.warnings,
+            servingPrevious: false,
+          };
         }
       } else {
         const previous = this.byFile.get(file);
-        status = { file, ...(previous ? { roadmapId: previous.id } : {}), errors: result.errors, warnings: result.warnings, servingPrevious: previous !== undefined };
+        status = {
+          file,
+          ...(previous ? { roadmapId: previous.id } : {}),
+          errors: result.errors,
+          warnings: result.warnings,
+          servingPrevious: previous !== undefined,
+        };
       }
       this.statuses.set(file, status);
       results.push(status);

@@ -46,39 +46,73 @@ export function replyForError(error: CommandError): Reply {
  * Runs one command line for anyone, anywhere: the CLI, Slack and Discord all come through
  * here, so they share parsing, authorization, handlers and error wording.
  */
-export async function runCommand(deps: AppDeps, invocation: Invocation, input: string | string[], platform: 'cli' | 'chat' = 'chat'): Promise<Reply> {
+export async function runCommand(
+  deps: AppDeps,
+  invocation: Invocation,
+  input: string | string[],
+  platform: 'cli' | 'chat' = 'chat',
+): Promise<Reply> {
   const started = performance.now();
   const words = typeof input === 'string' ? tokenize(input) : input;
   const run = () => dispatch(deps, invocation, words, platform);
   const reply = await (platform === 'chat' && deps.admit ? deps.admit(run) : run());
   const name = words[0]?.toLowerCase() ?? '';
-  deps.telemetry?.command(invocation.actor.platform, HANDLERS[name] ? name : 'other', (performance.now() - started) / 1000, reply.exitCode);
+  deps.telemetry?.command(
+    invocation.actor.platform,
+    HANDLERS[name] ? name : 'other',
+    (performance.now() - started) / 1000,
+    reply.exitCode,
+  );
   return reply;
 }
 
-async function dispatch(deps: AppDeps, invocation: Invocation, words: string[], platform: 'cli' | 'chat'): Promise<Reply> {
+async function dispatch(
+  deps: AppDeps,
+  invocation: Invocation,
+  words: string[],
+  platform: 'cli' | 'chat',
+): Promise<Reply> {
   const parsed = parseCommand(words);
-  if (!parsed.ok) return replyForError(new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []));
+  if (!parsed.ok)
+    return replyForError(
+      new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []),
+    );
   const { command } = parsed;
   try {
     if (command.spec.name === 'help') return help(platform, command);
     if (command.spec.mutates && !invocation.isAdmin) {
-      throw new CommandError('forbidden', `Sorry, only roadmap admins can run "${command.spec.name}". Anyone can read: try status, metrics or gates.`);
+      throw new CommandError(
+        'forbidden',
+        `Sorry, only roadmap admins can run "${command.spec.name}". Anyone can read: try status, metrics or gates.`,
+      );
     }
     const handler = HANDLERS[command.spec.name];
     if (!handler || (command.spec.cliOnly && platform !== 'cli')) {
-      throw new CommandError('usage', `"${command.spec.name}" is only available from the command line`);
+      throw new CommandError(
+        'usage',
+        `"${command.spec.name}" is only available from the command line`,
+      );
     }
     // A channel bound to a roadmap needs no --roadmap.
     let bound = invocation;
-    if (bound.defaultRoadmap === undefined && bound.actor.channel && bound.actor.platform !== 'cli') {
+    if (
+      bound.defaultRoadmap === undefined &&
+      bound.actor.channel &&
+      bound.actor.platform !== 'cli'
+    ) {
       const roadmap = await deps.store.channelRoadmap(bound.actor.platform, bound.actor.channel);
       if (roadmap) bound = { ...bound, defaultRoadmap: roadmap };
     }
     return await handler(deps, bound, command);
   } catch (error) {
     if (isCommandError(error)) {
-      const withUsage = error.code === 'usage' ? new CommandError(error.code, error.message, [...error.details, `usage: ${usageLine(command)}`]) : error;
+      const withUsage =
+        error.code === 'usage'
+          ? new CommandError(error.code, error.message, [
+              ...error.details,
+              `usage: ${usageLine(command)}`,
+            ])
+          : error;
       return replyForError(withUsage);
     }
     throw error;
@@ -86,5 +120,8 @@ async function dispatch(deps: AppDeps, invocation: Invocation, words: string[], 
 }
 
 function usageLine(command: ParsedCommand): string {
-  return [command.spec.name, ...command.spec.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`))].join(' ');
+  return [
+    command.spec.name,
+    ...command.spec.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`)),
+  ].join(' ');
 }

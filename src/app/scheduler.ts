@@ -56,12 +56,22 @@ export class Scheduler {
     for (const roadmap of this.deps.registry.list()) {
       const started = performance.now();
       try {
-        const report = await evaluateAndNotify(this.deps, roadmap, now, { repeatIntervalMs: this.opts.repeatIntervalMs, logger: this.opts.logger });
-        this.deps.telemetry?.evaluation(roadmap.id, (performance.now() - started) / 1000, report ? 'ok' : 'skipped');
+        const report = await evaluateAndNotify(this.deps, roadmap, now, {
+          repeatIntervalMs: this.opts.repeatIntervalMs,
+          logger: this.opts.logger,
+        });
+        this.deps.telemetry?.evaluation(
+          roadmap.id,
+          (performance.now() - started) / 1000,
+          report ? 'ok' : 'skipped',
+        );
       } catch (error) {
         this.deps.telemetry?.evaluation(roadmap.id, (performance.now() - started) / 1000, 'error');
         // One roadmap's failure (a database hiccup) must not stop the others' alerts.
-        this.opts.logger.error({ err: error, roadmap: roadmap.id }, 'evaluation failed; retried next tick');
+        this.opts.logger.error(
+          { err: error, roadmap: roadmap.id },
+          'evaluation failed; retried next tick',
+        );
       }
     }
     try {
@@ -73,7 +83,9 @@ export class Scheduler {
     await new TokenStore(this.deps.store.pool).pruneRateWindows(now).catch(() => undefined);
     // A request signed up to 5 minutes from when it was first seen can still pass the window
     // check for 10 minutes after: what is older cannot be replayed.
-    await new ReplayStore(this.deps.store.pool).prune(new Date(now.getTime() - REPLAY_MEMORY_MS)).catch(() => undefined);
+    await new ReplayStore(this.deps.store.pool)
+      .prune(new Date(now.getTime() - REPLAY_MEMORY_MS))
+      .catch(() => undefined);
   }
 
   /** Sends every due outbox message (bounded). */
@@ -81,7 +93,10 @@ export class Scheduler {
     try {
       for (let i = 0; i < MAX_BATCHES; i++) {
         // Each batch claims with the time it starts at, so leases are measured from then.
-        const done = await drainOutbox(this.outbox, i === 0 ? now : this.deps.clock(), { ...this.opts.worker, ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}) });
+        const done = await drainOutbox(this.outbox, i === 0 ? now : this.deps.clock(), {
+          ...this.opts.worker,
+          ...(this.deps.telemetry ? { telemetry: this.deps.telemetry } : {}),
+        });
         if (done.sent + done.retried + done.failed === 0) break;
       }
     } catch (error) {
@@ -96,8 +111,20 @@ export class Scheduler {
       this.running = job();
       return this.running as Promise<void>;
     };
-    this.tasks.push(cron.schedule(this.opts.evaluateCron, run(() => this.tick(this.deps.clock())), { noOverlap: true, name: 'evaluate' }));
-    this.tasks.push(cron.schedule(this.opts.outboxCron, run(() => this.drain(this.deps.clock())), { noOverlap: true, name: 'outbox' }));
+    this.tasks.push(
+      cron.schedule(
+        this.opts.evaluateCron,
+        run(() => this.tick(this.deps.clock())),
+        { noOverlap: true, name: 'evaluate' },
+      ),
+    );
+    this.tasks.push(
+      cron.schedule(
+        this.opts.outboxCron,
+        run(() => this.drain(this.deps.clock())),
+        { noOverlap: true, name: 'outbox' },
+      ),
+    );
   }
 
   /** Stops taking work and waits for the job in progress. */

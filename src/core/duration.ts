@@ -1,5 +1,12 @@
 /** Durations as written in roadmap files and commands: `500ms`, `10m`, `1h`, `7d`, `2w`. */
-const MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /** Milliseconds per duration unit; `m` is minutes (`M` means million in conditions). */
 export const DURATION_UNIT_MS: Readonly<Record<string, number>> = MS;

@@ -25,9 +25,13 @@ export function formatValue(value: number | undefined, unit: Unit): string {
     case 'ratio':
       return `${Number((value * 100).toFixed(2))}%`;
     case 'ms':
-      return Math.abs(value) >= 1000 ? `${Number((value / 1000).toFixed(2))} s` : `${Number(value.toFixed(1))} ms`;
+      return Math.abs(value) >= 1000
+        ? `${Number((value / 1000).toFixed(2))} s`
+        : `${Number(value.toFixed(1))} ms`;
     case 's':
-      return Math.abs(value) < 1 ? `${Number((value * 1000).toFixed(1))} ms` : `${Number(value.toFixed(2))} s`;
+      return Math.abs(value) < 1
+        ? `${Number((value * 1000).toFixed(1))} ms`
+        : `${Number(value.toFixed(2))} s`;
     case 'bytes': {
       const steps = ['B', 'KB', 'MB', 'GB', 'TB'];
       let v = value;

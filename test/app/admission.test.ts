@@ -8,7 +8,11 @@ const db = useTestDatabase();
 let app: AppDeps;
 
 beforeAll(async () => {
-  app = await appWith(db.pool, roadmapsFolder('oviya'), new TestClock(new Date('2026-03-01T12:00:00Z')));
+  app = await appWith(
+    db.pool,
+    roadmapsFolder('oviya'),
+    new TestClock(new Date('2026-03-01T12:00:00Z')),
+  );
 });
 
 describe('admission of chat commands', () => {
@@ -17,7 +21,8 @@ describe('admission of chat commands', () => {
     // An admission gate the test opens by hand: each command waits until released.
     const gated: AppDeps = {
       ...app,
-      admit: <T>(work: () => Promise<T>) => new Promise<void>((release) => waiting.push(release)).then(work),
+      admit: <T>(work: () => Promise<T>) =>
+        new Promise<void>((release) => waiting.push(release)).then(work),
     };
     const who = { ...admin, defaultRoadmap: 'oviya' };
     const chat = runCommand(gated, who, 'record active_users 420', 'chat');
@@ -27,9 +32,13 @@ describe('admission of chat commands', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(done).toBe(false);
     expect(waiting).toHaveLength(1);
-    expect(Number((await db.pool.query(`SELECT count(*) AS n FROM metric_points`)).rows[0].n)).toBe(0);
+    expect(Number((await db.pool.query(`SELECT count(*) AS n FROM metric_points`)).rows[0].n)).toBe(
+      0,
+    );
     waiting[0]?.();
     expect((await chat).exitCode).toBe(0);
-    expect(Number((await db.pool.query(`SELECT count(*) AS n FROM metric_points`)).rows[0].n)).toBe(1);
+    expect(Number((await db.pool.query(`SELECT count(*) AS n FROM metric_points`)).rows[0].n)).toBe(
+      1,
+    );
   });
 });

@@ -29,7 +29,9 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE metric_points, trigger_states, alert_episodes, subscriptions, deliveries, digest_snapshots, stage_transitions, gate_checks, audit_log RESTART IDENTITY CASCADE');
+  await db.pool.query(
+    'TRUNCATE metric_points, trigger_states, alert_episodes, subscriptions, deliveries, digest_snapshots, stage_transitions, gate_checks, audit_log RESTART IDENTITY CASCADE',
+  );
   clock.set('2026-03-02T12:00:00Z');
   sink = new RecordingSink('console');
   scheduler = new Scheduler(app, new OutboxStore(db.pool), {
@@ -48,20 +50,36 @@ describe('the alert engine', () => {
     await run('record active_users 420');
     await run('record response_time_p95 300ms');
     await tick();
-    expect(sink.titles()).toEqual(['ops: Example SaaS — scaling roadmap: tier0.upgrade 🔥 firing', 'eng: Example SaaS — scaling roadmap: tier0.upgrade 🔥 firing']);
+    expect(sink.titles()).toEqual([
+      'ops: Example SaaS — scaling roadmap: tier0.upgrade 🔥 firing',
+      'eng: Example SaaS — scaling roadmap: tier0.upgrade 🔥 firing',
+    ]);
     const first = sink.posts[0]!.message;
-    expect(first.actions?.map((a) => a.command)).toEqual(['ack tier0.upgrade --roadmap example', 'snooze tier0.upgrade 1d --roadmap example', 'snooze tier0.upgrade 1w --roadmap example', 'advance --roadmap example']);
+    expect(first.actions?.map((a) => a.command)).toEqual([
+      'ack tier0.upgrade --roadmap example',
+      'snooze tier0.upgrade 1d --roadmap example',
+      'snooze tier0.upgrade 1w --roadmap example',
+      'advance --roadmap example',
+    ]);
 
     await tick(60);
     expect(sink.posts).toHaveLength(2); // still firing, inside the repeat interval
     await tick(3 * 60);
-    expect(sink.titles().slice(2)).toEqual(['ops: Example SaaS — scaling roadmap: tier0.upgrade 🔥 still firing', 'eng: Example SaaS — scaling roadmap: tier0.upgrade 🔥 still firing']);
+    expect(sink.titles().slice(2)).toEqual([
+      'ops: Example SaaS — scaling roadmap: tier0.upgrade 🔥 still firing',
+      'eng: Example SaaS — scaling roadmap: tier0.upgrade 🔥 still firing',
+    ]);
 
     await run('record active_users 300');
     await tick();
-    expect(sink.titles().slice(4)).toEqual(['ops: Example SaaS — scaling roadmap: tier0.upgrade ✔️ resolved', 'eng: Example SaaS — scaling roadmap: tier0.upgrade ✔️ resolved']);
+    expect(sink.titles().slice(4)).toEqual([
+      'ops: Example SaaS — scaling roadmap: tier0.upgrade ✔️ resolved',
+      'eng: Example SaaS — scaling roadmap: tier0.upgrade ✔️ resolved',
+    ]);
     // The original posts are edited in place to say it resolved, without buttons.
-    expect(sink.updates.map((u) => [u.ref, u.message.footer?.startsWith('Resolved'), u.message.actions])).toEqual([
+    expect(
+      sink.updates.map((u) => [u.ref, u.message.footer?.startsWith('Resolved'), u.message.actions]),
+    ).toEqual([
       ['m1', true, undefined],
       ['m2', true, undefined],
     ]);
@@ -99,7 +117,9 @@ describe('the alert engine', () => {
   it('waits out `for` before firing, remembering pending across evaluations (db-cpu-high: for 10m)', async () => {
     await run('record database_cpu 85%');
     await tick();
-    const pending = await db.pool.query(`SELECT state FROM trigger_states WHERE trigger_id = 'db-cpu-high'`);
+    const pending = await db.pool.query(
+      `SELECT state FROM trigger_states WHERE trigger_id = 'db-cpu-high'`,
+    );
     expect(pending.rows[0].state).toBe('pending');
     await tick(5);
     await run('record database_cpu 86%');
@@ -107,8 +127,12 @@ describe('the alert engine', () => {
     expect(sink.posts.filter((p) => p.message.title.includes('db-cpu-high'))).toHaveLength(0);
     await tick(1);
     await run('record database_cpu 86%'); // keep data fresh
-    expect(sink.titles().filter((t) => t.includes('db-cpu-high'))).toEqual(['ops: Example SaaS — scaling roadmap: db-cpu-high 🔥 firing']);
-    expect(sink.posts.find((p) => p.message.title.includes('db-cpu-high'))?.message.urgent).toBe(true); // critical
+    expect(sink.titles().filter((t) => t.includes('db-cpu-high'))).toEqual([
+      'ops: Example SaaS — scaling roadmap: db-cpu-high 🔥 firing',
+    ]);
+    expect(sink.posts.find((p) => p.message.title.includes('db-cpu-high'))?.message.urgent).toBe(
+      true,
+    ); // critical
   });
 
   it('keeps firing through a dip above clear_when (hysteresis), resolves below it', async () => {
@@ -122,7 +146,10 @@ describe('the alert engine', () => {
     await run('record database_cpu 65%');
     await tick();
     const cpu = sink.titles().filter((t) => t.includes('db-cpu-high'));
-    expect(cpu).toEqual(['ops: Example SaaS — scaling roadmap: db-cpu-high 🔥 firing', 'ops: Example SaaS — scaling roadmap: db-cpu-high ✔️ resolved']);
+    expect(cpu).toEqual([
+      'ops: Example SaaS — scaling roadmap: db-cpu-high 🔥 firing',
+      'ops: Example SaaS — scaling roadmap: db-cpu-high ✔️ resolved',
+    ]);
   });
 
   it('goes unknown when data goes stale mid-episode, without resolving, and continues the episode when data returns', async () => {
@@ -130,14 +157,20 @@ describe('the alert engine', () => {
     await run('record response_time_p95 300ms');
     await tick();
     await tick(8 * 24 * 60); // both metrics older than stale_after (7d)
-    const stale = await db.pool.query(`SELECT state, episode_id FROM trigger_states WHERE trigger_id = 'tier0.upgrade'`);
+    const stale = await db.pool.query(
+      `SELECT state, episode_id FROM trigger_states WHERE trigger_id = 'tier0.upgrade'`,
+    );
     expect(stale.rows[0]).toEqual({ state: 'unknown', episode_id: 1 });
     expect(sink.titles().filter((t) => t.includes('resolved'))).toEqual([]);
     await run('record active_users 430');
     await tick();
-    const back = await db.pool.query(`SELECT state, episode_id FROM trigger_states WHERE trigger_id = 'tier0.upgrade'`);
+    const back = await db.pool.query(
+      `SELECT state, episode_id FROM trigger_states WHERE trigger_id = 'tier0.upgrade'`,
+    );
     expect(back.rows[0]).toEqual({ state: 'firing', episode_id: 1 });
-    expect(Number((await db.pool.query('SELECT count(*) AS n FROM alert_episodes')).rows[0].n)).toBe(1);
+    expect(
+      Number((await db.pool.query('SELECT count(*) AS n FROM alert_episodes')).rows[0].n),
+    ).toBe(1);
   });
 
   it('posts an approaching notice once per crossing', async () => {

@@ -10,9 +10,11 @@ const db = useTestDatabase();
 const clock = new TestClock(new Date('2026-03-01T15:00:00Z'));
 let app: AppDeps;
 
-const run = (line: string, who = admin) => runCommand(app, { ...who, defaultRoadmap: 'oviya' }, line, 'cli');
+const run = (line: string, who = admin) =>
+  runCommand(app, { ...who, defaultRoadmap: 'oviya' }, line, 'cli');
 const status = async (extra = '') => (await run(`status --json ${extra}`)).json as StatusJson;
-const count = async (table: string) => Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+const count = async (table: string) =>
+  Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
 
 beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('oviya', 'example'), clock);
@@ -26,13 +28,22 @@ describe('the command layer against a real Postgres', () => {
     expect(doc.stage.id).toBe('tier0');
     const upgrade = doc.triggers.find((t) => t.id === 'tier0.upgrade');
     expect(upgrade?.state).toBe('firing');
-    expect(upgrade?.comparisons[0]).toMatchObject({ metric: 'active_users', op: '>=', threshold: 400, value: 420, state: 'met', progress: 1.05 });
+    expect(upgrade?.comparisons[0]).toMatchObject({
+      metric: 'active_users',
+      op: '>=',
+      threshold: 400,
+      value: 420,
+      state: 'met',
+      progress: 1.05,
+    });
   });
 
   it('converts typed units: 2.5s for an ms metric is 2500', async () => {
     await run('record response_time_p95 2.5s');
     const doc = await status();
-    const latency = doc.triggers.find((t) => t.id === 'tier0.upgrade')?.comparisons.find((c) => c.metric === 'response_time_p95');
+    const latency = doc.triggers
+      .find((t) => t.id === 'tier0.upgrade')
+      ?.comparisons.find((c) => c.metric === 'response_time_p95');
     expect(latency).toMatchObject({ value: 2500, threshold: 2000, state: 'met' });
   });
 
@@ -97,7 +108,9 @@ describe('the command layer against a real Postgres', () => {
     expect((await run('advance force')).exitCode).toBe(0);
     const doc = await status();
     expect(doc.stage).toMatchObject({ id: 'tier1', since: clock.now().toISOString() });
-    const transition = await db.pool.query('SELECT forced, actor FROM stage_transitions ORDER BY id DESC LIMIT 1');
+    const transition = await db.pool.query(
+      'SELECT forced, actor FROM stage_transitions ORDER BY id DESC LIMIT 1',
+    );
     expect(transition.rows[0]).toEqual({ forced: true, actor: 'cli:alice' });
     // The stage as it stood before the advance is still replayable.
     expect((await status('--now 2026-03-01T14:00:00Z')).stage.id).toBe('tier0');
@@ -123,10 +136,18 @@ describe('the command layer against a real Postgres', () => {
   });
 
   it('audits every mutation with who, where and when', async () => {
-    const rows = await db.pool.query(`SELECT action, actor, platform, roadmap_id FROM audit_log ORDER BY id`);
+    const rows = await db.pool.query(
+      `SELECT action, actor, platform, roadmap_id FROM audit_log ORDER BY id`,
+    );
     const actions = rows.rows.map((r) => r.action);
-    expect(actions).toEqual(expect.arrayContaining(['record', 'check', 'uncheck', 'advance', 'set']));
-    expect(rows.rows.every((r) => r.actor === 'alice' && r.platform === 'cli' && r.roadmap_id === 'oviya')).toBe(true);
+    expect(actions).toEqual(
+      expect.arrayContaining(['record', 'check', 'uncheck', 'advance', 'set']),
+    );
+    expect(
+      rows.rows.every(
+        (r) => r.actor === 'alice' && r.platform === 'cli' && r.roadmap_id === 'oviya',
+      ),
+    ).toBe(true);
   });
 
   it('needs --roadmap when several are loaded and no channel binding says which', async () => {
@@ -137,21 +158,42 @@ describe('the command layer against a real Postgres', () => {
   });
 
   it('binds a chat channel to a roadmap with use, so its commands need no --roadmap', async () => {
-    const inChannel = { actor: { platform: 'slack' as const, id: 'U1', channel: 'C-OVIYA' }, isAdmin: true };
+    const inChannel = {
+      actor: { platform: 'slack' as const, id: 'U1', channel: 'C-OVIYA' },
+      isAdmin: true,
+    };
     expect((await runCommand(app, inChannel, 'status', 'chat')).exitCode).toBe(2);
     expect((await runCommand(app, inChannel, 'use example', 'chat')).exitCode).toBe(0);
     const doc = (await runCommand(app, inChannel, 'status --json', 'chat')).json as StatusJson;
     expect(doc.roadmap.id).toBe('example');
     // From the CLI the channel is named.
-    expect((await runCommand(app, admin, 'use oviya --channel slack:C-OVIYA', 'cli')).exitCode).toBe(0);
-    expect(((await runCommand(app, inChannel, 'status --json', 'chat')).json as StatusJson).roadmap.id).toBe('oviya');
+    expect(
+      (await runCommand(app, admin, 'use oviya --channel slack:C-OVIYA', 'cli')).exitCode,
+    ).toBe(0);
+    expect(
+      ((await runCommand(app, inChannel, 'status --json', 'chat')).json as StatusJson).roadmap.id,
+    ).toBe('oviya');
     expect((await runCommand(app, admin, 'use nope --channel slack:C1', 'cli')).exitCode).toBe(1);
     expect((await runCommand(app, admin, 'use oviya', 'cli')).exitCode).toBe(2);
   });
 
   it('generates help from the command table', async () => {
     const text = renderText((await run('help')).message);
-    for (const name of ['status', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'use', 'import', 'validate', 'migrate', 'help']) {
+    for (const name of [
+      'status',
+      'metrics',
+      'record',
+      'set',
+      'gates',
+      'check',
+      'uncheck',
+      'advance',
+      'use',
+      'import',
+      'validate',
+      'migrate',
+      'help',
+    ]) {
       expect(text).toContain(name);
     }
     expect(renderText((await run('help record')).message)).toMatch(/record <metric> <value>/);

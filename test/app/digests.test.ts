@@ -24,7 +24,11 @@ async function subscribe(channels: string[]): Promise<void> {
 }
 
 const queued = async () =>
-  (await db.pool.query<{ channel_id: string; idempotency_key: string; message: unknown }>(`SELECT channel_id, idempotency_key, message FROM deliveries WHERE kind = 'digest' ORDER BY id`)).rows;
+  (
+    await db.pool.query<{ channel_id: string; idempotency_key: string; message: unknown }>(
+      `SELECT channel_id, idempotency_key, message FROM deliveries WHERE kind = 'digest' ORDER BY id`,
+    )
+  ).rows;
 
 beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('example'), clock);
@@ -37,13 +41,21 @@ describe('daily digests, one evaluation per roadmap', () => {
     const channels = Array.from({ length: 250 }, (_, i) => `C${String(i).padStart(3, '0')}`);
     await subscribe(channels);
     // One channel got yesterday's digest while active_users was lower: its digest says what changed.
-    const { rows } = await db.pool.query<{ id: string }>(`SELECT id FROM subscriptions WHERE channel_id = 'C007'`);
+    const { rows } = await db.pool.query<{ id: string }>(
+      `SELECT id FROM subscriptions WHERE channel_id = 'C007'`,
+    );
     const id = Number(rows[0]?.id);
     clock.set(new Date(DUE.getTime() - 86_400_000));
     await run('record active_users 200');
-    const yesterday = await buildDigest(app, app.registry.get('example')!, clock.now(), { localDate: '2026-03-01', late: false });
+    const yesterday = await buildDigest(app, app.registry.get('example')!, clock.now(), {
+      localDate: '2026-03-01',
+      late: false,
+    });
     const previous: DigestSnapshot = digestSnapshot(yesterday.report);
-    await db.pool.query(`INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot) VALUES ($1, '2026-03-01', $2, $3)`, [id, clock.now(), JSON.stringify(previous)]);
+    await db.pool.query(
+      `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot) VALUES ($1, '2026-03-01', $2, $3)`,
+      [id, clock.now(), JSON.stringify(previous)],
+    );
     clock.set(DUE);
     await run('record active_users 380');
 
@@ -55,14 +67,20 @@ describe('daily digests, one evaluation per roadmap', () => {
 
     const roadmap = app.registry.get('example')!;
     const fresh = await buildDigest(app, roadmap, DUE, { localDate: '2026-03-02', late: false });
-    const since = await buildDigest(app, roadmap, DUE, { localDate: '2026-03-02', late: false, previous });
+    const since = await buildDigest(app, roadmap, DUE, {
+      localDate: '2026-03-02',
+      late: false,
+      previous,
+    });
     const byChannel = new Map(all.map((d) => [d.channel_id, d.message]));
     expect(byChannel.get('C000')).toEqual(JSON.parse(JSON.stringify(fresh.message)));
     expect(byChannel.get('C249')).toEqual(JSON.parse(JSON.stringify(fresh.message)));
     expect(byChannel.get('C007')).toEqual(JSON.parse(JSON.stringify(since.message)));
     expect(byChannel.get('C007')).not.toEqual(byChannel.get('C000'));
     // And the snapshot each will be compared with tomorrow.
-    const snapshots = await db.pool.query(`SELECT count(*)::int AS n FROM digest_snapshots WHERE local_date = '2026-03-02'`);
+    const snapshots = await db.pool.query(
+      `SELECT count(*)::int AS n FROM digest_snapshots WHERE local_date = '2026-03-02'`,
+    );
     expect(snapshots.rows[0].n).toBe(250);
   });
 });

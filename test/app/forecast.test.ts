@@ -24,9 +24,19 @@ async function growUsers(perDay = 10) {
   const points = [];
   for (let h = 20 * 24; h >= 0; h--) {
     const at = new Date(NOW.getTime() - h * 3_600_000);
-    points.push({ roadmapId: 'example', metric: 'active_users', value: 200 - (perDay * h) / 24, at, source: 'test' });
+    points.push({
+      roadmapId: 'example',
+      metric: 'active_users',
+      value: 200 - (perDay * h) / 24,
+      at,
+      source: 'test',
+    });
   }
-  await app.store.importPoints(points, { actor: { platform: 'cli', id: 'test' }, action: 'import', at: NOW });
+  await app.store.importPoints(points, {
+    actor: { platform: 'cli', id: 'test' },
+    action: 'import',
+    at: NOW,
+  });
 }
 
 beforeAll(async () => {
@@ -40,16 +50,32 @@ beforeAll(async () => {
 describe('forecasts where people look', () => {
   it('status --json gives each comparison an ETA with its 80% interval and model', async () => {
     const doc = (await runCommand(app, as, 'status --json', 'cli')).json as {
-      triggers: { id: string; comparisons: { metric: string; eta: string | null; eta_low: string | null; eta_high: string | null; model: string | null; forecast: string | null }[] }[];
+      triggers: {
+        id: string;
+        comparisons: {
+          metric: string;
+          eta: string | null;
+          eta_low: string | null;
+          eta_high: string | null;
+          model: string | null;
+          forecast: string | null;
+        }[];
+      }[];
       targets: { id: string; state: string }[];
     };
-    const users = doc.triggers.find((t) => t.id === 'tier0.upgrade')!.comparisons.find((c) => c.metric === 'active_users')!;
+    const users = doc.triggers
+      .find((t) => t.id === 'tier0.upgrade')!
+      .comparisons.find((c) => c.metric === 'active_users')!;
     // 200 users growing 10 a day reach 400 in 20 days.
     expect(users.model).toBe('linear');
     expect(Math.abs(Date.parse(users.eta!) - (NOW.getTime() + 20 * DAY))).toBeLessThan(DAY);
     expect(Date.parse(users.eta_low!)).toBeLessThanOrEqual(Date.parse(users.eta!));
-    expect(users.eta_high === null || Date.parse(users.eta_high) >= Date.parse(users.eta!)).toBe(true);
-    const latency = doc.triggers.find((t) => t.id === 'tier0.upgrade')!.comparisons.find((c) => c.metric === 'response_time_p95')!;
+    expect(users.eta_high === null || Date.parse(users.eta_high) >= Date.parse(users.eta!)).toBe(
+      true,
+    );
+    const latency = doc.triggers
+      .find((t) => t.id === 'tier0.upgrade')!
+      .comparisons.find((c) => c.metric === 'response_time_p95')!;
     expect(latency.forecast).toBe('not-enough-data');
     // Targets are met, on track, at risk or missed once forecasts are known.
     expect(['met', 'on_track', 'at_risk', 'missed']).toContain(doc.targets[0]!.state);
@@ -69,7 +95,9 @@ describe('forecasts where people look', () => {
 
   it('a flat series is not trending', async () => {
     await growUsers(0);
-    const doc = (await runCommand(app, as, 'forecast --json', 'cli')).json as { comparisons: { metric: string; forecast: string | null }[] };
+    const doc = (await runCommand(app, as, 'forecast --json', 'cli')).json as {
+      comparisons: { metric: string; forecast: string | null }[];
+    };
     expect(doc.comparisons.find((c) => c.metric === 'active_users')?.forecast).toBe('not-trending');
     await growUsers();
   });
@@ -80,7 +108,11 @@ describe('forecasts where people look', () => {
     const previous = digestSnapshot(before.report);
     expect(Object.keys(previous.etas ?? {})).toContain('tier0.upgrade#0');
     await growUsers(5); // half the growth: 400 comes 20 days later
-    const after = await buildDigest(app, roadmap, NOW, { localDate: '2026-03-22', late: false, previous });
+    const after = await buildDigest(app, roadmap, NOW, {
+      localDate: '2026-03-22',
+      late: false,
+      previous,
+    });
     expect(renderText(after.message)).toMatch(/ETA of tier0\.upgrade moved \d+ days later/);
     await growUsers();
   });
@@ -88,7 +120,10 @@ describe('forecasts where people look', () => {
   it('roadmap chart writes the PNG of a metric', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'chart-'));
     const file = path.join(dir, 'users.png');
-    const run = await cli(['chart', 'active_users', '-o', file, '--now', NOW.toISOString()], { DATABASE_URL: db.url, ROADMAPS_DIR: roadmapsFolder('example') });
+    const run = await cli(['chart', 'active_users', '-o', file, '--now', NOW.toISOString()], {
+      DATABASE_URL: db.url,
+      ROADMAPS_DIR: roadmapsFolder('example'),
+    });
     expect(run.code, run.stderr).toBe(0);
     const png = readFileSync(file);
     expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');

@@ -13,7 +13,13 @@ const actor = { platform: 'cli' as const, id: 'test' };
 async function write(store: PgStore, fromHour: number, toHour: number) {
   const points = [];
   for (let m = fromHour * 60; m < toHour * 60; m += 1) {
-    points.push({ roadmapId: 'r', metric: 'users', value: 100 + m / 7 + (m % 13), at: new Date(T0 + m * 60_000), source: 'test' });
+    points.push({
+      roadmapId: 'r',
+      metric: 'users',
+      value: 100 + m / 7 + (m % 13),
+      at: new Date(T0 + m * 60_000),
+      source: 'test',
+    });
   }
   await store.recordPoints(points, { actor, action: 'record', at: new Date(T0) });
 }
@@ -34,30 +40,52 @@ describe('forecast histories cache', () => {
       if (writeUntil > 48) await write(other, 48, writeUntil);
       const now = at(hour, minute);
       const fromCache = await cached.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
-      const fresh = await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
+      const fresh = await new PgStore(db.pool).forecastHistories(
+        'r',
+        ['users'],
+        20 * HOUR,
+        BUCKET,
+        now,
+      );
       expect(fromCache.get('users')).toEqual(fresh.get('users'));
       expect(fromCache.get('users')!.length).toBeGreaterThan(100);
     }
     // A replay of the past (--now) is answered correctly and leaves the live cache alone.
     const past = await cached.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, at(10));
-    expect(past).toEqual(await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, at(10)));
+    expect(past).toEqual(
+      await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, at(10)),
+    );
   });
 
   it('forgets a roadmap history when this store writes to it (a backfill of old buckets)', async () => {
     const store = new PgStore(db.pool);
     const now = new Date(T0 + 30 * HOUR);
     const before = await store.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
-    await store.recordPoints([{ roadmapId: 'r', metric: 'users', value: 1_000_000, at: new Date(T0 + 20 * HOUR + 60_000), source: 'backfill' }], { actor, action: 'record', at: now });
+    await store.recordPoints(
+      [
+        {
+          roadmapId: 'r',
+          metric: 'users',
+          value: 1_000_000,
+          at: new Date(T0 + 20 * HOUR + 60_000),
+          source: 'backfill',
+        },
+      ],
+      { actor, action: 'record', at: now },
+    );
     const after = await store.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
     expect(after).not.toEqual(before);
-    expect(after).toEqual(await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now));
+    expect(after).toEqual(
+      await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now),
+    );
   });
 });
 
 describe('HistoryCache', () => {
   const WINDOW = 20 * HOUR;
   const minute = (m: number) => new Date(T0 + m * 60_000);
-  const fresh = (data: ReturnType<typeof memoryBuckets>, now: Date) => new HistoryCache().read('r', ['users'], WINDOW, BUCKET, now, data.read);
+  const fresh = (data: ReturnType<typeof memoryBuckets>, now: Date) =>
+    new HistoryCache().read('r', ['users'], WINDOW, BUCKET, now, data.read);
 
   it('keeps every cached bucket when points arrive as they happen, and reads only the newest minutes', async () => {
     const data = memoryBuckets(BUCKET, T0);
@@ -67,7 +95,9 @@ describe('HistoryCache', () => {
     cache.written(data.add('users', 30 * 60, 30 * 60 + 5, (m) => m)); // the bucket still filling
     data.calls.length = 0;
     const now = minute(30 * 60 + 5);
-    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(await fresh(data, now));
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(
+      await fresh(data, now),
+    );
     expect(data.calls[0]).toEqual({ metrics: ['users'], since: T0 + 30 * HOUR });
   });
 
@@ -99,7 +129,9 @@ describe('HistoryCache', () => {
     // Expired: still answered from the cache at once, and read whole meanwhile.
     expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(before);
     await cache.settled();
-    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(await fresh(data, now));
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(
+      await fresh(data, now),
+    );
   });
 
   it('does not keep what a read fetched while a write to its roadmap went on', async () => {
@@ -114,7 +146,9 @@ describe('HistoryCache', () => {
     };
     await cache.read('r', ['users'], WINDOW, BUCKET, now, slow);
     data.calls.length = 0;
-    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(await fresh(data, now));
+    expect(await cache.read('r', ['users'], WINDOW, BUCKET, now, data.read)).toEqual(
+      await fresh(data, now),
+    );
     expect(data.calls[0]?.since).toBe(Math.ceil((now.getTime() - WINDOW) / BUCKET) * BUCKET); // read whole: nothing was kept
   });
 });

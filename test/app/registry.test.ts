@@ -12,7 +12,9 @@ describe('roadmap registry', () => {
     const statuses = await registry.reload();
     expect(registry.list().map((r) => r.id)).toEqual(['mirai', 'oviya']);
     const broken = statuses.find((s) => s.file.endsWith('broken.yaml'));
-    expect(broken?.errors.map((e) => `${e.line}:${e.column}: ${e.message}`)).toEqual(expect.arrayContaining([expect.stringMatching(/^4:9: stages: expected at least one stage/)]));
+    expect(broken?.errors.map((e) => `${e.line}:${e.column}: ${e.message}`)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^4:9: stages: expected at least one stage/)]),
+    );
   });
 
   it('keeps serving the last good version when an edit breaks a file, and picks up the fix', async () => {
@@ -33,9 +35,14 @@ describe('roadmap registry', () => {
 
   it('refuses a second file with an id already loaded', async () => {
     const dir = roadmapsFolder('oviya');
-    writeFileSync(path.join(dir, 'zz-copy.yaml'), readFileSync(path.join(dir, 'oviya.yaml'), 'utf8'));
+    writeFileSync(
+      path.join(dir, 'zz-copy.yaml'),
+      readFileSync(path.join(dir, 'oviya.yaml'), 'utf8'),
+    );
     const statuses = await new RoadmapRegistry(dir).reload();
-    expect(statuses.find((s) => s.file.endsWith('zz-copy.yaml'))?.errors[0]?.message).toMatch(/already used by/);
+    expect(statuses.find((s) => s.file.endsWith('zz-copy.yaml'))?.errors[0]?.message).toMatch(
+      /already used by/,
+    );
   });
 
   it('notices a changed file without a restart (fs.watch)', async () => {
@@ -44,10 +51,19 @@ describe('roadmap registry', () => {
     await registry.reload();
     registry.watch(10);
     try {
-      writeFileSync(path.join(dir, 'second.yaml'), readFileSync(path.join(dir, 'oviya.yaml'), 'utf8').replace('id: oviya', 'id: second'));
-      await vi.waitFor(() => expect(registry.get('second')).toBeDefined(), { timeout: 5000, interval: 20 });
+      writeFileSync(
+        path.join(dir, 'second.yaml'),
+        readFileSync(path.join(dir, 'oviya.yaml'), 'utf8').replace('id: oviya', 'id: second'),
+      );
+      await vi.waitFor(() => expect(registry.get('second')).toBeDefined(), {
+        timeout: 5000,
+        interval: 20,
+      });
       rmSync(path.join(dir, 'second.yaml'));
-      await vi.waitFor(() => expect(registry.get('second')).toBeUndefined(), { timeout: 5000, interval: 20 });
+      await vi.waitFor(() => expect(registry.get('second')).toBeUndefined(), {
+        timeout: 5000,
+        interval: 20,
+      });
     } finally {
       registry.unwatch();
     }

@@ -35,7 +35,11 @@ function replica(name: string): Scheduler {
 
 const run = (line: string) => runCommand(app, { ...admin, defaultRoadmap: 'example' }, line, 'cli');
 const sentDigests = async () =>
-  (await db.pool.query(`SELECT channel_id, idempotency_key, sent_at, message->>'title' AS title FROM deliveries WHERE kind = 'digest' AND status = 'sent' ORDER BY sent_at`)).rows;
+  (
+    await db.pool.query(
+      `SELECT channel_id, idempotency_key, sent_at, message->>'title' AS title FROM deliveries WHERE kind = 'digest' AND status = 'sent' ORDER BY sent_at`,
+    )
+  ).rows;
 
 beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('example'), clock);
@@ -47,7 +51,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE metric_points, trigger_states, alert_episodes, subscriptions, deliveries, digest_snapshots, audit_log RESTART IDENTITY CASCADE');
+  await db.pool.query(
+    'TRUNCATE metric_points, trigger_states, alert_episodes, subscriptions, deliveries, digest_snapshots, audit_log RESTART IDENTITY CASCADE',
+  );
   sink = new RecordingSink();
 });
 
@@ -71,24 +77,40 @@ describe('exactly once with several replicas', () => {
       clock.advance(step);
     }
 
-    const rows = (await db.pool.query(`SELECT idempotency_key, kind, status FROM deliveries ORDER BY id`)).rows;
+    const rows = (
+      await db.pool.query(`SELECT idempotency_key, kind, status FROM deliveries ORDER BY id`)
+    ).rows;
     expect(rows.every((r) => r.status === 'sent')).toBe(true);
     const posted = rows.filter((r) => r.kind !== 'update');
     // Every outbox row was sent exactly once: as many posts as rows, no key twice.
     expect(sink.posts).toHaveLength(posted.length);
     expect(sink.updates).toHaveLength(rows.length - posted.length);
     expect(new Set(rows.map((r) => r.idempotency_key)).size).toBe(rows.length);
-    const kinds = posted.reduce<Record<string, number>>((n, r) => ({ ...n, [r.kind]: (n[r.kind] ?? 0) + 1 }), {});
+    const kinds = posted.reduce<Record<string, number>>(
+      (n, r) => ({ ...n, [r.kind]: (n[r.kind] ?? 0) + 1 }),
+      {},
+    );
     expect(kinds.firing).toBeGreaterThanOrEqual(3);
     expect(kinds.resolved).toBeGreaterThanOrEqual(3);
     // One digest per channel per local day.
     const digests = await sentDigests();
-    const perChannel = (channel: string) => digests.filter((d) => d.channel_id === channel).map((d) => d.idempotency_key.split(':')[2]);
-    expect(perChannel('standup')).toEqual(['2026-03-01', '2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07']);
+    const perChannel = (channel: string) =>
+      digests.filter((d) => d.channel_id === channel).map((d) => d.idempotency_key.split(':')[2]);
+    expect(perChannel('standup')).toEqual([
+      '2026-03-01',
+      '2026-03-02',
+      '2026-03-03',
+      '2026-03-04',
+      '2026-03-05',
+      '2026-03-06',
+      '2026-03-07',
+    ]);
     expect(new Set(perChannel('paris')).size).toBe(perChannel('paris').length);
     expect(perChannel('paris')).toHaveLength(7);
     // Episodes never overlap: one open episode per trigger at a time.
-    const open = await db.pool.query(`SELECT trigger_id, count(*) AS n FROM alert_episodes WHERE resolved_at IS NULL GROUP BY 1 HAVING count(*) > 1`);
+    const open = await db.pool.query(
+      `SELECT trigger_id, count(*) AS n FROM alert_episodes WHERE resolved_at IS NULL GROUP BY 1 HAVING count(*) > 1`,
+    );
     expect(open.rows).toEqual([]);
   }, 120_000);
 
@@ -105,7 +127,11 @@ describe('exactly once with several replicas', () => {
         await s.tick(clock.now());
       }
     }
-    const sent = (await sentDigests()).map((d) => [d.idempotency_key.split(':')[2], DateTime.fromJSDate(d.sent_at, { zone: 'America/New_York' }).toFormat('HH:mm'), d.title.endsWith('(late)')]);
+    const sent = (await sentDigests()).map((d) => [
+      d.idempotency_key.split(':')[2],
+      DateTime.fromJSDate(d.sent_at, { zone: 'America/New_York' }).toFormat('HH:mm'),
+      d.title.endsWith('(late)'),
+    ]);
     expect(sent).toEqual([
       ['2026-03-07', '09:00', false],
       ['2026-03-08', '09:00', false], // DST starts at 02:00
@@ -132,6 +158,8 @@ describe('exactly once with several replicas', () => {
     clock.advance(MIN);
     await s.tick(clock.now());
     const digests = await sentDigests();
-    expect(digests.map((d) => d.title)).toEqual(['Daily digest — Example SaaS — scaling roadmap — 2026-03-02 (late)']);
+    expect(digests.map((d) => d.title)).toEqual([
+      'Daily digest — Example SaaS — scaling roadmap — 2026-03-02 (late)',
+    ]);
   });
 });

@@ -8,9 +8,19 @@ import { useTestDatabase } from '../support/db.js';
 const db = useTestDatabase();
 const clock = new TestClock(new Date('2026-03-02T15:00:00Z'));
 let app: AppDeps;
-const inSlack = { actor: { platform: 'slack' as const, id: 'U1', channel: 'C-TEAM' }, isAdmin: true, defaultRoadmap: 'example' };
-const run = (line: string, who: Parameters<typeof runCommand>[1] = inSlack) => runCommand(app, who, line, 'chat');
-const subs = async () => (await db.pool.query(`SELECT platform, channel_id, kind, min_severity, digest_time, timezone FROM subscriptions ORDER BY id`)).rows;
+const inSlack = {
+  actor: { platform: 'slack' as const, id: 'U1', channel: 'C-TEAM' },
+  isAdmin: true,
+  defaultRoadmap: 'example',
+};
+const run = (line: string, who: Parameters<typeof runCommand>[1] = inSlack) =>
+  runCommand(app, who, line, 'chat');
+const subs = async () =>
+  (
+    await db.pool.query(
+      `SELECT platform, channel_id, kind, min_severity, digest_time, timezone FROM subscriptions ORDER BY id`,
+    )
+  ).rows;
 
 beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('example'), clock);
@@ -21,8 +31,22 @@ describe('subscriptions', () => {
     expect((await run('subscribe digest')).exitCode).toBe(0);
     expect((await run('subscribe alerts warning')).exitCode).toBe(0);
     expect(await subs()).toEqual([
-      { platform: 'slack', channel_id: 'C-TEAM', kind: 'digest', min_severity: null, digest_time: '09:00', timezone: 'America/New_York' },
-      { platform: 'slack', channel_id: 'C-TEAM', kind: 'alerts', min_severity: 'warning', digest_time: null, timezone: null },
+      {
+        platform: 'slack',
+        channel_id: 'C-TEAM',
+        kind: 'digest',
+        min_severity: null,
+        digest_time: '09:00',
+        timezone: 'America/New_York',
+      },
+      {
+        platform: 'slack',
+        channel_id: 'C-TEAM',
+        kind: 'alerts',
+        min_severity: 'warning',
+        digest_time: null,
+        timezone: null,
+      },
     ]);
     // Subscribing again changes the time instead of adding a second digest.
     await run('subscribe digest 8:30 Europe/Paris');
@@ -51,8 +75,20 @@ describe('subscriptions', () => {
   });
 
   it('needs a channel from the CLI, and only admins may subscribe from chat', async () => {
-    expect((await runCommand(app, { ...admin, defaultRoadmap: 'example' }, 'subscribe alerts', 'cli')).exitCode).toBe(2);
-    expect((await runCommand(app, { ...admin, defaultRoadmap: 'example' }, 'subscribe alerts --channel discord:123', 'cli')).exitCode).toBe(0);
+    expect(
+      (await runCommand(app, { ...admin, defaultRoadmap: 'example' }, 'subscribe alerts', 'cli'))
+        .exitCode,
+    ).toBe(2);
+    expect(
+      (
+        await runCommand(
+          app,
+          { ...admin, defaultRoadmap: 'example' },
+          'subscribe alerts --channel discord:123',
+          'cli',
+        )
+      ).exitCode,
+    ).toBe(0);
     const refused = await run('subscribe alerts', { ...reader, defaultRoadmap: 'example' });
     expect(renderText(refused.message)).toMatch(/only roadmap admins/);
   });

@@ -34,8 +34,19 @@ stages:
 `;
 
 const value = async (roadmap: string, metric: string) =>
-  (await bot.pool.query(`SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = $2 ORDER BY at DESC LIMIT 1`, [roadmap, metric])).rows[0]?.value;
-const health = async (metric: string) => (await bot.pool.query(`SELECT failing_since, last_error FROM collector_state WHERE metric = $1`, [metric])).rows[0];
+  (
+    await bot.pool.query(
+      `SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = $2 ORDER BY at DESC LIMIT 1`,
+      [roadmap, metric],
+    )
+  ).rows[0]?.value;
+const health = async (metric: string) =>
+  (
+    await bot.pool.query(
+      `SELECT failing_since, last_error FROM collector_state WHERE metric = $1`,
+      [metric],
+    )
+  ).rows[0];
 
 beforeAll(async () => {
   // The MIRAI document's product schema, as far as its daily-metrics queries read it.
@@ -51,7 +62,10 @@ beforeAll(async () => {
   const dir = roadmapsFolder('mirai');
   writeFileSync(path.join(dir, 'hostile.yaml'), HOSTILE);
   app = await appWith(bot.pool, dir, clock);
-  env = { PRODUCT_DATABASE_URL: product.url, UNREACHABLE_DATABASE_URL: 'postgres://nobody:x@127.0.0.1:9/none' };
+  env = {
+    PRODUCT_DATABASE_URL: product.url,
+    UNREACHABLE_DATABASE_URL: 'postgres://nobody:x@127.0.0.1:9/none',
+  };
 });
 
 beforeEach(async () => {
@@ -65,32 +79,58 @@ describe('SQL collectors', () => {
     expect(await value('mirai', 'messages_per_day')).toBe(5);
     expect(await value('mirai', 'paying_users')).toBe(2);
     expect(await value('mirai', 'mrr')).toBe(117);
-    const source = await bot.pool.query(`SELECT DISTINCT source FROM metric_points WHERE roadmap_id = 'mirai'`);
+    const source = await bot.pool.query(
+      `SELECT DISTINCT source FROM metric_points WHERE roadmap_id = 'mirai'`,
+    );
     expect(source.rows).toEqual([{ source: 'sql' }]);
   });
 
   it('run once per schedule, whatever the number of replicas', async () => {
-    const [a, b] = await Promise.all([runDueCollectors(app, clock.now(), { env, timeoutMs: 500 }), runDueCollectors(app, clock.now(), { env, timeoutMs: 500 })]);
-    const collectors = [...app.registry.list()].flatMap((r) => [...r.metrics.values()].filter((m) => m.source)).length;
+    const [a, b] = await Promise.all([
+      runDueCollectors(app, clock.now(), { env, timeoutMs: 500 }),
+      runDueCollectors(app, clock.now(), { env, timeoutMs: 500 }),
+    ]);
+    const collectors = [...app.registry.list()].flatMap((r) =>
+      [...r.metrics.values()].filter((m) => m.source),
+    ).length;
     expect(a.ran + b.ran).toBe(collectors);
     // Every 1h: half an hour later nothing is due; an hour later everything is.
-    expect((await runDueCollectors(app, new Date(clock.now().getTime() + 30 * 60_000), { env, timeoutMs: 500 })).ran).toBe(0);
-    expect((await runDueCollectors(app, new Date(clock.now().getTime() + 60 * 60_000), { env, timeoutMs: 500 })).ran).toBe(collectors);
+    expect(
+      (
+        await runDueCollectors(app, new Date(clock.now().getTime() + 30 * 60_000), {
+          env,
+          timeoutMs: 500,
+        })
+      ).ran,
+    ).toBe(0);
+    expect(
+      (
+        await runDueCollectors(app, new Date(clock.now().getTime() + 60 * 60_000), {
+          env,
+          timeoutMs: 500,
+        })
+      ).ran,
+    ).toBe(collectors);
   });
 
   it('never write to the product database: an INSERT fails and writes nothing, a second statement is refused', async () => {
-    const before = (await product.pool.query('SELECT count(*)::int AS n FROM chat_messages')).rows[0].n;
+    const before = (await product.pool.query('SELECT count(*)::int AS n FROM chat_messages'))
+      .rows[0].n;
     await runDueCollectors(app, clock.now(), { env, timeoutMs: 500 });
     expect((await health('writes')).last_error).toMatch(/read-only transaction/);
     expect((await health('two_statements')).last_error).toMatch(/multiple commands/);
-    expect((await product.pool.query('SELECT count(*)::int AS n FROM chat_messages')).rows[0].n).toBe(before);
+    expect(
+      (await product.pool.query('SELECT count(*)::int AS n FROM chat_messages')).rows[0].n,
+    ).toBe(before);
   });
 
   it('record timeouts, wrong shapes, unreachable databases and unset variables as failures, without throwing', async () => {
     const result = await runDueCollectors(app, clock.now(), { env, timeoutMs: 300 });
     expect(result.failed).toBeGreaterThanOrEqual(8);
     expect((await health('slow')).last_error).toMatch(/timed out after 300 ms/);
-    expect((await health('two_columns')).last_error).toMatch(/exactly one row with one column, got 1 row\(s\) and 2 column/);
+    expect((await health('two_columns')).last_error).toMatch(
+      /exactly one row with one column, got 1 row\(s\) and 2 column/,
+    );
     expect((await health('no_rows')).last_error).toMatch(/got 0 row/);
     expect((await health('words')).last_error).toMatch(/expected a number, got "many"/);
     expect((await health('elsewhere')).last_error).toMatch(/ECONNREFUSED|connect/);
@@ -104,13 +144,20 @@ describe('SQL collectors', () => {
     const later = new Date(clock.now().getTime() + 2 * 3_600_000);
     await runDueCollectors(app, later, { env, timeoutMs: 300 });
     expect((await health('unset')).failing_since).toEqual(first);
-    const text = renderText((await runCommand(app, { ...admin, defaultRoadmap: 'hostile' }, 'status', 'cli')).message);
+    const text = renderText(
+      (await runCommand(app, { ...admin, defaultRoadmap: 'hostile' }, 'status', 'cli')).message,
+    );
     expect(text).toMatch(/Collectors failing/);
     expect(text).toMatch(/unset: collector failing since 2026-03-02 12:00/);
-    const json = (await runCommand(app, { ...admin, defaultRoadmap: 'hostile' }, 'status --json', 'cli')).json as { collectors: { metric: string }[] };
+    const json = (
+      await runCommand(app, { ...admin, defaultRoadmap: 'hostile' }, 'status --json', 'cli')
+    ).json as { collectors: { metric: string }[] };
     expect(json.collectors.map((c) => c.metric)).toContain('unset');
     // The variable appears: the next run succeeds and the failure is gone.
-    await runDueCollectors(app, new Date(later.getTime() + 3_600_000), { env: { ...env, NOT_SET_DATABASE_URL: product.url }, timeoutMs: 300 });
+    await runDueCollectors(app, new Date(later.getTime() + 3_600_000), {
+      env: { ...env, NOT_SET_DATABASE_URL: product.url },
+      timeoutMs: 300,
+    });
     expect((await health('unset')).failing_since).toBeNull();
   });
 });

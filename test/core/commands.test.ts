@@ -12,7 +12,11 @@ import { shippedRoadmap, snapshotOf, stateIn } from '../support/roadmaps.js';
 function parse(line: string) {
   const result = parseCommand(tokenize(line));
   if (!result.ok) throw new Error(`"${line}" failed: ${result.error}`);
-  return { name: result.command.spec.name, args: result.command.args, options: result.command.options };
+  return {
+    name: result.command.spec.name,
+    args: result.command.args,
+    options: result.command.options,
+  };
 }
 
 function failure(line: string): Extract<ParseResult, { ok: false }> {
@@ -45,17 +49,35 @@ describe('parseCommand', () => {
   describe('every command in the table', () => {
     it.each([
       ['status', { name: 'status', args: {}, options: {} }],
-      ['status --json --roadmap oviya', { name: 'status', args: {}, options: { json: true, roadmap: 'oviya' } }],
+      [
+        'status --json --roadmap oviya',
+        { name: 'status', args: {}, options: { json: true, roadmap: 'oviya' } },
+      ],
       ['status --now 2026-03-01', { name: 'status', args: {}, options: { now: '2026-03-01' } }],
       ['metrics', { name: 'metrics', args: {}, options: {} }],
-      ['metrics mrr --window 7d', { name: 'metrics', args: { name: 'mrr' }, options: { window: '7d' } }],
-      ['record users 420', { name: 'record', args: { metric: 'users', value: '420' }, options: {} }],
-      ['record response_time_p95 1.5s', { name: 'record', args: { metric: 'response_time_p95', value: '1.5s' }, options: {} }],
+      [
+        'metrics mrr --window 7d',
+        { name: 'metrics', args: { name: 'mrr' }, options: { window: '7d' } },
+      ],
+      [
+        'record users 420',
+        { name: 'record', args: { metric: 'users', value: '420' }, options: {} },
+      ],
+      [
+        'record response_time_p95 1.5s',
+        { name: 'record', args: { metric: 'response_time_p95', value: '1.5s' }, options: {} },
+      ],
       ['record delta -5', { name: 'record', args: { metric: 'delta', value: '-5' }, options: {} }],
-      ['set multi_region_needed yes', { name: 'set', args: { flag: 'multi_region_needed', value: 'yes' }, options: {} }],
+      [
+        'set multi_region_needed yes',
+        { name: 'set', args: { flag: 'multi_region_needed', value: 'yes' }, options: {} },
+      ],
       ['gates', { name: 'gates', args: {}, options: {} }],
       ['check no-secrets', { name: 'check', args: { gate: 'no-secrets' }, options: {} }],
-      ['uncheck no-secrets --roadmap example', { name: 'uncheck', args: { gate: 'no-secrets' }, options: { roadmap: 'example' } }],
+      [
+        'uncheck no-secrets --roadmap example',
+        { name: 'uncheck', args: { gate: 'no-secrets' }, options: { roadmap: 'example' } },
+      ],
       ['advance', { name: 'advance', args: {}, options: {} }],
       ['import points.csv', { name: 'import', args: { file: 'points.csv' }, options: {} }],
       ['validate', { name: 'validate', args: {}, options: {} }],
@@ -69,13 +91,42 @@ describe('parseCommand', () => {
     });
 
     it('covers every command of the table', () => {
-      const tested = ['status', 'forecast', 'chart', 'metrics', 'record', 'set', 'gates', 'check', 'uncheck', 'advance', 'alerts', 'ack', 'snooze', 'subscribe', 'unsubscribe', 'digest', 'deliveries', 'use', 'token', 'discord', 'import', 'validate', 'migrate', 'help'];
+      const tested = [
+        'status',
+        'forecast',
+        'chart',
+        'metrics',
+        'record',
+        'set',
+        'gates',
+        'check',
+        'uncheck',
+        'advance',
+        'alerts',
+        'ack',
+        'snooze',
+        'subscribe',
+        'unsubscribe',
+        'digest',
+        'deliveries',
+        'use',
+        'token',
+        'discord',
+        'import',
+        'validate',
+        'migrate',
+        'help',
+      ];
       expect(COMMANDS.map((c) => c.name).sort()).toEqual([...tested].sort());
     });
   });
 
   describe('option forms', () => {
-    const recorded = { name: 'record', args: { metric: 'users', value: '420' }, options: { at: '2026-03-01' } };
+    const recorded = {
+      name: 'record',
+      args: { metric: 'users', value: '420' },
+      options: { at: '2026-03-01' },
+    };
 
     it.each([
       'record users 420 --at 2026-03-01',
@@ -90,21 +141,43 @@ describe('parseCommand', () => {
     });
 
     it('keeps spaces in a quoted option value', () => {
-      expect(parse('record users 420 --at "2026-03-01 09:30"').options).toEqual({ at: '2026-03-01 09:30' });
-      expect(parse('record users 420 "--at=2026-03-01 09:30"').options).toEqual({ at: '2026-03-01 09:30' });
+      expect(parse('record users 420 --at "2026-03-01 09:30"').options).toEqual({
+        at: '2026-03-01 09:30',
+      });
+      expect(parse('record users 420 "--at=2026-03-01 09:30"').options).toEqual({
+        at: '2026-03-01 09:30',
+      });
     });
 
     it('takes flags as --flag, flag:yes and, where allowed, a bare word', () => {
-      for (const line of ['advance force', 'advance --force', 'advance force:yes', 'advance --force=true', 'advance FORCE']) {
+      for (const line of [
+        'advance force',
+        'advance --force',
+        'advance force:yes',
+        'advance --force=true',
+        'advance FORCE',
+      ]) {
         expect(parse(line), line).toEqual({ name: 'advance', args: {}, options: { force: true } });
       }
-      expect(parse('status public')).toEqual({ name: 'status', args: {}, options: { public: true } });
+      expect(parse('status public')).toEqual({
+        name: 'status',
+        args: {},
+        options: { public: true },
+      });
       expect(parse('gates public').options).toEqual({ public: true });
-      expect(parse('status roadmap:oviya now:2026-03-01')).toEqual({ name: 'status', args: {}, options: { roadmap: 'oviya', now: '2026-03-01' } });
+      expect(parse('status roadmap:oviya now:2026-03-01')).toEqual({
+        name: 'status',
+        args: {},
+        options: { roadmap: 'oviya', now: '2026-03-01' },
+      });
     });
 
     it('refuses a value given to a flag', () => {
-      expect(failure('advance --force=no')).toEqual({ ok: false, error: '--force takes no value', usage: 'advance [--roadmap <roadmap>] [--force]' });
+      expect(failure('advance --force=no')).toEqual({
+        ok: false,
+        error: '--force takes no value',
+        usage: 'advance [--roadmap <roadmap>] [--force]',
+      });
     });
 
     it('refuses an option without its value', () => {
@@ -122,14 +195,20 @@ describe('parseCommand', () => {
         usage: 'record <metric> <value> [--roadmap <roadmap>] [--at <time>]',
       });
       expect(failure('record').error).toBe('missing <metric>: a metric name');
-      expect(failure('check')).toEqual({ ok: false, error: 'missing <gate>: a gate id', usage: 'check <gate> [--roadmap <roadmap>]' });
+      expect(failure('check')).toEqual({
+        ok: false,
+        error: 'missing <gate>: a gate id',
+        usage: 'check <gate> [--roadmap <roadmap>]',
+      });
       expect(failure('set multi_region_needed').error).toBe('missing <value>: yes or no');
       expect(failure('import').usage).toBe('import <file> [--roadmap <roadmap>]');
     });
 
     it('lists the commands for an unknown one', () => {
       const result = failure('frobnicate now');
-      expect(result.error).toBe(`unknown command "frobnicate"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+      expect(result.error).toBe(
+        `unknown command "frobnicate"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`,
+      );
       expect(result.usage).toBe('help [command]');
     });
 
@@ -140,8 +219,14 @@ describe('parseCommand', () => {
     });
 
     it('refuses an unknown option', () => {
-      expect(failure('status --bogus')).toEqual({ ok: false, error: 'unknown option "--bogus" for status', usage: 'status [--roadmap <roadmap>] [--now <time>] [--json] [--public]' });
-      expect(failure('record users 420 --at-time 2026').error).toBe('unknown option "--at-time" for record');
+      expect(failure('status --bogus')).toEqual({
+        ok: false,
+        error: 'unknown option "--bogus" for status',
+        usage: 'status [--roadmap <roadmap>] [--now <time>] [--json] [--public]',
+      });
+      expect(failure('record users 420 --at-time 2026').error).toBe(
+        'unknown option "--at-time" for record',
+      );
       // An option of another command is unknown here.
       expect(failure('advance --json').error).toBe('unknown option "--json" for advance');
       // name:value for a name that is no option of the command is just a word, one too many.
@@ -149,16 +234,27 @@ describe('parseCommand', () => {
     });
 
     it('refuses extra words', () => {
-      expect(failure('record users 1 2')).toEqual({ ok: false, error: 'unexpected "2"', usage: 'record <metric> <value> [--roadmap <roadmap>] [--at <time>]' });
+      expect(failure('record users 1 2')).toEqual({
+        ok: false,
+        error: 'unexpected "2"',
+        usage: 'record <metric> <value> [--roadmap <roadmap>] [--at <time>]',
+      });
       expect(failure('migrate now please').error).toBe('unexpected "now please"');
       expect(failure('status extra').error).toBe('unexpected "extra"');
     });
 
     it('refuses over-long input unread', () => {
       const long = ['record', 'users', 'x'.repeat(MAX_COMMAND_LENGTH)];
-      expect(parseCommand(long)).toEqual({ ok: false, error: `command is longer than ${MAX_COMMAND_LENGTH} characters` });
+      expect(parseCommand(long)).toEqual({
+        ok: false,
+        error: `command is longer than ${MAX_COMMAND_LENGTH} characters`,
+      });
       // Just under the limit is parsed.
-      const justUnder = ['record', 'users', 'x'.repeat(MAX_COMMAND_LENGTH - 'record users '.length)];
+      const justUnder = [
+        'record',
+        'users',
+        'x'.repeat(MAX_COMMAND_LENGTH - 'record users '.length),
+      ];
       expect(parseCommand(justUnder).ok).toBe(true);
     });
   });
@@ -166,9 +262,13 @@ describe('parseCommand', () => {
   describe('usageOf', () => {
     it('writes required args in <>, optional in [], options after', () => {
       const usage = (name: string) => usageOf(COMMANDS.find((c) => c.name === name)!);
-      expect(usage('status')).toBe('status [--roadmap <roadmap>] [--now <time>] [--json] [--public]');
+      expect(usage('status')).toBe(
+        'status [--roadmap <roadmap>] [--now <time>] [--json] [--public]',
+      );
       expect(usage('record')).toBe('record <metric> <value> [--roadmap <roadmap>] [--at <time>]');
-      expect(usage('subscribe')).toBe('subscribe <what> [when] [timezone] [--roadmap <roadmap>] [--channel <channel>]');
+      expect(usage('subscribe')).toBe(
+        'subscribe <what> [when] [timezone] [--roadmap <roadmap>] [--channel <channel>]',
+      );
       expect(usage('validate')).toBe('validate [file]');
       expect(usage('migrate')).toBe('migrate');
       // Every command has one.
@@ -176,8 +276,29 @@ describe('parseCommand', () => {
     });
 
     it('marks the commands that change state, and those only for a terminal', () => {
-      expect(COMMANDS.filter((c) => c.mutates).map((c) => c.name)).toEqual(['record', 'set', 'check', 'uncheck', 'advance', 'ack', 'snooze', 'subscribe', 'unsubscribe', 'import', 'token', 'migrate', 'use']);
-      expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.name)).toEqual(['import', 'token', 'discord', 'chart', 'validate', 'migrate']);
+      expect(COMMANDS.filter((c) => c.mutates).map((c) => c.name)).toEqual([
+        'record',
+        'set',
+        'check',
+        'uncheck',
+        'advance',
+        'ack',
+        'snooze',
+        'subscribe',
+        'unsubscribe',
+        'import',
+        'token',
+        'migrate',
+        'use',
+      ]);
+      expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.name)).toEqual([
+        'import',
+        'token',
+        'discord',
+        'chart',
+        'validate',
+        'migrate',
+      ]);
     });
   });
 });
@@ -242,20 +363,31 @@ describe('rendering', () => {
       cache_hit_rate: 70,
       multi_region_needed: false,
     };
-    const report = evaluateRoadmap(roadmap, snapshotOf(roadmap, values, new Date(NOW.getTime() - 60_000)), stateIn('tier0', new Date('2026-02-01T00:00:00Z')), NOW);
+    const report = evaluateRoadmap(
+      roadmap,
+      snapshotOf(roadmap, values, new Date(NOW.getTime() - 60_000)),
+      stateIn('tier0', new Date('2026-02-01T00:00:00Z')),
+      NOW,
+    );
     const text = renderText(statusMessage(report));
 
     it('names the roadmap, the stage, how long it has been there and the next stage', () => {
       const lines = text.split('\n');
-      expect(lines[0]).toBe('Example SaaS — scaling roadmap — Tier 0 — MVP launch (stage 1 of 4) since 2026-01-31 (28 days)');
+      expect(lines[0]).toBe(
+        'Example SaaS — scaling roadmap — Tier 0 — MVP launch (stage 1 of 4) since 2026-01-31 (28 days)',
+      );
       expect(lines[1]).toBe('Next: Tier 1 — Early growth');
     });
 
     it('shows the trigger state and each comparison with a progress bar', () => {
-      expect(text).toContain('Upgrade trigger: APPROACHING — active_users >= 400 or response_time_p95 > 2s');
+      expect(text).toContain(
+        'Upgrade trigger: APPROACHING — active_users >= 400 or response_time_p95 > 2s',
+      );
       expect(text).toContain('⚠️  active_users 330 >= 400  ████████░░ 83%');
       expect(text).toContain('⬜  response_time_p95 800 ms > 2 s  ████░░░░░░ 40%');
-      expect(text).toContain('Approaching Tier 0 capacity (400/500 users). Prepare the Tier 1 upgrade.');
+      expect(text).toContain(
+        'Approaching Tier 0 capacity (400/500 users). Prepare the Tier 1 upgrade.',
+      );
     });
 
     it('summarises quiet alerts, gates, budget and targets', () => {
@@ -268,7 +400,12 @@ describe('rendering', () => {
 
     it('says FIRING and what has no fresh data', () => {
       const { cache_hit_rate: _c, ...rest } = values;
-      const firing = evaluateRoadmap(roadmap, snapshotOf(roadmap, { ...rest, active_users: 450 }, new Date(NOW.getTime() - 60_000)), stateIn(), NOW);
+      const firing = evaluateRoadmap(
+        roadmap,
+        snapshotOf(roadmap, { ...rest, active_users: 450 }, new Date(NOW.getTime() - 60_000)),
+        stateIn(),
+        NOW,
+      );
       const out = renderText(statusMessage(firing));
       expect(out).toContain('🔥 Upgrade trigger: FIRING');
       expect(out).toContain('active_users 450 >= 400  ██████████ 113%');
@@ -277,7 +414,9 @@ describe('rendering', () => {
       expect(fresh).toMatch(/never recorded/);
       expect(fresh).toContain('cache_hit_rate');
       expect(statusMessage(firing).tone).toBe('alert');
-      expect(statusMessage(firing).fallback).toBe('Example SaaS — scaling roadmap: Tier 0 — MVP launch, upgrade trigger firing');
+      expect(statusMessage(firing).fallback).toBe(
+        'Example SaaS — scaling roadmap: Tier 0 — MVP launch, upgrade trigger firing',
+      );
     });
   });
 });

@@ -4,8 +4,16 @@ import { metricsOf } from '../../src/core/condition/ast.js';
 import type { Condition, MetricInfo } from '../../src/core/condition/compile.js';
 import { compileCondition } from '../../src/core/condition/compile.js';
 import type { ConditionInputs, Truth, WindowAggregate } from '../../src/core/condition/evaluate.js';
-import { evaluateCondition, evaluateNumber, progressOf } from '../../src/core/condition/evaluate.js';
-import { MAX_CONDITION_LENGTH, MAX_NESTING, parseCondition } from '../../src/core/condition/parse.js';
+import {
+  evaluateCondition,
+  evaluateNumber,
+  progressOf,
+} from '../../src/core/condition/evaluate.js';
+import {
+  MAX_CONDITION_LENGTH,
+  MAX_NESTING,
+  parseCondition,
+} from '../../src/core/condition/parse.js';
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -64,7 +72,10 @@ const METRICS = new Map<string, MetricInfo>([
 
 function compiled(text: string, metrics: ReadonlyMap<string, MetricInfo> = METRICS): Condition {
   const result = compileCondition(text, metrics);
-  if (!result.ok) throw new Error(`expected "${text}" to compile: ${result.errors.map((e) => e.message).join('; ')}`);
+  if (!result.ok)
+    throw new Error(
+      `expected "${text}" to compile: ${result.errors.map((e) => e.message).join('; ')}`,
+    );
   return result.condition;
 }
 
@@ -77,21 +88,30 @@ function compileErrors(text: string, metrics: ReadonlyMap<string, MetricInfo> = 
 /** The literal on the right of the first comparison, after unit conversion. */
 function threshold(text: string): number {
   const expr = compiled(text).expr;
-  if (expr.kind !== 'compare' || expr.right.kind !== 'number') throw new Error(`"${text}" is not metric op literal`);
+  if (expr.kind !== 'compare' || expr.right.kind !== 'number')
+    throw new Error(`"${text}" is not metric op literal`);
   return expr.right.value;
 }
 
 const key = (metric: string, windowMs: number) => `${metric}@${windowMs}`;
 
 /** Inputs with fixed latest values (absent = missing/stale) and window aggregates. */
-function inputs(values: Record<string, number>, windows: Record<string, WindowAggregate> = {}): ConditionInputs {
+function inputs(
+  values: Record<string, number>,
+  windows: Record<string, WindowAggregate> = {},
+): ConditionInputs {
   return {
     value: (metric) => values[metric],
     window: (metric, windowMs) => windows[key(metric, windowMs)],
   };
 }
 
-function evaluate(text: string, values: Record<string, number>, windows: Record<string, WindowAggregate> = {}, share = 0.8) {
+function evaluate(
+  text: string,
+  values: Record<string, number>,
+  windows: Record<string, WindowAggregate> = {},
+  share = 0.8,
+) {
   return evaluateCondition(compiled(text), inputs(values, windows), share);
 }
 
@@ -153,14 +173,17 @@ describe('condition grammar', () => {
     expect(parsed('a + b * c - d / e > 1')).toBe('(> (- (+ a (* b c)) (/ d e)) 1)');
     expect(parsed('a - b - c > 0')).toBe('(> (- (- a b) c) 0)');
     expect(parsed('a / b / c > 0')).toBe('(> (/ (/ a b) c) 0)');
-    expect(parsed('paid_users / active_users * 100 >= 5')).toBe('(>= (* (/ paid_users active_users) 100) 5)');
+    expect(parsed('paid_users / active_users * 100 >= 5')).toBe(
+      '(>= (* (/ paid_users active_users) 100) 5)',
+    );
     expect(parsed('a > -5')).toBe('(> a (neg 5))');
     expect(parsed('-a + 2 > 0')).toBe('(> (+ (neg a) 2) 0)');
     expect(parsed('a>1')).toBe('(> a 1)');
   });
 
   it('parses every comparison operator', () => {
-    for (const op of ['>', '>=', '<', '<=', '==', '!=']) expect(parsed(`a ${op} 1`)).toBe(`(${op} a 1)`);
+    for (const op of ['>', '>=', '<', '<=', '==', '!='])
+      expect(parsed(`a ${op} 1`)).toBe(`(${op} a 1)`);
     // Comparisons do not chain.
     expect(parseCondition('a > 1 > 2').ok).toBe(false);
   });
@@ -215,7 +238,10 @@ describe('condition grammar', () => {
     if (!result.ok) throw new Error(result.error.message);
     expect(result.expr.kind).toBe('or');
     const items = result.expr.kind === 'or' ? result.expr.items : [];
-    expect(items.map((e) => text.slice(e.span.start, e.span.end))).toEqual(['active_users >= 400', 'cpu > 80%']);
+    expect(items.map((e) => text.slice(e.span.start, e.span.end))).toEqual([
+      'active_users >= 400',
+      'cpu > 80%',
+    ]);
     expect(metricsOf(result.expr)).toEqual(['active_users', 'cpu']);
   });
 
@@ -242,7 +268,13 @@ describe('condition grammar', () => {
     it('refuses an over-long condition before parsing', () => {
       const text = 'a > 1 or '.repeat(1000) + 'a > 1';
       const result = parseCondition(text);
-      expect(result).toEqual({ ok: false, error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` } });
+      expect(result).toEqual({
+        ok: false,
+        error: {
+          offset: 0,
+          message: `condition is longer than ${MAX_CONDITION_LENGTH} characters`,
+        },
+      });
       // The limit itself is allowed.
       expect(parseCondition('x'.repeat(MAX_CONDITION_LENGTH)).ok).toBe(true);
       expect(parseCondition('x'.repeat(MAX_CONDITION_LENGTH + 1)).ok).toBe(false);
@@ -251,9 +283,18 @@ describe('condition grammar', () => {
     it('refuses parentheses nested too deep at the first one too many', () => {
       const deep = '('.repeat(MAX_NESTING + 1) + 'a' + ')'.repeat(MAX_NESTING + 1);
       const result = parseCondition(deep);
-      expect(result).toEqual({ ok: false, error: { offset: MAX_NESTING, message: `expression nested deeper than ${MAX_NESTING} levels` } });
+      expect(result).toEqual({
+        ok: false,
+        error: {
+          offset: MAX_NESTING,
+          message: `expression nested deeper than ${MAX_NESTING} levels`,
+        },
+      });
       // Nesting through negation and sums counts too.
-      expect(parseCondition('-('.repeat(MAX_NESTING + 1) + 'a' + ')'.repeat(MAX_NESTING + 1) + ' > 1').ok).toBe(false);
+      expect(
+        parseCondition('-('.repeat(MAX_NESTING + 1) + 'a' + ')'.repeat(MAX_NESTING + 1) + ' > 1')
+          .ok,
+      ).toBe(false);
       // The limit itself parses, in reasonable time.
       const atLimit = '('.repeat(MAX_NESTING) + 'a + 1' + ')'.repeat(MAX_NESTING) + ' > 1';
       expect(parseCondition(atLimit).ok).toBe(true);
@@ -312,7 +353,9 @@ describe('compileCondition', () => {
 
   it('converts literals on both sides and inside sums', () => {
     const flipped = compiled('2s < latency_s').expr;
-    expect(flipped.kind === 'compare' && flipped.left.kind === 'number' ? flipped.left.value : undefined).toBe(2);
+    expect(
+      flipped.kind === 'compare' && flipped.left.kind === 'number' ? flipped.left.value : undefined,
+    ).toBe(2);
     const sum = compiled('latency_ms + 1s > 2s').expr;
     expect(show(sum)).toBe('(> (+ latency_ms 1000:duration) 2000:duration)');
     // A factor is a plain number; the other side still converts.
@@ -320,24 +363,40 @@ describe('compileCondition', () => {
   });
 
   it('refuses a literal whose unit cannot meet the metric, at the literal', () => {
-    expect(compileErrors('active_users >= $5k')).toEqual([{ offset: 16, message: 'a dollar amount cannot be compared with a metric in count' }]);
-    expect(compileErrors('active_users > 2s')).toEqual([{ offset: 15, message: 'a duration cannot be compared with a metric in count' }]);
-    expect(compileErrors('active_users > 10m')[0]?.message).toBe('a duration cannot be compared with a metric in count');
-    expect(compileErrors('mrr > 10%')[0]?.message).toBe('a percentage cannot be compared with a metric in usd');
-    expect(compileErrors('count(latency_ms, 1h) > 2s')[0]?.message).toBe('a duration cannot be compared with a metric in count');
+    expect(compileErrors('active_users >= $5k')).toEqual([
+      { offset: 16, message: 'a dollar amount cannot be compared with a metric in count' },
+    ]);
+    expect(compileErrors('active_users > 2s')).toEqual([
+      { offset: 15, message: 'a duration cannot be compared with a metric in count' },
+    ]);
+    expect(compileErrors('active_users > 10m')[0]?.message).toBe(
+      'a duration cannot be compared with a metric in count',
+    );
+    expect(compileErrors('mrr > 10%')[0]?.message).toBe(
+      'a percentage cannot be compared with a metric in usd',
+    );
+    expect(compileErrors('count(latency_ms, 1h) > 2s')[0]?.message).toBe(
+      'a duration cannot be compared with a metric in count',
+    );
   });
 
   it('names every unknown metric, where it is written', () => {
     const errors = compileErrors('active_users > 1 and nope > 2 or zap');
     expect(errors.map((e) => e.offset)).toEqual([21, 33]);
-    expect(errors[0]?.message).toMatch(/^unknown metric "nope" \(declared: active_users, paid_users, /);
+    expect(errors[0]?.message).toMatch(
+      /^unknown metric "nope" \(declared: active_users, paid_users, /,
+    );
     expect(errors[1]?.message).toMatch(/^unknown metric "zap"/);
     expect(compileErrors('avg(nope, 1d) > 1')[0]?.message).toMatch(/^unknown metric "nope"/);
-    expect(compileErrors('x > 1', new Map())[0]?.message).toBe('unknown metric "x" (declared: none)');
+    expect(compileErrors('x > 1', new Map())[0]?.message).toBe(
+      'unknown metric "x" (declared: none)',
+    );
   });
 
   it('asks for a window on an aggregate written without one (except last)', () => {
-    expect(compileErrors('avg(active_users) > 1')).toEqual([{ offset: 0, message: 'avg(active_users) needs a window, for example avg(active_users, 7d)' }]);
+    expect(compileErrors('avg(active_users) > 1')).toEqual([
+      { offset: 0, message: 'avg(active_users) needs a window, for example avg(active_users, 7d)' },
+    ]);
     for (const fn of ['min', 'max', 'sum', 'count', 'change']) {
       expect(compileErrors(`${fn}(active_users) > 1`)[0]?.message).toContain('needs a window');
     }
@@ -345,7 +404,12 @@ describe('compileCondition', () => {
   });
 
   it('refuses an aggregate over a derived metric, which has no history', () => {
-    expect(compileErrors('avg(conversion, 7d) > 1')).toEqual([{ offset: 0, message: 'avg() needs a recorded metric; "conversion" is derived and has no history' }]);
+    expect(compileErrors('avg(conversion, 7d) > 1')).toEqual([
+      {
+        offset: 0,
+        message: 'avg() needs a recorded metric; "conversion" is derived and has no history',
+      },
+    ]);
     // Its latest value is fine.
     expect(compiled('last(conversion) > 1%').metrics).toEqual(['conversion']);
     expect(compiled('conversion > 5%').metrics).toEqual(['conversion']);
@@ -357,11 +421,10 @@ describe('compileCondition', () => {
   });
 
   it('lists the metrics a condition reads, in order of first use', () => {
-    expect(compiled('paid_users / active_users * 100 > 5 and avg(cpu, 1h) < 80% or paid_users > 1').metrics).toEqual([
-      'paid_users',
-      'active_users',
-      'cpu',
-    ]);
+    expect(
+      compiled('paid_users / active_users * 100 > 5 and avg(cpu, 1h) < 80% or paid_users > 1')
+        .metrics,
+    ).toEqual(['paid_users', 'active_users', 'cpu']);
   });
 });
 
@@ -372,7 +435,8 @@ describe('compileCondition', () => {
 describe('evaluateCondition', () => {
   describe('three-valued (Kleene) logic', () => {
     // a > 0 is true with a = 1, false with a = 0, unknown when a has no data.
-    const valuesFor = (truth: Truth, name: string): Record<string, number> => (truth === 'unknown' ? {} : { [name]: truth ? 1 : 0 });
+    const valuesFor = (truth: Truth, name: string): Record<string, number> =>
+      truth === 'unknown' ? {} : { [name]: truth ? 1 : 0 };
     const T = true;
     const F = false;
     const U = 'unknown' as const;
@@ -415,7 +479,15 @@ describe('evaluateCondition', () => {
     it('reports metric, op, threshold, value, state and progress', () => {
       const result = evaluate('active_users >= 400', { active_users: 330 });
       expect(result.comparisons).toEqual([
-        { metric: 'active_users', op: '>=', threshold: 400, value: 330, state: 'approaching', progress: 0.825, text: 'active_users >= 400' },
+        {
+          metric: 'active_users',
+          op: '>=',
+          threshold: 400,
+          value: 330,
+          state: 'approaching',
+          progress: 0.825,
+          text: 'active_users >= 400',
+        },
       ]);
       expect(result.holds).toBe(false);
       expect(result.approaching).toBe(true);
@@ -424,16 +496,39 @@ describe('evaluateCondition', () => {
     it('reports a flipped comparison as metric op threshold', () => {
       const result = evaluate('400 <= active_users', { active_users: 330 });
       expect(result.comparisons).toEqual([
-        { metric: 'active_users', op: '>=', threshold: 400, value: 330, state: 'approaching', progress: 0.825, text: '400 <= active_users' },
+        {
+          metric: 'active_users',
+          op: '>=',
+          threshold: 400,
+          value: 330,
+          state: 'approaching',
+          progress: 0.825,
+          text: '400 <= active_users',
+        },
       ]);
-      expect(evaluate('2s > latency_ms', { latency_ms: 2500 }).comparisons[0]).toMatchObject({ metric: 'latency_ms', op: '<', threshold: 2000, value: 2500, progress: 0.8 });
+      expect(evaluate('2s > latency_ms', { latency_ms: 2500 }).comparisons[0]).toMatchObject({
+        metric: 'latency_ms',
+        op: '<',
+        threshold: 2000,
+        value: 2500,
+        progress: 0.8,
+      });
       expect(evaluate('400 <= active_users', { active_users: 400 }).holds).toBe(true);
     });
 
     it('states met, approaching, ok and unknown', () => {
-      expect(evaluate('active_users >= 400', { active_users: 400 }).comparisons[0]).toMatchObject({ state: 'met', progress: 1 });
-      expect(evaluate('active_users >= 400', { active_users: 320 }).comparisons[0]).toMatchObject({ state: 'approaching', progress: 0.8 });
-      expect(evaluate('active_users >= 400', { active_users: 319 }).comparisons[0]).toMatchObject({ state: 'ok', progress: 0.7975 });
+      expect(evaluate('active_users >= 400', { active_users: 400 }).comparisons[0]).toMatchObject({
+        state: 'met',
+        progress: 1,
+      });
+      expect(evaluate('active_users >= 400', { active_users: 320 }).comparisons[0]).toMatchObject({
+        state: 'approaching',
+        progress: 0.8,
+      });
+      expect(evaluate('active_users >= 400', { active_users: 319 }).comparisons[0]).toMatchObject({
+        state: 'ok',
+        progress: 0.7975,
+      });
       expect(evaluate('active_users >= 400', {}).comparisons[0]).toEqual({
         metric: 'active_users',
         op: '>=',
@@ -444,7 +539,9 @@ describe('evaluateCondition', () => {
         text: 'active_users >= 400',
       });
       // The approaching share is the roadmap's.
-      expect(evaluate('active_users >= 400', { active_users: 300 }, {}, 0.75).comparisons[0]?.state).toBe('approaching');
+      expect(
+        evaluate('active_users >= 400', { active_users: 300 }, {}, 0.75).comparisons[0]?.state,
+      ).toBe('approaching');
     });
 
     it('measures progress toward ">=" as value / threshold', () => {
@@ -462,8 +559,17 @@ describe('evaluateCondition', () => {
       expect(progressOf('<=', 4000, 2000)).toBe(0.5);
       expect(progressOf('<', 1000, 2000)).toBe(2);
       expect(progressOf('<', 0, 2000)).toBe(1);
-      expect(evaluate('latency_ms < 2s', { latency_ms: 2500 }).comparisons[0]).toMatchObject({ op: '<', threshold: 2000, value: 2500, state: 'approaching', progress: 0.8 });
-      expect(evaluate('latency_ms < 2s', { latency_ms: 1000 }).comparisons[0]).toMatchObject({ state: 'met', progress: 2 });
+      expect(evaluate('latency_ms < 2s', { latency_ms: 2500 }).comparisons[0]).toMatchObject({
+        op: '<',
+        threshold: 2000,
+        value: 2500,
+        state: 'approaching',
+        progress: 0.8,
+      });
+      expect(evaluate('latency_ms < 2s', { latency_ms: 1000 }).comparisons[0]).toMatchObject({
+        state: 'met',
+        progress: 2,
+      });
     });
 
     it('measures == and != as reached or not', () => {
@@ -473,14 +579,33 @@ describe('evaluateCondition', () => {
     });
 
     it('reports an aggregate with its function and window', () => {
-      const result = evaluate('avg(latency_ms, 1d) > 1s', { latency_ms: 900 }, { [key('latency_ms', DAY)]: { count: 3, avg: 1200 } });
-      expect(result.comparisons[0]).toMatchObject({ metric: 'latency_ms', fn: 'avg', window: '1d', threshold: 1000, value: 1200, state: 'met' });
+      const result = evaluate(
+        'avg(latency_ms, 1d) > 1s',
+        { latency_ms: 900 },
+        { [key('latency_ms', DAY)]: { count: 3, avg: 1200 } },
+      );
+      expect(result.comparisons[0]).toMatchObject({
+        metric: 'latency_ms',
+        fn: 'avg',
+        window: '1d',
+        threshold: 1000,
+        value: 1200,
+        state: 'met',
+      });
       expect(result.holds).toBe(true);
     });
 
     it('reports an arithmetic side by its text', () => {
-      const result = evaluate('paid_users / active_users * 100 >= 5', { paid_users: 20, active_users: 400 });
-      expect(result.comparisons[0]).toMatchObject({ metric: 'paid_users / active_users * 100', value: 5, threshold: 5, state: 'met' });
+      const result = evaluate('paid_users / active_users * 100 >= 5', {
+        paid_users: 20,
+        active_users: 400,
+      });
+      expect(result.comparisons[0]).toMatchObject({
+        metric: 'paid_users / active_users * 100',
+        value: 5,
+        threshold: 5,
+        state: 'met',
+      });
     });
   });
 
@@ -502,60 +627,124 @@ describe('evaluateCondition', () => {
     });
 
     it('is never reported for a condition that holds or is unknown', () => {
-      expect(evaluate(or, { active_users: 400, latency_ms: 800 })).toMatchObject({ holds: true, approaching: false });
-      expect(evaluate(or, { active_users: 330 })).toMatchObject({ holds: 'unknown', approaching: false });
+      expect(evaluate(or, { active_users: 400, latency_ms: 800 })).toMatchObject({
+        holds: true,
+        approaching: false,
+      });
+      expect(evaluate(or, { active_users: 330 })).toMatchObject({
+        holds: 'unknown',
+        approaching: false,
+      });
     });
 
     it('is not reported under "not"', () => {
-      expect(evaluate('not active_users < 400', { active_users: 330 })).toMatchObject({ holds: false, approaching: false });
+      expect(evaluate('not active_users < 400', { active_users: 330 })).toMatchObject({
+        holds: false,
+        approaching: false,
+      });
     });
   });
 
   describe('values', () => {
-    it('computes change(m, window) in percent from the window\'s first and last points', () => {
+    it("computes change(m, window) in percent from the window's first and last points", () => {
       const windows = { [key('active_users', 30 * DAY)]: { count: 2, first: 100, last: 130 } };
       const result = evaluate('change(active_users, 30d) > 25%', { active_users: 130 }, windows);
       expect(result.holds).toBe(true);
-      expect(result.comparisons[0]).toMatchObject({ fn: 'change', window: '30d', value: 30, threshold: 25 });
+      expect(result.comparisons[0]).toMatchObject({
+        fn: 'change',
+        window: '30d',
+        value: 30,
+        threshold: 25,
+      });
       // A fall is negative.
       const down = { [key('active_users', 30 * DAY)]: { count: 2, first: 200, last: 150 } };
-      expect(evaluate('change(active_users, 30d) < -10', { active_users: 150 }, down).comparisons[0]?.value).toBe(-25);
+      expect(
+        evaluate('change(active_users, 30d) < -10', { active_users: 150 }, down).comparisons[0]
+          ?.value,
+      ).toBe(-25);
       // From zero there is no relative change.
       const fromZero = { [key('active_users', 30 * DAY)]: { count: 2, first: 0, last: 50 } };
-      expect(evaluate('change(active_users, 30d) > 1', { active_users: 50 }, fromZero).holds).toBe('unknown');
+      expect(evaluate('change(active_users, 30d) > 1', { active_users: 50 }, fromZero).holds).toBe(
+        'unknown',
+      );
       // A window read for its end points only (no count): its first point says it holds data.
       const ends = { [key('active_users', 30 * DAY)]: { first: 100, last: 130 } };
-      expect(evaluate('change(active_users, 30d) > 25%', { active_users: 130 }, ends).comparisons[0]?.value).toBe(30);
-      expect(evaluate('change(active_users, 30d) > 25%', { active_users: 130 }, { [key('active_users', 30 * DAY)]: {} }).holds).toBe('unknown');
+      expect(
+        evaluate('change(active_users, 30d) > 25%', { active_users: 130 }, ends).comparisons[0]
+          ?.value,
+      ).toBe(30);
+      expect(
+        evaluate(
+          'change(active_users, 30d) > 25%',
+          { active_users: 130 },
+          { [key('active_users', 30 * DAY)]: {} },
+        ).holds,
+      ).toBe('unknown');
     });
 
     it('reads every aggregate from its window', () => {
-      const agg: WindowAggregate = { count: 4, avg: 10, min: 2, max: 30, sum: 40, first: 5, last: 7 };
+      const agg: WindowAggregate = {
+        count: 4,
+        avg: 10,
+        min: 2,
+        max: 30,
+        sum: 40,
+        first: 5,
+        last: 7,
+      };
       const windows = { [key('a', HOUR)]: agg };
-      const value = (fn: string) => evaluate(`${fn}(a, 1h) >= 0`, { a: 7 }, windows).comparisons[0]?.value;
-      expect(['avg', 'min', 'max', 'sum', 'count', 'last'].map(value)).toEqual([10, 2, 30, 40, 4, 7]);
+      const value = (fn: string) =>
+        evaluate(`${fn}(a, 1h) >= 0`, { a: 7 }, windows).comparisons[0]?.value;
+      expect(['avg', 'min', 'max', 'sum', 'count', 'last'].map(value)).toEqual([
+        10, 2, 30, 40, 4, 7,
+      ]);
       // last(a) without a window is the latest value.
       expect(evaluate('last(a) >= 0', { a: 9 }).comparisons[0]?.value).toBe(9);
     });
 
     it('counts zero points in an empty window, but knows nothing of its average', () => {
-      expect(evaluate('count(a, 1h) >= 1', { a: 7 }, { [key('a', HOUR)]: { count: 0 } }).comparisons[0]?.value).toBe(0);
+      expect(
+        evaluate('count(a, 1h) >= 1', { a: 7 }, { [key('a', HOUR)]: { count: 0 } }).comparisons[0]
+          ?.value,
+      ).toBe(0);
       expect(evaluate('count(a, 1h) >= 1', { a: 7 }).comparisons[0]?.value).toBe(0);
-      expect(evaluate('avg(a, 1h) >= 1', { a: 7 }, { [key('a', HOUR)]: { count: 0 } }).holds).toBe('unknown');
+      expect(evaluate('avg(a, 1h) >= 1', { a: 7 }, { [key('a', HOUR)]: { count: 0 } }).holds).toBe(
+        'unknown',
+      );
     });
 
     it('makes every aggregate of a stale metric unknown', () => {
       const windows = { [key('a', HOUR)]: { count: 4, avg: 10 } };
-      expect(evaluate('avg(a, 1h) > 1', {}, windows)).toMatchObject({ holds: 'unknown', missing: ['a'] });
+      expect(evaluate('avg(a, 1h) > 1', {}, windows)).toMatchObject({
+        holds: 'unknown',
+        missing: ['a'],
+      });
       expect(evaluate('count(a, 1h) > 1', {}, windows).holds).toBe('unknown');
     });
 
     it('makes a division by zero unknown rather than infinite', () => {
-      const result = evaluate('paid_users / active_users * 100 > 5', { paid_users: 10, active_users: 0 });
+      const result = evaluate('paid_users / active_users * 100 > 5', {
+        paid_users: 10,
+        active_users: 0,
+      });
       expect(result.holds).toBe('unknown');
-      expect(result.comparisons[0]).toMatchObject({ state: 'unknown', value: undefined, progress: undefined });
-      expect(evaluateNumber(compiled('paid_users / active_users'), inputs({ paid_users: 10, active_users: 0 }))).toBeUndefined();
-      expect(evaluateNumber(compiled('paid_users / active_users * 100'), inputs({ paid_users: 10, active_users: 400 }))).toBe(2.5);
+      expect(result.comparisons[0]).toMatchObject({
+        state: 'unknown',
+        value: undefined,
+        progress: undefined,
+      });
+      expect(
+        evaluateNumber(
+          compiled('paid_users / active_users'),
+          inputs({ paid_users: 10, active_users: 0 }),
+        ),
+      ).toBeUndefined();
+      expect(
+        evaluateNumber(
+          compiled('paid_users / active_users * 100'),
+          inputs({ paid_users: 10, active_users: 400 }),
+        ),
+      ).toBe(2.5);
     });
 
     it('computes arithmetic', () => {
@@ -568,7 +757,10 @@ describe('evaluateCondition', () => {
     it('treats a flag, yes/no and a non-zero number alone as truth values', () => {
       expect(evaluate('multi_region', { multi_region: 1 }).holds).toBe(true);
       expect(evaluate('multi_region', { multi_region: 0 }).holds).toBe(false);
-      expect(evaluate('multi_region', {})).toMatchObject({ holds: 'unknown', missing: ['multi_region'] });
+      expect(evaluate('multi_region', {})).toMatchObject({
+        holds: 'unknown',
+        missing: ['multi_region'],
+      });
       expect(evaluate('not multi_region', { multi_region: 0 }).holds).toBe(true);
       expect(evaluate('multi_region == yes', { multi_region: 1 }).holds).toBe(true);
       expect(evaluate('multi_region != no', { multi_region: 0 }).holds).toBe(false);
@@ -577,7 +769,10 @@ describe('evaluateCondition', () => {
       expect(evaluate('not no', {}).holds).toBe(true);
       expect(evaluate('a - 5', { a: 5 }).holds).toBe(false);
       expect(evaluate('a - 5', { a: 6 }).holds).toBe(true);
-      expect(evaluate('active_users >= 4000 or multi_region', { active_users: 10, multi_region: 1 }).holds).toBe(true);
+      expect(
+        evaluate('active_users >= 4000 or multi_region', { active_users: 10, multi_region: 1 })
+          .holds,
+      ).toBe(true);
     });
   });
 });

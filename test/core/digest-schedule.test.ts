@@ -12,9 +12,13 @@ function firstDue(from: string, to: string, stepMinutes: number, time = '09:00',
   for (let t = Date.parse(from); t <= Date.parse(to); t += stepMinutes * 60_000) {
     const due = dueDigest({ time, timezone: zone, createdAt: created }, new Date(t));
     // The day before the walk is already due at its start: not part of what is checked.
-    if (due && due.localDate >= firstDay && !seen.has(due.localDate)) seen.set(due.localDate, new Date(t));
+    if (due && due.localDate >= firstDay && !seen.has(due.localDate))
+      seen.set(due.localDate, new Date(t));
   }
-  return [...seen.entries()].map(([day, at]) => [day, DateTime.fromJSDate(at, { zone }).toFormat('HH:mm')]);
+  return [...seen.entries()].map(([day, at]) => [
+    day,
+    DateTime.fromJSDate(at, { zone }).toFormat('HH:mm'),
+  ]);
 }
 
 describe('dueDigest', () => {
@@ -39,24 +43,50 @@ describe('dueDigest', () => {
   });
 
   it('moves a time that DST skips to the first moment that exists (02:30 on 2026-03-08 → 03:30)', () => {
-    const due = dueDigest({ time: '02:30', timezone: NY, createdAt: created }, new Date('2026-03-08T08:00:00Z'));
+    const due = dueDigest(
+      { time: '02:30', timezone: NY, createdAt: created },
+      new Date('2026-03-08T08:00:00Z'),
+    );
     expect(due?.localDate).toBe('2026-03-08');
     expect(DateTime.fromJSDate(due!.scheduledAt, { zone: NY }).toFormat('HH:mm')).toBe('03:30');
   });
 
   it('after an outage names only the latest missed day, marked late', () => {
     // Down from 08:00 on March 2 until 10:00 on March 4 (UTC-5): one digest, for March 4, late.
-    const due = dueDigest({ time: '09:00', timezone: NY, createdAt: created }, new Date('2026-03-04T15:00:00Z'));
+    const due = dueDigest(
+      { time: '09:00', timezone: NY, createdAt: created },
+      new Date('2026-03-04T15:00:00Z'),
+    );
     expect(due).toMatchObject({ localDate: '2026-03-04', late: true });
     // Back before today's time: yesterday's missed digest, late.
-    expect(dueDigest({ time: '09:00', timezone: NY, createdAt: created }, new Date('2026-03-04T13:00:00Z'))).toMatchObject({ localDate: '2026-03-03', late: true });
+    expect(
+      dueDigest(
+        { time: '09:00', timezone: NY, createdAt: created },
+        new Date('2026-03-04T13:00:00Z'),
+      ),
+    ).toMatchObject({ localDate: '2026-03-03', late: true });
     // On time: not late.
-    expect(dueDigest({ time: '09:00', timezone: NY, createdAt: created }, new Date('2026-03-04T14:01:00Z'))).toMatchObject({ localDate: '2026-03-04', late: false });
+    expect(
+      dueDigest(
+        { time: '09:00', timezone: NY, createdAt: created },
+        new Date('2026-03-04T14:01:00Z'),
+      ),
+    ).toMatchObject({ localDate: '2026-03-04', late: false });
   });
 
   it('is never due for a time before the subscription existed', () => {
     const subscribedAt = new Date('2026-03-04T15:00:00Z'); // 10:00 New York
-    expect(dueDigest({ time: '09:00', timezone: NY, createdAt: subscribedAt }, new Date('2026-03-04T15:30:00Z'))).toBeUndefined();
-    expect(dueDigest({ time: '09:00', timezone: NY, createdAt: subscribedAt }, new Date('2026-03-05T14:00:00Z'))?.localDate).toBe('2026-03-05');
+    expect(
+      dueDigest(
+        { time: '09:00', timezone: NY, createdAt: subscribedAt },
+        new Date('2026-03-04T15:30:00Z'),
+      ),
+    ).toBeUndefined();
+    expect(
+      dueDigest(
+        { time: '09:00', timezone: NY, createdAt: subscribedAt },
+        new Date('2026-03-05T14:00:00Z'),
+      )?.localDate,
+    ).toBe('2026-03-05');
   });
 });

@@ -4,7 +4,13 @@ import { currentStage, dataNeeds, evaluateRoadmap } from '../../src/core/evaluat
 import type { TriggerMemory } from '../../src/core/evaluate/transition.js';
 import { loadRoadmap } from '../../src/core/roadmap/load.js';
 import { statusJson } from '../../src/core/messages/status-json.js';
-import { shippedRoadmap, shippedRoadmapIds, snapshotOf, someValues, stateIn } from '../support/roadmaps.js';
+import {
+  shippedRoadmap,
+  shippedRoadmapIds,
+  snapshotOf,
+  someValues,
+  stateIn,
+} from '../support/roadmaps.js';
 
 const roadmap = shippedRoadmap('example');
 
@@ -31,7 +37,10 @@ const QUIET = {
 };
 
 /** A snapshot of `values` recorded a minute ago; `when` moves single points elsewhere in time. */
-function snapshot(values: Record<string, number | boolean>, when: Record<string, Date> = {}): Snapshot {
+function snapshot(
+  values: Record<string, number | boolean>,
+  when: Record<string, Date> = {},
+): Snapshot {
   const base = snapshotOf(roadmap, values, MINUTE_AGO);
   const latest = new Map(base.latest);
   for (const [name, at] of Object.entries(when)) {
@@ -42,8 +51,16 @@ function snapshot(values: Record<string, number | boolean>, when: Record<string,
   return { latest, windows: base.windows };
 }
 
-function evaluate(values: Record<string, number | boolean>, opts: { state?: RoadmapState; now?: Date; when?: Record<string, Date> } = {}): Report {
-  return evaluateRoadmap(roadmap, snapshot(values, opts.when), opts.state ?? stateIn(), opts.now ?? NOW);
+function evaluate(
+  values: Record<string, number | boolean>,
+  opts: { state?: RoadmapState; now?: Date; when?: Record<string, Date> } = {},
+): Report {
+  return evaluateRoadmap(
+    roadmap,
+    snapshot(values, opts.when),
+    opts.state ?? stateIn(),
+    opts.now ?? NOW,
+  );
 }
 
 const trigger = (report: Report, id: string) => {
@@ -57,22 +74,34 @@ const gate = (report: Report, id: string) => report.gates.find((g) => g.id === i
 describe('evaluateRoadmap on the example roadmap', () => {
   it('asks for the recorded metrics and the windows its conditions read', () => {
     const needs = dataNeeds(roadmap);
-    expect(needs.metrics).toEqual(['active_users', 'paid_users', 'mrr', 'response_time_p95', 'database_cpu', 'infra_cost', 'cache_hit_rate', 'multi_region_needed']);
+    expect(needs.metrics).toEqual([
+      'active_users',
+      'paid_users',
+      'mrr',
+      'response_time_p95',
+      'database_cpu',
+      'infra_cost',
+      'cache_hit_rate',
+      'multi_region_needed',
+    ]);
     expect(needs.windows).toEqual([{ metric: 'response_time_p95', windowMs: DAY, stats: true }]);
   });
 
   it('reads every point of a window only for the aggregates that need them', () => {
-    const result = loadRoadmap('windows.yaml', [
-      'id: windows',
-      'name: Windows',
-      'metrics: { mrr: { unit: usd }, users: { unit: count } }',
-      'stages:',
-      '  - id: one',
-      '    name: One',
-      '    upgrade: { when: "change(mrr, 30d) > 50% or last(users, 1h) > 10 or (change(users, 7d) > 5% and max(users, 7d) > 20)" }',
-      '  - id: two',
-      '    name: Two',
-    ].join('\n'));
+    const result = loadRoadmap(
+      'windows.yaml',
+      [
+        'id: windows',
+        'name: Windows',
+        'metrics: { mrr: { unit: usd }, users: { unit: count } }',
+        'stages:',
+        '  - id: one',
+        '    name: One',
+        '    upgrade: { when: "change(mrr, 30d) > 50% or last(users, 1h) > 10 or (change(users, 7d) > 5% and max(users, 7d) > 20)" }',
+        '  - id: two',
+        '    name: Two',
+      ].join('\n'),
+    );
     if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('; '));
     expect(dataNeeds(result.roadmap, result.roadmap.stages[0]).windows).toEqual([
       { metric: 'mrr', windowMs: 30 * DAY, stats: false },
@@ -89,10 +118,17 @@ describe('evaluateRoadmap on the example roadmap', () => {
       const values = someValues(shipped);
       const all = snapshotOf(shipped, values, NOW);
       for (const stage of shipped.stages) {
-        const wanted = new Set(dataNeeds(shipped, stage).windows.map((w) => `${w.metric}@${w.windowMs}`));
-        const only = { latest: all.latest, windows: new Map([...all.windows].filter(([key]) => wanted.has(key))) };
+        const wanted = new Set(
+          dataNeeds(shipped, stage).windows.map((w) => `${w.metric}@${w.windowMs}`),
+        );
+        const only = {
+          latest: all.latest,
+          windows: new Map([...all.windows].filter(([key]) => wanted.has(key))),
+        };
         if (only.windows.size < all.windows.size) fewer++;
-        expect(evaluateRoadmap(shipped, only, stateIn(stage.id), NOW), `${id} ${stage.id}`).toEqual(evaluateRoadmap(shipped, all, stateIn(stage.id), NOW));
+        expect(evaluateRoadmap(shipped, only, stateIn(stage.id), NOW), `${id} ${stage.id}`).toEqual(
+          evaluateRoadmap(shipped, all, stateIn(stage.id), NOW),
+        );
       }
     }
     expect(fewer).toBeGreaterThan(3);
@@ -100,9 +136,18 @@ describe('evaluateRoadmap on the example roadmap', () => {
 
   it('reports a quiet roadmap: first stage, trigger ok, nothing stale', () => {
     const report = evaluate(QUIET);
-    expect(report.roadmap).toEqual({ id: 'example', name: 'Example SaaS — scaling roadmap', timezone: 'America/New_York' });
+    expect(report.roadmap).toEqual({
+      id: 'example',
+      name: 'Example SaaS — scaling roadmap',
+      timezone: 'America/New_York',
+    });
     expect(report.evaluatedAt).toEqual(NOW);
-    expect(report.stage).toEqual({ id: 'tier0', name: 'Tier 0 — MVP launch', index: 0, users: { min: 0, max: 500 } });
+    expect(report.stage).toEqual({
+      id: 'tier0',
+      name: 'Tier 0 — MVP launch',
+      index: 0,
+      users: { min: 0, max: 500 },
+    });
     expect(report.next).toEqual({ id: 'tier1', name: 'Tier 1 — Early growth' });
     expect(report.stageCount).toBe(4);
     expect(report.triggers.map((t) => [t.id, t.kind, t.severity, t.state, t.reason])).toEqual([
@@ -116,8 +161,12 @@ describe('evaluateRoadmap on the example roadmap', () => {
     const t = trigger(evaluate({ ...QUIET, active_users: 330 }), 'tier0.upgrade');
     expect(t.state).toBe('approaching');
     expect(t.condition).toBe('active_users >= 400 or response_time_p95 > 2s');
-    expect(t.message).toBe('Approaching Tier 0 capacity (400/500 users). Prepare the Tier 1 upgrade.');
-    expect(t.comparisons.map((c) => [c.metric, c.op, c.threshold, c.value, c.state, c.progress])).toEqual([
+    expect(t.message).toBe(
+      'Approaching Tier 0 capacity (400/500 users). Prepare the Tier 1 upgrade.',
+    );
+    expect(
+      t.comparisons.map((c) => [c.metric, c.op, c.threshold, c.value, c.state, c.progress]),
+    ).toEqual([
       ['active_users', '>=', 400, 330, 'approaching', 0.825],
       ['response_time_p95', '>', 2000, 800, 'ok', 0.4],
     ]);
@@ -133,15 +182,26 @@ describe('evaluateRoadmap on the example roadmap', () => {
   describe('stale and missing data', () => {
     it('treats a point older than stale_after as no data, and lists it as stale', () => {
       const lastAt = ago(8 * DAY);
-      const report = evaluate({ ...QUIET, active_users: 330 }, { when: { response_time_p95: lastAt } });
+      const report = evaluate(
+        { ...QUIET, active_users: 330 },
+        { when: { response_time_p95: lastAt } },
+      );
       const t = trigger(report, 'tier0.upgrade');
       // 330 < 400 and the other side unknown: the whole `or` is unknown, not false.
       expect(t.state).toBe('unknown');
       expect(t.missing).toEqual(['response_time_p95']);
-      expect(t.comparisons[1]).toMatchObject({ metric: 'response_time_p95', value: undefined, state: 'unknown' });
+      expect(t.comparisons[1]).toMatchObject({
+        metric: 'response_time_p95',
+        value: undefined,
+        state: 'unknown',
+      });
       expect(report.stale).toEqual([{ metric: 'response_time_p95', lastAt, reason: 'stale' }]);
       // The metric still shows its last value, marked stale.
-      expect(metric(report, 'response_time_p95')).toMatchObject({ value: 800, at: lastAt, stale: true });
+      expect(metric(report, 'response_time_p95')).toMatchObject({
+        value: 800,
+        at: lastAt,
+        stale: true,
+      });
       // A gate checked from a stale metric is neither passed nor open.
       expect(gate(report, 'latency')).toMatchObject({ passed: false, state: 'unknown' });
     });
@@ -155,7 +215,10 @@ describe('evaluateRoadmap on the example roadmap', () => {
     });
 
     it('never makes a flag stale', () => {
-      const report = evaluate({ ...QUIET, multi_region_needed: true }, { state: stateIn('tier2'), when: { multi_region_needed: ago(400 * DAY) } });
+      const report = evaluate(
+        { ...QUIET, multi_region_needed: true },
+        { state: stateIn('tier2'), when: { multi_region_needed: ago(400 * DAY) } },
+      );
       expect(report.stale).toEqual([]);
       expect(trigger(report, 'tier2.upgrade').state).toBe('firing');
     });
@@ -167,7 +230,13 @@ describe('evaluateRoadmap on the example roadmap', () => {
         { metric: 'cache_hit_rate', reason: 'missing' },
         { metric: 'multi_region_needed', reason: 'missing' },
       ]);
-      expect(metric(report, 'cache_hit_rate')).toEqual({ name: 'cache_hit_rate', label: 'cache_hit_rate', unit: 'percent', derived: false, stale: false });
+      expect(metric(report, 'cache_hit_rate')).toEqual({
+        name: 'cache_hit_rate',
+        label: 'cache_hit_rate',
+        unit: 'percent',
+        derived: false,
+        stale: false,
+      });
     });
 
     it('makes an alert unknown when its metric has no data', () => {
@@ -180,7 +249,14 @@ describe('evaluateRoadmap on the example roadmap', () => {
   describe('derived metric conversion', () => {
     it('is computed from the latest values of its inputs', () => {
       const report = evaluate({ ...QUIET, paid_users: 30, active_users: 400 });
-      expect(metric(report, 'conversion')).toEqual({ name: 'conversion', label: 'conversion', unit: 'percent', value: 7.5, derived: true, stale: false });
+      expect(metric(report, 'conversion')).toEqual({
+        name: 'conversion',
+        label: 'conversion',
+        unit: 'percent',
+        value: 7.5,
+        derived: true,
+        stale: false,
+      });
     });
 
     it('has no value when an input is stale or zero, and is never listed as stale itself', () => {
@@ -201,17 +277,29 @@ describe('evaluateRoadmap on the example roadmap', () => {
       [200, 'within'],
       [250, 'over'],
     ] as const)('infra_cost %i in tier0 ($100–$200) is %s', (cost, state) => {
-      expect(evaluate({ ...QUIET, infra_cost: cost }).budget).toEqual({ min: 100, max: 200, cost, state });
+      expect(evaluate({ ...QUIET, infra_cost: cost }).budget).toEqual({
+        min: 100,
+        max: 200,
+        cost,
+        state,
+      });
     });
 
     it('is unknown without fresh infra_cost', () => {
       const { infra_cost: _cost, ...rest } = QUIET;
       expect(evaluate(rest).budget).toEqual({ min: 100, max: 200, state: 'unknown' });
-      expect(evaluate(QUIET, { when: { infra_cost: ago(10 * DAY) } }).budget?.state).toBe('unknown');
+      expect(evaluate(QUIET, { when: { infra_cost: ago(10 * DAY) } }).budget?.state).toBe(
+        'unknown',
+      );
     });
 
     it('follows the current stage, and is absent for a stage without one', () => {
-      expect(evaluate({ ...QUIET, infra_cost: 250 }, { state: stateIn('tier1') }).budget).toEqual({ min: 300, max: 500, cost: 250, state: 'under' });
+      expect(evaluate({ ...QUIET, infra_cost: 250 }, { state: stateIn('tier1') }).budget).toEqual({
+        min: 300,
+        max: 500,
+        cost: 250,
+        state: 'under',
+      });
       expect(evaluate(QUIET, { state: stateIn('tier2') }).budget).toBeUndefined();
     });
   });
@@ -219,29 +307,64 @@ describe('evaluateRoadmap on the example roadmap', () => {
   describe('gates', () => {
     it('leaves a manual gate open until a person ticks it', () => {
       const report = evaluate(QUIET);
-      expect(gate(report, 'no-secrets')).toEqual({ id: 'no-secrets', text: 'No hardcoded secrets', kind: 'manual', passed: false, state: 'open', comparisons: [] });
+      expect(gate(report, 'no-secrets')).toEqual({
+        id: 'no-secrets',
+        text: 'No hardcoded secrets',
+        kind: 'manual',
+        passed: false,
+        state: 'open',
+        comparisons: [],
+      });
     });
 
     it('passes a manual gate ticked in the state, with who and when', () => {
       const tickedAt = new Date('2026-02-20T15:00:00Z');
-      const state: RoadmapState = { ...stateIn(), gateChecks: new Map([['no-secrets', { passed: true, actor: 'alice', at: tickedAt }]]) };
-      expect(gate(evaluate(QUIET, { state }), 'no-secrets')).toMatchObject({ passed: true, state: 'passed', by: 'alice', at: tickedAt });
+      const state: RoadmapState = {
+        ...stateIn(),
+        gateChecks: new Map([['no-secrets', { passed: true, actor: 'alice', at: tickedAt }]]),
+      };
+      expect(gate(evaluate(QUIET, { state }), 'no-secrets')).toMatchObject({
+        passed: true,
+        state: 'passed',
+        by: 'alice',
+        at: tickedAt,
+      });
       // An untick is remembered too: open again, with who did it.
-      const unticked: RoadmapState = { ...stateIn(), gateChecks: new Map([['no-secrets', { passed: false, actor: 'bob', at: tickedAt }]]) };
-      expect(gate(evaluate(QUIET, { state: unticked }), 'no-secrets')).toMatchObject({ passed: false, state: 'open', by: 'bob' });
+      const unticked: RoadmapState = {
+        ...stateIn(),
+        gateChecks: new Map([['no-secrets', { passed: false, actor: 'bob', at: tickedAt }]]),
+      };
+      expect(gate(evaluate(QUIET, { state: unticked }), 'no-secrets')).toMatchObject({
+        passed: false,
+        state: 'open',
+        by: 'bob',
+      });
     });
 
     it('checks a gate with `check` from the metrics, ignoring ticks', () => {
-      expect(gate(evaluate({ ...QUIET, response_time_p95: 1999 }), 'latency')).toMatchObject({ kind: 'check', passed: true, state: 'passed' });
+      expect(gate(evaluate({ ...QUIET, response_time_p95: 1999 }), 'latency')).toMatchObject({
+        kind: 'check',
+        passed: true,
+        state: 'passed',
+      });
       const slow = gate(evaluate({ ...QUIET, response_time_p95: 2500 }), 'latency');
       expect(slow).toMatchObject({ kind: 'check', passed: false, state: 'open' });
-      expect(slow?.comparisons.map((c) => [c.metric, c.op, c.threshold, c.value])).toEqual([['response_time_p95', '<', 2000, 2500]]);
-      const ticked: RoadmapState = { ...stateIn(), gateChecks: new Map([['latency', { passed: true, actor: 'alice', at: NOW }]]) };
-      expect(gate(evaluate({ ...QUIET, response_time_p95: 2500 }, { state: ticked }), 'latency')?.passed).toBe(false);
+      expect(slow?.comparisons.map((c) => [c.metric, c.op, c.threshold, c.value])).toEqual([
+        ['response_time_p95', '<', 2000, 2500],
+      ]);
+      const ticked: RoadmapState = {
+        ...stateIn(),
+        gateChecks: new Map([['latency', { passed: true, actor: 'alice', at: NOW }]]),
+      };
+      expect(
+        gate(evaluate({ ...QUIET, response_time_p95: 2500 }, { state: ticked }), 'latency')?.passed,
+      ).toBe(false);
     });
 
     it('shows the gates of the current stage only', () => {
-      expect(evaluate(QUIET, { state: stateIn('tier1') }).gates.map((g) => g.id)).toEqual(['cache-hit']);
+      expect(evaluate(QUIET, { state: stateIn('tier1') }).gates.map((g) => g.id)).toEqual([
+        'cache-hit',
+      ]);
       expect(evaluate(QUIET, { state: stateIn('tier3') }).gates).toEqual([]);
     });
   });
@@ -266,16 +389,44 @@ describe('evaluateRoadmap on the example roadmap', () => {
 
     it('stays met once remembered in targetsMet, even when the condition no longer holds or the deadline passed', () => {
       const metAt = new Date('2026-02-10T00:00:00Z');
-      const state: RoadmapState = { ...stateIn(), targetsMet: new Map([['first-100-paid', metAt]]) };
-      expect(target(evaluate({ ...QUIET, paid_users: 10 }, { state }))).toMatchObject({ state: 'met', metAt });
-      expect(target(evaluate({ ...QUIET, paid_users: 10 }, { state, now: new Date('2026-06-01T00:00:00Z') }))).toMatchObject({ state: 'met', metAt });
+      const state: RoadmapState = {
+        ...stateIn(),
+        targetsMet: new Map([['first-100-paid', metAt]]),
+      };
+      expect(target(evaluate({ ...QUIET, paid_users: 10 }, { state }))).toMatchObject({
+        state: 'met',
+        metAt,
+      });
+      expect(
+        target(
+          evaluate({ ...QUIET, paid_users: 10 }, { state, now: new Date('2026-06-01T00:00:00Z') }),
+        ),
+      ).toMatchObject({ state: 'met', metAt });
     });
 
     it('is missed from the deadline on when never met', () => {
       const values = { ...QUIET, paid_users: 30 };
       const before = new Date(DEADLINE.getTime() - 1);
-      expect(target(evaluateRoadmap(roadmap, snapshotOf(roadmap, values, ago(MINUTE, before)), stateIn(), before))?.state).toBe('open');
-      expect(target(evaluateRoadmap(roadmap, snapshotOf(roadmap, values, ago(MINUTE, DEADLINE)), stateIn(), DEADLINE))?.state).toBe('missed');
+      expect(
+        target(
+          evaluateRoadmap(
+            roadmap,
+            snapshotOf(roadmap, values, ago(MINUTE, before)),
+            stateIn(),
+            before,
+          ),
+        )?.state,
+      ).toBe('open');
+      expect(
+        target(
+          evaluateRoadmap(
+            roadmap,
+            snapshotOf(roadmap, values, ago(MINUTE, DEADLINE)),
+            stateIn(),
+            DEADLINE,
+          ),
+        )?.state,
+      ).toBe('missed');
     });
 
     it('is open, not met, while its data is missing', () => {
@@ -290,7 +441,13 @@ describe('evaluateRoadmap on the example roadmap', () => {
     it('is the one in the state, with since and the next stage', () => {
       const since = new Date('2026-02-01T00:00:00Z');
       const report = evaluate(QUIET, { state: stateIn('tier1', since) });
-      expect(report.stage).toEqual({ id: 'tier1', name: 'Tier 1 — Early growth', index: 1, since, users: { min: 500, max: 2000 } });
+      expect(report.stage).toEqual({
+        id: 'tier1',
+        name: 'Tier 1 — Early growth',
+        index: 1,
+        since,
+        users: { min: 500, max: 2000 },
+      });
       expect(report.next).toEqual({ id: 'tier2', name: 'Tier 2 — Growth' });
       // Only the current stage's upgrade is watched, with the roadmap's alerts.
       expect(report.triggers.map((t) => t.id)).toEqual(['tier1.upgrade', 'db-cpu-high']);
@@ -317,35 +474,76 @@ describe('evaluateRoadmap on the example roadmap', () => {
       const since = new Date('2026-02-01T00:00:00Z');
       const values = { ...QUIET, active_users: 1700 };
       const first = evaluate(values, { state: stateIn('tier1', since) });
-      expect(trigger(first, 'tier1.upgrade')).toMatchObject({ state: 'pending', reason: 'for-not-elapsed' });
+      expect(trigger(first, 'tier1.upgrade')).toMatchObject({
+        state: 'pending',
+        reason: 'for-not-elapsed',
+      });
 
-      const withMemory = (memory: TriggerMemory): RoadmapState => ({ ...stateIn('tier1', since), triggers: new Map([['tier1.upgrade', memory]]) });
+      const withMemory = (memory: TriggerMemory): RoadmapState => ({
+        ...stateIn('tier1', since),
+        triggers: new Map([['tier1.upgrade', memory]]),
+      });
       const later = new Date(NOW.getTime() + HOUR);
-      const second = evaluateRoadmap(roadmap, snapshotOf(roadmap, values, ago(MINUTE, later)), withMemory(trigger(first, 'tier1.upgrade').memory), later);
-      expect(trigger(second, 'tier1.upgrade')).toMatchObject({ state: 'firing', reason: 'for-elapsed', memory: { activeSince: NOW, firingSince: later } });
+      const second = evaluateRoadmap(
+        roadmap,
+        snapshotOf(roadmap, values, ago(MINUTE, later)),
+        withMemory(trigger(first, 'tier1.upgrade').memory),
+        later,
+      );
+      expect(trigger(second, 'tier1.upgrade')).toMatchObject({
+        state: 'firing',
+        reason: 'for-elapsed',
+        memory: { activeSince: NOW, firingSince: later },
+      });
     });
 
     it('keeps db-cpu-high firing until clear_when (cpu < 70%) holds', () => {
-      const firing: TriggerMemory = { state: 'firing', since: ago(HOUR), activeSince: ago(HOUR), firingSince: ago(HOUR) };
+      const firing: TriggerMemory = {
+        state: 'firing',
+        since: ago(HOUR),
+        activeSince: ago(HOUR),
+        firingSince: ago(HOUR),
+      };
       const state: RoadmapState = { ...stateIn(), triggers: new Map([['db-cpu-high', firing]]) };
-      expect(trigger(evaluate({ ...QUIET, database_cpu: 75 }, { state }), 'db-cpu-high')).toMatchObject({ state: 'firing', reason: 'clear-condition-not-met' });
-      expect(trigger(evaluate({ ...QUIET, database_cpu: 65 }, { state }), 'db-cpu-high')).toMatchObject({ state: 'resolved', reason: 'cleared' });
+      expect(
+        trigger(evaluate({ ...QUIET, database_cpu: 75 }, { state }), 'db-cpu-high'),
+      ).toMatchObject({ state: 'firing', reason: 'clear-condition-not-met' });
+      expect(
+        trigger(evaluate({ ...QUIET, database_cpu: 65 }, { state }), 'db-cpu-high'),
+      ).toMatchObject({ state: 'resolved', reason: 'cleared' });
     });
   });
 });
 
 describe('statusJson', () => {
-  const report = evaluate({ ...QUIET, active_users: 330 }, { state: stateIn('tier0', new Date('2026-01-15T00:00:00Z')) });
+  const report = evaluate(
+    { ...QUIET, active_users: 330 },
+    { state: stateIn('tier0', new Date('2026-01-15T00:00:00Z')) },
+  );
   const json = statusJson(report);
 
   it('has the contract fields with the right types', () => {
-    expect(json.roadmap).toEqual(expect.objectContaining({ id: 'example', name: 'Example SaaS — scaling roadmap' }));
-    expect(json.stage).toEqual(expect.objectContaining({ id: 'tier0', name: 'Tier 0 — MVP launch', since: '2026-01-15T00:00:00.000Z' }));
+    expect(json.roadmap).toEqual(
+      expect.objectContaining({ id: 'example', name: 'Example SaaS — scaling roadmap' }),
+    );
+    expect(json.stage).toEqual(
+      expect.objectContaining({
+        id: 'tier0',
+        name: 'Tier 0 — MVP launch',
+        since: '2026-01-15T00:00:00.000Z',
+      }),
+    );
 
     expect(Array.isArray(json.triggers)).toBe(true);
     expect(json.triggers.length).toBeGreaterThan(0);
     for (const t of json.triggers) {
-      expect(t).toEqual(expect.objectContaining({ id: expect.any(String), state: expect.any(String), comparisons: expect.any(Array) }));
+      expect(t).toEqual(
+        expect.objectContaining({
+          id: expect.any(String),
+          state: expect.any(String),
+          comparisons: expect.any(Array),
+        }),
+      );
       expect(['ok', 'approaching', 'pending', 'firing', 'resolved', 'unknown']).toContain(t.state);
       for (const c of t.comparisons) {
         expect(c).toEqual(
@@ -365,8 +563,22 @@ describe('statusJson', () => {
         id: 'tier0.upgrade',
         state: 'approaching',
         comparisons: [
-          expect.objectContaining({ metric: 'active_users', op: '>=', threshold: 400, value: 330, state: 'approaching', progress: 0.825 }),
-          expect.objectContaining({ metric: 'response_time_p95', op: '>', threshold: 2000, value: 800, state: 'ok', progress: 0.4 }),
+          expect.objectContaining({
+            metric: 'active_users',
+            op: '>=',
+            threshold: 400,
+            value: 330,
+            state: 'approaching',
+            progress: 0.825,
+          }),
+          expect.objectContaining({
+            metric: 'response_time_p95',
+            op: '>',
+            threshold: 2000,
+            value: 800,
+            state: 'ok',
+            progress: 0.4,
+          }),
         ],
       }),
     );
@@ -375,7 +587,9 @@ describe('statusJson', () => {
       expect.objectContaining({ id: 'no-secrets', passed: false }),
       expect.objectContaining({ id: 'latency', passed: true }),
     ]);
-    expect(json.targets).toEqual([expect.objectContaining({ id: 'first-100-paid', state: 'open' })]);
+    expect(json.targets).toEqual([
+      expect.objectContaining({ id: 'first-100-paid', state: 'open' }),
+    ]);
     expect(json.stale).toEqual([]);
   });
 
@@ -384,14 +598,29 @@ describe('statusJson', () => {
     const sparse = statusJson(evaluate(rest, { state: stateIn('tier-gone') }));
     expect(sparse.stage.since).toBeNull();
     const comparison = sparse.triggers[0]?.comparisons[1];
-    expect(comparison).toEqual(expect.objectContaining({ metric: 'response_time_p95', value: null, progress: null, state: 'unknown' }));
-    expect(sparse.stale).toEqual([expect.objectContaining({ metric: 'response_time_p95', reason: 'missing' })]);
+    expect(comparison).toEqual(
+      expect.objectContaining({
+        metric: 'response_time_p95',
+        value: null,
+        progress: null,
+        state: 'unknown',
+      }),
+    );
+    expect(sparse.stale).toEqual([
+      expect.objectContaining({ metric: 'response_time_p95', reason: 'missing' }),
+    ]);
     expect(JSON.parse(JSON.stringify(sparse))).toEqual(sparse);
   });
 
   it('lists a stale metric with its last point', () => {
     const lastAt = ago(8 * DAY);
     const stale = statusJson(evaluate(QUIET, { when: { cache_hit_rate: lastAt } }));
-    expect(stale.stale).toEqual([expect.objectContaining({ metric: 'cache_hit_rate', reason: 'stale', last_at: lastAt.toISOString() })]);
+    expect(stale.stale).toEqual([
+      expect.objectContaining({
+        metric: 'cache_hit_rate',
+        reason: 'stale',
+        last_at: lastAt.toISOString(),
+      }),
+    ]);
   });
 });

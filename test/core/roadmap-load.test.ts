@@ -13,7 +13,9 @@ const DAY = 86_400_000;
 
 /** The last ```yaml block of the format page: its complete example. */
 function formatPageExample(): string {
-  const blocks = [...readFileSync(FORMAT_PAGE, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  const blocks = [...readFileSync(FORMAT_PAGE, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map(
+    (m) => m[1] as string,
+  );
   const last = blocks.at(-1);
   if (!last) throw new Error('no yaml block in the format page');
   return last;
@@ -39,11 +41,24 @@ function at(file: string, text: string, line: number, needle: string): string {
 /** The thresholds and values a condition reports, with every metric at `value`. */
 function thresholds(condition: Condition | undefined, value = 1): (number | undefined)[] {
   if (!condition) throw new Error('no condition');
-  const result = evaluateCondition(condition, { value: () => value, window: () => ({ count: 1, avg: value }) }, 0.8);
+  const result = evaluateCondition(
+    condition,
+    { value: () => value, window: () => ({ count: 1, avg: value }) },
+    0.8,
+  );
   return result.comparisons.map((c) => c.threshold);
 }
 
-const MINIMAL = ['id: minimal', 'name: Minimal', 'metrics:', '  users: { unit: count }', 'stages:', '  - id: only', '    name: Only stage', ''].join('\n');
+const MINIMAL = [
+  'id: minimal',
+  'name: Minimal',
+  'metrics:',
+  '  users: { unit: count }',
+  'stages:',
+  '  - id: only',
+  '    name: Only stage',
+  '',
+].join('\n');
 
 describe('the format page example', () => {
   const text = formatPageExample();
@@ -71,21 +86,66 @@ describe('the format page example', () => {
 
   it('keeps every metric with its unit, label, derivation and staleness', () => {
     const roadmap = loaded(result);
-    const metrics = [...roadmap.metrics.values()].map((m) => ({ name: m.name, unit: m.unit, label: m.label, derived: m.derive?.text, stale: m.staleAfterMs }));
+    const metrics = [...roadmap.metrics.values()].map((m) => ({
+      name: m.name,
+      unit: m.unit,
+      label: m.label,
+      derived: m.derive?.text,
+      stale: m.staleAfterMs,
+    }));
     const week = 7 * DAY;
     expect(metrics).toEqual([
-      { name: 'active_users', unit: 'count', label: 'Active users', derived: undefined, stale: week },
+      {
+        name: 'active_users',
+        unit: 'count',
+        label: 'Active users',
+        derived: undefined,
+        stale: week,
+      },
       { name: 'paid_users', unit: 'count', label: 'paid_users', derived: undefined, stale: week },
       { name: 'mrr', unit: 'usd', label: 'MRR', derived: undefined, stale: week },
-      { name: 'response_time_p95', unit: 'ms', label: 'P95 response time', derived: undefined, stale: week },
+      {
+        name: 'response_time_p95',
+        unit: 'ms',
+        label: 'P95 response time',
+        derived: undefined,
+        stale: week,
+      },
       { name: 'database_cpu', unit: 'percent', label: 'DB CPU', derived: undefined, stale: week },
-      { name: 'infra_cost', unit: 'usd', label: 'Infra cost / month', derived: undefined, stale: week },
-      { name: 'cache_hit_rate', unit: 'percent', label: 'cache_hit_rate', derived: undefined, stale: week },
-      { name: 'conversion', unit: 'percent', label: 'conversion', derived: 'paid_users / active_users * 100', stale: week },
+      {
+        name: 'infra_cost',
+        unit: 'usd',
+        label: 'Infra cost / month',
+        derived: undefined,
+        stale: week,
+      },
+      {
+        name: 'cache_hit_rate',
+        unit: 'percent',
+        label: 'cache_hit_rate',
+        derived: undefined,
+        stale: week,
+      },
+      {
+        name: 'conversion',
+        unit: 'percent',
+        label: 'conversion',
+        derived: 'paid_users / active_users * 100',
+        stale: week,
+      },
       // Flags hold until changed: they never go stale.
-      { name: 'multi_region_needed', unit: 'flag', label: 'multi_region_needed', derived: undefined, stale: null },
+      {
+        name: 'multi_region_needed',
+        unit: 'flag',
+        label: 'multi_region_needed',
+        derived: undefined,
+        stale: null,
+      },
     ]);
-    expect(roadmap.metrics.get('conversion')?.derive?.metrics).toEqual(['paid_users', 'active_users']);
+    expect(roadmap.metrics.get('conversion')?.derive?.metrics).toEqual([
+      'paid_users',
+      'active_users',
+    ]);
     expect([...roadmap.metrics.values()].some((m) => m.source)).toBe(false);
   });
 
@@ -98,7 +158,11 @@ describe('the format page example', () => {
       [3, 'tier3', 'Tier 3 — Production scale'],
     ]);
     const [tier0, tier1, tier2, tier3] = roadmap.stages;
-    expect(tier0).toMatchObject({ users: { min: 0, max: 500 }, budget: { min: 100, max: 200 }, actions: [] });
+    expect(tier0).toMatchObject({
+      users: { min: 0, max: 500 },
+      budget: { min: 100, max: 200 },
+      actions: [],
+    });
     expect(tier1).toMatchObject({ users: { min: 500, max: 2000 }, budget: { min: 300, max: 500 } });
     expect(tier2?.budget).toBeUndefined();
     expect(tier3?.upgrade).toBeUndefined();
@@ -109,7 +173,9 @@ describe('the format page example', () => {
       ['latency', 'Response time < 2s', 'response_time_p95 < 2s'],
     ]);
     expect(thresholds(tier0?.gates[1]?.check)).toEqual([2000]);
-    expect(tier1?.gates.map((g) => [g.id, g.check?.text])).toEqual([['cache-hit', 'cache_hit_rate > 60%']]);
+    expect(tier1?.gates.map((g) => [g.id, g.check?.text])).toEqual([
+      ['cache-hit', 'cache_hit_rate > 60%'],
+    ]);
     expect(thresholds(tier1?.gates[0]?.check)).toEqual([60]);
 
     expect(tier0?.upgrade).toMatchObject({
@@ -124,10 +190,18 @@ describe('the format page example', () => {
     expect(tier1?.upgrade).toMatchObject({ id: 'tier1.upgrade', forMs: 3_600_000 });
     expect(tier1?.upgrade?.when.text).toBe('active_users >= 1,600 or database_cpu > 70%');
     expect(thresholds(tier1?.upgrade?.when)).toEqual([1600, 70]);
-    expect(tier2?.upgrade?.when.metrics).toEqual(['active_users', 'response_time_p95', 'multi_region_needed']);
+    expect(tier2?.upgrade?.when.metrics).toEqual([
+      'active_users',
+      'response_time_p95',
+      'multi_region_needed',
+    ]);
     const tier2Upgrade = tier2?.upgrade?.when;
     if (!tier2Upgrade) throw new Error('tier2 has an upgrade');
-    const comparisons = evaluateCondition(tier2Upgrade, { value: () => 0, window: () => ({ count: 1, avg: 0 }) }, 0.8).comparisons;
+    const comparisons = evaluateCondition(
+      tier2Upgrade,
+      { value: () => 0, window: () => ({ count: 1, avg: 0 }) },
+      0.8,
+    ).comparisons;
     expect(comparisons.map((c) => [c.metric, c.fn, c.window, c.threshold])).toEqual([
       ['active_users', undefined, undefined, 4000],
       ['response_time_p95', 'avg', '1d', 1000],
@@ -208,13 +282,24 @@ describe('problems', () => {
   });
 
   it('formats a problem as file:line:column: message, tagging warnings', () => {
-    const problem: Problem = { file: 'r.yaml', line: 3, column: 7, message: 'metrics.x.unit: expected a unit', severity: 'error' };
+    const problem: Problem = {
+      file: 'r.yaml',
+      line: 3,
+      column: 7,
+      message: 'metrics.x.unit: expected a unit',
+      severity: 'error',
+    };
     expect(formatProblem(problem)).toBe('r.yaml:3:7: metrics.x.unit: expected a unit');
-    expect(formatProblem({ ...problem, severity: 'warning' })).toBe('r.yaml:3:7: warning: metrics.x.unit: expected a unit');
+    expect(formatProblem({ ...problem, severity: 'warning' })).toBe(
+      'r.yaml:3:7: warning: metrics.x.unit: expected a unit',
+    );
   });
 
   it('reports a bad top-level id and a bad timezone where they are written', () => {
-    const text = MINIMAL.replace('id: minimal', 'id: Not A Slug').replace('name: Minimal', 'name: Minimal\ntimezone: Mars/Olympus_Mons');
+    const text = MINIMAL.replace('id: minimal', 'id: Not A Slug').replace(
+      'name: Minimal',
+      'name: Minimal\ntimezone: Mars/Olympus_Mons',
+    );
     const errors = refused(loadRoadmap('r.yaml', text)).map(formatProblem);
     expect(errors).toEqual([
       `${at('r.yaml', text, 1, 'Not A Slug')}: id: expected a slug: lowercase letters, digits, "-" and "_", starting with a letter or digit`,
@@ -228,7 +313,10 @@ describe('problems', () => {
   // checked: the file is refused with 2 problems instead of all of them, contrary to
   // "refused with every problem listed" (docs/ROADMAP_FORMAT.md, Errors).
   it('reports condition, duplicate and deadline problems even when the header is bad too', () => {
-    const text = BROKEN.replace('id: broken', 'id: Broken!').replace('name: Broken roadmap', 'name: Broken roadmap\ntimezone: Mars/Olympus_Mons');
+    const text = BROKEN.replace('id: broken', 'id: Broken!').replace(
+      'name: Broken roadmap',
+      'name: Broken roadmap\ntimezone: Mars/Olympus_Mons',
+    );
     const messages = refused(loadRoadmap(FILE, text)).map((e) => e.message);
     expect(messages).toEqual(
       expect.arrayContaining([
@@ -333,13 +421,22 @@ describe('problems', () => {
 
   it('refuses a `by` that is neither a date nor month N', () => {
     const text = `${MINIMAL}targets:\n  - { id: t, when: users > 1, by: next spring }\n`;
-    expect(refused(loadRoadmap('r.yaml', text)).map((e) => e.message)).toEqual(['targets[0].by: expected an ISO date (2026-03-31) or "month N"']);
+    expect(refused(loadRoadmap('r.yaml', text)).map((e) => e.message)).toEqual([
+      'targets[0].by: expected an ISO date (2026-03-31) or "month N"',
+    ]);
   });
 
   it('takes a `by` date as the end of that day in the roadmap timezone', () => {
-    const utc = loaded(loadRoadmap('r.yaml', `${MINIMAL}targets:\n  - { id: t, when: users > 1, by: 2026-03-31 }\n`));
+    const utc = loaded(
+      loadRoadmap('r.yaml', `${MINIMAL}targets:\n  - { id: t, when: users > 1, by: 2026-03-31 }\n`),
+    );
     expect(utc.targets[0]?.deadline?.toISOString()).toBe('2026-04-01T00:00:00.000Z');
-    const ny = loaded(loadRoadmap('r.yaml', `${MINIMAL.replace('name: Minimal', 'name: Minimal\ntimezone: America/New_York')}targets:\n  - { id: t, when: users > 1, by: 2026-03-31 }\n`));
+    const ny = loaded(
+      loadRoadmap(
+        'r.yaml',
+        `${MINIMAL.replace('name: Minimal', 'name: Minimal\ntimezone: America/New_York')}targets:\n  - { id: t, when: users > 1, by: 2026-03-31 }\n`,
+      ),
+    );
     expect(ny.targets[0]?.deadline?.toISOString()).toBe('2026-04-01T04:00:00.000Z');
   });
 
@@ -428,7 +525,9 @@ describe('files that are not roadmaps', () => {
     ['a list', '- id: a\n- id: b\n'],
     ['a scalar', 'hello\n'],
   ])('%s is refused with a clear error', (_what, text) => {
-    expect(refused(loadRoadmap('r.yaml', text)).map(formatProblem)).toEqual(['r.yaml:1:1: expected a mapping with id, name, metrics and stages']);
+    expect(refused(loadRoadmap('r.yaml', text)).map(formatProblem)).toEqual([
+      'r.yaml:1:1: expected a mapping with id, name, metrics and stages',
+    ]);
   });
 
   it('names each missing required key', () => {
@@ -441,17 +540,24 @@ describe('files that are not roadmaps', () => {
 
   it('needs at least one stage', () => {
     const text = 'id: none\nname: None\nmetrics: {}\nstages: []\n';
-    expect(refused(loadRoadmap('r.yaml', text)).map(formatProblem)).toEqual([`${at('r.yaml', text, 4, '[]')}: stages: expected at least one stage`]);
+    expect(refused(loadRoadmap('r.yaml', text)).map(formatProblem)).toEqual([
+      `${at('r.yaml', text, 4, '[]')}: stages: expected at least one stage`,
+    ]);
   });
 
   it('reports YAML syntax errors with their positions', () => {
     const tab = 'id: x\nname: X\nmetrics:\n\tusers: { unit: count }\n';
-    expect(refused(loadRoadmap('r.yaml', tab)).map(formatProblem)).toEqual(['r.yaml:4:1: Tabs are not allowed as indentation']);
+    expect(refused(loadRoadmap('r.yaml', tab)).map(formatProblem)).toEqual([
+      'r.yaml:4:1: Tabs are not allowed as indentation',
+    ]);
 
     const duplicate = 'id: x\nid: y\nname: X\n';
-    expect(refused(loadRoadmap('r.yaml', duplicate)).map(formatProblem)).toEqual(['r.yaml:2:1: Map keys must be unique']);
+    expect(refused(loadRoadmap('r.yaml', duplicate)).map(formatProblem)).toEqual([
+      'r.yaml:2:1: Map keys must be unique',
+    ]);
 
-    const unclosed = 'id: x\nname: X\nmetrics:\n  users: { unit: count\nstages:\n  - { id: s, name: S }\n';
+    const unclosed =
+      'id: x\nname: X\nmetrics:\n  users: { unit: count\nstages:\n  - { id: s, name: S }\n';
     const errors = refused(loadRoadmap('r.yaml', unclosed));
     expect(errors[0]?.message).toMatch(/Flow map/);
     expect(errors[0]?.line).toBeGreaterThanOrEqual(4);
@@ -463,7 +569,9 @@ describe('files that are not roadmaps', () => {
     const bomb = [
       `${MINIMAL}lol:`,
       `  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]`,
-      ...levels.slice(1).map((name, i) => `  ${name}: &${name} [${Array(9).fill(`*${levels[i]}`).join(',')}]`),
+      ...levels
+        .slice(1)
+        .map((name, i) => `  ${name}: &${name} [${Array(9).fill(`*${levels[i]}`).join(',')}]`),
       '',
     ].join('\n');
     const result = loadRoadmap('r.yaml', bomb);
@@ -474,7 +582,9 @@ describe('files that are not roadmaps', () => {
 
   it('refuses an oversized file unread', () => {
     const errors = refused(loadRoadmap('r.yaml', `# ${'x'.repeat(MAX_ROADMAP_BYTES)}\n`));
-    expect(errors.map(formatProblem)).toEqual([`r.yaml:1:1: file is larger than ${MAX_ROADMAP_BYTES} bytes`]);
+    expect(errors.map(formatProblem)).toEqual([
+      `r.yaml:1:1: file is larger than ${MAX_ROADMAP_BYTES} bytes`,
+    ]);
   });
 
   // BUG (same root cause as the unary-minus test in condition.test.ts): a hostile condition

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Truth } from '../../src/core/condition/evaluate.js';
-import type { TransitionInput, TransitionReason, TriggerMemory, TriggerState } from '../../src/core/evaluate/transition.js';
+import type {
+  TransitionInput,
+  TransitionReason,
+  TriggerMemory,
+  TriggerState,
+} from '../../src/core/evaluate/transition.js';
 import { nextTriggerState } from '../../src/core/evaluate/transition.js';
 
 /** A fixed reference time: no real clock anywhere in this file. */
@@ -336,23 +341,44 @@ function run(steps: { minute: number; input: TransitionInput }[]) {
       state: next.memory.state,
       reason: next.reason,
       since: (next.memory.since.getTime() - T0) / MINUTE,
-      firingSince: next.memory.firingSince ? (next.memory.firingSince.getTime() - T0) / MINUTE : undefined,
+      firingSince: next.memory.firingSince
+        ? (next.memory.firingSince.getTime() - T0) / MINUTE
+        : undefined,
     };
   });
 }
 
-type Row = [minute: number, value: number | undefined, state: TriggerState, since: number, firingSince: number | undefined];
+type Row = [
+  minute: number,
+  value: number | undefined,
+  state: TriggerState,
+  since: number,
+  firingSince: number | undefined,
+];
 
 describe('trigger episodes over time', () => {
   // database_cpu around the 80% threshold; clear_when (when given) is database_cpu < 70%.
   const cpu = (value: number | undefined, clearWhen: boolean, forMs = 0): TransitionInput =>
     value === undefined
-      ? input('unknown', { hasClearWhen: clearWhen, ...(clearWhen ? { clears: 'unknown' as const } : {}), forMs })
-      : input(value > 80, { approaching: value >= 64, hasClearWhen: clearWhen, ...(clearWhen ? { clears: value < 70 } : {}), forMs });
+      ? input('unknown', {
+          hasClearWhen: clearWhen,
+          ...(clearWhen ? { clears: 'unknown' as const } : {}),
+          forMs,
+        })
+      : input(value > 80, {
+          approaching: value >= 64,
+          hasClearWhen: clearWhen,
+          ...(clearWhen ? { clears: value < 70 } : {}),
+          forMs,
+        });
 
   const check = (rows: Row[], clearWhen: boolean, forMs = 0) => {
-    const got = run(rows.map(([minute, value]) => ({ minute, input: cpu(value, clearWhen, forMs) })));
-    expect(got.map((g) => [g.minute, g.state, g.since, g.firingSince])).toEqual(rows.map(([minute, , state, since, firing]) => [minute, state, since, firing]));
+    const got = run(
+      rows.map(([minute, value]) => ({ minute, input: cpu(value, clearWhen, forMs) })),
+    );
+    expect(got.map((g) => [g.minute, g.state, g.since, g.firingSince])).toEqual(
+      rows.map(([minute, , state, since, firing]) => [minute, state, since, firing]),
+    );
   };
 
   it('flaps with the threshold when there is no clear_when', () => {

@@ -32,9 +32,23 @@ let slow: Bot;
 beforeAll(async () => {
   bot = await startBot({ pool: db.pool, roadmaps: ['oviya'], clock, wrap: withCharts() });
   plain = await startBot({ pool: db.pool, roadmaps: ['oviya'], clock });
-  slow = await startBot({ pool: db.pool, roadmaps: ['oviya'], clock, deferAfterMs: 0, wrap: withCharts() });
-  for (const [value, at] of [[300, '2026-02-20'], [330, '2026-02-23'], [350, '2026-02-25'], [380, '2026-02-27'], [420, '2026-03-01T12:00']] as const) {
-    const res = await bot.send(slash('record', { metric: 'active_users', value: String(value), at }, PEOPLE.alice));
+  slow = await startBot({
+    pool: db.pool,
+    roadmaps: ['oviya'],
+    clock,
+    deferAfterMs: 0,
+    wrap: withCharts(),
+  });
+  for (const [value, at] of [
+    [300, '2026-02-20'],
+    [330, '2026-02-23'],
+    [350, '2026-02-25'],
+    [380, '2026-02-27'],
+    [420, '2026-03-01T12:00'],
+  ] as const) {
+    const res = await bot.send(
+      slash('record', { metric: 'active_users', value: String(value), at }, PEOPLE.alice),
+    );
     expect(textOf(res.json.data)).toMatch(/Recorded Active users/);
   }
 });
@@ -58,7 +72,9 @@ async function run(on: Bot, sub: string, options: Record<string, string | boolea
 /** The chart as the fake received it: one PNG of the documented size, as files[0]. */
 function expectChart(call: FakeCall | undefined): Buffer {
   expect(call?.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
-  expect(call?.files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType }))).toEqual([{ field: 'files[0]', filename: 'active_users.png', contentType: 'image/png' }]);
+  expect(
+    call?.files.map((f) => ({ field: f.field, filename: f.filename, contentType: f.contentType })),
+  ).toEqual([{ field: 'files[0]', filename: 'active_users.png', contentType: 'image/png' }]);
   const png = call?.files[0]?.bytes as Buffer;
   expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
   expect(pngSize(png)).toEqual({ width: CHART_WIDTH, height: CHART_HEIGHT });
@@ -70,7 +86,14 @@ function expectChart(call: FakeCall | undefined): Buffer {
 /** The message referencing its file: the first embed's image, and the attachment Discord lists. */
 function expectReferenced(message: FakeMessage | undefined, size: number) {
   expect(message?.embeds[0]?.image).toEqual({ url: 'attachment://active_users.png' });
-  expect(message?.attachments).toEqual([expect.objectContaining({ filename: 'active_users.png', description: TITLE, content_type: 'image/png', size })]);
+  expect(message?.attachments).toEqual([
+    expect.objectContaining({
+      filename: 'active_users.png',
+      description: TITLE,
+      content_type: 'image/png',
+      size,
+    }),
+  ]);
   expect(textOf(message)).toMatch(/latest: 420/);
 }
 
@@ -90,7 +113,9 @@ describe('metrics <name> with a chart', () => {
     expect(calls.map((c) => `${c.route} ${c.status}`)).toEqual([`${EDIT} 200`]);
     const edit = calls[0];
     const png = expectChart(edit);
-    expect(edit?.body.attachments).toEqual([{ id: 0, filename: 'active_users.png', description: TITLE }]);
+    expect(edit?.body.attachments).toEqual([
+      { id: 0, filename: 'active_users.png', description: TITLE },
+    ]);
     expect(edit?.body.embeds[0].image).toEqual({ url: 'attachment://active_users.png' });
     expect(messageProblems(edit?.body)).toEqual([]);
     expectReferenced(log.original, png.length);
@@ -114,7 +139,11 @@ describe('metrics <name> with a chart', () => {
   });
 
   it('replies without attachments are unchanged: answered at once as JSON, nothing uploaded', async () => {
-    for (const [sub, options] of [['metrics', { public: true }], ['status', {}], ['gates', { public: true }]] as const) {
+    for (const [sub, options] of [
+      ['metrics', { public: true }],
+      ['status', {}],
+      ['gates', { public: true }],
+    ] as const) {
       const withCharts = await run(bot, sub, options);
       const without = await run(plain, sub, options);
       expect(withCharts.res.json.type).toBe(4);
@@ -135,25 +164,42 @@ describe('metrics <name> with a chart', () => {
     bot.fake.maxFileBytes = 1_000;
     try {
       const { calls, log } = await run(bot, 'metrics', { name: 'active_users', public: true });
-      expect(calls.map((c) => `${c.route} ${c.status} ${c.files.length}`)).toEqual([`${EDIT} 413 1`, `${EDIT} 200 0`]);
+      expect(calls.map((c) => `${c.route} ${c.status} ${c.files.length}`)).toEqual([
+        `${EDIT} 413 1`,
+        `${EDIT} 200 0`,
+      ]);
       expect(log.original?.attachments).toEqual([]);
       expect(log.original?.embeds[0]?.image).toBeUndefined();
       expect(textOf(log.original)).toMatch(/latest: 420/);
-      expect(textOf(log.original)).toMatch(/The chart could not be attached \(Discord answered 413: Request entity too large\)/);
+      expect(textOf(log.original)).toMatch(
+        /The chart could not be attached \(Discord answered 413: Request entity too large\)/,
+      );
     } finally {
       bot.fake.maxFileBytes = DEFAULT_MAX_FILE_BYTES;
     }
   });
 
   it('gateway mode: the callback defers and the webhook edit carries the chart', async () => {
-    const rest = createRest({ DISCORD_TOKEN: bot.fake.token, DISCORD_API_URL: bot.fake.url }, { retries: 0 });
+    const rest = createRest(
+      { DISCORD_TOKEN: bot.fake.token, DISCORD_API_URL: bot.fake.url },
+      { retries: 0 },
+    );
     try {
-      const handle = createInteractionHandler({ deps: bot.deps, api: new API(rest), logger: createLogger('silent'), admins: { roles: [], users: [] }, deferAfterMs: 60_000, clock: clock.now });
+      const handle = createInteractionHandler({
+        deps: bot.deps,
+        api: new API(rest),
+        logger: createLogger('silent'),
+        admins: { roles: [], users: [] },
+        deferAfterMs: 60_000,
+        clock: clock.now,
+      });
       const interaction = slash('metrics', { name: 'active_users', public: true }, PEOPLE.rita);
       const finish = await answerOverRest(rest, handle, interaction);
       expect(bot.fake.interaction(interaction.token).callbacks).toEqual([{ type: 5, data: {} }]);
       await finish?.();
-      const edit = bot.fake.calls.find((c) => c.route === EDIT && c.params.token === interaction.token);
+      const edit = bot.fake.calls.find(
+        (c) => c.route === EDIT && c.params.token === interaction.token,
+      );
       const png = expectChart(edit);
       expectReferenced(bot.fake.interaction(interaction.token).original, png.length);
     } finally {
@@ -163,12 +209,20 @@ describe('metrics <name> with a chart', () => {
 });
 
 describe('withAttachments', () => {
-  const png = (n: number) => ({ filename: `chart ${n}.png`, contentType: 'image/png' as const, bytes: Buffer.from([n]), title: `chart ${n}` });
+  const png = (n: number) => ({
+    filename: `chart ${n}.png`,
+    contentType: 'image/png' as const,
+    bytes: Buffer.from([n]),
+    title: `chart ${n}`,
+  });
 
   it('shows the first file in the first embed, lists every file with its alt text, and keeps names Discord can link', () => {
     const message = { embeds: [{ title: 'a' }, { title: 'b' }], allowed_mentions: { parse: [] } };
     const out = withAttachments(message, [png(1), png(2), { ...png(3), filename: 'chart 1.png' }]);
-    expect(out.embeds).toEqual([{ title: 'a', image: { url: 'attachment://chart_1.png' } }, { title: 'b' }]);
+    expect(out.embeds).toEqual([
+      { title: 'a', image: { url: 'attachment://chart_1.png' } },
+      { title: 'b' },
+    ]);
     expect(out.attachments).toEqual([
       { id: 0, filename: 'chart_1.png', description: 'chart 1' },
       { id: 1, filename: 'chart_2.png', description: 'chart 2' },

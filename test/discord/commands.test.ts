@@ -1,30 +1,70 @@
 import { ApplicationCommandOptionType as T } from '@discordjs/core/http-only';
 import { SlashCommandBuilder } from '@discordjs/builders';
 import { describe, expect, it } from 'vitest';
-import { chatCommands, commandDefinition, decodeCustomId, discordUsage, encodeCustomId, slashForm, wordsFor } from '../../src/adapters/discord/commands.js';
-import { commandLength, commandProblems, COMMAND_LIMITS } from '../../src/adapters/discord/limits.js';
+import {
+  chatCommands,
+  commandDefinition,
+  decodeCustomId,
+  discordUsage,
+  encodeCustomId,
+  slashForm,
+  wordsFor,
+} from '../../src/adapters/discord/commands.js';
+import {
+  commandLength,
+  commandProblems,
+  COMMAND_LIMITS,
+} from '../../src/adapters/discord/limits.js';
 import { parseCommand, tokenize } from '../../src/core/commands/parse.js';
 import { COMMANDS, type CommandSpec } from '../../src/core/commands/table.js';
 
 /** The `/roadmap` definition generated from the command table, and interactions back to words. Pure. */
 
 const definition = commandDefinition();
-type Sub = { name: string; description: string; options: { name: string; type: number; required?: boolean; autocomplete?: boolean; choices?: { value: string }[] }[] };
-const sub = (name: string) => (definition.options as unknown as Sub[]).find((o) => o.name === name) as Sub;
+type Sub = {
+  name: string;
+  description: string;
+  options: {
+    name: string;
+    type: number;
+    required?: boolean;
+    autocomplete?: boolean;
+    choices?: { value: string }[];
+  }[];
+};
+const sub = (name: string) =>
+  (definition.options as unknown as Sub[]).find((o) => o.name === name) as Sub;
 const option = (command: string, name: string) => sub(command).options.find((o) => o.name === name);
 
 /** The interaction data Discord sends for `/roadmap <name> key:value …`. */
 function data(name: string, options: Record<string, string | number | boolean>) {
   return {
     name: 'roadmap',
-    options: [{ type: T.Subcommand, name, options: Object.entries(options).map(([n, value]) => ({ name: n, type: typeof value === 'boolean' ? T.Boolean : typeof value === 'number' ? T.Number : T.String, value })) }],
+    options: [
+      {
+        type: T.Subcommand,
+        name,
+        options: Object.entries(options).map(([n, value]) => ({
+          name: n,
+          type:
+            typeof value === 'boolean'
+              ? T.Boolean
+              : typeof value === 'number'
+                ? T.Number
+                : T.String,
+          value,
+        })),
+      },
+    ],
   } as never;
 }
 
 describe('the /roadmap definition', () => {
   it('has one subcommand per chat command of the table, CLI-only ones left out', () => {
     expect(definition.name).toBe('roadmap');
-    expect((definition.options as unknown as Sub[]).map((o) => o.name)).toEqual(COMMANDS.filter((c) => !c.cliOnly).map((c) => c.name));
+    expect((definition.options as unknown as Sub[]).map((o) => o.name)).toEqual(
+      COMMANDS.filter((c) => !c.cliOnly).map((c) => c.name),
+    );
     expect(sub('import')).toBeUndefined();
     expect(sub('migrate')).toBeUndefined();
   });
@@ -36,13 +76,25 @@ describe('the /roadmap definition', () => {
   });
 
   it('is accepted by @discordjs/builders, which validates every name and description', () => {
-    const builder = new SlashCommandBuilder().setName(definition.name).setDescription(definition.description);
+    const builder = new SlashCommandBuilder()
+      .setName(definition.name)
+      .setDescription(definition.description);
     for (const s of definition.options as unknown as Sub[]) {
       builder.addSubcommand((b) => {
         b.setName(s.name).setDescription(s.description);
         for (const o of s.options) {
-          if (o.type === T.Boolean) b.addBooleanOption((x) => x.setName(o.name).setDescription('d').setRequired(Boolean(o.required)));
-          else b.addStringOption((x) => x.setName(o.name).setDescription('d').setRequired(Boolean(o.required)).setAutocomplete(Boolean(o.autocomplete)));
+          if (o.type === T.Boolean)
+            b.addBooleanOption((x) =>
+              x.setName(o.name).setDescription('d').setRequired(Boolean(o.required)),
+            );
+          else
+            b.addStringOption((x) =>
+              x
+                .setName(o.name)
+                .setDescription('d')
+                .setRequired(Boolean(o.required))
+                .setAutocomplete(Boolean(o.autocomplete)),
+            );
         }
         return b;
       });
@@ -56,7 +108,9 @@ describe('the /roadmap definition', () => {
       ['roadmap', false],
     ]);
     expect(sub('record').options.map((o) => o.name)).toEqual(['metric', 'value', 'roadmap', 'at']);
-    expect(discordUsage(chatCommands().find((c) => c.name === 'record') as CommandSpec)).toBe('/roadmap record metric:<metric> value:<value> [roadmap:<roadmap>] [at:<time>]');
+    expect(discordUsage(chatCommands().find((c) => c.name === 'record') as CommandSpec)).toBe(
+      '/roadmap record metric:<metric> value:<value> [roadmap:<roadmap>] [at:<time>]',
+    );
   });
 
   it('keeps values with units as text (1.5s, $1.2k), flags as booleans, yes/no as a choice', () => {
@@ -67,7 +121,8 @@ describe('the /roadmap definition', () => {
   });
 
   it('autocompletes roadmaps, metrics, flags, gates, alerts and command names', () => {
-    const completed = (command: string, name: string) => option(command, name)?.autocomplete === true;
+    const completed = (command: string, name: string) =>
+      option(command, name)?.autocomplete === true;
     expect(completed('status', 'roadmap')).toBe(true);
     expect(completed('record', 'metric')).toBe(true);
     expect(completed('metrics', 'name')).toBe(true); // "a metric name"
@@ -85,25 +140,60 @@ describe('the /roadmap definition', () => {
   });
 
   it('follows the table: a new chat command becomes a subcommand without touching the adapter', () => {
-    const extra: CommandSpec = { name: 'forecast', summary: 'when each approaching trigger will fire', args: [{ name: 'metric', type: 'text', required: false, description: 'a metric name' }], options: [{ name: 'roadmap', takes: 'value', type: 'text', description: 'roadmap id' }], mutates: false };
+    const extra: CommandSpec = {
+      name: 'forecast',
+      summary: 'when each approaching trigger will fire',
+      args: [{ name: 'metric', type: 'text', required: false, description: 'a metric name' }],
+      options: [{ name: 'roadmap', takes: 'value', type: 'text', description: 'roadmap id' }],
+      mutates: false,
+    };
     const generated = commandDefinition([...COMMANDS, extra]).options as unknown as Sub[];
-    expect(generated.at(-1)).toMatchObject({ name: 'forecast', options: [{ name: 'metric', autocomplete: true }, { name: 'roadmap', autocomplete: true }] });
+    expect(generated.at(-1)).toMatchObject({
+      name: 'forecast',
+      options: [
+        { name: 'metric', autocomplete: true },
+        { name: 'roadmap', autocomplete: true },
+      ],
+    });
   });
 
   it('reports a table that outgrows Discord (more than 25 subcommands)', () => {
-    const many = Array.from({ length: 26 }, (_, i): CommandSpec => ({ name: `c${i}`, summary: 's', args: [], options: [], mutates: false }));
-    expect(commandProblems(commandDefinition(many))).toEqual([expect.stringMatching(/26 options, more than 25/)]);
+    const many = Array.from({ length: 26 }, (_, i): CommandSpec => ({
+      name: `c${i}`,
+      summary: 's',
+      args: [],
+      options: [],
+      mutates: false,
+    }));
+    expect(commandProblems(commandDefinition(many))).toEqual([
+      expect.stringMatching(/26 options, more than 25/),
+    ]);
   });
 });
 
 describe('an interaction back to words for runCommand', () => {
   it('puts args in the table order and options as --name=value; true flags as --name', () => {
-    expect(wordsFor(data('record', { value: '1.5s', at: '2026-03-01', metric: 'response_time_p95', roadmap: 'oviya' }))).toMatchObject({
+    expect(
+      wordsFor(
+        data('record', {
+          value: '1.5s',
+          at: '2026-03-01',
+          metric: 'response_time_p95',
+          roadmap: 'oviya',
+        }),
+      ),
+    ).toMatchObject({
       ok: true,
       words: ['record', 'response_time_p95', '1.5s', '--roadmap=oviya', '--at=2026-03-01'],
     });
-    expect(wordsFor(data('advance', { force: true }))).toMatchObject({ ok: true, words: ['advance', '--force'] });
-    expect(wordsFor(data('advance', { force: false }))).toMatchObject({ ok: true, words: ['advance'] });
+    expect(wordsFor(data('advance', { force: true }))).toMatchObject({
+      ok: true,
+      words: ['advance', '--force'],
+    });
+    expect(wordsFor(data('advance', { force: false }))).toMatchObject({
+      ok: true,
+      words: ['advance'],
+    });
     expect(wordsFor(data('status', { public: true }))).toMatchObject({ ok: true, public: true });
   });
 
@@ -121,7 +211,11 @@ describe('an interaction back to words for runCommand', () => {
   it('refuses a value that would read as an option instead of running something else', () => {
     for (const value of ['at:2026-01-01', '--force', 'roadmap:other']) {
       const result = wordsFor(data('record', { metric: value, value: '5' }));
-      expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/reads as an option/), usage: expect.stringMatching(/^\/roadmap record/) });
+      expect(result).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/reads as an option/),
+        usage: expect.stringMatching(/^\/roadmap record/),
+      });
     }
     // A bare word flag (`public`) is an option word for status, but a fine metric name elsewhere.
     expect(wordsFor(data('metrics', { name: 'public' }))).toMatchObject({ ok: false });
@@ -129,14 +223,36 @@ describe('an interaction back to words for runCommand', () => {
   });
 
   it('asks for a skipped optional argument, since the command line is positional', () => {
-    const two: CommandSpec = { name: 'subscribe', summary: 's', args: [{ name: 'what', type: 'text', required: true, description: 'd' }, { name: 'when', type: 'text', required: false, description: 'd' }, { name: 'timezone', type: 'text', required: false, description: 'd' }], options: [], mutates: true };
-    expect(wordsFor(data('subscribe', { what: 'digest', timezone: 'Europe/Paris' }), [two])).toMatchObject({ ok: false, error: 'to give timezone, give when too' });
-    expect(wordsFor(data('subscribe', { what: 'digest', when: '08:00', timezone: 'Europe/Paris' }), [two])).toMatchObject({ ok: true, words: ['subscribe', 'digest', '08:00', 'Europe/Paris'] });
+    const two: CommandSpec = {
+      name: 'subscribe',
+      summary: 's',
+      args: [
+        { name: 'what', type: 'text', required: true, description: 'd' },
+        { name: 'when', type: 'text', required: false, description: 'd' },
+        { name: 'timezone', type: 'text', required: false, description: 'd' },
+      ],
+      options: [],
+      mutates: true,
+    };
+    expect(
+      wordsFor(data('subscribe', { what: 'digest', timezone: 'Europe/Paris' }), [two]),
+    ).toMatchObject({ ok: false, error: 'to give timezone, give when too' });
+    expect(
+      wordsFor(data('subscribe', { what: 'digest', when: '08:00', timezone: 'Europe/Paris' }), [
+        two,
+      ]),
+    ).toMatchObject({ ok: true, words: ['subscribe', 'digest', '08:00', 'Europe/Paris'] });
   });
 
   it('says when the registered definition is older than the bot (unknown subcommand or option)', () => {
-    expect(wordsFor(data('frobnicate', {}))).toMatchObject({ ok: false, error: expect.stringMatching(/roadmap discord register/) });
-    expect(wordsFor(data('status', { colour: 'red' }))).toMatchObject({ ok: false, error: expect.stringMatching(/unknown option "colour"/) });
+    expect(wordsFor(data('frobnicate', {}))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/roadmap discord register/),
+    });
+    expect(wordsFor(data('status', { colour: 'red' }))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/unknown option "colour"/),
+    });
     expect(wordsFor(data('status', { json: true }))).toMatchObject({ ok: false });
   });
 });
@@ -156,7 +272,9 @@ describe('button custom_ids', () => {
     expect(id.length).toBeLessThanOrEqual(100);
     const again = parseCommand(tokenize(decodeCustomId(id) as string));
     const original = parseCommand(tokenize(line));
-    expect(again.ok && original.ok && again.command.options).toEqual(original.ok && original.command.options);
+    expect(again.ok && original.ok && again.command.options).toEqual(
+      original.ok && original.command.options,
+    );
   });
 
   it('give up (undefined) when nothing fits, and the command is then shown as a slash command', () => {

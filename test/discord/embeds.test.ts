@@ -2,7 +2,12 @@ import { readdirSync } from 'node:fs';
 import { EmbedBuilder, embedLength as buildersEmbedLength } from '@discordjs/builders';
 import type { APIEmbed } from '@discordjs/core/http-only';
 import { describe, expect, it } from 'vitest';
-import { escapeMarkdown, renderDiscord, TONE_COLOUR, type DiscordMessage } from '../../src/adapters/discord/embeds.js';
+import {
+  escapeMarkdown,
+  renderDiscord,
+  TONE_COLOUR,
+  type DiscordMessage,
+} from '../../src/adapters/discord/embeds.js';
 import { embedLength, messageProblems, MESSAGE_LIMITS } from '../../src/adapters/discord/limits.js';
 import { evaluateRoadmap } from '../../src/core/evaluate/report.js';
 import { gatesMessage, metricsMessage, statusMessage } from '../../src/core/messages/compose.js';
@@ -34,13 +39,30 @@ function withinLimits(rendered: DiscordMessage): void {
   buildersAccept(rendered);
 }
 
-const text = (rendered: DiscordMessage) => rendered.embeds.flatMap((e: APIEmbed) => [e.title ?? '', e.description ?? '', ...(e.fields ?? []).flatMap((f) => [f.name, f.value]), e.footer?.text ?? '']).join('\n');
+const text = (rendered: DiscordMessage) =>
+  rendered.embeds
+    .flatMap((e: APIEmbed) => [
+      e.title ?? '',
+      e.description ?? '',
+      ...(e.fields ?? []).flatMap((f) => [f.name, f.value]),
+      e.footer?.text ?? '',
+    ])
+    .join('\n');
 
 /** Every metric at a value far over any threshold (every alert fires), with a week of history. */
 function loudReport(id: string) {
   const roadmap = shippedRoadmap(id);
-  const values = Object.fromEntries([...roadmap.metrics.values()].filter((m) => !m.derive).map((m) => [m.name, m.unit === 'flag' ? true : 1_000_000_000]));
-  return evaluateRoadmap(roadmap, snapshotOf(roadmap, values, new Date(NOW.getTime() - 60_000)), stateIn(), NOW);
+  const values = Object.fromEntries(
+    [...roadmap.metrics.values()]
+      .filter((m) => !m.derive)
+      .map((m) => [m.name, m.unit === 'flag' ? true : 1_000_000_000]),
+  );
+  return evaluateRoadmap(
+    roadmap,
+    snapshotOf(roadmap, values, new Date(NOW.getTime() - 60_000)),
+    stateIn(),
+    NOW,
+  );
 }
 
 const seeds = readdirSync(ROADMAPS_DIR)
@@ -50,45 +72,95 @@ const seeds = readdirSync(ROADMAPS_DIR)
 describe('seed roadmaps as Discord embeds', () => {
   it('the largest seed is mirai (most metrics and alerts): it is among those checked', () => {
     expect(seeds).toContain('mirai');
-    const sizes = seeds.map((id) => [id, shippedRoadmap(id).metrics.size + shippedRoadmap(id).alerts.length] as const).sort((a, b) => b[1] - a[1]);
+    const sizes = seeds
+      .map(
+        (id) => [id, shippedRoadmap(id).metrics.size + shippedRoadmap(id).alerts.length] as const,
+      )
+      .sort((a, b) => b[1] - a[1]);
     expect(sizes[0]?.[0]).toBe('mirai');
   });
 
-  it.each(seeds)('%s: status, metrics (with sparklines) and gates stay within every limit', (id) => {
-    const report = loudReport(id);
-    const status = renderDiscord(statusMessage(report));
-    withinLimits(status);
-    expect(status.embeds[0]?.color).toBe(TONE_COLOUR[statusMessage(report).tone]);
-    const rows = report.metrics.map((metric, i) => ({ metric, dayAgo: 10, weekAgo: 5, series: Array.from({ length: 48 }, (_, k) => (k * (i + 3)) % 17) }));
-    const metrics = renderDiscord(metricsMessage(report.roadmap.name, report.roadmap.timezone, rows));
-    withinLimits(metrics);
-    expect(text(metrics)).toMatch(/`[▁▂▃▄▅▆▇█]{48}`/);
-    withinLimits(renderDiscord(gatesMessage(report)));
-  });
+  it.each(seeds)(
+    '%s: status, metrics (with sparklines) and gates stay within every limit',
+    (id) => {
+      const report = loudReport(id);
+      const status = renderDiscord(statusMessage(report));
+      withinLimits(status);
+      expect(status.embeds[0]?.color).toBe(TONE_COLOUR[statusMessage(report).tone]);
+      const rows = report.metrics.map((metric, i) => ({
+        metric,
+        dayAgo: 10,
+        weekAgo: 5,
+        series: Array.from({ length: 48 }, (_, k) => (k * (i + 3)) % 17),
+      }));
+      const metrics = renderDiscord(
+        metricsMessage(report.roadmap.name, report.roadmap.timezone, rows),
+      );
+      withinLimits(metrics);
+      expect(text(metrics)).toMatch(/`[▁▂▃▄▅▆▇█]{48}`/);
+      withinLimits(renderDiscord(gatesMessage(report)));
+    },
+  );
 });
 
-const line = (i: number, extra: Partial<Line> = {}): Line => ({ icon: 'ok', text: `line-${i} ${'x'.repeat(40)}`, ...extra });
-const message = (sections: Message['sections'], more: Partial<Message> = {}): Message => ({ title: 'T', tone: 'info', sections, fallback: 'T', ...more });
+const line = (i: number, extra: Partial<Line> = {}): Line => ({
+  icon: 'ok',
+  text: `line-${i} ${'x'.repeat(40)}`,
+  ...extra,
+});
+const message = (sections: Message['sections'], more: Partial<Message> = {}): Message => ({
+  title: 'T',
+  tone: 'info',
+  sections,
+  fallback: 'T',
+  ...more,
+});
 
 describe('the renderer', () => {
   it('colours by tone', () => {
-    for (const tone of ['ok', 'info', 'warn', 'alert', 'error'] as Tone[]) expect(renderDiscord(message([], { tone })).embeds[0]?.color).toBe(TONE_COLOUR[tone]);
+    for (const tone of ['ok', 'info', 'warn', 'alert', 'error'] as Tone[])
+      expect(renderDiscord(message([], { tone })).embeds[0]?.color).toBe(TONE_COLOUR[tone]);
     expect(new Set(Object.values(TONE_COLOUR)).size).toBe(5);
   });
 
   it('draws progress bars and sparklines in code spans, and escapes roadmap text', () => {
-    const out = text(renderDiscord(message([{ title: 'Upgrade trigger', lines: [{ icon: 'approaching', text: 'active_users 350 >= 400', progress: 0.875, series: [1, 2, 3, 4] }] }])));
+    const out = text(
+      renderDiscord(
+        message([
+          {
+            title: 'Upgrade trigger',
+            lines: [
+              {
+                icon: 'approaching',
+                text: 'active_users 350 >= 400',
+                progress: 0.875,
+                series: [1, 2, 3, 4],
+              },
+            ],
+          },
+        ]),
+      ),
+    );
     expect(out).toContain('⚠️ active\\_users 350 >= 400 `█████████░` 88% `▁▃▆█`');
   });
 
   it('puts the subtitle and leading untitled lines in the description, titled sections in fields', () => {
-    const out = renderDiscord(message([{ lines: [line(1)] }, { title: 'Gates', lines: [line(2, { detail: 'ticked by alice' })] }], { subtitle: 'Next: Tier 1' }));
+    const out = renderDiscord(
+      message(
+        [{ lines: [line(1)] }, { title: 'Gates', lines: [line(2, { detail: 'ticked by alice' })] }],
+        { subtitle: 'Next: Tier 1' },
+      ),
+    );
     expect(out.embeds[0]?.description).toBe(`Next: Tier 1\n\n✅ ${escapeMarkdown(line(1).text)}`);
-    expect(out.embeds[0]?.fields).toEqual([{ name: 'Gates', value: `✅ ${escapeMarkdown(line(2).text)}\n\u2003↳ ticked by alice` }]);
+    expect(out.embeds[0]?.fields).toEqual([
+      { name: 'Gates', value: `✅ ${escapeMarkdown(line(2).text)}\n\u2003↳ ticked by alice` },
+    ]);
   });
 
   it('splits a section longer than a field over continuation fields', () => {
-    const out = renderDiscord(message([{ title: 'Metrics', lines: Array.from({ length: 40 }, (_, i) => line(i)) }]));
+    const out = renderDiscord(
+      message([{ title: 'Metrics', lines: Array.from({ length: 40 }, (_, i) => line(i)) }]),
+    );
     withinLimits(out);
     const fields = out.embeds[0]?.fields ?? [];
     expect(fields.length).toBeGreaterThan(1);
@@ -98,11 +170,17 @@ describe('the renderer', () => {
   });
 
   it('shows what a section already left out', () => {
-    expect(renderDiscord(message([{ title: 'Gates', lines: [line(1)], omitted: 7 }])).embeds[0]?.fields?.[0]?.value).toMatch(/\n… and 7 more$/);
+    expect(
+      renderDiscord(message([{ title: 'Gates', lines: [line(1)], omitted: 7 }])).embeds[0]
+        ?.fields?.[0]?.value,
+    ).toMatch(/\n… and 7 more$/);
   });
 
   it('truncates a huge message within the limits and counts exactly what was left out', () => {
-    const sections = Array.from({ length: 8 }, (_, s) => ({ title: `Section ${s}`, lines: Array.from({ length: 250 }, (_, i) => line(s * 1000 + i)) }));
+    const sections = Array.from({ length: 8 }, (_, s) => ({
+      title: `Section ${s}`,
+      lines: Array.from({ length: 250 }, (_, i) => line(s * 1000 + i)),
+    }));
     const out = renderDiscord(message(sections, { footer: 'evaluated at 12:00' }));
     withinLimits(out);
     const shown = (text(out).match(/line-\d+/g) ?? []).length;
@@ -113,7 +191,10 @@ describe('the renderer', () => {
   });
 
   it('uses up to 10 embeds for many short sections, and never more', () => {
-    const sections = Array.from({ length: 400 }, (_, s) => ({ title: `S${s}`, lines: [{ text: 'x' }] }));
+    const sections = Array.from({ length: 400 }, (_, s) => ({
+      title: `S${s}`,
+      lines: [{ text: 'x' }],
+    }));
     const out = renderDiscord(message(sections));
     withinLimits(out);
     expect(out.embeds.length).toBe(MESSAGE_LIMITS.embeds);
@@ -121,12 +202,24 @@ describe('the renderer', () => {
   });
 
   it('clips over-long titles, footers, lines and details', () => {
-    const out = renderDiscord(message([{ title: 't'.repeat(300), lines: [{ text: 'y'.repeat(10_000), detail: 'd'.repeat(500) }] }], { title: 'T'.repeat(400), subtitle: 's'.repeat(5000), footer: 'f'.repeat(3000) }));
+    const out = renderDiscord(
+      message(
+        [
+          {
+            title: 't'.repeat(300),
+            lines: [{ text: 'y'.repeat(10_000), detail: 'd'.repeat(500) }],
+          },
+        ],
+        { title: 'T'.repeat(400), subtitle: 's'.repeat(5000), footer: 'f'.repeat(3000) },
+      ),
+    );
     withinLimits(out);
   });
 
   it('never leaves an open code span or a dangling escape when it cuts a line', () => {
-    const out = renderDiscord(message([{ title: 'x', lines: [{ text: '_'.repeat(700), progress: 0.5 }] }]));
+    const out = renderDiscord(
+      message([{ title: 'x', lines: [{ text: '_'.repeat(700), progress: 0.5 }] }]),
+    );
     withinLimits(out);
     const value = out.embeds[0]?.fields?.[0]?.value ?? '';
     expect((value.match(/`/g) ?? []).length % 2).toBe(0);
@@ -141,7 +234,12 @@ describe('actions and mentions', () => {
       tone: 'alert',
       fallback: 'Oviya: db-cpu-high firing',
       actions: [
-        { id: 'ack', label: 'Acknowledge', command: 'ack db-cpu-high --roadmap oviya', style: 'primary' },
+        {
+          id: 'ack',
+          label: 'Acknowledge',
+          command: 'ack db-cpu-high --roadmap oviya',
+          style: 'primary',
+        },
         { id: 'snooze', label: 'Snooze 1 day', command: 'snooze db-cpu-high 1d --roadmap oviya' },
         { id: 'advance', label: 'Advance', command: 'advance --roadmap oviya', style: 'danger' },
       ],
@@ -159,7 +257,11 @@ describe('actions and mentions', () => {
   });
 
   it('lays out at most 5 rows of 5; the rest, and commands too long for a custom_id, are shown as commands to type', () => {
-    const many = Array.from({ length: 30 }, (_, i) => ({ id: `a${i}`, label: `Record ${i}`.padEnd(100, '!'), command: `record active_users ${i}` }));
+    const many = Array.from({ length: 30 }, (_, i) => ({
+      id: `a${i}`,
+      label: `Record ${i}`.padEnd(100, '!'),
+      command: `record active_users ${i}`,
+    }));
     const long = { id: 'long', label: 'Ack', command: `ack ${'a'.repeat(120)} --roadmap oviya` };
     const out = renderDiscord(message([], { actions: [...many, long] }));
     withinLimits(out);
@@ -168,7 +270,9 @@ describe('actions and mentions', () => {
     expect(out.components?.[0]?.components[0]?.label).toHaveLength(MESSAGE_LIMITS.buttonLabel);
     const shown = text(out);
     expect(shown).toContain('To act, run');
-    expect(shown).toContain(`/roadmap ack alert:${'a'.repeat(120)} roadmap:oviya`.replace(/_/g, '\\_'));
+    expect(shown).toContain(
+      `/roadmap ack alert:${'a'.repeat(120)} roadmap:oviya`.replace(/_/g, '\\_'),
+    );
     expect(shown).toContain('/roadmap record metric:active\\_users value:29');
   });
 
@@ -180,7 +284,10 @@ describe('actions and mentions', () => {
   });
 
   it('mentions nobody otherwise: not urgent, or no role configured', () => {
-    for (const out of [renderDiscord(alert(), { alertRoleId: '555' }), renderDiscord(alert({ urgent: true }))]) {
+    for (const out of [
+      renderDiscord(alert(), { alertRoleId: '555' }),
+      renderDiscord(alert({ urgent: true })),
+    ]) {
       expect(out.content).toBeUndefined();
       expect(out.allowed_mentions).toEqual({ parse: [] });
     }

@@ -52,7 +52,10 @@ export interface Bot {
   signature(rawBody: string, timestamp: string): string;
   /** Sends a body signed as Discord signs it (or with the signature and timestamp given). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the response JSON as Discord would get it; tests inspect it freely
-  send(body: unknown, opts?: { timestamp?: string; signature?: string | null; rawBody?: string }): Promise<{ status: number; json: any }>;
+  send(
+    body: unknown,
+    opts?: { timestamp?: string; signature?: string | null; rawBody?: string },
+  ): Promise<{ status: number; json: any }>;
   close(): Promise<void>;
 }
 
@@ -86,12 +89,26 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const logger = createLogger('silent');
   const base = await appWith(opts.pool, roadmapsFolder(...opts.roadmaps), opts.clock);
   const deps = opts.wrap ? opts.wrap(base) : base;
-  const http = createHttpServer({ pool: opts.pool, registry: deps.registry, logger, started: () => true });
-  const discord = createDiscord({ config, deps, logger, http, clock: opts.clock.now, deferAfterMs: opts.deferAfterMs ?? 60_000, rest: { retries: 3, timeout: 5_000 } });
+  const http = createHttpServer({
+    pool: opts.pool,
+    registry: deps.registry,
+    logger,
+    started: () => true,
+  });
+  const discord = createDiscord({
+    config,
+    deps,
+    logger,
+    http,
+    clock: opts.clock.now,
+    deferAfterMs: opts.deferAfterMs ?? 60_000,
+    rest: { retries: 3, timeout: 5_000 },
+  });
   await discord.start();
   await http.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/discord/interactions`;
-  const signatureOf = (raw: string, timestamp: string) => sign(null, Buffer.from(timestamp + raw), keys.privateKey).toString('hex');
+  const signatureOf = (raw: string, timestamp: string) =>
+    sign(null, Buffer.from(timestamp + raw), keys.privateKey).toString('hex');
 
   return {
     url,
@@ -104,8 +121,12 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
     async send(body, sendOpts = {}) {
       const raw = sendOpts.rawBody ?? JSON.stringify(body);
       const timestamp = sendOpts.timestamp ?? String(Math.floor(opts.clock.now().getTime() / 1000));
-      const signature = sendOpts.signature === undefined ? signatureOf(raw, timestamp) : sendOpts.signature;
-      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-signature-timestamp': timestamp };
+      const signature =
+        sendOpts.signature === undefined ? signatureOf(raw, timestamp) : sendOpts.signature;
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-signature-timestamp': timestamp,
+      };
       if (signature !== null) headers['x-signature-ed25519'] = signature;
       const res = await fetch(url, { method: 'POST', headers, body: raw });
       const text = await res.text();
@@ -144,7 +165,22 @@ function base(type: number, who: Person, channel: string) {
     guild_id: GUILD,
     channel_id: channel,
     channel: { id: channel, type: 0 },
-    member: { user: { id: who.id, username: who.username, global_name: null, discriminator: '0', avatar: null }, roles: who.roles, nick: null, joined_at: '2026-01-01T00:00:00Z', deaf: false, mute: false, flags: 0, permissions: '0' },
+    member: {
+      user: {
+        id: who.id,
+        username: who.username,
+        global_name: null,
+        discriminator: '0',
+        avatar: null,
+      },
+      roles: who.roles,
+      nick: null,
+      joined_at: '2026-01-01T00:00:00Z',
+      deaf: false,
+      mute: false,
+      flags: 0,
+      permissions: '0',
+    },
     app_permissions: '0',
     locale: 'en-US',
     guild_locale: 'en-US',
@@ -155,18 +191,54 @@ function base(type: number, who: Person, channel: string) {
 }
 
 /** `/roadmap <sub> name:value …` as Discord sends it. */
-export function slash(sub: string, options: Record<string, OptionValue> = {}, who: Person = PEOPLE.alice, channel = CHANNEL) {
-  return { ...base(2, who, channel), data: { id: '800000000000000001', name: 'roadmap', type: 1, options: [{ type: 1, name: sub, options: dataOptions(options) }] } } as unknown as APIInteraction & { token: string };
+export function slash(
+  sub: string,
+  options: Record<string, OptionValue> = {},
+  who: Person = PEOPLE.alice,
+  channel = CHANNEL,
+) {
+  return {
+    ...base(2, who, channel),
+    data: {
+      id: '800000000000000001',
+      name: 'roadmap',
+      type: 1,
+      options: [{ type: 1, name: sub, options: dataOptions(options) }],
+    },
+  } as unknown as APIInteraction & { token: string };
 }
 
 /** An autocomplete request while `focused` is being typed. */
-export function autocomplete(sub: string, options: Record<string, OptionValue>, focused: string, who: Person = PEOPLE.rita, channel = CHANNEL) {
-  return { ...base(4, who, channel), data: { id: '800000000000000001', name: 'roadmap', type: 1, options: [{ type: 1, name: sub, options: dataOptions(options, focused) }] } } as unknown as APIInteraction;
+export function autocomplete(
+  sub: string,
+  options: Record<string, OptionValue>,
+  focused: string,
+  who: Person = PEOPLE.rita,
+  channel = CHANNEL,
+) {
+  return {
+    ...base(4, who, channel),
+    data: {
+      id: '800000000000000001',
+      name: 'roadmap',
+      type: 1,
+      options: [{ type: 1, name: sub, options: dataOptions(options, focused) }],
+    },
+  } as unknown as APIInteraction;
 }
 
 /** A click on the button `customId` of `message` (as Discord sends the message along). */
-export function click(message: APIMessage | object, customId: string, who: Person = PEOPLE.alice, channel = CHANNEL) {
-  return { ...base(3, who, channel), message, data: { custom_id: customId, component_type: 2 } } as unknown as APIInteraction & { token: string };
+export function click(
+  message: APIMessage | object,
+  customId: string,
+  who: Person = PEOPLE.alice,
+  channel = CHANNEL,
+) {
+  return {
+    ...base(3, who, channel),
+    message,
+    data: { custom_id: customId, component_type: 2 },
+  } as unknown as APIInteraction & { token: string };
 }
 
 export function ping() {
@@ -178,7 +250,12 @@ export function textOf(data: { content?: string; embeds?: APIEmbed[] } | undefin
   if (!data) return '';
   const parts = [data.content ?? ''];
   for (const e of data.embeds ?? []) {
-    parts.push(e.title ?? '', e.description ?? '', ...(e.fields ?? []).flatMap((f) => [f.name, f.value]), e.footer?.text ?? '');
+    parts.push(
+      e.title ?? '',
+      e.description ?? '',
+      ...(e.fields ?? []).flatMap((f) => [f.name, f.value]),
+      e.footer?.text ?? '',
+    );
   }
   // Markdown escapes are not what people read.
   return parts.join('\n').replace(/\\(.)/g, '$1');

@@ -4,7 +4,18 @@ import { TONE_COLOUR } from '../../src/adapters/discord/embeds.js';
 import { messageProblems } from '../../src/adapters/discord/limits.js';
 import { TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
-import { autocomplete, CHANNEL, click, PEOPLE, ping, slash, startBot, textOf, type Bot, type Person } from './harness.js';
+import {
+  autocomplete,
+  CHANNEL,
+  click,
+  PEOPLE,
+  ping,
+  slash,
+  startBot,
+  textOf,
+  type Bot,
+  type Person,
+} from './harness.js';
 
 /**
  * The Discord adapter end to end: interactions signed as Discord signs them, sent to the
@@ -15,17 +26,33 @@ const db = useTestDatabase();
 const clock = new TestClock(new Date('2026-03-01T15:00:00Z'));
 let bot: Bot;
 
-const count = async (table: string) => Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
-const lastAudit = async () => (await db.pool.query(`SELECT actor, platform, channel, action, roadmap_id FROM audit_log ORDER BY id DESC LIMIT 1`)).rows[0];
+const count = async (table: string) =>
+  Number((await db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+const lastAudit = async () =>
+  (
+    await db.pool.query(
+      `SELECT actor, platform, channel, action, roadmap_id FROM audit_log ORDER BY id DESC LIMIT 1`,
+    )
+  ).rows[0];
 const EPHEMERAL = 64;
 
 /** Sends a slash command and returns what Discord would show: the response's message data. */
-async function run(sub: string, options: Record<string, string | boolean> = {}, who: Person = PEOPLE.alice, channel = CHANNEL) {
+async function run(
+  sub: string,
+  options: Record<string, string | boolean> = {},
+  who: Person = PEOPLE.alice,
+  channel = CHANNEL,
+) {
   const res = await bot.send(slash(sub, options, who, channel));
   expect(res.status).toBe(200);
   expect(res.json.type).toBe(4);
   expect(messageProblems(res.json.data)).toEqual([]);
-  return { data: res.json.data, text: textOf(res.json.data), ephemeral: (res.json.data.flags ?? 0) === EPHEMERAL, isError: res.json.data.embeds?.[0]?.color === TONE_COLOUR.error };
+  return {
+    data: res.json.data,
+    text: textOf(res.json.data),
+    ephemeral: (res.json.data.flags ?? 0) === EPHEMERAL,
+    isError: res.json.data.embeds?.[0]?.color === TONE_COLOUR.error,
+  };
 }
 
 beforeAll(async () => {
@@ -45,7 +72,8 @@ describe('signed requests', () => {
   it('refuses a missing, bad, foreign or stale signature with 401 and changes nothing', async () => {
     const points = await count('metric_points');
     const audits = await count('audit_log');
-    const record = () => slash('record', { metric: 'active_users', value: '999', roadmap: 'oviya' });
+    const record = () =>
+      slash('record', { metric: 'active_users', value: '999', roadmap: 'oviya' });
     const now = Math.floor(clock.now().getTime() / 1000);
     const cases: [string, Parameters<Bot['send']>[1]][] = [
       ['no signature', { signature: null }],
@@ -65,16 +93,26 @@ describe('signed requests', () => {
   it('refuses a body changed after signing', async () => {
     const points = await count('metric_points');
     const timestamp = String(Math.floor(clock.now().getTime() / 1000));
-    const original = JSON.stringify(slash('record', { metric: 'active_users', value: '1', roadmap: 'oviya' }));
+    const original = JSON.stringify(
+      slash('record', { metric: 'active_users', value: '1', roadmap: 'oviya' }),
+    );
     const tampered = original.replace('"value":"1"', '"value":"1000000"');
     expect(tampered).not.toBe(original);
-    const res = await bot.send(undefined, { rawBody: tampered, timestamp, signature: bot.signature(original, timestamp) });
+    const res = await bot.send(undefined, {
+      rawBody: tampered,
+      timestamp,
+      signature: bot.signature(original, timestamp),
+    });
     expect(res.status).toBe(401);
     expect(await count('metric_points')).toBe(points);
   });
 
   it('checks the signature whatever the content type, and refuses a signed body that is not JSON', async () => {
-    const plain = await fetch(bot.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    const plain = await fetch(bot.url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hello',
+    });
     expect(plain.status).toBe(401);
     const bare = await fetch(bot.url, { method: 'POST' });
     expect(bare.status).toBe(401);
@@ -82,7 +120,12 @@ describe('signed requests', () => {
   });
 
   it('refuses the same signed interaction twice (replay within the window)', async () => {
-    const interaction = slash('record', { metric: 'active_users', value: '431', roadmap: 'oviya', at: '2026-02-20' });
+    const interaction = slash('record', {
+      metric: 'active_users',
+      value: '431',
+      roadmap: 'oviya',
+      at: '2026-02-20',
+    });
     const raw = JSON.stringify(interaction);
     const first = await bot.send(undefined, { rawBody: raw });
     expect(first.status).toBe(200);
@@ -96,11 +139,23 @@ describe('signed requests', () => {
 /** Values for a generic run of every subcommand: by what the option completes to, its type, or its name. */
 function sample(plan: OptionPlan): string | boolean {
   if (plan.kind === 'flag') return true;
-  const byCompletion: Record<string, string> = { roadmap: 'oviya', metric: 'active_users', flag: 'multi_region_needed', gate: 'no-secrets', alert: 'tier0.upgrade', command: 'status' };
+  const byCompletion: Record<string, string> = {
+    roadmap: 'oviya',
+    metric: 'active_users',
+    flag: 'multi_region_needed',
+    gate: 'no-secrets',
+    alert: 'tier0.upgrade',
+    command: 'status',
+  };
   if (plan.completion) return byCompletion[plan.completion] as string;
   if (plan.type === 'yesno') return 'yes';
   if (plan.type === 'time') return '2026-02-01';
-  const byName: Record<string, string> = { value: '420', duration: '1d', what: 'alerts', window: '7d' };
+  const byName: Record<string, string> = {
+    value: '420',
+    duration: '1d',
+    what: 'alerts',
+    window: '7d',
+  };
   return byName[plan.name] ?? 'x';
 }
 
@@ -114,30 +169,41 @@ function sampleOptions(sub: string): Record<string, string | boolean> {
 describe('every /roadmap subcommand', () => {
   const commands = chatCommands();
 
-  it.each(commands.map((c) => [c.name, c.mutates] as const))('%s: readers may run it only if it reads; a refusal audits nothing', async (name, mutates) => {
-    const audits = await count('audit_log');
-    const { text, ephemeral, isError } = await run(name, sampleOptions(name), PEOPLE.rita);
-    if (mutates) {
-      expect(text).toMatch(/only roadmap admins/);
-      expect(ephemeral).toBe(true);
-      expect(isError).toBe(true);
-    } else {
-      expect(text).not.toMatch(/only roadmap admins/);
-    }
-    expect(await count('audit_log')).toBe(audits);
-  });
+  it.each(commands.map((c) => [c.name, c.mutates] as const))(
+    '%s: readers may run it only if it reads; a refusal audits nothing',
+    async (name, mutates) => {
+      const audits = await count('audit_log');
+      const { text, ephemeral, isError } = await run(name, sampleOptions(name), PEOPLE.rita);
+      if (mutates) {
+        expect(text).toMatch(/only roadmap admins/);
+        expect(ephemeral).toBe(true);
+        expect(isError).toBe(true);
+      } else {
+        expect(text).not.toMatch(/only roadmap admins/);
+      }
+      expect(await count('audit_log')).toBe(audits);
+    },
+  );
 
-  it.each(commands.map((c) => [c.name, c.mutates] as const))('%s: an admin runs it; a mutation is audited with the Discord user id and channel', async (name, mutates) => {
-    const before = await count('audit_log');
-    const { isError, text } = await run(name, sampleOptions(name), PEOPLE.alice);
-    if (!mutates || isError) {
-      // Reads write nothing; a refused mutation (ack of an alert that is not firing) neither.
-      expect({ text, audits: await count('audit_log') }).toEqual({ text, audits: before });
-      return;
-    }
-    expect(await count('audit_log')).toBe(before + 1);
-    expect(await lastAudit()).toMatchObject({ actor: PEOPLE.alice.id, platform: 'discord', channel: CHANNEL, action: name });
-  });
+  it.each(commands.map((c) => [c.name, c.mutates] as const))(
+    '%s: an admin runs it; a mutation is audited with the Discord user id and channel',
+    async (name, mutates) => {
+      const before = await count('audit_log');
+      const { isError, text } = await run(name, sampleOptions(name), PEOPLE.alice);
+      if (!mutates || isError) {
+        // Reads write nothing; a refused mutation (ack of an alert that is not firing) neither.
+        expect({ text, audits: await count('audit_log') }).toEqual({ text, audits: before });
+        return;
+      }
+      expect(await count('audit_log')).toBe(before + 1);
+      expect(await lastAudit()).toMatchObject({
+        actor: PEOPLE.alice.id,
+        platform: 'discord',
+        channel: CHANNEL,
+        action: name,
+      });
+    },
+  );
 });
 
 describe('commands as people use them', () => {
@@ -150,18 +216,38 @@ describe('commands as people use them', () => {
   });
 
   it('record: an admin by role records, with units converted, audited with their Discord id', async () => {
-    const { text, isError } = await run('record', { metric: 'response_time_p95', value: '1.5s', roadmap: 'oviya', at: '2026-03-01T14:00' }, PEOPLE.alice);
+    const { text, isError } = await run(
+      'record',
+      { metric: 'response_time_p95', value: '1.5s', roadmap: 'oviya', at: '2026-03-01T14:00' },
+      PEOPLE.alice,
+    );
     expect(isError).toBe(false);
     expect(text).toMatch(/Recorded .*1\.5 ?s/);
-    const { rows } = await db.pool.query(`SELECT value FROM metric_points WHERE roadmap_id = 'oviya' AND metric = 'response_time_p95' ORDER BY recorded_at DESC LIMIT 1`);
+    const { rows } = await db.pool.query(
+      `SELECT value FROM metric_points WHERE roadmap_id = 'oviya' AND metric = 'response_time_p95' ORDER BY recorded_at DESC LIMIT 1`,
+    );
     expect(rows[0].value).toBe(1500);
-    expect(await lastAudit()).toMatchObject({ actor: PEOPLE.alice.id, platform: 'discord', channel: CHANNEL, action: 'record', roadmap_id: 'oviya' });
+    expect(await lastAudit()).toMatchObject({
+      actor: PEOPLE.alice.id,
+      platform: 'discord',
+      channel: CHANNEL,
+      action: 'record',
+      roadmap_id: 'oviya',
+    });
   });
 
   it('set: an admin by user id (no admin role) sets a flag', async () => {
-    const { isError } = await run('set', { flag: 'multi_region_needed', value: 'yes', roadmap: 'oviya' }, PEOPLE.owner);
+    const { isError } = await run(
+      'set',
+      { flag: 'multi_region_needed', value: 'yes', roadmap: 'oviya' },
+      PEOPLE.owner,
+    );
     expect(isError).toBe(false);
-    expect(await lastAudit()).toMatchObject({ actor: PEOPLE.owner.id, platform: 'discord', action: 'set' });
+    expect(await lastAudit()).toMatchObject({
+      actor: PEOPLE.owner.id,
+      platform: 'discord',
+      action: 'set',
+    });
   });
 
   it('refuses mutations to a member whose roles are not admin roles, privately, writing nothing', async () => {
@@ -187,7 +273,9 @@ describe('commands as people use them', () => {
     const when = await run('status', { roadmap: 'oviya', now: 'someday' });
     expect(when.ephemeral).toBe(true);
     expect(when.text).toMatch(/--now: expected a date/);
-    expect(when.text).toContain('usage: /roadmap status [roadmap:<roadmap>] [now:<time>] [public:True]');
+    expect(when.text).toContain(
+      'usage: /roadmap status [roadmap:<roadmap>] [now:<time>] [public:True]',
+    );
     // A value that would read as an option is refused rather than reinterpreted.
     const sneaky = await run('record', { metric: 'at:2026-01-01', value: '5', roadmap: 'oviya' });
     expect(sneaky.text).toMatch(/reads as an option/);
@@ -199,10 +287,20 @@ describe('commands as people use them', () => {
   });
 
   it('metrics shows sparklines from recorded history, and one metric with its window', async () => {
-    for (let day = 6; day >= 1; day--) await run('record', { metric: 'active_users', value: String(300 + day * 10), roadmap: 'oviya', at: `2026-02-${String(28 - day).padStart(2, '0')}` });
+    for (let day = 6; day >= 1; day--)
+      await run('record', {
+        metric: 'active_users',
+        value: String(300 + day * 10),
+        roadmap: 'oviya',
+        at: `2026-02-${String(28 - day).padStart(2, '0')}`,
+      });
     const all = await run('metrics', { roadmap: 'oviya' }, PEOPLE.rita);
     expect(all.text).toMatch(/`[▁▂▃▄▅▆▇█]{2,}`/);
-    const one = await run('metrics', { name: 'active_users', window: '7d', roadmap: 'oviya' }, PEOPLE.rita);
+    const one = await run(
+      'metrics',
+      { name: 'active_users', window: '7d', roadmap: 'oviya' },
+      PEOPLE.rita,
+    );
     expect(one.data.embeds[0].title).toMatch(/Active users|active_users/i);
   });
 
@@ -219,7 +317,9 @@ describe('commands as people use them', () => {
     const forced = await run('advance', { roadmap: 'oviya', force: true });
     expect(forced.text).toMatch(/Advanced .* to Tier 1/);
     expect(await lastAudit()).toMatchObject({ actor: PEOPLE.alice.id, action: 'advance' });
-    const { rows } = await db.pool.query(`SELECT to_stage, actor FROM stage_transitions WHERE roadmap_id = 'oviya' ORDER BY id DESC LIMIT 1`);
+    const { rows } = await db.pool.query(
+      `SELECT to_stage, actor FROM stage_transitions WHERE roadmap_id = 'oviya' ORDER BY id DESC LIMIT 1`,
+    );
     expect(rows[0]).toEqual({ to_stage: 'tier1', actor: `discord:${PEOPLE.alice.id}` });
   });
 
@@ -228,7 +328,10 @@ describe('commands as people use them', () => {
     const unbound = await run('status', {}, PEOPLE.rita, bound);
     expect(unbound.text).toMatch(/several roadmaps are loaded/);
     expect((await run('use', { roadmap: 'example' }, PEOPLE.alice, bound)).isError).toBe(false);
-    const { rows } = await db.pool.query(`SELECT roadmap_id FROM channel_bindings WHERE platform = 'discord' AND channel_id = $1`, [bound]);
+    const { rows } = await db.pool.query(
+      `SELECT roadmap_id FROM channel_bindings WHERE platform = 'discord' AND channel_id = $1`,
+      [bound],
+    );
     expect(rows).toEqual([{ roadmap_id: 'example' }]);
     const status = await run('status', {}, PEOPLE.rita, bound);
     expect(status.isError).toBe(false);
@@ -245,7 +348,12 @@ describe('commands as people use them', () => {
 });
 
 describe('autocomplete', () => {
-  const choices = async (sub: string, options: Record<string, string>, focused: string, channel = CHANNEL) => {
+  const choices = async (
+    sub: string,
+    options: Record<string, string>,
+    focused: string,
+    channel = CHANNEL,
+  ) => {
     const res = await bot.send(autocomplete(sub, options, focused, PEOPLE.rita, channel));
     expect(res.status).toBe(200);
     expect(res.json.type).toBe(8);
@@ -254,29 +362,49 @@ describe('autocomplete', () => {
   const other = '400000000000000456';
 
   it('offers roadmap ids, matching what is typed', async () => {
-    expect((await choices('status', { roadmap: 'ovi' }, 'roadmap')).map((c) => c.value)).toEqual(['oviya']);
-    expect((await choices('status', { roadmap: '' }, 'roadmap')).map((c) => c.value).sort()).toEqual(['example', 'oviya']);
+    expect((await choices('status', { roadmap: 'ovi' }, 'roadmap')).map((c) => c.value)).toEqual([
+      'oviya',
+    ]);
+    expect(
+      (await choices('status', { roadmap: '' }, 'roadmap')).map((c) => c.value).sort(),
+    ).toEqual(['example', 'oviya']);
   });
 
   it('offers metrics of the named roadmap, derived ones left out where they cannot be recorded', async () => {
-    expect((await choices('record', { metric: 'resp', roadmap: 'oviya' }, 'metric', other)).map((c) => c.value)).toEqual(['response_time_p95']);
-    const recordable = (await choices('record', { metric: '', roadmap: 'example' }, 'metric', other)).map((c) => c.value);
+    expect(
+      (await choices('record', { metric: 'resp', roadmap: 'oviya' }, 'metric', other)).map(
+        (c) => c.value,
+      ),
+    ).toEqual(['response_time_p95']);
+    const recordable = (
+      await choices('record', { metric: '', roadmap: 'example' }, 'metric', other)
+    ).map((c) => c.value);
     expect(recordable).toContain('paid_users');
     expect(recordable).not.toContain('conversion'); // derived: paid_users / active_users
-    expect((await choices('metrics', { name: 'conv', roadmap: 'example' }, 'name', other)).map((c) => c.value)).toEqual(['conversion']);
-    const flags = (await choices('set', { flag: '', roadmap: 'oviya' }, 'flag', other)).map((c) => c.value);
+    expect(
+      (await choices('metrics', { name: 'conv', roadmap: 'example' }, 'name', other)).map(
+        (c) => c.value,
+      ),
+    ).toEqual(['conversion']);
+    const flags = (await choices('set', { flag: '', roadmap: 'oviya' }, 'flag', other)).map(
+      (c) => c.value,
+    );
     expect(flags).toEqual(['multi_region_needed']);
   });
 
   it('offers the manual gates of the current stage (metric-checked ones cannot be ticked)', async () => {
-    const values = (await choices('check', { gate: '', roadmap: 'oviya' }, 'gate', other)).map((c) => c.value);
+    const values = (await choices('check', { gate: '', roadmap: 'oviya' }, 'gate', other)).map(
+      (c) => c.value,
+    );
     expect(values.length).toBeGreaterThan(0);
     expect(values).not.toContain('latency');
     expect(values).not.toContain('cache-hit');
   });
 
   it('offers alert ids and upgrade triggers, and command names for help', async () => {
-    const alerts = (await choices('ack', { alert: 'tier', roadmap: 'oviya' }, 'alert', other)).map((c) => c.value);
+    const alerts = (await choices('ack', { alert: 'tier', roadmap: 'oviya' }, 'alert', other)).map(
+      (c) => c.value,
+    );
     expect(alerts).toEqual(expect.arrayContaining(['tier1_to_tier2', 'tier0.upgrade']));
     expect((await choices('help', { command: 'rec' }, 'command'))[0]?.value).toBe('record');
   });
@@ -294,14 +422,28 @@ describe('autocomplete', () => {
 describe('buttons', () => {
   const channel = '400000000000000900';
   const post = async (command: string, label: string) => {
-    const { ref } = await bot.discord.sink.post(channel, { title: 'Gate reminder', tone: 'warn', sections: [{ title: 'Tier 1', lines: [{ icon: 'open', text: 'redis-caching: Redis caching operational' }] }], fallback: 'Gate reminder', actions: [{ id: 'tick', label, command, style: 'primary' }] });
+    const { ref } = await bot.discord.sink.post(channel, {
+      title: 'Gate reminder',
+      tone: 'warn',
+      sections: [
+        {
+          title: 'Tier 1',
+          lines: [{ icon: 'open', text: 'redis-caching: Redis caching operational' }],
+        },
+      ],
+      fallback: 'Gate reminder',
+      actions: [{ id: 'tick', label, command, style: 'primary' }],
+    });
     const message = bot.fake.messages.get(ref as string);
     if (!message) throw new Error('not posted');
     return message;
   };
 
   it('a click by an admin runs the command as them and edits the message: who acted, buttons gone', async () => {
-    const message = await post('record active_users 123 --at 2026-02-02 --roadmap oviya', 'Record 123 users');
+    const message = await post(
+      'record active_users 123 --at 2026-02-02 --roadmap oviya',
+      'Record 123 users',
+    );
     const customId = message.components[0].components[0].custom_id as string;
     const res = await bot.send(click(message, customId, PEOPLE.alice, channel));
     expect(res.status).toBe(200);
@@ -310,13 +452,20 @@ describe('buttons', () => {
     expect(res.json.data.embeds[0].title).toBe('Gate reminder');
     expect(res.json.data.embeds[0].footer.text).toMatch(/^Record 123 users by alice: Recorded /);
     expect(messageProblems(res.json.data)).toEqual([]);
-    expect(await lastAudit()).toMatchObject({ actor: PEOPLE.alice.id, platform: 'discord', channel, action: 'record' });
+    expect(await lastAudit()).toMatchObject({
+      actor: PEOPLE.alice.id,
+      platform: 'discord',
+      channel,
+      action: 'record',
+    });
   });
 
   it('a click by someone who may not is refused privately; the message and the database stay as they were', async () => {
     const message = await post('set multi_region_needed no --roadmap oviya', 'Not multi-region');
     const audits = await count('audit_log');
-    const res = await bot.send(click(message, message.components[0].components[0].custom_id, PEOPLE.rita, channel));
+    const res = await bot.send(
+      click(message, message.components[0].components[0].custom_id, PEOPLE.rita, channel),
+    );
     expect(res.json.type).toBe(4);
     expect(res.json.data.flags).toBe(EPHEMERAL);
     expect(textOf(res.json.data)).toMatch(/only roadmap admins can run "set"/);
@@ -324,7 +473,9 @@ describe('buttons', () => {
   });
 
   it('a control that is not ours is refused', async () => {
-    const res = await bot.send(click({ id: '1', embeds: [], components: [] }, 'someone-else:thing', PEOPLE.alice, channel));
+    const res = await bot.send(
+      click({ id: '1', embeds: [], components: [] }, 'someone-else:thing', PEOPLE.alice, channel),
+    );
     expect(res.json.type).toBe(4);
     expect(textOf(res.json.data)).toMatch(/not one roadmap-bot knows/);
   });
@@ -334,7 +485,9 @@ describe('an alert end to end: subscribe, fire, post with buttons, acknowledge b
   it('posts the firing alert to the subscribed channel and edits it when acknowledged', async () => {
     const { Scheduler } = await import('../../src/app/scheduler.js');
     const channel = '400000000000000950';
-    expect((await run('subscribe', { what: 'alerts', roadmap: 'oviya' }, PEOPLE.alice, channel)).isError).toBe(false);
+    expect(
+      (await run('subscribe', { what: 'alerts', roadmap: 'oviya' }, PEOPLE.alice, channel)).isError,
+    ).toBe(false);
     // A roadmap-wide alert, whatever the stage: tier1_to_tier2 fires on response_time_p95 > 1.5s.
     await run('record', { metric: 'response_time_p95', value: '3s', roadmap: 'oviya' });
     const scheduler = new Scheduler(bot.deps, bot.deps.outbox, {
@@ -348,14 +501,23 @@ describe('an alert end to end: subscribe, fire, post with buttons, acknowledge b
     const posted = bot.fake.channelMessages(channel);
     expect(posted.length).toBeGreaterThan(0);
     const alert = posted.find((m) => m.components.length > 0 && /tier1_to_tier2/.test(textOf(m)));
-    if (!alert) throw new Error(`no tier1_to_tier2 alert with buttons among ${posted.map((m) => m.embeds[0]?.title).join(', ')}`);
-    const ack = alert.components[0].components.find((b: { label: string }) => b.label === 'Acknowledge');
+    if (!alert)
+      throw new Error(
+        `no tier1_to_tier2 alert with buttons among ${posted.map((m) => m.embeds[0]?.title).join(', ')}`,
+      );
+    const ack = alert.components[0].components.find(
+      (b: { label: string }) => b.label === 'Acknowledge',
+    );
     expect(ack.custom_id).toMatch(/^rb:ack /);
     const res = await bot.send(click(alert, ack.custom_id, PEOPLE.owner, channel));
     expect(res.json.type).toBe(7);
     expect(res.json.data.components).toEqual([]);
     expect(res.json.data.embeds.at(-1).footer.text).toMatch(/Acknowledge by owner/);
-    expect(await lastAudit()).toMatchObject({ actor: PEOPLE.owner.id, platform: 'discord', action: 'ack' });
+    expect(await lastAudit()).toMatchObject({
+      actor: PEOPLE.owner.id,
+      platform: 'discord',
+      action: 'ack',
+    });
   });
 });
 
@@ -415,7 +577,9 @@ describe('deferred answers', () => {
     current = undefined;
     h.release();
     await vi.waitFor(() => expect(slow.fake.interaction(interaction.token).original).toBeDefined());
-    const edit = slow.fake.callsTo('PATCH /webhooks/:app/:token/messages/@original').find((c) => c.params.token === interaction.token);
+    const edit = slow.fake
+      .callsTo('PATCH /webhooks/:app/:token/messages/@original')
+      .find((c) => c.params.token === interaction.token);
     expect(edit?.headers.authorization).toBeUndefined(); // the interaction token authorizes it, not the bot token
     expect(edit?.body.embeds[0].title).toMatch(/Oviya/);
     expect(messageProblems(edit?.body)).toEqual([]);
@@ -425,7 +589,9 @@ describe('deferred answers', () => {
     const interaction = slash('status', { now: 'someday', public: true }, PEOPLE.rita);
     const res = await slow.send(interaction);
     expect(res.json).toEqual({ type: 5, data: {} });
-    await vi.waitFor(() => expect(slow.fake.interaction(interaction.token).followUps).toHaveLength(1));
+    await vi.waitFor(() =>
+      expect(slow.fake.interaction(interaction.token).followUps).toHaveLength(1),
+    );
     const log = slow.fake.interaction(interaction.token);
     expect(log.originalDeleted).toBe(true);
     expect(log.followUps[0]?.flags).toBe(EPHEMERAL);
@@ -433,9 +599,25 @@ describe('deferred answers', () => {
   });
 
   it('a deferred click (type 6) edits the clicked message when the command is done', async () => {
-    const { ref } = await slow.discord.sink.post(CHANNEL, { title: 'Reminder', tone: 'info', sections: [], fallback: 'Reminder', actions: [{ id: 'x', label: 'Not multi-region', command: 'set multi_region_needed no --roadmap oviya' }] });
+    const { ref } = await slow.discord.sink.post(CHANNEL, {
+      title: 'Reminder',
+      tone: 'info',
+      sections: [],
+      fallback: 'Reminder',
+      actions: [
+        {
+          id: 'x',
+          label: 'Not multi-region',
+          command: 'set multi_region_needed no --roadmap oviya',
+        },
+      ],
+    });
     const message = slow.fake.messages.get(ref as string);
-    const interaction = click(message as object, message?.components[0].components[0].custom_id, PEOPLE.alice);
+    const interaction = click(
+      message as object,
+      message?.components[0].components[0].custom_id,
+      PEOPLE.alice,
+    );
     const res = await slow.send(interaction);
     expect(res.json).toEqual({ type: 6 });
     await vi.waitFor(() => expect(slow.fake.interaction(interaction.token).original).toBeDefined());
@@ -454,17 +636,32 @@ describe('the largest seed roadmap (mirai.yaml: most metrics and alerts)', () =>
     // A week of history for every recorded metric, at values that set every alert off.
     const points = [...roadmap.metrics.values()]
       .filter((m) => !m.derive)
-      .flatMap((m) => Array.from({ length: 8 }, (_, day) => ({ roadmapId: 'mirai', metric: m.name, value: m.unit === 'flag' ? 1 : 1_000_000 * (day + 1), at: new Date(clock.now().getTime() - (7 - day) * 86_400_000), source: 'manual' })));
-    await big.deps.store.recordPoints(points, { actor: { platform: 'system', id: 'test' }, action: 'seed', at: clock.now() });
+      .flatMap((m) =>
+        Array.from({ length: 8 }, (_, day) => ({
+          roadmapId: 'mirai',
+          metric: m.name,
+          value: m.unit === 'flag' ? 1 : 1_000_000 * (day + 1),
+          at: new Date(clock.now().getTime() - (7 - day) * 86_400_000),
+          source: 'manual',
+        })),
+      );
+    await big.deps.store.recordPoints(points, {
+      actor: { platform: 'system', id: 'test' },
+      action: 'seed',
+      at: clock.now(),
+    });
   });
   afterAll(async () => {
     await big?.close();
   });
 
-  it.each(['status', 'metrics', 'gates', 'alerts', 'help'])('%s stays within Discord limits', async (sub) => {
-    const res = await big.send(slash(sub, {}, PEOPLE.rita, '400000000000000999'));
-    expect(res.json.type).toBe(4);
-    expect(messageProblems(res.json.data)).toEqual([]);
-    expect(res.json.data.embeds[0].color).not.toBe(TONE_COLOUR.error);
-  });
+  it.each(['status', 'metrics', 'gates', 'alerts', 'help'])(
+    '%s stays within Discord limits',
+    async (sub) => {
+      const res = await big.send(slash(sub, {}, PEOPLE.rita, '400000000000000999'));
+      expect(res.json.type).toBe(4);
+      expect(messageProblems(res.json.data)).toEqual([]);
+      expect(res.json.data.embeds[0].color).not.toBe(TONE_COLOUR.error);
+    },
+  );
 });

@@ -61,7 +61,14 @@ export interface FakeMessage {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   components: any[];
   flags: number;
-  author: { id: string; username: string; bot: true; discriminator: '0'; global_name: null; avatar: null };
+  author: {
+    id: string;
+    username: string;
+    bot: true;
+    discriminator: '0';
+    global_name: null;
+    avatar: null;
+  };
   timestamp: string;
   edited_timestamp: string | null;
   mentions: [];
@@ -132,7 +139,11 @@ export class FakeDiscord {
   /** Starts on 127.0.0.1 at a free port. */
   static async start(opts: { token?: string; applicationId?: string } = {}): Promise<FakeDiscord> {
     const server = http.createServer();
-    const fake = new FakeDiscord(server, opts.token ?? 'fake-bot-token', opts.applicationId ?? '100000000000000001');
+    const fake = new FakeDiscord(
+      server,
+      opts.token ?? 'fake-bot-token',
+      opts.applicationId ?? '100000000000000001',
+    );
     server.on('request', (req, res) => void fake.serve(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
@@ -145,7 +156,8 @@ export class FakeDiscord {
 
   /** The next `times` calls of `route` (a template such as `POST /channels/:channel/messages`) fail so. */
   failNext(routeName: string, times: number, failure: Failure): void {
-    if (!ROUTES.some((r) => r.name === routeName)) throw new Error(`fake discord: no route ${routeName}`);
+    if (!ROUTES.some((r) => r.name === routeName))
+      throw new Error(`fake discord: no route ${routeName}`);
     this.failures.push({ route: routeName, remaining: times, failure });
   }
 
@@ -185,7 +197,14 @@ export class FakeDiscord {
       embeds: body.embeds ?? [],
       components: body.components ?? [],
       flags: body.flags ?? 0,
-      author: { id: this.applicationId, username: 'roadmap-bot', bot: true, discriminator: '0', global_name: null, avatar: null },
+      author: {
+        id: this.applicationId,
+        username: 'roadmap-bot',
+        bot: true,
+        discriminator: '0',
+        global_name: null,
+        avatar: null,
+      },
       timestamp: new Date().toISOString(),
       edited_timestamp: null,
       mentions: [],
@@ -199,14 +218,24 @@ export class FakeDiscord {
 
   /** The message's attachments: the uploaded files, named and described as `attachments` in the payload says. */
   private attachmentsOf(files: FakeFile[], listed: unknown): FakeAttachment[] {
-    const entries = Array.isArray(listed) ? (listed as { id?: string | number; filename?: string; description?: string }[]) : [];
+    const entries = Array.isArray(listed)
+      ? (listed as { id?: string | number; filename?: string; description?: string }[])
+      : [];
     return files.map((file, index) => {
       const n = /^files\[(\d+)\]$/.exec(file.field)?.[1] ?? String(index);
       const entry = entries.find((e) => String(e.id) === n);
       const filename = entry?.filename ?? file.filename;
       const id = this.id();
       const url = `https://cdn.fake.discord/attachments/${id}/${filename}`;
-      return { id, filename, ...(entry?.description !== undefined ? { description: entry.description } : {}), content_type: file.contentType, size: file.size, url, proxy_url: url };
+      return {
+        id,
+        filename,
+        ...(entry?.description !== undefined ? { description: entry.description } : {}),
+        content_type: file.contentType,
+        size: file.size,
+        url,
+        proxy_url: url,
+      };
     });
   }
 
@@ -224,14 +253,22 @@ export class FakeDiscord {
     const files: FakeFile[] = [];
     if (contentType.startsWith('multipart/form-data')) {
       // The JSON travels as the `payload_json` part; every other part with a file name is a file.
-      const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+      const form = await new Response(bytes, {
+        headers: { 'content-type': contentType },
+      }).formData();
       for (const [field, value] of form.entries()) {
         if (typeof value === 'string') {
           if (field === 'payload_json') body = JSON.parse(value);
           continue;
         }
         const data = Buffer.from(await value.arrayBuffer());
-        files.push({ field, filename: value.name, contentType: value.type, size: data.length, bytes: data });
+        files.push({
+          field,
+          filename: value.name,
+          contentType: value.type,
+          size: data.length,
+          bytes: data,
+        });
       }
     } else {
       try {
@@ -246,7 +283,17 @@ export class FakeDiscord {
       const values = matched.regex.exec(path)?.slice(1) ?? [];
       matched.keys.forEach((k, i) => (params[k] = values[i] ?? ''));
     }
-    const call: FakeCall = { method, path, ...(matched ? { route: matched.name } : {}), params, query: url.searchParams, headers: req.headers, body, files, status: 0 };
+    const call: FakeCall = {
+      method,
+      path,
+      ...(matched ? { route: matched.name } : {}),
+      params,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      files,
+      status: 0,
+    };
     this.calls.push(call);
 
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
@@ -266,7 +313,8 @@ export class FakeDiscord {
     };
 
     if (!matched) return send(404, { message: '404: Not Found', code: 0 });
-    if (matched.auth && req.headers.authorization !== `Bot ${this.token}`) return send(401, { message: '401: Unauthorized', code: 0 });
+    if (matched.auth && req.headers.authorization !== `Bot ${this.token}`)
+      return send(401, { message: '401: Unauthorized', code: 0 });
 
     const failure = this.failures.find((f) => f.route === matched.name && f.remaining > 0);
     if (failure) {
@@ -275,7 +323,11 @@ export class FakeDiscord {
       if (f.status === 429 && 'retryAfter' in f) {
         return send(
           429,
-          { message: 'You are being rate limited.', retry_after: f.retryAfter, global: f.global ?? false },
+          {
+            message: 'You are being rate limited.',
+            retry_after: f.retryAfter,
+            global: f.global ?? false,
+          },
           {
             'retry-after': String(f.retryAfter),
             'x-ratelimit-remaining': '0',
@@ -285,7 +337,12 @@ export class FakeDiscord {
           },
         );
       }
-      const message = 'message' in f && f.message ? f.message : f.status >= 500 ? `${f.status}: Internal Server Error` : 'Refused';
+      const message =
+        'message' in f && f.message
+          ? f.message
+          : f.status >= 500
+            ? `${f.status}: Internal Server Error`
+            : 'Refused';
       return send(f.status, { message, code: 'code' in f && f.code !== undefined ? f.code : 0 });
     }
 
@@ -293,10 +350,15 @@ export class FakeDiscord {
     // Discord checks every limit of a message and refuses it whole (50035 Invalid Form Body);
     // a file over the upload limit makes it refuse the request (413, 40005).
     const invalid = (editing: boolean) => {
-      const problems = messageProblems(payload).filter((p) => !((editing || files.length > 0) && p.startsWith('message: no content')));
-      return problems.length > 0 ? { message: 'Invalid Form Body', code: 50035, errors: problems } : undefined;
+      const problems = messageProblems(payload).filter(
+        (p) => !((editing || files.length > 0) && p.startsWith('message: no content')),
+      );
+      return problems.length > 0
+        ? { message: 'Invalid Form Body', code: 50035, errors: problems }
+        : undefined;
     };
-    if (files.some((f) => f.size > this.maxFileBytes)) return send(413, { message: 'Request entity too large', code: 40005 });
+    if (files.some((f) => f.size > this.maxFileBytes))
+      return send(413, { message: 'Request entity too large', code: 40005 });
     const attachments = this.attachmentsOf(files, payload.attachments);
 
     switch (matched.name) {
@@ -309,10 +371,16 @@ export class FakeDiscord {
       }
       case 'PATCH /channels/:channel/messages/:message': {
         const existing = this.messages.get(params.message as string);
-        if (!existing || existing.channel_id !== params.channel) return send(404, { message: 'Unknown Message', code: 10008 });
+        if (!existing || existing.channel_id !== params.channel)
+          return send(404, { message: 'Unknown Message', code: 10008 });
         const bad = invalid(true);
         if (bad) return send(400, bad);
-        Object.assign(existing, pick(payload), { attachments: kept(existing.attachments, payload.attachments, attachments) }, { edited_timestamp: new Date().toISOString() });
+        Object.assign(
+          existing,
+          pick(payload),
+          { attachments: kept(existing.attachments, payload.attachments, attachments) },
+          { edited_timestamp: new Date().toISOString() },
+        );
         return send(200, existing);
       }
       case 'POST /webhooks/:app/:token': {
@@ -327,7 +395,9 @@ export class FakeDiscord {
         if (bad) return send(400, bad);
         const log = this.interaction(params.token as string);
         const original = log.original ?? this.message('webhook', {});
-        log.original = Object.assign(original, pick(payload), { attachments: kept(original.attachments, payload.attachments, attachments) });
+        log.original = Object.assign(original, pick(payload), {
+          attachments: kept(original.attachments, payload.attachments, attachments),
+        });
         return send(200, log.original);
       }
       case 'DELETE /webhooks/:app/:token/messages/@original':
@@ -338,11 +408,18 @@ export class FakeDiscord {
         return send(204);
       case 'PUT /applications/:app/commands':
       case 'PUT /applications/:app/guilds/:guild/commands': {
-        if (params.app !== this.applicationId) return send(403, { message: 'Missing Access', code: 50001 });
+        if (params.app !== this.applicationId)
+          return send(403, { message: 'Missing Access', code: 50001 });
         const commands = Array.isArray(body) ? body : [];
         return send(
           200,
-          commands.map((c: object) => ({ ...c, id: this.id(), application_id: this.applicationId, version: this.id(), ...(params.guild ? { guild_id: params.guild } : {}) })),
+          commands.map((c: object) => ({
+            ...c,
+            id: this.id(),
+            application_id: this.applicationId,
+            version: this.id(),
+            ...(params.guild ? { guild_id: params.guild } : {}),
+          })),
         );
       }
       default:
@@ -363,5 +440,9 @@ function kept(old: FakeAttachment[], listed: unknown, added: FakeAttachment[]): 
 
 /** The fields an edit replaces (what it leaves out stays as it was). */
 function pick(payload: MessagePayload & { flags?: number }): Partial<FakeMessage> {
-  return Object.fromEntries(Object.entries(payload).filter(([k, v]) => ['content', 'embeds', 'components'].includes(k) && v !== undefined)) as Partial<FakeMessage>;
+  return Object.fromEntries(
+    Object.entries(payload).filter(
+      ([k, v]) => ['content', 'embeds', 'components'].includes(k) && v !== undefined,
+    ),
+  ) as Partial<FakeMessage>;
 }

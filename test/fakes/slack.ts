@@ -128,9 +128,19 @@ export class FakeSlack {
   }
 
   /** Sends a Socket Mode envelope to every connected app; returns its envelope_id. */
-  sendEnvelope(type: string, payload: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  sendEnvelope(
+    type: string,
+    payload: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ): string {
     const envelopeId = randomUUID();
-    const text = JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: type !== 'events_api', ...extra });
+    const text = JSON.stringify({
+      envelope_id: envelopeId,
+      type,
+      payload,
+      accepts_response_payload: type !== 'events_api',
+      ...extra,
+    });
     for (const socket of this.sockets) socket.send(text);
     return envelopeId;
   }
@@ -156,7 +166,14 @@ export class FakeSlack {
         this.socketMessages.push({ unparseable: String(data) });
       }
     });
-    socket.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake-slack' }, connection_info: { app_id: 'A0FAKE' } }));
+    socket.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        debug_info: { host: 'fake-slack' },
+        connection_info: { app_id: 'A0FAKE' },
+      }),
+    );
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -171,11 +188,20 @@ export class FakeSlack {
     };
 
     const upload = /^\/upload\/([^/]+)$/.exec(url.pathname);
-    if (upload) return this.received(upload[1] as string, bytes, String(req.headers['content-type'] ?? ''), res);
+    if (upload)
+      return this.received(
+        upload[1] as string,
+        bytes,
+        String(req.headers['content-type'] ?? ''),
+        res,
+      );
 
     const respond = /^\/respond\/([^/]+)$/.exec(url.pathname);
     if (respond) {
-      this.responses.push({ id: respond[1] as string, body: JSON.parse(raw || '{}') as Record<string, unknown> });
+      this.responses.push({
+        id: respond[1] as string,
+        body: JSON.parse(raw || '{}') as Record<string, unknown>,
+      });
       return send(200, { ok: true });
     }
     const api = /^\/api\/([\w.]+)$/.exec(url.pathname);
@@ -184,14 +210,23 @@ export class FakeSlack {
     const method = api[1] as string;
     const body = decodeBody(raw, String(req.headers['content-type'] ?? ''));
     const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''));
-    const call: ApiCall = { method, body, ...(auth ? { token: auth[1] as string } : {}), status: 200 };
+    const call: ApiCall = {
+      method,
+      body,
+      ...(auth ? { token: auth[1] as string } : {}),
+      status: 200,
+    };
     this.calls.push(call);
 
     const failure = this.failures.get(method)?.shift();
     if (failure && 'status' in failure) {
       call.status = failure.status;
       if (failure.status === 429) {
-        return send(429, { ok: false, error: 'ratelimited' }, failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {});
+        return send(
+          429,
+          { ok: false, error: 'ratelimited' },
+          failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {},
+        );
       }
       return send(500, { ok: false, error: 'internal_error' });
     }
@@ -203,12 +238,23 @@ export class FakeSlack {
   private defaultAnswer(call: ApiCall): Record<string, unknown> {
     switch (call.method) {
       case 'auth.test':
-        return { url: 'https://fake.slack.test/', team: 'Fake Team', user: 'roadmap', team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT' };
+        return {
+          url: 'https://fake.slack.test/',
+          team: 'Fake Team',
+          user: 'roadmap',
+          team_id: 'T0FAKE',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        };
       case 'apps.connections.open':
         return { url: `${this.url.replace(/^http/, 'ws')}/socket` };
       case 'chat.postMessage': {
         const ts = `${this.nextTs++}.000100`;
-        return { channel: call.body.channel, ts, message: { type: 'message', ts, text: call.body.text, blocks: call.body.blocks } };
+        return {
+          channel: call.body.channel,
+          ts,
+          message: { type: 'message', ts, text: call.body.text, blocks: call.body.blocks },
+        };
       }
       case 'chat.update':
         return { channel: call.body.channel, ts: call.body.ts, text: call.body.text };
@@ -217,7 +263,12 @@ export class FakeSlack {
       case 'files.getUploadURLExternal': {
         const id = `F0FAKE${this.nextFile++}`;
         const altText = typeof call.body.alt_text === 'string' ? call.body.alt_text : undefined;
-        this.uploads.set(id, { id, filename: String(call.body.filename ?? ''), length: Number(call.body.length), ...(altText !== undefined ? { altText } : {}) });
+        this.uploads.set(id, {
+          id,
+          filename: String(call.body.filename ?? ''),
+          length: Number(call.body.length),
+          ...(altText !== undefined ? { altText } : {}),
+        });
         return { upload_url: `${this.url}/upload/${id}`, file_id: id };
       }
       case 'files.completeUploadExternal':
@@ -231,7 +282,12 @@ export class FakeSlack {
    * The POST to an upload_url: the bytes, raw or as the one file part of a multipart form
    * (what the Web API client sends). Slack answers such uploads in plain text.
    */
-  private async received(id: string, bytes: Buffer, contentType: string, res: http.ServerResponse): Promise<void> {
+  private async received(
+    id: string,
+    bytes: Buffer,
+    contentType: string,
+    res: http.ServerResponse,
+  ): Promise<void> {
     const text = (status: number, body: string) => {
       res.writeHead(status, { 'content-type': 'text/plain' });
       res.end(body);
@@ -240,7 +296,9 @@ export class FakeSlack {
     if (!upload) return text(404, 'unknown upload');
     let data = bytes;
     if (contentType.startsWith('multipart/form-data')) {
-      const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+      const form = await new Response(bytes, {
+        headers: { 'content-type': contentType },
+      }).formData();
       const file = [...form.values()].find((v) => typeof v !== 'string');
       if (file === undefined || typeof file === 'string') return text(400, 'no file part');
       data = Buffer.from(await file.arrayBuffer());
@@ -252,10 +310,13 @@ export class FakeSlack {
 
   /** files.completeUploadExternal: shares uploaded files into channel_id (or keeps them private). */
   private complete(call: ApiCall): Record<string, unknown> {
-    const files = Array.isArray(call.body.files) ? (call.body.files as { id?: string; title?: string }[]) : [];
+    const files = Array.isArray(call.body.files)
+      ? (call.body.files as { id?: string; title?: string }[])
+      : [];
     const uploads = files.map((f) => (f.id ? this.uploads.get(f.id) : undefined));
     // Unknown ids, or files whose bytes never arrived, are refused as Slack does.
-    if (files.length === 0 || uploads.some((u) => !u?.bytes)) return { ok: false, error: 'file_not_found' };
+    if (files.length === 0 || uploads.some((u) => !u?.bytes))
+      return { ok: false, error: 'file_not_found' };
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
     const channelId = str(call.body.channel_id);
     const threadTs = str(call.body.thread_ts);
@@ -264,8 +325,19 @@ export class FakeSlack {
       files: uploads.map((u, i) => {
         const upload = u as FakeUpload;
         const title = files[i]?.title;
-        upload.completed = { ...(title !== undefined ? { title } : {}), ...(channelId ? { channelId } : {}), ...(threadTs ? { threadTs } : {}), ...(initialComment ? { initialComment } : {}) };
-        return { id: upload.id, name: upload.filename, title: title ?? upload.filename, size: upload.bytes?.length, channels: channelId ? [channelId] : [] };
+        upload.completed = {
+          ...(title !== undefined ? { title } : {}),
+          ...(channelId ? { channelId } : {}),
+          ...(threadTs ? { threadTs } : {}),
+          ...(initialComment ? { initialComment } : {}),
+        };
+        return {
+          id: upload.id,
+          name: upload.filename,
+          title: title ?? upload.filename,
+          size: upload.bytes?.length,
+          channels: channelId ? [channelId] : [],
+        };
       }),
     };
   }
@@ -290,7 +362,11 @@ function decodeBody(raw: string, contentType: string): Record<string, unknown> {
 }
 
 /** Headers Slack would send with `body` at `timestampSec`, signed with `secret` (v0 HMAC-SHA256). */
-export function slackSignature(secret: string, body: string, timestampSec: number): Record<string, string> {
+export function slackSignature(
+  secret: string,
+  body: string,
+  timestampSec: number,
+): Record<string, string> {
   const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestampSec}:${body}`).digest('hex')}`;
   return { 'x-slack-signature': signature, 'x-slack-request-timestamp': String(timestampSec) };
 }

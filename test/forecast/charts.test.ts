@@ -3,7 +3,14 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fontMetrics } from '../../src/adapters/charts/font-metrics.js';
 import { FONTS_DIR, renderPng, renderSvg } from '../../src/adapters/charts/render.js';
-import { CHART_HEIGHT, CHART_WIDTH, chartSpec, downsample, metricChartInput, type ChartInput } from '../../src/adapters/charts/spec.js';
+import {
+  CHART_HEIGHT,
+  CHART_WIDTH,
+  chartSpec,
+  downsample,
+  metricChartInput,
+  type ChartInput,
+} from '../../src/adapters/charts/spec.js';
 import { evaluateRoadmap, type Report } from '../../src/core/evaluate/report.js';
 import type { HistoryPoint } from '../../src/core/forecast/fit.js';
 import { shippedRoadmap } from '../support/roadmaps.js';
@@ -11,7 +18,11 @@ import { DAY, NOW, decodePng, PNG_SIGNATURE, series } from './support.js';
 
 // The fixed series: 21 daily active-user counts rising 8 a day with a repeating wiggle, so
 // the example roadmap's Tier 0 trigger (active_users >= 400) is some weeks away.
-const HISTORY: HistoryPoint[] = series(21, DAY, (d) => 260 + 8 * d + [0, 6, -4][Math.round(-d) % 3]!);
+const HISTORY: HistoryPoint[] = series(
+  21,
+  DAY,
+  (d) => 260 + 8 * d + [0, 6, -4][Math.round(-d) % 3]!,
+);
 
 function reportAt(history: HistoryPoint[]): Report {
   const roadmap = shippedRoadmap('example');
@@ -20,14 +31,26 @@ function reportAt(history: HistoryPoint[]): Report {
     ['active_users', { value: last.v, at: last.t }],
     ['response_time_p95', { value: 700, at: NOW }],
   ]);
-  return evaluateRoadmap(roadmap, { latest, windows: new Map() }, { gateChecks: new Map(), triggers: new Map(), targetsMet: new Map() }, NOW);
+  return evaluateRoadmap(
+    roadmap,
+    { latest, windows: new Map() },
+    { gateChecks: new Map(), triggers: new Map(), targetsMet: new Map() },
+    NOW,
+  );
 }
 
 /** Pixels within `tolerance` of an RGB colour. */
-function countColour(png: ReturnType<typeof decodePng>, [r, g, b]: [number, number, number], tolerance = 40): number {
+function countColour(
+  png: ReturnType<typeof decodePng>,
+  [r, g, b]: [number, number, number],
+  tolerance = 40,
+): number {
   let count = 0;
   for (let i = 0; i < png.pixels.length; i += png.channels) {
-    const d = Math.abs((png.pixels[i] as number) - r) + Math.abs((png.pixels[i + 1] as number) - g) + Math.abs((png.pixels[i + 2] as number) - b);
+    const d =
+      Math.abs((png.pixels[i] as number) - r) +
+      Math.abs((png.pixels[i + 1] as number) - g) +
+      Math.abs((png.pixels[i + 2] as number) - b);
     if (d <= tolerance) count++;
   }
   return count;
@@ -37,11 +60,15 @@ describe('chart input and spec', () => {
   it('takes thresholds from the current stage, the forecast toward them, and the stage user band', () => {
     const input = metricChartInput(reportAt(HISTORY), 'active_users', HISTORY);
     expect(input.title).toBe('Active users (active_users)');
-    expect(input.thresholds).toEqual([{ value: 400, label: 'active_users >= 400', kind: 'upgrade' }]);
+    expect(input.thresholds).toEqual([
+      { value: 400, label: 'active_users >= 400', kind: 'upgrade' },
+    ]);
     expect(input.band).toEqual({ min: 0, max: 500, label: 'Tier 0 — MVP launch: 0–500 users' });
     expect(input.forecast?.model).toBe('linear');
     expect(input.forecast?.eta?.toISOString().slice(0, 10)).toBe('2026-03-18');
-    expect(input.subtitle).toMatch(/^active_users >= 400: ETA 2026-03-1[89] \(80%: .* – .*\) · linear fit, R² 0\.9\d$/);
+    expect(input.subtitle).toMatch(
+      /^active_users >= 400: ETA 2026-03-1[89] \(80%: .* – .*\) · linear fit, R² 0\.9\d$/,
+    );
   });
 
   it('matches the snapshot for the fixed series', () => {
@@ -50,7 +77,9 @@ describe('chart input and spec', () => {
   });
 
   it('is the documented size, in the bundled font', () => {
-    const spec = chartSpec(metricChartInput(reportAt(HISTORY), 'active_users', HISTORY)) as unknown as Record<string, unknown>;
+    const spec = chartSpec(
+      metricChartInput(reportAt(HISTORY), 'active_users', HISTORY),
+    ) as unknown as Record<string, unknown>;
     expect([spec.width, spec.height]).toEqual([CHART_WIDTH, CHART_HEIGHT]);
     expect(spec.autosize).toEqual({ type: 'fit', contains: 'padding' });
     expect((spec.config as { font: string }).font).toBe('DejaVu Sans');
@@ -60,8 +89,14 @@ describe('chart input and spec', () => {
     const short = HISTORY.slice(-3);
     const input = metricChartInput(reportAt(short), 'active_users', short);
     expect(input.forecast).toBeUndefined();
-    expect(input.subtitle).toBe('active_users >= 400: not enough data to forecast (3 points, 5 needed over 3 days)');
-    const p95 = metricChartInput(reportAt(HISTORY), 'response_time_p95', series(10, DAY, () => 700));
+    expect(input.subtitle).toBe(
+      'active_users >= 400: not enough data to forecast (3 points, 5 needed over 3 days)',
+    );
+    const p95 = metricChartInput(
+      reportAt(HISTORY),
+      'response_time_p95',
+      series(10, DAY, () => 700),
+    );
     expect(p95.band).toBeUndefined();
     expect(p95.subtitle).toBe('response_time_p95 > 2s: not trending toward it');
   });
@@ -70,7 +105,7 @@ describe('chart input and spec', () => {
     const minutes = series(28 * 1440, 60_000, (d) => 100 + d);
     const down = downsample(minutes);
     expect(down.length).toBe(400);
-    expect(down[0]?.v).toBeCloseTo(100 - 28 + (28 / 400) / 2, 1);
+    expect(down[0]?.v).toBeCloseTo(100 - 28 + 28 / 400 / 2, 1);
     expect(downsample(HISTORY)).toEqual(HISTORY);
   });
 });

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { fitLine, linearRegression, predictLinear, type HistoryPoint } from '../../src/core/forecast/fit.js';
-import { FORECAST_DEFAULTS, fitHistory, forecast, forecastFromFit, modelValueAt, projection, type Forecast } from '../../src/core/forecast/forecast.js';
+import {
+  fitLine,
+  linearRegression,
+  predictLinear,
+  type HistoryPoint,
+} from '../../src/core/forecast/fit.js';
+import {
+  FORECAST_DEFAULTS,
+  fitHistory,
+  forecast,
+  forecastFromFit,
+  modelValueAt,
+  projection,
+  type Forecast,
+} from '../../src/core/forecast/forecast.js';
 import { studentTCdf, studentTQuantile } from '../../src/core/forecast/stats.js';
 import { DAY, HOUR, NOW, daysAfter, gaussian, prng, series } from './support.js';
 
@@ -8,7 +21,8 @@ function eta(f: Forecast): Extract<Forecast, { status: 'eta' }> {
   if (f.status !== 'eta') throw new Error(`expected an ETA, got ${JSON.stringify(f)}`);
   return f;
 }
-const within = (date: Date, expected: Date, toleranceMs: number) => expect(Math.abs(date.getTime() - expected.getTime())).toBeLessThanOrEqual(toleranceMs);
+const within = (date: Date, expected: Date, toleranceMs: number) =>
+  expect(Math.abs(date.getTime() - expected.getTime())).toBeLessThanOrEqual(toleranceMs);
 
 describe('exact series give the analytic crossing date', () => {
   it('a perfectly linear series (daily points) crosses where the line does, with no uncertainty', () => {
@@ -24,7 +38,13 @@ describe('exact series give the analytic crossing date', () => {
 
   it('a perfectly linear falling series crosses a `<` threshold where the line does', () => {
     // Hourly: v = 900 − 25/day; below 500 after 16 days.
-    const f = eta(forecast(series(28 * 24, HOUR, (d) => 900 - 25 * d), { op: '<', threshold: 500 }, NOW));
+    const f = eta(
+      forecast(
+        series(28 * 24, HOUR, (d) => 900 - 25 * d),
+        { op: '<', threshold: 500 },
+        NOW,
+      ),
+    );
     expect(f.model).toBe('linear');
     within(f.eta, daysAfter(16), 1_000);
   });
@@ -43,13 +63,25 @@ describe('exact series give the analytic crossing date', () => {
 
   it('an exponential decay reaches a `<=` threshold on the analytic date', () => {
     // Halving every 10 days from 1000 now: 125 after 30 days.
-    const f = eta(forecast(series(28, DAY, (d) => 1000 * 0.5 ** (d / 10)), { op: '<=', threshold: 125 }, NOW));
+    const f = eta(
+      forecast(
+        series(28, DAY, (d) => 1000 * 0.5 ** (d / 10)),
+        { op: '<=', threshold: 125 },
+        NOW,
+      ),
+    );
     expect(f.model).toBe('exponential');
     within(f.eta, daysAfter(30), 1_000);
   });
 
   it('a threshold at or below zero is forecast by the linear model, which can reach it', () => {
-    const f = eta(forecast(series(28, DAY, (d) => 1000 * 0.5 ** (d / 10)), { op: '<=', threshold: -5 }, NOW));
+    const f = eta(
+      forecast(
+        series(28, DAY, (d) => 1000 * 0.5 ** (d / 10)),
+        { op: '<=', threshold: -5 },
+        NOW,
+      ),
+    );
     expect(f.model).toBe('linear');
   });
 });
@@ -71,7 +103,11 @@ describe('noisy series', () => {
       seed: 2,
       history: (seed) => {
         const noise = gaussian(prng(seed));
-        return series(28 * 24, HOUR, (d) => 1000 + 20 * d + 100 * Math.sin(2 * Math.PI * d) + 40 * noise());
+        return series(
+          28 * 24,
+          HOUR,
+          (d) => 1000 + 20 * d + 100 * Math.sin(2 * Math.PI * d) + 40 * noise(),
+        );
       },
     },
     {
@@ -99,7 +135,11 @@ describe('noisy series', () => {
     let covered = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const noise = gaussian(prng(seed));
-      const f = forecast(series(28, DAY, (d) => 1000 + 20 * d + 40 * noise()), { op: '>=', threshold: 1500 }, NOW);
+      const f = forecast(
+        series(28, DAY, (d) => 1000 + 20 * d + 40 * noise()),
+        { op: '>=', threshold: 1500 },
+        NOW,
+      );
       if (f.status === 'eta' && f.low <= truth && (f.high === null || f.high >= truth)) covered++;
     }
     expect(covered / 200).toBeGreaterThan(0.7);
@@ -118,17 +158,39 @@ describe('noisy series', () => {
 
 describe('no trend, no forecast', () => {
   it('a flat series is not trending', () => {
-    expect(forecast(series(28, DAY, () => 250), { op: '>=', threshold: 400 }, NOW)).toEqual({ status: 'not-trending', reason: 'flat' });
+    expect(
+      forecast(
+        series(28, DAY, () => 250),
+        { op: '>=', threshold: 400 },
+        NOW,
+      ),
+    ).toEqual({ status: 'not-trending', reason: 'flat' });
   });
 
   it('a receding series is not trending, in either direction', () => {
-    expect(forecast(series(28, DAY, (d) => 300 - 5 * d), { op: '>=', threshold: 400 }, NOW)).toEqual({ status: 'not-trending', reason: 'receding' });
-    expect(forecast(series(28, DAY, (d) => 300 + 5 * d), { op: '<', threshold: 100 }, NOW)).toEqual({ status: 'not-trending', reason: 'receding' });
+    expect(
+      forecast(
+        series(28, DAY, (d) => 300 - 5 * d),
+        { op: '>=', threshold: 400 },
+        NOW,
+      ),
+    ).toEqual({ status: 'not-trending', reason: 'receding' });
+    expect(
+      forecast(
+        series(28, DAY, (d) => 300 + 5 * d),
+        { op: '<', threshold: 100 },
+        NOW,
+      ),
+    ).toEqual({ status: 'not-trending', reason: 'receding' });
   });
 
   it('a noisy receding series is not trending', () => {
     const noise = gaussian(prng(3));
-    const f = forecast(series(28 * 24, HOUR, (d) => 300 - 4 * d + 10 * noise()), { op: '>=', threshold: 400 }, NOW);
+    const f = forecast(
+      series(28 * 24, HOUR, (d) => 300 - 4 * d + 10 * noise()),
+      { op: '>=', threshold: 400 },
+      NOW,
+    );
     expect(f).toEqual({ status: 'not-trending', reason: 'receding' });
   });
 
@@ -140,49 +202,94 @@ describe('no trend, no forecast', () => {
     const se = fit.linear.band.s / Math.sqrt(fit.linear.band.sxx);
     expect(Math.abs(fit.linear.slope) / se).toBeLessThan(1); // this seed's noise happens to tilt up, but barely
     expect(fit.linear.slope).toBeGreaterThan(0);
-    expect(forecast(history, { op: '>=', threshold: 400 }, NOW)).toEqual({ status: 'not-trending', reason: 'weak' });
+    expect(forecast(history, { op: '>=', threshold: 400 }, NOW)).toEqual({
+      status: 'not-trending',
+      reason: 'weak',
+    });
   });
 
   it('a crossing further than the horizon is not forecast', () => {
-    const f = forecast(series(28, DAY, (d) => 100 + 0.01 * d), { op: '>=', threshold: 1000 }, NOW);
+    const f = forecast(
+      series(28, DAY, (d) => 100 + 0.01 * d),
+      { op: '>=', threshold: 1000 },
+      NOW,
+    );
     expect(f).toEqual({ status: 'not-trending', reason: 'beyond-horizon' });
   });
 });
 
 describe('not enough data, reached', () => {
   it('fewer than the minimum points says so', () => {
-    expect(forecast(series(4, DAY, (d) => 100 + d), { op: '>=', threshold: 200 }, NOW)).toEqual({
+    expect(
+      forecast(
+        series(4, DAY, (d) => 100 + d),
+        { op: '>=', threshold: 200 },
+        NOW,
+      ),
+    ).toEqual({
       status: 'not-enough-data',
       points: 4,
       needed: FORECAST_DEFAULTS.minPoints,
       spanMs: 3 * DAY,
       neededSpanMs: FORECAST_DEFAULTS.minSpanMs,
     });
-    expect(forecast([], { op: '>=', threshold: 200 }, NOW)).toMatchObject({ status: 'not-enough-data', points: 0 });
+    expect(forecast([], { op: '>=', threshold: 200 }, NOW)).toMatchObject({
+      status: 'not-enough-data',
+      points: 0,
+    });
   });
 
   it('many points over too short a span says so', () => {
-    expect(forecast(series(48, HOUR, (d) => 100 + d), { op: '>=', threshold: 200 }, NOW)).toMatchObject({ status: 'not-enough-data', points: 48, spanMs: 47 * HOUR });
+    expect(
+      forecast(
+        series(48, HOUR, (d) => 100 + d),
+        { op: '>=', threshold: 200 },
+        NOW,
+      ),
+    ).toMatchObject({ status: 'not-enough-data', points: 48, spanMs: 47 * HOUR });
   });
 
   it('the minimums and the window are per call', () => {
     const history = series(4, DAY, (d) => 100 + 10 * d);
-    expect(forecast(history, { op: '>=', threshold: 200 }, NOW, { minPoints: 3 }).status).toBe('eta');
+    expect(forecast(history, { op: '>=', threshold: 200 }, NOW, { minPoints: 3 }).status).toBe(
+      'eta',
+    );
     // Only the last 7 days of a 28-day rise count with a 7-day window: 8 points.
     const long = series(28, DAY, (d) => (d < -7 ? 0 : 100 + 10 * d));
-    expect(eta(forecast(long, { op: '>=', threshold: 200 }, NOW, { windowMs: 7.5 * DAY })).eta.getTime()).toBe(daysAfter(10).getTime());
+    expect(
+      eta(forecast(long, { op: '>=', threshold: 200 }, NOW, { windowMs: 7.5 * DAY })).eta.getTime(),
+    ).toBe(daysAfter(10).getTime());
   });
 
   it('a comparison already true is reached, whatever the data', () => {
-    expect(forecast(series(2, DAY, (d) => 500 + d), { op: '>=', threshold: 400 }, NOW)).toEqual({ status: 'reached' });
+    expect(
+      forecast(
+        series(2, DAY, (d) => 500 + d),
+        { op: '>=', threshold: 400 },
+        NOW,
+      ),
+    ).toEqual({ status: 'reached' });
     // `current` is what the comparison saw (an aggregate), which may differ from the newest point.
-    expect(forecast(series(28, DAY, (d) => 300 + d), { op: '>', threshold: 400, current: 401 }, NOW)).toEqual({ status: 'reached' });
+    expect(
+      forecast(
+        series(28, DAY, (d) => 300 + d),
+        { op: '>', threshold: 400, current: 401 },
+        NOW,
+      ),
+    ).toEqual({ status: 'reached' });
   });
 
   it('points outside the window, after now, or not finite are ignored; order does not matter', () => {
     const history = series(28, DAY, (d) => 380 + 10 * d);
-    const noisy = [{ t: daysAfter(3), v: 1e9 }, { t: daysAfter(-400), v: -1e9 }, { t: daysAfter(-1.5), v: Number.NaN }, ...history].reverse();
-    expect(forecast(noisy, { op: '>=', threshold: 500 }, NOW)).toEqual(forecast(history, { op: '>=', threshold: 500 }, NOW));
+    const noisy = [
+      { t: daysAfter(3), v: 1e9 },
+      { t: daysAfter(-400), v: -1e9 },
+      { t: daysAfter(-1.5), v: Number.NaN },
+      ...history,
+    ].reverse();
+    expect(forecast(noisy, { op: '>=', threshold: 500 }, NOW)).toEqual(
+      forecast(history, { op: '>=', threshold: 500 }, NOW),
+    );
   });
 });
 
@@ -212,7 +319,11 @@ describe('the linear model is Prometheus predict_linear', () => {
   const random = prng(42);
   const noise = gaussian(prng(43));
   const history: HistoryPoint[] = [];
-  for (let t = NOW.getTime() - 20 * DAY; t <= NOW.getTime(); t += Math.round(HOUR * (0.5 + 2 * random()))) {
+  for (
+    let t = NOW.getTime() - 20 * DAY;
+    t <= NOW.getTime();
+    t += Math.round(HOUR * (0.5 + 2 * random()))
+  ) {
     const d = (t - NOW.getTime()) / DAY;
     history.push({ t: new Date(t), v: 5000 + 37 * d + 3 * d * d + 80 * noise() });
   }
@@ -224,13 +335,22 @@ describe('the linear model is Prometheus predict_linear', () => {
     const fit = fitHistory(history, NOW);
     if (fit.kind !== 'fit') throw new Error('expected a fit');
     expect(fit.linear.intercept + fit.linear.slope * horizon).toBe(predicted);
-    expect(modelValueAt(fit.linear, NOW, new Date(NOW.getTime() + horizon * 1000)).v).toBeCloseTo(expected, 6);
+    expect(modelValueAt(fit.linear, NOW, new Date(NOW.getTime() + horizon * 1000)).v).toBeCloseTo(
+      expected,
+      6,
+    );
   });
 
   it('with fewer than two samples there is no result; a constant series predicts itself', () => {
     expect(predictLinear([], NOW, 60)).toBeUndefined();
     expect(predictLinear([{ t: NOW, v: 1 }], NOW, 60)).toBeUndefined();
-    expect(predictLinear(series(5, HOUR, () => 7.5), NOW, 86_400)).toBe(7.5);
+    expect(
+      predictLinear(
+        series(5, HOUR, () => 7.5),
+        NOW,
+        86_400,
+      ),
+    ).toBe(7.5);
     expect(linearRegression([1, 2], [Infinity, Infinity])).toEqual({ slope: NaN, intercept: NaN });
   });
 });
@@ -240,11 +360,19 @@ describe('fits and bands', () => {
     const noise = gaussian(prng(9));
     const dense = series(28 * 24, HOUR, (d) => 10 * d + 5 * noise());
     const xs = dense.map((p) => (p.t.getTime() - NOW.getTime()) / 1000);
-    const fit = fitLine(xs, dense.map((p) => p.v), 86_400);
+    const fit = fitLine(
+      xs,
+      dense.map((p) => p.v),
+      86_400,
+    );
     expect(fit.band.bucketed).toBe(true);
     expect(fit.band.count).toBe(28);
     const daily = series(28, DAY, (d) => 10 * d + 5 * noise());
-    const ordinary = fitLine(daily.map((p) => (p.t.getTime() - NOW.getTime()) / 1000), daily.map((p) => p.v), 86_400);
+    const ordinary = fitLine(
+      daily.map((p) => (p.t.getTime() - NOW.getTime()) / 1000),
+      daily.map((p) => p.v),
+      86_400,
+    );
     expect(ordinary.band.bucketed).toBe(false);
     expect(ordinary.band.count).toBe(28);
   });
@@ -264,7 +392,15 @@ describe('fits and bands', () => {
 
   it("Student's t quantiles match the tables", () => {
     // t(0.90; df) from standard tables.
-    const table: [number, number][] = [[1, 3.078], [2, 1.886], [3, 1.638], [5, 1.476], [10, 1.372], [30, 1.31], [120, 1.289]];
+    const table: [number, number][] = [
+      [1, 3.078],
+      [2, 1.886],
+      [3, 1.638],
+      [5, 1.476],
+      [10, 1.372],
+      [30, 1.31],
+      [120, 1.289],
+    ];
     for (const [df, t] of table) expect(studentTQuantile(0.9, df)).toBeCloseTo(t, 3);
     expect(studentTQuantile(0.975, 10)).toBeCloseTo(2.228, 3);
     expect(studentTCdf(0, 4)).toBeCloseTo(0.5, 12);
@@ -272,7 +408,9 @@ describe('fits and bands', () => {
   });
 
   it('refuses options that cannot work', () => {
-    expect(() => forecast([], { op: '>', threshold: 1 }, NOW, { minPoints: 2 })).toThrow(RangeError);
+    expect(() => forecast([], { op: '>', threshold: 1 }, NOW, { minPoints: 2 })).toThrow(
+      RangeError,
+    );
     expect(() => forecast([], { op: '>', threshold: 1 }, NOW, { level: 1 })).toThrow(RangeError);
   });
 });

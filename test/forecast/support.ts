@@ -23,14 +23,20 @@ export function gaussian(uniform: () => number): () => number {
 }
 
 /** `count` points every `stepMs`, the last one at `end`, valued by `f(daysFromEnd)` (≤ 0). */
-export function series(count: number, stepMs: number, f: (days: number) => number, end: Date = NOW): HistoryPoint[] {
+export function series(
+  count: number,
+  stepMs: number,
+  f: (days: number) => number,
+  end: Date = NOW,
+): HistoryPoint[] {
   return Array.from({ length: count }, (_, i) => {
     const t = end.getTime() - (count - 1 - i) * stepMs;
     return { t: new Date(t), v: f((t - end.getTime()) / DAY) };
   });
 }
 
-export const daysAfter = (days: number, from: Date = NOW): Date => new Date(from.getTime() + days * DAY);
+export const daysAfter = (days: number, from: Date = NOW): Date =>
+  new Date(from.getTime() + days * DAY);
 
 // PNG reading, enough to prove a file decodes: chunks with CRCs, IHDR, zlib image data, filters.
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -61,25 +67,39 @@ export function decodePng(png: Uint8Array): DecodedPng {
   const buf = Buffer.from(png);
   if (!PNG_SIGNATURE.every((b, i) => buf[i] === b)) throw new Error('not a PNG signature');
   let offset = 8;
-  let header: { width: number; height: number; bitDepth: number; colorType: number; interlace: number } | undefined;
+  let header:
+    | { width: number; height: number; bitDepth: number; colorType: number; interlace: number }
+    | undefined;
   const idat: Buffer[] = [];
   let ended = false;
   while (offset < buf.length && !ended) {
     const length = buf.readUInt32BE(offset);
     const type = buf.toString('latin1', offset + 4, offset + 8);
     const data = buf.subarray(offset + 8, offset + 8 + length);
-    if (crc32(buf.subarray(offset + 4, offset + 8 + length)) !== buf.readUInt32BE(offset + 8 + length)) throw new Error(`bad CRC in ${type}`);
-    if (type === 'IHDR') header = { width: data.readUInt32BE(0), height: data.readUInt32BE(4), bitDepth: data[8] as number, colorType: data[9] as number, interlace: data[12] as number };
+    if (
+      crc32(buf.subarray(offset + 4, offset + 8 + length)) !== buf.readUInt32BE(offset + 8 + length)
+    )
+      throw new Error(`bad CRC in ${type}`);
+    if (type === 'IHDR')
+      header = {
+        width: data.readUInt32BE(0),
+        height: data.readUInt32BE(4),
+        bitDepth: data[8] as number,
+        colorType: data[9] as number,
+        interlace: data[12] as number,
+      };
     if (type === 'IDAT') idat.push(data);
     if (type === 'IEND') ended = true;
     offset += 12 + length;
   }
   if (!header || !ended) throw new Error('missing IHDR or IEND');
   const channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[header.colorType];
-  if (header.bitDepth !== 8 || header.interlace !== 0 || !channels) throw new Error('unsupported PNG layout');
+  if (header.bitDepth !== 8 || header.interlace !== 0 || !channels)
+    throw new Error('unsupported PNG layout');
   const raw = inflateSync(Buffer.concat(idat));
   const stride = header.width * channels;
-  if (raw.length !== header.height * (stride + 1)) throw new Error(`image data is ${raw.length} bytes, expected ${header.height * (stride + 1)}`);
+  if (raw.length !== header.height * (stride + 1))
+    throw new Error(`image data is ${raw.length} bytes, expected ${header.height * (stride + 1)}`);
   const pixels = new Uint8Array(header.height * stride);
   for (let y = 0; y < header.height; y++) {
     const filter = raw[y * (stride + 1)] as number;
@@ -103,5 +123,12 @@ export function decodePng(png: Uint8Array): DecodedPng {
       pixels[y * stride + x] = (byte + predictor) & 0xff;
     }
   }
-  return { width: header.width, height: header.height, bitDepth: header.bitDepth, colorType: header.colorType, pixels, channels };
+  return {
+    width: header.width,
+    height: header.height,
+    bitDepth: header.bitDepth,
+    colorType: header.colorType,
+    pixels,
+    channels,
+  };
 }

@@ -31,12 +31,18 @@ let token: string;
 
 beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('oviya', 'mirai'), clock);
-  http = createHttpServer({ pool: db.pool, registry: app.registry, logger: pino({ level: 'silent' }), started: () => true });
+  http = createHttpServer({
+    pool: db.pool,
+    registry: app.registry,
+    logger: pino({ level: 'silent' }),
+    started: () => true,
+  });
   registerApi(http, app, LIMITS);
   await http.listen({ port: 0, host: '127.0.0.1' });
   const address = http.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  token = (await new TokenStore(db.pool).create('property-feed', ['oviya'], 'test', clock.now())).token;
+  token = (await new TokenStore(db.pool).create('property-feed', ['oviya'], 'test', clock.now()))
+    .token;
 });
 
 afterAll(async () => {
@@ -57,14 +63,72 @@ const NOW_MS = clock.now().getTime();
 
 /** Valid values per metric, with the number stored (in the metric's unit). */
 const METRICS: Record<string, [number | string, number][]> = {
-  active_users: [[420, 420], [0, 0], [-0, 0], [1.5, 1.5], [1e308, 1e308], [-1e308, -1e308], [2 ** 53 + 1, 2 ** 53 + 1], ['420', 420], ['1,600', 1600], ['2k', 2000], ['1.5M', 1.5e6], ['-5', -5], [' 7 ', 7]],
-  response_time_p95: [[250, 250], ['1.2s', 1200], ['250ms', 250], ['2m', 120_000], ['0.5h', 1_800_000]],
-  uptime: [[99.9, 99.9], ['99.5%', 99.5], ['100', 100]],
-  mrr: [[1200, 1200], ['$1.2k', 1200], ['$0', 0], ['3M', 3e6]],
-  multi_region_needed: [['yes', 1], ['no', 0], ['on', 1], ['off', 0], [1, 1], [0, 0], ['TRUE', 1]],
+  active_users: [
+    [420, 420],
+    [0, 0],
+    [-0, 0],
+    [1.5, 1.5],
+    [1e308, 1e308],
+    [-1e308, -1e308],
+    [2 ** 53 + 1, 2 ** 53 + 1],
+    ['420', 420],
+    ['1,600', 1600],
+    ['2k', 2000],
+    ['1.5M', 1.5e6],
+    ['-5', -5],
+    [' 7 ', 7],
+  ],
+  response_time_p95: [
+    [250, 250],
+    ['1.2s', 1200],
+    ['250ms', 250],
+    ['2m', 120_000],
+    ['0.5h', 1_800_000],
+  ],
+  uptime: [
+    [99.9, 99.9],
+    ['99.5%', 99.5],
+    ['100', 100],
+  ],
+  mrr: [
+    [1200, 1200],
+    ['$1.2k', 1200],
+    ['$0', 0],
+    ['3M', 3e6],
+  ],
+  multi_region_needed: [
+    ['yes', 1],
+    ['no', 0],
+    ['on', 1],
+    ['off', 0],
+    [1, 1],
+    [0, 0],
+    ['TRUE', 1],
+  ],
 };
-const INVALID_VALUES: unknown[] = ['lots', '', '1e400', 'NaN', '2s%', '$', '1,60', 'x'.repeat(65), true, null, {}, [], [1], 'yes please', '--5'];
-const INVALID_FOR: Record<string, unknown[]> = { active_users: ['2s', '99%', '$5', 'yes'], response_time_p95: ['5%', '$1'], multi_region_needed: [2, 'maybe', '1.5'], mrr: ['2s'] };
+const INVALID_VALUES: unknown[] = [
+  'lots',
+  '',
+  '1e400',
+  'NaN',
+  '2s%',
+  '$',
+  '1,60',
+  'x'.repeat(65),
+  true,
+  null,
+  {},
+  [],
+  [1],
+  'yes please',
+  '--5',
+];
+const INVALID_FOR: Record<string, unknown[]> = {
+  active_users: ['2s', '99%', '$5', 'yes'],
+  response_time_p95: ['5%', '$1'],
+  multi_region_needed: [2, 'maybe', '1.5'],
+  mrr: ['2s'],
+};
 
 const AT_VALID: [string | undefined, number][] = [
   [undefined, NOW_MS],
@@ -77,8 +141,24 @@ const AT_VALID: [string | undefined, number][] = [
   ['0001-01-01T00:00:00Z', Date.parse('0001-01-01T00:00:00Z')],
   ['1970-01-01T00:00:00Z', 0],
 ];
-const AT_INVALID: unknown[] = ['2026-02-30', 'yesterday', '2026-03-03T00:00:00Z', '2026-13-01', 'x'.repeat(65), 20260301, null, {}, '2026-03-01T25:00'];
-const SOURCE_VALID: [string | undefined, string][] = [[undefined, 'api'], ['', 'api'], ['ci', 'ci'], ['a.b:c-d_1', 'a.b:c-d_1'], ['X'.repeat(64), 'X'.repeat(64)]];
+const AT_INVALID: unknown[] = [
+  '2026-02-30',
+  'yesterday',
+  '2026-03-03T00:00:00Z',
+  '2026-13-01',
+  'x'.repeat(65),
+  20260301,
+  null,
+  {},
+  '2026-03-01T25:00',
+];
+const SOURCE_VALID: [string | undefined, string][] = [
+  [undefined, 'api'],
+  ['', 'api'],
+  ['ci', 'ci'],
+  ['a.b:c-d_1', 'a.b:c-d_1'],
+  ['X'.repeat(64), 'X'.repeat(64)],
+];
 const SOURCE_INVALID: unknown[] = ['bad source', 'é', 'x'.repeat(65), 5, null, 'a/b'];
 
 interface PointCase {
@@ -93,29 +173,71 @@ const pick = <T>(items: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...ite
 
 const pointCase: fc.Arbitrary<PointCase> = fc
   .record({
-    metric: fc.oneof({ arbitrary: pick(Object.keys(METRICS)), weight: 12 }, { arbitrary: pick(['nope', '', 'x'.repeat(129), 'ACTIVE_USERS']), weight: 1 }),
-    roadmap: fc.oneof({ arbitrary: fc.constant('oviya'), weight: 20 }, { arbitrary: pick(['mirai', 'nope', '', 'OVIYA']), weight: 1 }),
+    metric: fc.oneof(
+      { arbitrary: pick(Object.keys(METRICS)), weight: 12 },
+      { arbitrary: pick(['nope', '', 'x'.repeat(129), 'ACTIVE_USERS']), weight: 1 },
+    ),
+    roadmap: fc.oneof(
+      { arbitrary: fc.constant('oviya'), weight: 20 },
+      { arbitrary: pick(['mirai', 'nope', '', 'OVIYA']), weight: 1 },
+    ),
     valueValid: fc.nat(),
-    value: fc.oneof({ arbitrary: fc.constant<Field<unknown> | undefined>(undefined), weight: 14 }, { arbitrary: pick([...INVALID_VALUES]).map((raw) => ({ raw, valid: false })), weight: 1 }),
-    at: fc.oneof({ arbitrary: pick(AT_VALID).map(([raw, ms]) => ({ raw, valid: true, ms })), weight: 14 }, { arbitrary: pick(AT_INVALID).map((raw) => ({ raw, valid: false, ms: 0 })), weight: 1 }),
-    source: fc.oneof({ arbitrary: pick(SOURCE_VALID).map(([raw, stored]) => ({ raw, valid: true, stored })), weight: 14 }, { arbitrary: pick(SOURCE_INVALID).map((raw) => ({ raw, valid: false, stored: '' })), weight: 1 }),
-    extra: fc.oneof({ arbitrary: fc.constant(undefined), weight: 20 }, { arbitrary: pick(['colour', 'Value', 'unit', '__proto__']), weight: 1 }),
+    value: fc.oneof(
+      { arbitrary: fc.constant<Field<unknown> | undefined>(undefined), weight: 14 },
+      { arbitrary: pick([...INVALID_VALUES]).map((raw) => ({ raw, valid: false })), weight: 1 },
+    ),
+    at: fc.oneof(
+      { arbitrary: pick(AT_VALID).map(([raw, ms]) => ({ raw, valid: true, ms })), weight: 14 },
+      { arbitrary: pick(AT_INVALID).map((raw) => ({ raw, valid: false, ms: 0 })), weight: 1 },
+    ),
+    source: fc.oneof(
+      {
+        arbitrary: pick(SOURCE_VALID).map(([raw, stored]) => ({ raw, valid: true, stored })),
+        weight: 14,
+      },
+      {
+        arbitrary: pick(SOURCE_INVALID).map((raw) => ({ raw, valid: false, stored: '' })),
+        weight: 1,
+      },
+    ),
+    extra: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 20 },
+      { arbitrary: pick(['colour', 'Value', 'unit', '__proto__']), weight: 1 },
+    ),
     metricInvalidValue: fc.nat(),
   })
   .map((p): PointCase => {
     const pool = METRICS[p.metric];
     const validValue = pool ? pool[p.valueValid % pool.length] : undefined;
     const unfit = INVALID_FOR[p.metric];
-    let value: Field<unknown> = validValue ? { raw: validValue[0], valid: true } : { raw: 1, valid: true };
+    let value: Field<unknown> = validValue
+      ? { raw: validValue[0], valid: true }
+      : { raw: 1, valid: true };
     if (p.value) value = p.value;
-    else if (unfit && p.metricInvalidValue % 9 === 0) value = { raw: unfit[p.metricInvalidValue % unfit.length], valid: false };
-    const body: Record<string, unknown> = { roadmap: p.roadmap, metric: p.metric, value: value.raw };
+    else if (unfit && p.metricInvalidValue % 9 === 0)
+      value = { raw: unfit[p.metricInvalidValue % unfit.length], valid: false };
+    const body: Record<string, unknown> = {
+      roadmap: p.roadmap,
+      metric: p.metric,
+      value: value.raw,
+    };
     if (p.at.raw !== undefined) body.at = p.at.raw;
     if (p.source.raw !== undefined) body.source = p.source.raw;
     if (p.extra) Object.defineProperty(body, p.extra, { value: 1, enumerable: true });
-    const valid = Boolean(pool) && p.roadmap === 'oviya' && value.valid && p.at.valid && p.source.valid && !p.extra;
+    const valid =
+      Boolean(pool) &&
+      p.roadmap === 'oviya' &&
+      value.valid &&
+      p.at.valid &&
+      p.source.valid &&
+      !p.extra;
     return valid
-      ? { body, valid, key: `oviya|${p.metric}|${p.at.ms}|${p.source.stored}`, value: (validValue as [unknown, number])[1] }
+      ? {
+          body,
+          valid,
+          key: `oviya|${p.metric}|${p.at.ms}|${p.source.stored}`,
+          value: (validValue as [unknown, number])[1],
+        }
       : { body, valid };
   });
 
@@ -132,7 +254,10 @@ async function rows(): Promise<Rows> {
   return new Map(all.map((r) => [r.k, r.value + 0]));
 }
 
-async function post(body: string, contentType: string | undefined): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
+async function post(
+  body: string,
+  contentType: string | undefined,
+): Promise<{ status: number; json: Record<string, unknown> | undefined }> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   if (contentType !== undefined) headers['content-type'] = contentType;
   const response = await fetch(`${base}/api/v1/metrics`, { method: 'POST', headers, body });
@@ -150,7 +275,11 @@ async function post(body: string, contentType: string | undefined): Promise<{ st
  * Sends a body and checks the invariants: an allowed status, the server still up, nothing
  * written unless 200, and on 200 exactly `expected` written (when the caller knows it).
  */
-async function sendAndCheck(body: string, contentType: string | undefined, expected?: { points: PointCase[]; received: number }): Promise<number> {
+async function sendAndCheck(
+  body: string,
+  contentType: string | undefined,
+  expected?: { points: PointCase[]; received: number },
+): Promise<number> {
   const before = await fingerprint(db.pool, ['metric_points', 'audit_log']);
   const beforeRows = expected ? await rows() : undefined;
   const { status, json } = await post(body, contentType);
@@ -180,13 +309,21 @@ async function sendAndCheck(body: string, contentType: string | undefined, expec
 describe('POST /api/v1/metrics with hostile bodies', () => {
   it('JSON batches: all valid → 200 writing exactly the deduplicated points; any invalid → 400/403/413 writing nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(pointCase, { minLength: 0, maxLength: LIMITS.maxPoints + 3 }), async (points) => {
-        const allValid = points.length > 0 && points.length <= LIMITS.maxPoints && points.every((p) => p.valid);
-        const status = await sendAndCheck(JSON.stringify({ points: points.map((p) => p.body) }), 'application/json', allValid ? { points, received: points.length } : undefined);
-        if (allValid) expect(status).toBe(200);
-        else expect([400, 403, 413]).toContain(status);
-        if (points.length > LIMITS.maxPoints) expect(status).toBe(413);
-      }),
+      fc.asyncProperty(
+        fc.array(pointCase, { minLength: 0, maxLength: LIMITS.maxPoints + 3 }),
+        async (points) => {
+          const allValid =
+            points.length > 0 && points.length <= LIMITS.maxPoints && points.every((p) => p.valid);
+          const status = await sendAndCheck(
+            JSON.stringify({ points: points.map((p) => p.body) }),
+            'application/json',
+            allValid ? { points, received: points.length } : undefined,
+          );
+          if (allValid) expect(status).toBe(200);
+          else expect([400, 403, 413]).toContain(status);
+          if (points.length > LIMITS.maxPoints) expect(status).toBe(413);
+        },
+      ),
       runs(120),
     );
   });
@@ -194,7 +331,12 @@ describe('POST /api/v1/metrics with hostile bodies', () => {
   it('CSV texts: valid lines → 200 writing exactly the deduplicated points; any bad line → 400/403/413 writing nothing', async () => {
     const COLUMNS = ['roadmap', 'metric', 'value', 'at', 'source'] as const;
     const cell = (value: unknown): string => {
-      const text = value === undefined || value === null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      const text =
+        value === undefined || value === null
+          ? ''
+          : typeof value === 'object'
+            ? JSON.stringify(value)
+            : String(value);
       return /[",\n\r]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
     };
     const csvCase = fc.record({
@@ -207,10 +349,17 @@ describe('POST /api/v1/metrics with hostile bodies', () => {
       fc.asyncProperty(csvCase, async ({ points, order, newline, trailing }) => {
         // CSV has no types and no extra keys (`true` is a fine flag value in CSV), so only
         // batches valid as JSON are known to be valid here.
-        const lines = [order.join(','), ...points.map((p) => order.map((c) => cell(p.body[c])).join(','))];
+        const lines = [
+          order.join(','),
+          ...points.map((p) => order.map((c) => cell(p.body[c])).join(',')),
+        ];
         const text = lines.join(newline) + (trailing ? newline : '');
         const allValid = points.length <= LIMITS.maxPoints && points.every((p) => p.valid);
-        const status = await sendAndCheck(text, 'text/csv', allValid && points.length > 0 ? { points, received: points.length } : undefined);
+        const status = await sendAndCheck(
+          text,
+          'text/csv',
+          allValid && points.length > 0 ? { points, received: points.length } : undefined,
+        );
         if (allValid && points.length > 0) expect(status).toBe(200);
         if (points.length > LIMITS.maxPoints) expect(status).toBe(413);
       }),
@@ -222,14 +371,75 @@ describe('POST /api/v1/metrics with hostile bodies', () => {
     const jsonBody = fc.oneof(
       fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ points: v })),
-      fc.array(fc.dictionary(fc.constantFrom('roadmap', 'metric', 'value', 'at', 'source', 'x'), fc.jsonValue({ maxDepth: 1 })), { maxLength: 5 }).map((points) => JSON.stringify({ points })),
-      fc.constantFrom('{"points":[{"__proto__":{"x":1}}]}', '{"constructor":{"prototype":{}}}', '{"points": [', '', 'null', '"points"', '{"points":[]}', '[]', '{"points":{"length":1e9}}', `{"points":${'['.repeat(5000)}`, '\ufeff{"points":[]}'),
+      fc
+        .array(
+          fc.dictionary(
+            fc.constantFrom('roadmap', 'metric', 'value', 'at', 'source', 'x'),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+          { maxLength: 5 },
+        )
+        .map((points) => JSON.stringify({ points })),
+      fc.constantFrom(
+        '{"points":[{"__proto__":{"x":1}}]}',
+        '{"constructor":{"prototype":{}}}',
+        '{"points": [',
+        '',
+        'null',
+        '"points"',
+        '{"points":[]}',
+        '[]',
+        '{"points":{"length":1e9}}',
+        `{"points":${'['.repeat(5000)}`,
+        '\ufeff{"points":[]}',
+      ),
     );
     const body = fc.oneof(
-      { arbitrary: jsonBody.map((b) => ({ body: b, type: 'application/json' as string | undefined })), weight: 4 },
-      { arbitrary: fc.tuple(anyText(200), pick(['text/csv', 'text/plain', 'text/csv; charset=utf-8', 'application/json'])).map(([b, type]) => ({ body: b, type })), weight: 3 },
-      { arbitrary: fc.tuple(anyText(50), pick(['application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data', 'image/png', 'application/json; charset=utf-16', undefined, ''])).map(([b, type]) => ({ body: b, type })), weight: 2 },
-      { arbitrary: fc.record({ piece: pick(['a', 'oviya,active_users,1\n', '{"points":[', 'é']), type: pick(['application/json', 'text/csv']) }).map(({ piece, type }) => ({ body: piece.repeat(Math.ceil((LIMITS.maxBodyBytes + 10) / piece.length)), type })), weight: 1 },
+      {
+        arbitrary: jsonBody.map((b) => ({
+          body: b,
+          type: 'application/json' as string | undefined,
+        })),
+        weight: 4,
+      },
+      {
+        arbitrary: fc
+          .tuple(
+            anyText(200),
+            pick(['text/csv', 'text/plain', 'text/csv; charset=utf-8', 'application/json']),
+          )
+          .map(([b, type]) => ({ body: b, type })),
+        weight: 3,
+      },
+      {
+        arbitrary: fc
+          .tuple(
+            anyText(50),
+            pick([
+              'application/xml',
+              'application/x-www-form-urlencoded',
+              'multipart/form-data',
+              'image/png',
+              'application/json; charset=utf-16',
+              undefined,
+              '',
+            ]),
+          )
+          .map(([b, type]) => ({ body: b, type })),
+        weight: 2,
+      },
+      {
+        arbitrary: fc
+          .record({
+            piece: pick(['a', 'oviya,active_users,1\n', '{"points":[', 'é']),
+            type: pick(['application/json', 'text/csv']),
+          })
+          .map(({ piece, type }) => ({
+            body: piece.repeat(Math.ceil((LIMITS.maxBodyBytes + 10) / piece.length)),
+            type,
+          })),
+        weight: 1,
+      },
     );
     await fc.assert(
       fc.asyncProperty(body, async ({ body: b, type }) => {
@@ -252,11 +462,27 @@ describe('POST /api/v1/metrics: times PostgreSQL cannot store', () => {
   // bound parseTime the same way for the command layer: see commands.test.ts).
   it('answers 400 naming the field, writing nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(pick(['-010000-01-01T00:00:00Z', '-271821-04-20T00:00:00Z', '-004714-06-01T12:00:00+02:00']), pick(['json', 'csv']), async (at, format) => {
-        const body = format === 'json' ? JSON.stringify({ points: [{ roadmap: 'oviya', metric: 'active_users', value: 1, at }] }) : `roadmap,metric,value,at\noviya,active_users,1,${at}\n`;
-        const status = await sendAndCheck(body, format === 'json' ? 'application/json' : 'text/csv');
-        expect(status).toBe(400);
-      }),
+      fc.asyncProperty(
+        pick([
+          '-010000-01-01T00:00:00Z',
+          '-271821-04-20T00:00:00Z',
+          '-004714-06-01T12:00:00+02:00',
+        ]),
+        pick(['json', 'csv']),
+        async (at, format) => {
+          const body =
+            format === 'json'
+              ? JSON.stringify({
+                  points: [{ roadmap: 'oviya', metric: 'active_users', value: 1, at }],
+                })
+              : `roadmap,metric,value,at\noviya,active_users,1,${at}\n`;
+          const status = await sendAndCheck(
+            body,
+            format === 'json' ? 'application/json' : 'text/csv',
+          );
+          expect(status).toBe(400);
+        },
+      ),
       runs(6),
     );
   });

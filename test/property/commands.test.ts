@@ -9,7 +9,14 @@ import { MAX_COMMAND_LENGTH, parseCommand, tokenize } from '../../src/core/comma
 import { COMMANDS } from '../../src/core/commands/table.js';
 import { admin, appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
-import { anyText, fingerprint, joinedWith, PROPERTY_TIMEOUT_MS, runs, tableNames } from './support.js';
+import {
+  anyText,
+  fingerprint,
+  joinedWith,
+  PROPERTY_TIMEOUT_MS,
+  runs,
+  tableNames,
+} from './support.js';
 
 /*
  * Property tests of the command parser and the command layer (README, "The CLI"):
@@ -31,21 +38,136 @@ let tables: string[];
 
 const NAMES = COMMANDS.map((c) => c.name);
 const OPTION_NAMES = [...new Set(COMMANDS.flatMap((c) => c.options.map((o) => o.name)))];
-const METRICS = ['active_users', 'response_time_p95', 'uptime', 'cache_hit_rate', 'infra_cost', 'mrr', 'multi_region', 'nope', 'ACTIVE_USERS'];
-const IDS = ['oviya', 'mirai', 'tier0', 'tier0.upgrade', 'no-secrets', 'latency', 'pagination', 'db-cpu-high', 'alerts', 'digest', 'history', 'retry', 'create', 'list', 'revoke', '1', '999999999999999999999', '-1', '0'];
-const VALUES = ['420', '1.5s', '99.5%', '$1.2k', '1,600', '-5', '-0', '0', '1e400', '1e3', 'NaN', 'Infinity', '9'.repeat(400), '.5', '5.', 'yes', 'no', 'true', 'maybe', '1d', '1w', '0s', '99999999999999999999d', '1.5', '2m', '1M'];
-const TIMES = ['2026-03-01', '2026-03-01T09:30', '2026-03-01T09:30:00Z', '2026-02-30', '2026-13-01', '0000-01-01', '0001-01-01T00:00:00Z', '9999-12-31', '+275760-09-13T00:00:00Z', '275760-09-13', 'now', 'NOW', 'yesterday', '2026-03-01T25:00', '1970-01-01T00:00:00+14:00', '2026-03-02T12:04:59Z', '2026-03-02T13:00:00Z'];
+const METRICS = [
+  'active_users',
+  'response_time_p95',
+  'uptime',
+  'cache_hit_rate',
+  'infra_cost',
+  'mrr',
+  'multi_region',
+  'nope',
+  'ACTIVE_USERS',
+];
+const IDS = [
+  'oviya',
+  'mirai',
+  'tier0',
+  'tier0.upgrade',
+  'no-secrets',
+  'latency',
+  'pagination',
+  'db-cpu-high',
+  'alerts',
+  'digest',
+  'history',
+  'retry',
+  'create',
+  'list',
+  'revoke',
+  '1',
+  '999999999999999999999',
+  '-1',
+  '0',
+];
+const VALUES = [
+  '420',
+  '1.5s',
+  '99.5%',
+  '$1.2k',
+  '1,600',
+  '-5',
+  '-0',
+  '0',
+  '1e400',
+  '1e3',
+  'NaN',
+  'Infinity',
+  '9'.repeat(400),
+  '.5',
+  '5.',
+  'yes',
+  'no',
+  'true',
+  'maybe',
+  '1d',
+  '1w',
+  '0s',
+  '99999999999999999999d',
+  '1.5',
+  '2m',
+  '1M',
+];
+const TIMES = [
+  '2026-03-01',
+  '2026-03-01T09:30',
+  '2026-03-01T09:30:00Z',
+  '2026-02-30',
+  '2026-13-01',
+  '0000-01-01',
+  '0001-01-01T00:00:00Z',
+  '9999-12-31',
+  '+275760-09-13T00:00:00Z',
+  '275760-09-13',
+  'now',
+  'NOW',
+  'yesterday',
+  '2026-03-01T25:00',
+  '1970-01-01T00:00:00+14:00',
+  '2026-03-02T12:04:59Z',
+  '2026-03-02T13:00:00Z',
+];
 /** Times JavaScript and luxon accept but PostgreSQL's timestamptz (4713 BC to 294276 AD) cannot hold: see the bug below. */
-const BEFORE_POSTGRES = ['-271821-04-20T00:00:00Z', '-010000-01-01', '-004713-11-24T00:00:00Z', '-005000-06-15T12:00'];
+const BEFORE_POSTGRES = [
+  '-271821-04-20T00:00:00Z',
+  '-010000-01-01',
+  '-004713-11-24T00:00:00Z',
+  '-005000-06-15T12:00',
+];
 /** Durations that reach before 4713 BC when subtracted from now: see the bug below. */
 const HUGE_WINDOWS = ['99999999999999999999d', '2500000d', '400000w', '9999999999h'];
-const ZONES = ['09:00', '24:00', '23:59', '9', '09:60', 'UTC', 'Europe/Paris', 'Mars/Olympus', 'info', 'warning', 'critical', 'America/New_York'];
+const ZONES = [
+  '09:00',
+  '24:00',
+  '23:59',
+  '9',
+  '09:60',
+  'UTC',
+  'Europe/Paris',
+  'Mars/Olympus',
+  'info',
+  'warning',
+  'critical',
+  'America/New_York',
+];
 
 const optionWord = fc.oneof(
   fc.constantFrom(...OPTION_NAMES).map((o) => `--${o}`),
-  fc.tuple(fc.constantFrom(...OPTION_NAMES), fc.constantFrom(...VALUES, ...TIMES, ...IDS, '')).map(([o, v]) => `--${o}=${v}`),
-  fc.tuple(fc.constantFrom(...OPTION_NAMES), fc.constantFrom(...VALUES, ...TIMES, ...IDS, '')).map(([o, v]) => `${o}:${v}`),
-  fc.constantFrom('--', '--=', '-x', '--x', '--x=', 'x:', ':', '--Roadmap', 'ROADMAP:oviya', '--json=no', '--force=yes', 'public', 'force', 'at', '--now=', '--window=0d', '--window=-1d'),
+  fc
+    .tuple(fc.constantFrom(...OPTION_NAMES), fc.constantFrom(...VALUES, ...TIMES, ...IDS, ''))
+    .map(([o, v]) => `--${o}=${v}`),
+  fc
+    .tuple(fc.constantFrom(...OPTION_NAMES), fc.constantFrom(...VALUES, ...TIMES, ...IDS, ''))
+    .map(([o, v]) => `${o}:${v}`),
+  fc.constantFrom(
+    '--',
+    '--=',
+    '-x',
+    '--x',
+    '--x=',
+    'x:',
+    ':',
+    '--Roadmap',
+    'ROADMAP:oviya',
+    '--json=no',
+    '--force=yes',
+    'public',
+    'force',
+    'at',
+    '--now=',
+    '--window=0d',
+    '--window=-1d',
+  ),
 );
 
 const word = fc.oneof(
@@ -56,7 +178,12 @@ const word = fc.oneof(
 );
 
 /** A command line as words: mostly a known command first, then anything. */
-const words = fc.tuple(fc.oneof({ arbitrary: fc.constantFrom(...NAMES), weight: 4 }, { arbitrary: word, weight: 1 }), fc.array(word, { maxLength: 8 })).map(([first, rest]) => [first, ...rest]);
+const words = fc
+  .tuple(
+    fc.oneof({ arbitrary: fc.constantFrom(...NAMES), weight: 4 }, { arbitrary: word, weight: 1 }),
+    fc.array(word, { maxLength: 8 }),
+  )
+  .map(([first, rest]) => [first, ...rest]);
 
 const POOLS: Record<string, readonly string[]> = {
   metric: METRICS,
@@ -81,46 +208,100 @@ const POOLS: Record<string, readonly string[]> = {
   roadmaps: ['oviya', '*', 'oviya,mirai', 'nope', ','],
   guild: ['1', 'x'],
 };
-const pool = (key: string): fc.Arbitrary<string> => fc.oneof({ arbitrary: fc.constantFrom(...(POOLS[key] ?? IDS)), weight: 6 }, { arbitrary: word, weight: 1 });
+const pool = (key: string): fc.Arbitrary<string> =>
+  fc.oneof(
+    { arbitrary: fc.constantFrom(...(POOLS[key] ?? IDS)), weight: 6 },
+    { arbitrary: word, weight: 1 },
+  );
 
 /** A line made for one command of the table: its arguments and options, drawn from fitting (and unfitting) values. */
 const structured: fc.Arbitrary<string[]> = fc.constantFrom(...COMMANDS).chain((spec) =>
   fc
     .tuple(
-      fc.tuple(...spec.args.map((a) => fc.option(pool(a.name), { freq: a.required ? 12 : 2, nil: undefined }))),
-      fc.subarray([...spec.options], { maxLength: Math.min(3, spec.options.length) }).chain((options) =>
-        fc.tuple(
-          ...options.map((o) => {
-            const value = pool(o.type === 'time' ? 'time' : o.name);
-            const forms: fc.Arbitrary<string[]>[] =
-              o.takes === 'flag'
-                ? [fc.constant([`--${o.name}`]), fc.constant([`${o.name}:yes`]), fc.constant([`--${o.name}=true`])]
-                : [value.map((v) => [`--${o.name}`, v]), value.map((v) => [`--${o.name}=${v}`]), value.map((v) => [`${o.name}:${v}`])];
-            if (o.word) forms.push(o.takes === 'flag' ? fc.constant([o.name]) : value.map((v) => [o.name, v]));
-            return fc.oneof(...forms);
-          }),
+      fc.tuple(
+        ...spec.args.map((a) =>
+          fc.option(pool(a.name), { freq: a.required ? 12 : 2, nil: undefined }),
         ),
       ),
+      fc
+        .subarray([...spec.options], { maxLength: Math.min(3, spec.options.length) })
+        .chain((options) =>
+          fc.tuple(
+            ...options.map((o) => {
+              const value = pool(o.type === 'time' ? 'time' : o.name);
+              const forms: fc.Arbitrary<string[]>[] =
+                o.takes === 'flag'
+                  ? [
+                      fc.constant([`--${o.name}`]),
+                      fc.constant([`${o.name}:yes`]),
+                      fc.constant([`--${o.name}=true`]),
+                    ]
+                  : [
+                      value.map((v) => [`--${o.name}`, v]),
+                      value.map((v) => [`--${o.name}=${v}`]),
+                      value.map((v) => [`${o.name}:${v}`]),
+                    ];
+              if (o.word)
+                forms.push(
+                  o.takes === 'flag' ? fc.constant([o.name]) : value.map((v) => [o.name, v]),
+                );
+              return fc.oneof(...forms);
+            }),
+          ),
+        ),
       fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: word, weight: 1 }),
       fc.constantFrom(spec.name, spec.name, spec.name.toUpperCase()),
     )
-    .map(([args, options, extra, name]) => [name, ...args.filter((a): a is string => a !== undefined), ...options.flat(), ...(extra === undefined ? [] : [extra])]),
+    .map(([args, options, extra, name]) => [
+      name,
+      ...args.filter((a): a is string => a !== undefined),
+      ...options.flat(),
+      ...(extra === undefined ? [] : [extra]),
+    ]),
 );
 
 /** A command line as text: words joined, some quoted (with straight or curly quotes, closed or not). */
-const quoted = fc.tuple(word, fc.constantFrom('"', "'", '“', '')).map(([w, q]) => (q === '“' ? `“${w}”` : `${q}${w}${q}`));
+const quoted = fc
+  .tuple(word, fc.constantFrom('"', "'", '“', ''))
+  .map(([w, q]) => (q === '“' ? `“${w}”` : `${q}${w}${q}`));
 const commandLine = fc.oneof(
   { arbitrary: joinedWith(words), weight: 2 },
   { arbitrary: joinedWith(structured), weight: 4 },
-  { arbitrary: joinedWith(fc.tuple(fc.constantFrom(...NAMES), fc.array(fc.oneof(word, quoted), { maxLength: 6 })).map(([n, r]) => [n, ...r])), weight: 2 },
+  {
+    arbitrary: joinedWith(
+      fc
+        .tuple(fc.constantFrom(...NAMES), fc.array(fc.oneof(word, quoted), { maxLength: 6 }))
+        .map(([n, r]) => [n, ...r]),
+    ),
+    weight: 2,
+  },
   { arbitrary: anyText(80), weight: 2 },
-  { arbitrary: fc.constantFrom('"', "'", '“', '”', '"unclosed', 'record "active users" 1', 'record active_users "1 000"', ''), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(
+      '"',
+      "'",
+      '“',
+      '”',
+      '"unclosed',
+      'record "active users" 1',
+      'record active_users "1 000"',
+      '',
+    ),
+    weight: 1,
+  },
 );
 
 /** Lines at and over MAX_COMMAND_LENGTH. */
 const longLine = fc
-  .record({ name: fc.constantFrom(...NAMES), piece: fc.constantFrom('a ', 'x', '--at ', '"q" ', 'é'), extra: fc.integer({ min: -20, max: 200 }) })
-  .map(({ name, piece, extra }) => `${name} ${piece.repeat(Math.ceil((MAX_COMMAND_LENGTH + extra) / piece.length))}`);
+  .record({
+    name: fc.constantFrom(...NAMES),
+    piece: fc.constantFrom('a ', 'x', '--at ', '"q" ', 'é'),
+    extra: fc.integer({ min: -20, max: 200 }),
+  })
+  .map(
+    ({ name, piece, extra }) =>
+      `${name} ${piece.repeat(Math.ceil((MAX_COMMAND_LENGTH + extra) / piece.length))}`,
+  );
 
 // ---------------------------------------------------------------------------------------
 // Parser
@@ -129,25 +310,35 @@ const longLine = fc
 describe('command parser on hostile words', () => {
   it('never throws, and what it accepts fits the command table', () => {
     fc.assert(
-      fc.property(fc.oneof(words, structured, commandLine.map(tokenize), fc.array(anyText(20), { maxLength: 10 })), (ws) => {
-        const result = parseCommand(ws);
-        if (!result.ok) {
-          expect(result.error.trim().length).toBeGreaterThan(0);
-          if (result.usage !== undefined) expect(result.usage.trim().length).toBeGreaterThan(0);
-          return;
-        }
-        const { spec, args, options } = result.command;
-        expect(COMMANDS).toContain(spec);
-        expect(spec.name).toBe((ws[0] as string).toLowerCase());
-        for (const arg of spec.args) if (arg.required) expect(typeof args[arg.name]).toBe('string');
-        for (const name of Object.keys(args)) expect(spec.args.map((a) => a.name)).toContain(name);
-        for (const [name, value] of Object.entries(options)) {
-          const option = spec.options.find((o) => o.name === name);
-          expect(option, `option ${name} of ${spec.name}`).toBeDefined();
-          if (option?.takes === 'flag') expect(value).toBe(true);
-          else expect(typeof value === 'string' && value.length > 0).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          words,
+          structured,
+          commandLine.map(tokenize),
+          fc.array(anyText(20), { maxLength: 10 }),
+        ),
+        (ws) => {
+          const result = parseCommand(ws);
+          if (!result.ok) {
+            expect(result.error.trim().length).toBeGreaterThan(0);
+            if (result.usage !== undefined) expect(result.usage.trim().length).toBeGreaterThan(0);
+            return;
+          }
+          const { spec, args, options } = result.command;
+          expect(COMMANDS).toContain(spec);
+          expect(spec.name).toBe((ws[0] as string).toLowerCase());
+          for (const arg of spec.args)
+            if (arg.required) expect(typeof args[arg.name]).toBe('string');
+          for (const name of Object.keys(args))
+            expect(spec.args.map((a) => a.name)).toContain(name);
+          for (const [name, value] of Object.entries(options)) {
+            const option = spec.options.find((o) => o.name === name);
+            expect(option, `option ${name} of ${spec.name}`).toBeDefined();
+            if (option?.takes === 'flag') expect(value).toBe(true);
+            else expect(typeof value === 'string' && value.length > 0).toBe(true);
+          }
+        },
+      ),
       runs(1500),
     );
   });
@@ -158,7 +349,11 @@ describe('command parser on hostile words', () => {
         const tokens = tokenize(line);
         for (const token of tokens) expect(typeof token).toBe('string');
         const result = parseCommand(tokens);
-        if (tokens.join(' ').length > MAX_COMMAND_LENGTH) expect(result).toEqual({ ok: false, error: `command is longer than ${MAX_COMMAND_LENGTH} characters` });
+        if (tokens.join(' ').length > MAX_COMMAND_LENGTH)
+          expect(result).toEqual({
+            ok: false,
+            error: `command is longer than ${MAX_COMMAND_LENGTH} characters`,
+          });
       }),
       runs(120),
     );
@@ -167,11 +362,17 @@ describe('command parser on hostile words', () => {
   it('tokenize splits unquoted words on whitespace and gives them back unchanged', () => {
     const plainWord = fc.string({ minLength: 1, maxLength: 12 }).filter((w) => !/[\s"'“”]/.test(w));
     fc.assert(
-      fc.property(joinedWith(fc.array(plainWord, { maxLength: 10 })), fc.array(plainWord, { maxLength: 10 }), (_unused, ws) => {
-        expect(tokenize(ws.join(' \t'))).toEqual(ws);
-        // Quoting keeps spaces inside one word.
-        expect(tokenize(ws.map((w) => `"${w} ${w}"`).join(' '))).toEqual(ws.map((w) => `${w} ${w}`));
-      }),
+      fc.property(
+        joinedWith(fc.array(plainWord, { maxLength: 10 })),
+        fc.array(plainWord, { maxLength: 10 }),
+        (_unused, ws) => {
+          expect(tokenize(ws.join(' \t'))).toEqual(ws);
+          // Quoting keeps spaces inside one word.
+          expect(tokenize(ws.map((w) => `"${w} ${w}"`).join(' '))).toEqual(
+            ws.map((w) => `${w} ${w}`),
+          );
+        },
+      ),
       runs(200),
     );
   });
@@ -183,8 +384,15 @@ describe('command parser on hostile words', () => {
 
 const WHO: Record<string, Invocation> = {
   slackReader: { actor: { platform: 'slack', id: 'U-READER', channel: 'C-BOUND' }, isAdmin: false },
-  discordReader: { actor: { platform: 'discord', id: '600000000000000003', channel: '400000000000000009' }, isAdmin: false },
-  readerWithDefault: { actor: { platform: 'slack', id: 'U-READER-2', channel: 'C-OTHER' }, isAdmin: false, defaultRoadmap: 'oviya' },
+  discordReader: {
+    actor: { platform: 'discord', id: '600000000000000003', channel: '400000000000000009' },
+    isAdmin: false,
+  },
+  readerWithDefault: {
+    actor: { platform: 'slack', id: 'U-READER-2', channel: 'C-OTHER' },
+    isAdmin: false,
+    defaultRoadmap: 'oviya',
+  },
   slackAdmin: { actor: { platform: 'slack', id: 'U-ADMIN', channel: 'C-BOUND' }, isAdmin: true },
   cliAdmin: { ...admin, defaultRoadmap: 'oviya' },
 };
@@ -200,7 +408,8 @@ beforeAll(async () => {
     'record active_users 380 --at 2026-03-01 --roadmap oviya',
     'check no-secrets --roadmap oviya',
   ];
-  for (const line of setup) expect((await runCommand(app, admin, line, 'cli')).exitCode, line).toBe(0);
+  for (const line of setup)
+    expect((await runCommand(app, admin, line, 'cli')).exitCode, line).toBe(0);
   for (const line of ['use oviya', 'subscribe alerts', 'subscribe digest 09:00 Europe/Paris']) {
     expect((await runCommand(app, WHO.slackAdmin as Invocation, line)).exitCode, line).toBe(0);
   }
@@ -210,18 +419,24 @@ function expectReply(reply: Awaited<ReturnType<typeof runCommand>>): void {
   expect([0, 1, 2]).toContain(reply.exitCode);
   expect(typeof reply.message.title).toBe('string');
   expect(`${reply.message.title}${reply.message.fallback}`.trim().length).toBeGreaterThan(0);
-  expect(`${reply.message.title} ${reply.message.fallback}`).not.toMatch(/\[object Object\]|\bundefined\b/);
+  expect(`${reply.message.title} ${reply.message.fallback}`).not.toMatch(
+    /\[object Object\]|\bundefined\b/,
+  );
 }
 
 describe('runCommand on hostile lines, against a real Postgres', () => {
   it('never throws, answers 0/1/2 with a message, and lets a non-admin change nothing', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(commandLine, structured), fc.constantFrom(...readers), async (input, who) => {
-        const before = await fingerprint(db.pool, tables);
-        const reply = await runCommand(app, WHO[who] as Invocation, input);
-        expectReply(reply);
-        expect(await fingerprint(db.pool, tables)).toEqual(before);
-      }),
+      fc.asyncProperty(
+        fc.oneof(commandLine, structured),
+        fc.constantFrom(...readers),
+        async (input, who) => {
+          const before = await fingerprint(db.pool, tables);
+          const reply = await runCommand(app, WHO[who] as Invocation, input);
+          expectReply(reply);
+          expect(await fingerprint(db.pool, tables)).toEqual(before);
+        },
+      ),
       runs(150),
     );
   });
@@ -229,12 +444,29 @@ describe('runCommand on hostile lines, against a real Postgres', () => {
   it('answers every read command with edge-case times, windows and names without throwing or writing', async () => {
     const roadmap = fc.constantFrom('oviya', 'oviya', 'mirai', 'nope');
     const readLine = fc.oneof(
-      fc.tuple(fc.constantFrom('status', 'status --json', 'status public'), roadmap, pool('time')).map(([c, r, t]) => `${c} --roadmap ${r} --now ${t}`),
       fc
-        .tuple(fc.option(fc.constantFrom(...METRICS, 'daily_active_users', 'messages_per_day', 'infra_cost'), { nil: undefined }), roadmap, pool('time'), pool('window'))
+        .tuple(fc.constantFrom('status', 'status --json', 'status public'), roadmap, pool('time'))
+        .map(([c, r, t]) => `${c} --roadmap ${r} --now ${t}`),
+      fc
+        .tuple(
+          fc.option(
+            fc.constantFrom(...METRICS, 'daily_active_users', 'messages_per_day', 'infra_cost'),
+            { nil: undefined },
+          ),
+          roadmap,
+          pool('time'),
+          pool('window'),
+        )
         .map(([m, r, t, w]) => `metrics ${m ?? ''} --roadmap=${r} now:${t} --window ${w}`),
-      fc.tuple(fc.constantFrom('gates', 'alerts', 'alerts history', 'digest', 'digest --dry-run public'), roadmap).map(([c, r]) => `${c} roadmap:${r}`),
-      fc.tuple(fc.constantFrom('deliveries', 'deliveries --failed', 'deliveries retry'), pool('id')).map(([c, id]) => (c === 'deliveries retry' ? `${c} ${id}` : c)),
+      fc
+        .tuple(
+          fc.constantFrom('gates', 'alerts', 'alerts history', 'digest', 'digest --dry-run public'),
+          roadmap,
+        )
+        .map(([c, r]) => `${c} roadmap:${r}`),
+      fc
+        .tuple(fc.constantFrom('deliveries', 'deliveries --failed', 'deliveries retry'), pool('id'))
+        .map(([c, id]) => (c === 'deliveries retry' ? `${c} ${id}` : c)),
     );
     await fc.assert(
       fc.asyncProperty(readLine, fc.constantFrom(...readers), async (line, who) => {
@@ -250,26 +482,43 @@ describe('runCommand on hostile lines, against a real Postgres', () => {
   it('refuses every mutating command to a non-admin on each platform, with exit 1 and nothing written', async () => {
     const mutating = COMMANDS.filter((c) => c.mutates && !c.cliOnly);
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...mutating), fc.array(fc.constantFrom(...METRICS, ...IDS, ...VALUES), { maxLength: 3 }), fc.constantFrom(...readers), async (spec, rest, who) => {
-        const before = await fingerprint(db.pool, tables);
-        const reply = await runCommand(app, WHO[who] as Invocation, [spec.name, ...spec.args.filter((a) => a.required).map((_, i) => rest[i] ?? 'x')]);
-        expectReply(reply);
-        expect(reply.exitCode).toBe(1);
-        expect(reply.message.title).toMatch(/only roadmap admins/);
-        expect(await fingerprint(db.pool, tables)).toEqual(before);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...mutating),
+        fc.array(fc.constantFrom(...METRICS, ...IDS, ...VALUES), { maxLength: 3 }),
+        fc.constantFrom(...readers),
+        async (spec, rest, who) => {
+          const before = await fingerprint(db.pool, tables);
+          const reply = await runCommand(app, WHO[who] as Invocation, [
+            spec.name,
+            ...spec.args.filter((a) => a.required).map((_, i) => rest[i] ?? 'x'),
+          ]);
+          expectReply(reply);
+          expect(reply.exitCode).toBe(1);
+          expect(reply.message.title).toMatch(/only roadmap admins/);
+          expect(await fingerprint(db.pool, tables)).toEqual(before);
+        },
+      ),
       runs(40),
     );
   });
 
   it('never throws for an admin either, and writes nothing when it answers 1 or 2', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(commandLine, structured), fc.constantFrom('slackAdmin', 'cliAdmin'), async (input, who) => {
-        const before = await fingerprint(db.pool, tables);
-        const reply = await runCommand(app, WHO[who] as Invocation, input, who === 'cliAdmin' ? 'cli' : 'chat');
-        expectReply(reply);
-        if (reply.exitCode !== 0) expect(await fingerprint(db.pool, tables)).toEqual(before);
-      }),
+      fc.asyncProperty(
+        fc.oneof(commandLine, structured),
+        fc.constantFrom('slackAdmin', 'cliAdmin'),
+        async (input, who) => {
+          const before = await fingerprint(db.pool, tables);
+          const reply = await runCommand(
+            app,
+            WHO[who] as Invocation,
+            input,
+            who === 'cliAdmin' ? 'cli' : 'chat',
+          );
+          expectReply(reply);
+          if (reply.exitCode !== 0) expect(await fingerprint(db.pool, tables)).toEqual(before);
+        },
+      ),
       runs(150),
     );
   });
@@ -286,11 +535,23 @@ describe('runCommand on hostile lines, against a real Postgres', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...BEFORE_POSTGRES),
-        fc.constantFrom('status --now', 'status --json --now', 'metrics active_users --now', 'record active_users 1 --at'),
+        fc.constantFrom(
+          'status --now',
+          'status --json --now',
+          'metrics active_users --now',
+          'record active_users 1 --at',
+        ),
         async (time, command) => {
-          const who = command.startsWith('record') ? (WHO.cliAdmin as Invocation) : (WHO.readerWithDefault as Invocation);
+          const who = command.startsWith('record')
+            ? (WHO.cliAdmin as Invocation)
+            : (WHO.readerWithDefault as Invocation);
           const before = await fingerprint(db.pool, tables);
-          const reply = await runCommand(app, who, `${command} ${time}`, command.startsWith('record') ? 'cli' : 'chat');
+          const reply = await runCommand(
+            app,
+            who,
+            `${command} ${time}`,
+            command.startsWith('record') ? 'cli' : 'chat',
+          );
           expect([1, 2]).toContain(reply.exitCode);
           expect(await fingerprint(db.pool, tables)).toEqual(before);
         },
@@ -311,10 +572,18 @@ describe('runCommand on hostile lines, against a real Postgres', () => {
   // offset ("window longer than 3650d").
   it('refuses a --window reaching before 4713 BC with exit 1 or 2, for anyone', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...HUGE_WINDOWS), fc.constantFrom('metrics active_users', 'metrics mrr', 'metrics uptime --now 2026-03-01'), async (window, command) => {
-        const reply = await runCommand(app, WHO.readerWithDefault as Invocation, `${command} --window ${window}`);
-        expect([1, 2]).toContain(reply.exitCode);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...HUGE_WINDOWS),
+        fc.constantFrom('metrics active_users', 'metrics mrr', 'metrics uptime --now 2026-03-01'),
+        async (window, command) => {
+          const reply = await runCommand(
+            app,
+            WHO.readerWithDefault as Invocation,
+            `${command} --window ${window}`,
+          );
+          expect([1, 2]).toContain(reply.exitCode);
+        },
+      ),
       runs(12),
     );
   });
@@ -323,7 +592,18 @@ describe('runCommand on hostile lines, against a real Postgres', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'roadmaps-window-'));
     writeFileSync(
       path.join(dir, 'wide.yaml'),
-      ['id: wide', 'name: Wide', 'metrics:', '  active_users: { unit: count }', 'stages:', '  - id: s0', '    name: S0', '    upgrade: { when: "avg(active_users, 2500000d) > 1" }', '  - id: s1', '    name: S1'].join('\n'),
+      [
+        'id: wide',
+        'name: Wide',
+        'metrics:',
+        '  active_users: { unit: count }',
+        'stages:',
+        '  - id: s0',
+        '    name: S0',
+        '    upgrade: { when: "avg(active_users, 2500000d) > 1" }',
+        '  - id: s1',
+        '    name: S1',
+      ].join('\n'),
     );
     try {
       const wide = await appWith(db.pool, dir, clock);

@@ -5,7 +5,11 @@ import type { MetricInfo } from '../../src/core/condition/compile.js';
 import { compileCondition } from '../../src/core/condition/compile.js';
 import type { ConditionInputs, Truth, WindowAggregate } from '../../src/core/condition/evaluate.js';
 import { evaluateCondition, evaluateNumber } from '../../src/core/condition/evaluate.js';
-import { MAX_CONDITION_LENGTH, MAX_NESTING, parseCondition } from '../../src/core/condition/parse.js';
+import {
+  MAX_CONDITION_LENGTH,
+  MAX_NESTING,
+  parseCondition,
+} from '../../src/core/condition/parse.js';
 import type { Unit } from '../../src/core/units.js';
 import { anyText, joinedWith, PROPERTY_TIMEOUT_MS, runs } from './support.js';
 
@@ -50,7 +54,9 @@ const MULTIPLIER = { '': 1, k: 1e3, K: 1e3, M: 1e6, B: 1e9 } as const;
 
 /** Keywords in any case: `or`, `OR`, `Or`, `oR`. */
 const anyCase = (word: string): fc.Arbitrary<string> =>
-  fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((upper) => [...word].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+  fc
+    .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
+    .map((upper) => [...word].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
 
 // ---------------------------------------------------------------------------------------
 // Property 1: arbitrary text never throws; refusals are located and explained
@@ -58,13 +64,76 @@ const anyCase = (word: string): fc.Arbitrary<string> =>
 
 const TOKENS = [
   ...NAMES,
-  'or', 'OR', 'Or', 'and', 'AND', 'not', 'NOT', 'Not', 'yes', 'no', 'YES', 'No',
+  'or',
+  'OR',
+  'Or',
+  'and',
+  'AND',
+  'not',
+  'NOT',
+  'Not',
+  'yes',
+  'no',
+  'YES',
+  'No',
   ...['last', 'avg', 'min', 'max', 'sum', 'count', 'change', 'AVG', 'Change'].map((f) => `${f}(`),
-  '>', '>=', '<', '<=', '==', '!=', '=', '=>', '!', '<>',
-  '+', '-', '*', '/', '%', '(', ')', ',', '.', '$',
-  '0', '1', '400', '1,600', '1,60', '2.5', '.5', '1.', '$1.5k', '2k', '1M', '1m', '3B', '99.5%', '2s', '500ms', '1.5h', '7d', '2w', '1e3', '1_000',
-  '9'.repeat(400), '0'.repeat(50),
-  'ors', 'nota', 'andx', 'yess', 'nono', '_', 'é', '∞', '\u0000', '"', "'", '\\', '#', ';',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  '==',
+  '!=',
+  '=',
+  '=>',
+  '!',
+  '<>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '(',
+  ')',
+  ',',
+  '.',
+  '$',
+  '0',
+  '1',
+  '400',
+  '1,600',
+  '1,60',
+  '2.5',
+  '.5',
+  '1.',
+  '$1.5k',
+  '2k',
+  '1M',
+  '1m',
+  '3B',
+  '99.5%',
+  '2s',
+  '500ms',
+  '1.5h',
+  '7d',
+  '2w',
+  '1e3',
+  '1_000',
+  '9'.repeat(400),
+  '0'.repeat(50),
+  'ors',
+  'nota',
+  'andx',
+  'yess',
+  'nono',
+  '_',
+  'é',
+  '∞',
+  '\u0000',
+  '"',
+  "'",
+  '\\',
+  '#',
+  ';',
 ];
 
 const tokenSoup = joinedWith(fc.array(fc.constantFrom(...TOKENS), { maxLength: 40 }));
@@ -77,16 +146,31 @@ const deepNesting = fc
     core: fc.constantFrom('a', 'active_users > 1', 'cpu', '1 + 2', ''),
     close: fc.boolean(),
   })
-  .map(({ unit, depth, core, close }) => unit.repeat(depth) + core + (close ? ')'.repeat(unit.includes('(') ? depth : 0) : ''));
+  .map(
+    ({ unit, depth, core, close }) =>
+      unit.repeat(depth) + core + (close ? ')'.repeat(unit.includes('(') ? depth : 0) : ''),
+  );
 
 /** Texts at and around MAX_CONDITION_LENGTH, built from long but legal pieces. */
 const nearLimit = fc
   .record({
-    piece: fc.constantFrom('a + ', 'a or ', 'not ', '1,000,', 'x', ' ', 'avg(cpu, 1d) > 1 and ', '(a) or '),
+    piece: fc.constantFrom(
+      'a + ',
+      'a or ',
+      'not ',
+      '1,000,',
+      'x',
+      ' ',
+      'avg(cpu, 1d) > 1 and ',
+      '(a) or ',
+    ),
     extra: fc.integer({ min: -40, max: 40 }),
     tail: fc.constantFrom('a', 'a > 1', ''),
   })
-  .map(({ piece, extra, tail }) => piece.repeat(Math.max(0, Math.floor((MAX_CONDITION_LENGTH + extra) / piece.length))) + tail);
+  .map(
+    ({ piece, extra, tail }) =>
+      piece.repeat(Math.max(0, Math.floor((MAX_CONDITION_LENGTH + extra) / piece.length))) + tail,
+  );
 
 const conditionText = fc.oneof(
   { arbitrary: anyText(120), weight: 3 },
@@ -97,10 +181,20 @@ const conditionText = fc.oneof(
 /** Data for the evaluator: values missing or present, windows empty or not. */
 const inputsArb: fc.Arbitrary<ConditionInputs> = fc
   .record({
-    values: fc.array(fc.option(fc.oneof(fc.integer({ min: -5, max: 5000 }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(0, 1, 400, 2000)), { freq: 4, nil: undefined }), {
-      minLength: NAMES.length,
-      maxLength: NAMES.length,
-    }),
+    values: fc.array(
+      fc.option(
+        fc.oneof(
+          fc.integer({ min: -5, max: 5000 }),
+          fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+          fc.constantFrom(0, 1, 400, 2000),
+        ),
+        { freq: 4, nil: undefined },
+      ),
+      {
+        minLength: NAMES.length,
+        maxLength: NAMES.length,
+      },
+    ),
     windows: fc.array(
       fc.option(
         fc.record(
@@ -150,7 +244,8 @@ function checkAnyText(text: string, inputs: ConditionInputs): void {
   expect(parsed.ok).toBe(true);
   const result = evaluateCondition(compiled.condition, inputs, 0.8);
   expect([true, false, 'unknown']).toContain(result.holds);
-  for (const c of result.comparisons) expect(['met', 'approaching', 'ok', 'unknown']).toContain(c.state);
+  for (const c of result.comparisons)
+    expect(['met', 'approaching', 'ok', 'unknown']).toContain(c.state);
   evaluateNumber(compiled.condition, inputs);
 }
 
@@ -164,7 +259,13 @@ describe('condition parser on hostile text', () => {
       fc.property(nearLimit, inputsArb, (text, inputs) => {
         checkAnyText(text, inputs);
         if (text.length > MAX_CONDITION_LENGTH) {
-          expect(parseCondition(text)).toEqual({ ok: false, error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` } });
+          expect(parseCondition(text)).toEqual({
+            ok: false,
+            error: {
+              offset: 0,
+              message: `condition is longer than ${MAX_CONDITION_LENGTH} characters`,
+            },
+          });
         }
       }),
       runs(25),
@@ -173,12 +274,19 @@ describe('condition parser on hostile text', () => {
 
   it('refuses nesting past MAX_NESTING through parentheses and unary minus, at the level that goes over', () => {
     fc.assert(
-      fc.property(fc.constantFrom('(', '-', '-(', '(-', '- ', '( '), fc.integer({ min: MAX_NESTING + 1, max: 200 }), (unit, depth) => {
-        const text = unit.repeat(depth) + 'a' + (unit.includes('(') ? ')'.repeat(depth) : '');
-        const result = parseCondition(text);
-        expect(result.ok).toBe(false);
-        if (!result.ok) expect(result.error.message).toBe(`expression nested deeper than ${MAX_NESTING} levels`);
-      }),
+      fc.property(
+        fc.constantFrom('(', '-', '-(', '(-', '- ', '( '),
+        fc.integer({ min: MAX_NESTING + 1, max: 200 }),
+        (unit, depth) => {
+          const text = unit.repeat(depth) + 'a' + (unit.includes('(') ? ')'.repeat(depth) : '');
+          const result = parseCondition(text);
+          expect(result.ok).toBe(false);
+          if (!result.ok)
+            expect(result.error.message).toBe(
+              `expression nested deeper than ${MAX_NESTING} levels`,
+            );
+        },
+      ),
       runs(60),
     );
   });
@@ -193,12 +301,20 @@ describe('condition parser on hostile text', () => {
   // "Maximum call stack size exceeded").
   it('refuses a chain of `not` deeper than MAX_NESTING, as it refuses a chain of unary minus', () => {
     fc.assert(
-      fc.property(anyCase('not'), fc.constantFrom(' ', '  ', '\t', '\n'), fc.integer({ min: MAX_NESTING + 1, max: 499 }), (word, space, depth) => {
-        const text = `${word}${space}`.repeat(depth) + 'a';
-        fc.pre(text.length <= MAX_CONDITION_LENGTH);
-        const result = parseCondition(text);
-        expect(result).toMatchObject({ ok: false, error: { message: `expression nested deeper than ${MAX_NESTING} levels` } });
-      }),
+      fc.property(
+        anyCase('not'),
+        fc.constantFrom(' ', '  ', '\t', '\n'),
+        fc.integer({ min: MAX_NESTING + 1, max: 499 }),
+        (word, space, depth) => {
+          const text = `${word}${space}`.repeat(depth) + 'a';
+          fc.pre(text.length <= MAX_CONDITION_LENGTH);
+          const result = parseCondition(text);
+          expect(result).toMatchObject({
+            ok: false,
+            error: { message: `expression nested deeper than ${MAX_NESTING} levels` },
+          });
+        },
+      ),
       runs(20),
     );
   });
@@ -213,7 +329,13 @@ type CompareOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
 
 /** A numeric operand, with the text it is printed as where that is not derived from the tree. */
 type N =
-  | { k: 'num'; text: string; raw: number; unit: 'plain' | 'percent' | 'usd' | 'duration'; value: number }
+  | {
+      k: 'num';
+      text: string;
+      raw: number;
+      unit: 'plain' | 'percent' | 'usd' | 'duration';
+      value: number;
+    }
   | { k: 'bool'; value: boolean; text: string }
   | { k: 'metric'; name: string }
   | { k: 'call'; fn: Agg; fnText: string; metric: string; window?: { text: string; ms: number } }
@@ -234,48 +356,74 @@ const numberParts = fc.record({
 });
 
 /** `1,600` or `1600`, `2.5`: digits as the grammar reads them, and their value. */
-function digitsText(p: { int: number; frac: string | undefined; group: boolean }): { text: string; plain: string } {
+function digitsText(p: { int: number; frac: string | undefined; group: boolean }): {
+  text: string;
+  plain: string;
+} {
   const int = String(p.int);
   const grouped = p.group && p.int >= 1000 ? p.int.toLocaleString('en-US') : int;
   const frac = p.frac !== undefined ? `.${p.frac}` : '';
   return { text: grouped + frac, plain: int + frac };
 }
 
-const plainNumber: fc.Arbitrary<N> = fc.record({ p: numberParts, mult: fc.constantFrom<keyof typeof MULTIPLIER>('', '', '', 'k', 'K', 'M', 'B') }).map(({ p, mult }) => {
-  const d = digitsText(p);
-  let raw = Number(d.plain);
-  raw *= MULTIPLIER[mult];
-  return { k: 'num', text: d.text + mult, raw, unit: 'plain', value: raw };
-});
+const plainNumber: fc.Arbitrary<N> = fc
+  .record({
+    p: numberParts,
+    mult: fc.constantFrom<keyof typeof MULTIPLIER>('', '', '', 'k', 'K', 'M', 'B'),
+  })
+  .map(({ p, mult }) => {
+    const d = digitsText(p);
+    let raw = Number(d.plain);
+    raw *= MULTIPLIER[mult];
+    return { k: 'num', text: d.text + mult, raw, unit: 'plain', value: raw };
+  });
 
-const boolLiteral: fc.Arbitrary<N> = fc.boolean().chain((value) => anyCase(value ? 'yes' : 'no').map((text): N => ({ k: 'bool', value, text })));
+const boolLiteral: fc.Arbitrary<N> = fc
+  .boolean()
+  .chain((value) => anyCase(value ? 'yes' : 'no').map((text): N => ({ k: 'bool', value, text })));
 
-const durationText = fc.record({ p: numberParts, unit: fc.constantFrom<DurationUnit>('ms', 's', 'm', 'h', 'd', 'w') }).map(({ p, unit }) => {
-  const frac = p.frac !== undefined ? `.${p.frac}` : '';
-  const digits = String(p.int % 1000) + frac;
-  return { text: digits + unit, ms: Number(digits) * UNIT_MS[unit] };
-});
+const durationText = fc
+  .record({ p: numberParts, unit: fc.constantFrom<DurationUnit>('ms', 's', 'm', 'h', 'd', 'w') })
+  .map(({ p, unit }) => {
+    const frac = p.frac !== undefined ? `.${p.frac}` : '';
+    const digits = String(p.int % 1000) + frac;
+    return { text: digits + unit, ms: Number(digits) * UNIT_MS[unit] };
+  });
 
 /** A literal in the unit a metric of `unit` converts it from (`2s` for ms, `99.5%` for ratio). */
 function unitLiteral(unit: Unit): fc.Arbitrary<N> {
   switch (unit) {
     case 'ms':
     case 's':
-      return durationText.map(({ text, ms }): N => ({ k: 'num', text, raw: ms, unit: 'duration', value: unit === 's' ? ms / 1000 : ms }));
+      return durationText.map(({ text, ms }): N => ({
+        k: 'num',
+        text,
+        raw: ms,
+        unit: 'duration',
+        value: unit === 's' ? ms / 1000 : ms,
+      }));
     case 'ratio':
     case 'percent':
       return numberParts.map((p): N => {
         const d = digitsText({ ...p, group: false });
         const raw = Number(d.plain);
-        return { k: 'num', text: `${d.text}%`, raw, unit: 'percent', value: unit === 'ratio' ? raw / 100 : raw };
+        return {
+          k: 'num',
+          text: `${d.text}%`,
+          raw,
+          unit: 'percent',
+          value: unit === 'ratio' ? raw / 100 : raw,
+        };
       });
     case 'usd':
-      return fc.record({ p: numberParts, mult: fc.constantFrom<keyof typeof MULTIPLIER>('', 'k', 'M') }).map(({ p, mult }): N => {
-        const d = digitsText(p);
-        let raw = Number(d.plain);
-        raw *= MULTIPLIER[mult];
-        return { k: 'num', text: `$${d.text}${mult}`, raw, unit: 'usd', value: raw };
-      });
+      return fc
+        .record({ p: numberParts, mult: fc.constantFrom<keyof typeof MULTIPLIER>('', 'k', 'M') })
+        .map(({ p, mult }): N => {
+          const d = digitsText(p);
+          let raw = Number(d.plain);
+          raw *= MULTIPLIER[mult];
+          return { k: 'num', text: `$${d.text}${mult}`, raw, unit: 'usd', value: raw };
+        });
     case 'flag':
       return boolLiteral;
     default:
@@ -283,19 +431,26 @@ function unitLiteral(unit: Unit): fc.Arbitrary<N> {
   }
 }
 
-const metricNode = (names: string[]): fc.Arbitrary<N> => fc.constantFrom(...names).map((name): N => ({ k: 'metric', name }));
+const metricNode = (names: string[]): fc.Arbitrary<N> =>
+  fc.constantFrom(...names).map((name): N => ({ k: 'metric', name }));
 
 /** Aggregate windows: up to a few years (a window reaching before 4713 BC cannot be queried). */
 const windowText = durationText.filter(({ ms }) => ms <= 3000 * UNIT_MS.d);
 
 const callNode = (names: string[], fns: readonly Agg[]): fc.Arbitrary<N> =>
-  fc.record({ fn: fc.constantFrom(...fns), metric: fc.constantFrom(...names), window: fc.option(windowText, { nil: undefined }) }).chain(({ fn, metric, window }) =>
-    anyCase(fn).map((fnText): N => {
-      // Every aggregate but last() needs a window (a compile error otherwise).
-      const w = window ?? (fn === 'last' ? undefined : { text: '7d', ms: 7 * UNIT_MS.d });
-      return { k: 'call', fn, fnText, metric, ...(w ? { window: w } : {}) };
-    }),
-  );
+  fc
+    .record({
+      fn: fc.constantFrom(...fns),
+      metric: fc.constantFrom(...names),
+      window: fc.option(windowText, { nil: undefined }),
+    })
+    .chain(({ fn, metric, window }) =>
+      anyCase(fn).map((fnText): N => {
+        // Every aggregate but last() needs a window (a compile error otherwise).
+        const w = window ?? (fn === 'last' ? undefined : { text: '7d', ms: 7 * UNIT_MS.d });
+        return { k: 'call', fn, fnText, metric, ...(w ? { window: w } : {}) };
+      }),
+    );
 
 const ALL_FNS: readonly Agg[] = ['last', 'avg', 'min', 'max', 'sum', 'count', 'change'];
 
@@ -310,31 +465,55 @@ const { numeric } = fc.letrec<{ numeric: N; leaf: N }>((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     { arbitrary: tie('leaf'), weight: 6 },
     { arbitrary: tie('numeric').map((e): N => ({ k: 'neg', e })), weight: 1 },
-    { arbitrary: fc.record({ op: fc.constantFrom('+' as const, '-' as const, '*' as const, '/' as const), l: tie('numeric'), r: tie('numeric') }).map((a): N => ({ k: 'arith', ...a })), weight: 2 },
+    {
+      arbitrary: fc
+        .record({
+          op: fc.constantFrom('+' as const, '-' as const, '*' as const, '/' as const),
+          l: tie('numeric'),
+          r: tie('numeric'),
+        })
+        .map((a): N => ({ k: 'arith', ...a })),
+      weight: 2,
+    },
   ),
 }));
 
 const compareOp = fc.constantFrom<CompareOp>('>', '>=', '<', '<=', '==', '!=');
 
 /** `metric op literal` with the literal in a unit that converts (either way round). */
-const unitComparison: fc.Arbitrary<G> = fc.constantFrom<Unit>('count', 'ms', 's', 'ratio', 'percent', 'usd', 'flag').chain((unit) => {
-  const names = byUnit(unit);
-  const side: fc.Arbitrary<N> =
-    unit === 'flag'
-      ? metricNode(names)
-      : fc.oneof(metricNode(names), callNode(names, ['last', 'avg', 'min', 'max', 'sum']));
-  return fc.record({ metric: side, literal: unitLiteral(unit), op: compareOp, swap: fc.boolean() }).map(({ metric, literal, op, swap }): G => (swap ? { k: 'cmp', op, l: literal, r: metric } : { k: 'cmp', op, l: metric, r: literal }));
-});
+const unitComparison: fc.Arbitrary<G> = fc
+  .constantFrom<Unit>('count', 'ms', 's', 'ratio', 'percent', 'usd', 'flag')
+  .chain((unit) => {
+    const names = byUnit(unit);
+    const side: fc.Arbitrary<N> =
+      unit === 'flag'
+        ? metricNode(names)
+        : fc.oneof(metricNode(names), callNode(names, ['last', 'avg', 'min', 'max', 'sum']));
+    return fc
+      .record({ metric: side, literal: unitLiteral(unit), op: compareOp, swap: fc.boolean() })
+      .map(({ metric, literal, op, swap }): G =>
+        swap ? { k: 'cmp', op, l: literal, r: metric } : { k: 'cmp', op, l: metric, r: literal },
+      );
+  });
 
 /** change() is in percent and count() a count, whatever the metric. */
 const aggregateComparison: fc.Arbitrary<G> = fc.oneof(
-  fc.record({ call: callNode(NAMES, ['change']), literal: unitLiteral('percent'), op: compareOp }).map(({ call, literal, op }): G => ({ k: 'cmp', op, l: call, r: literal })),
-  fc.record({ call: callNode(NAMES, ['count']), literal: plainNumber, op: compareOp }).map(({ call, literal, op }): G => ({ k: 'cmp', op, l: call, r: literal })),
+  fc
+    .record({ call: callNode(NAMES, ['change']), literal: unitLiteral('percent'), op: compareOp })
+    .map(({ call, literal, op }): G => ({ k: 'cmp', op, l: call, r: literal })),
+  fc
+    .record({ call: callNode(NAMES, ['count']), literal: plainNumber, op: compareOp })
+    .map(({ call, literal, op }): G => ({ k: 'cmp', op, l: call, r: literal })),
 );
 
 const { truth } = fc.letrec<{ truth: G; atom: G }>((tie) => ({
   atom: fc.oneof(
-    { arbitrary: fc.record({ op: compareOp, l: numeric, r: numeric }).map((c): G => ({ k: 'cmp', ...c })), weight: 3 },
+    {
+      arbitrary: fc
+        .record({ op: compareOp, l: numeric, r: numeric })
+        .map((c): G => ({ k: 'cmp', ...c })),
+      weight: 3,
+    },
     { arbitrary: unitComparison, weight: 3 },
     { arbitrary: aggregateComparison, weight: 1 },
     { arbitrary: numeric.map((e): G => ({ k: 'truth', e })), weight: 1 },
@@ -342,11 +521,23 @@ const { truth } = fc.letrec<{ truth: G; atom: G }>((tie) => ({
   truth: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { arbitrary: tie('atom'), weight: 5 },
-    { arbitrary: fc.record({ kw: anyCase('not'), e: tie('truth') }).map((n): G => ({ k: 'not', ...n })), weight: 1 },
     {
-      arbitrary: fc.record({ k: fc.constantFrom('or' as const, 'and' as const), items: fc.array(tie('truth'), { minLength: 2, maxLength: 4 }) }).chain(({ k, items }) =>
-        fc.array(anyCase(k), { minLength: items.length - 1, maxLength: items.length - 1 }).map((kw): G => ({ k, kw, items })),
-      ),
+      arbitrary: fc
+        .record({ kw: anyCase('not'), e: tie('truth') })
+        .map((n): G => ({ k: 'not', ...n })),
+      weight: 1,
+    },
+    {
+      arbitrary: fc
+        .record({
+          k: fc.constantFrom('or' as const, 'and' as const),
+          items: fc.array(tie('truth'), { minLength: 2, maxLength: 4 }),
+        })
+        .chain(({ k, items }) =>
+          fc
+            .array(anyCase(k), { minLength: items.length - 1, maxLength: items.length - 1 })
+            .map((kw): G => ({ k, kw, items })),
+        ),
       weight: 2,
     },
   ),
@@ -370,7 +561,8 @@ function printN(n: N, ws: () => string, sp: () => string): string {
     case 'neg':
       return `-${ws()}${n.e.k === 'arith' ? `(${ws()}${printN(n.e, ws, sp)}${ws()})` : printN(n.e, ws, sp)}`;
     case 'arith': {
-      const side = (e: N) => (e.k === 'arith' ? `(${ws()}${printN(e, ws, sp)}${ws()})` : printN(e, ws, sp));
+      const side = (e: N) =>
+        e.k === 'arith' ? `(${ws()}${printN(e, ws, sp)}${ws()})` : printN(e, ws, sp);
       // `a - -1` needs no space, but `a --1` reads the same; keep a gap after a word.
       return `${side(n.l)}${sp()}${n.op}${sp()}${side(n.r)}`;
     }
@@ -378,11 +570,16 @@ function printN(n: N, ws: () => string, sp: () => string): string {
 }
 
 function printG(g: G, ws: () => string, sp: () => string): string {
-  const grouped = (e: G) => (e.k === 'or' || e.k === 'and' ? `(${ws()}${printG(e, ws, sp)}${ws()})` : printG(e, ws, sp));
+  const grouped = (e: G) =>
+    e.k === 'or' || e.k === 'and' ? `(${ws()}${printG(e, ws, sp)}${ws()})` : printG(e, ws, sp);
   switch (g.k) {
     case 'or':
     case 'and':
-      return g.items.map((item, i) => (i === 0 ? grouped(item) : `${sp()}${g.kw[i - 1]}${sp()}${grouped(item)}`)).join('');
+      return g.items
+        .map((item, i) =>
+          i === 0 ? grouped(item) : `${sp()}${g.kw[i - 1]}${sp()}${grouped(item)}`,
+        )
+        .join('');
     case 'not':
       return `${g.kw}${sp()}${grouped(g.e)}`;
     case 'cmp':
@@ -402,7 +599,12 @@ function expectedN(n: N): unknown {
     case 'metric':
       return { kind: 'metric', name: n.name };
     case 'call':
-      return { kind: 'call', fn: n.fn, metric: n.metric, ...(n.window ? { windowMs: n.window.ms } : {}) };
+      return {
+        kind: 'call',
+        fn: n.fn,
+        metric: n.metric,
+        ...(n.window ? { windowMs: n.window.ms } : {}),
+      };
     case 'neg':
       return { kind: 'neg', expr: expectedN(n.e) };
     case 'arith':
@@ -425,11 +627,14 @@ function expectedG(g: G): unknown {
 }
 
 function withoutSpans(expr: Expr): unknown {
-  return JSON.parse(JSON.stringify(expr, (key, value: unknown) => (key === 'span' ? undefined : value)));
+  return JSON.parse(
+    JSON.stringify(expr, (key, value: unknown) => (key === 'span' ? undefined : value)),
+  );
 }
 
 function nestingOf(g: G): number {
-  const n = (e: N): number => (e.k === 'neg' ? 1 + n(e.e) : e.k === 'arith' ? 1 + Math.max(n(e.l), n(e.r)) : 0);
+  const n = (e: N): number =>
+    e.k === 'neg' ? 1 + n(e.e) : e.k === 'arith' ? 1 + Math.max(n(e.l), n(e.r)) : 0;
   switch (g.k) {
     case 'or':
     case 'and':
@@ -456,7 +661,10 @@ class Reference {
     const agg = this.inputs.window(metric, windowMs ?? 0);
     if (!agg || agg.count === 0) return fn === 'count' ? 0 : undefined;
     if (fn === 'count') return agg.count;
-    if (fn === 'change') return agg.first === undefined || agg.last === undefined || agg.first === 0 ? undefined : ((agg.last - agg.first) / Math.abs(agg.first)) * 100;
+    if (fn === 'change')
+      return agg.first === undefined || agg.last === undefined || agg.first === 0
+        ? undefined
+        : ((agg.last - agg.first) / Math.abs(agg.first)) * 100;
     return agg[fn];
   }
 
@@ -511,7 +719,14 @@ class Reference {
         const a = this.num(g.l);
         const b = this.num(g.r);
         if (a === undefined || b === undefined) return 'unknown';
-        const ops: Record<CompareOp, boolean> = { '>': a > b, '>=': a >= b, '<': a < b, '<=': a <= b, '==': a === b, '!=': a !== b };
+        const ops: Record<CompareOp, boolean> = {
+          '>': a > b,
+          '>=': a >= b,
+          '<': a < b,
+          '<=': a <= b,
+          '==': a === b,
+          '!=': a !== b,
+        };
         return ops[g.op];
       }
       case 'truth': {
@@ -575,14 +790,19 @@ function hasParenthesizedOperand(g: G): boolean {
 }
 
 /** Prints with whitespace drawn up front, so a run is reproducible. */
-const printer = fc.record({ gaps: fc.array(gap, { minLength: 64, maxLength: 64 }), spaces: fc.array(space, { minLength: 64, maxLength: 64 }) }).map(({ gaps, spaces }) => {
-  let gi = 0;
-  let si = 0;
-  return {
-    ws: () => gaps[gi++ % gaps.length] as string,
-    sp: () => spaces[si++ % spaces.length] as string,
-  };
-});
+const printer = fc
+  .record({
+    gaps: fc.array(gap, { minLength: 64, maxLength: 64 }),
+    spaces: fc.array(space, { minLength: 64, maxLength: 64 }),
+  })
+  .map(({ gaps, spaces }) => {
+    let gi = 0;
+    let si = 0;
+    return {
+      ws: () => gaps[gi++ % gaps.length] as string,
+      sp: () => spaces[si++ % spaces.length] as string,
+    };
+  });
 
 /** A tree and one way of printing it. */
 const printed = fc
@@ -596,7 +816,10 @@ describe('condition round trip', () => {
       fc.property(printed, ({ tree, text }) => {
         fc.pre(text.length <= MAX_CONDITION_LENGTH);
         const parsed = parseCondition(text);
-        if (!parsed.ok) throw new Error(`"${text}" did not parse: ${parsed.error.message} at ${parsed.error.offset}`);
+        if (!parsed.ok)
+          throw new Error(
+            `"${text}" did not parse: ${parsed.error.message} at ${parsed.error.offset}`,
+          );
         expect(withoutSpans(parsed.expr)).toEqual(expectedG(tree));
       }),
       runs(300),
@@ -605,21 +828,28 @@ describe('condition round trip', () => {
 
   it('compiles a printed tree, and evaluates it like a reference evaluator of the tree on any data', () => {
     fc.assert(
-      fc.property(printed, fc.array(inputsArb, { minLength: 1, maxLength: 4 }), ({ tree, text }, datasets) => {
-        fc.pre(text.length <= MAX_CONDITION_LENGTH);
-        const compiled = compileCondition(text, METRICS);
-        if (!compiled.ok) throw new Error(`"${text}" did not compile: ${compiled.errors.map((e) => e.message).join('; ')}`);
-        expect(compiled.condition.metrics).toEqual(metricsInOrder(tree));
-        for (const inputs of datasets) {
-          const reference = new Reference(inputs);
-          const expected = reference.truth(tree);
-          const result = evaluateCondition(compiled.condition, inputs, 0.8);
-          expect(result.holds).toBe(expected);
-          expect(result.comparisons).toHaveLength(reference.comparisons);
-          expect(new Set(result.missing)).toEqual(reference.missing);
-          if (result.holds !== false) expect(result.approaching).toBe(false);
-        }
-      }),
+      fc.property(
+        printed,
+        fc.array(inputsArb, { minLength: 1, maxLength: 4 }),
+        ({ tree, text }, datasets) => {
+          fc.pre(text.length <= MAX_CONDITION_LENGTH);
+          const compiled = compileCondition(text, METRICS);
+          if (!compiled.ok)
+            throw new Error(
+              `"${text}" did not compile: ${compiled.errors.map((e) => e.message).join('; ')}`,
+            );
+          expect(compiled.condition.metrics).toEqual(metricsInOrder(tree));
+          for (const inputs of datasets) {
+            const reference = new Reference(inputs);
+            const expected = reference.truth(tree);
+            const result = evaluateCondition(compiled.condition, inputs, 0.8);
+            expect(result.holds).toBe(expected);
+            expect(result.comparisons).toHaveLength(reference.comparisons);
+            expect(new Set(result.missing)).toEqual(reference.missing);
+            if (result.holds !== false) expect(result.approaching).toBe(false);
+          }
+        },
+      ),
       runs(300),
     );
   });
@@ -637,14 +867,24 @@ describe('derived metrics: arithmetic with parentheses (docs/ROADMAP_FORMAT.md, 
   // with "(" always reads at least as far as the paren alternative would).
   it('parses arithmetic that starts with a parenthesized group, alone or as an operand of or/and/not', () => {
     const formula = fc
-      .record({ l: numeric, m: numeric, op: fc.constantFrom('+' as const, '-' as const, '*' as const, '/' as const), r: numeric })
+      .record({
+        l: numeric,
+        m: numeric,
+        op: fc.constantFrom('+' as const, '-' as const, '*' as const, '/' as const),
+        r: numeric,
+      })
       .map(({ l, m, op, r }): N => ({ k: 'arith', op, l: { k: 'arith', op: '+', l, r: m }, r }));
     fc.assert(
-      fc.property(formula, printer, fc.constantFrom('', 'multi_region or ', 'not ', 'active_users > 1 and '), (e, p, prefix) => {
-        const text = prefix + printN(e, p.ws, p.sp);
-        const parsed = parseCondition(text);
-        if (!parsed.ok) throw new Error(`"${text}" did not parse: ${parsed.error.message}`);
-      }),
+      fc.property(
+        formula,
+        printer,
+        fc.constantFrom('', 'multi_region or ', 'not ', 'active_users > 1 and '),
+        (e, p, prefix) => {
+          const text = prefix + printN(e, p.ws, p.sp);
+          const parsed = parseCondition(text);
+          if (!parsed.ok) throw new Error(`"${text}" did not parse: ${parsed.error.message}`);
+        },
+      ),
       runs(50),
     );
   });

@@ -26,7 +26,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
     kind: fc.constant('write' as const),
     metric: fc.constantFrom(...METRICS),
-    ago: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 8 * 60 })),
+    ago: fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: 0, max: 30 }),
+      fc.integer({ min: 0, max: 8 * 60 }),
+    ),
     value: fc.integer({ min: -1000, max: 1000 }),
     told: fc.boolean(),
   }),
@@ -55,7 +59,14 @@ describe('HistoryCache, over any sequence of writes, reads, time passing and exp
             wall += TTL + 1;
             // An expired entry is read whole in the background on its next use; a read that
             // uses it starts that, and once it settles the cache knows every write.
-            await cache.read('r', METRICS, WINDOW, BUCKET, new Date(T0 + minute * MINUTE), data.read);
+            await cache.read(
+              'r',
+              METRICS,
+              WINDOW,
+              BUCKET,
+              new Date(T0 + minute * MINUTE),
+              data.read,
+            );
             await cache.settled();
             untold.clear();
           } else if (s.kind === 'write') {
@@ -67,8 +78,17 @@ describe('HistoryCache, over any sequence of writes, reads, time passing and exp
           } else {
             const now = new Date(T0 + (minute - s.replayAgo) * MINUTE);
             const got = await cache.read('r', s.metrics, WINDOW, BUCKET, now, data.read);
-            const fresh = await new HistoryCache().read('r', s.metrics, WINDOW, BUCKET, now, data.read);
-            for (const m of s.metrics) if (!untold.has(m)) expect(got.get(m), `${m} at minute ${minute - s.replayAgo}`).toEqual(fresh.get(m));
+            const fresh = await new HistoryCache().read(
+              'r',
+              s.metrics,
+              WINDOW,
+              BUCKET,
+              now,
+              data.read,
+            );
+            for (const m of s.metrics)
+              if (!untold.has(m))
+                expect(got.get(m), `${m} at minute ${minute - s.replayAgo}`).toEqual(fresh.get(m));
           }
         }
       }),

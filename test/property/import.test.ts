@@ -21,7 +21,8 @@ const clock = new TestClock(new Date('2026-03-02T12:00:00Z'));
 const T0 = Date.UTC(2026, 1, 1);
 let app: AppDeps;
 
-type Line = { kind: 'point'; metric: string; minute: number; value: number } | { kind: 'bad'; text: string };
+type Line =
+  { kind: 'point'; metric: string; minute: number; value: number } | { kind: 'bad'; text: string };
 
 const point: fc.Arbitrary<Line> = fc.record({
   kind: fc.constant('point' as const),
@@ -29,7 +30,12 @@ const point: fc.Arbitrary<Line> = fc.record({
   minute: fc.integer({ min: 0, max: 3000 }),
   value: fc.integer({ min: 0, max: 1000 }),
 });
-const badLine = fc.constantFrom('active_users,lots,2026-02-01T00:00:00Z', 'nope,1,2026-02-01T00:00:00Z', 'paid_users,1,someday', 'paid_users,1,2030-01-01T00:00:00Z');
+const badLine = fc.constantFrom(
+  'active_users,lots,2026-02-01T00:00:00Z',
+  'nope,1,2026-02-01T00:00:00Z',
+  'paid_users,1,someday',
+  'paid_users,1,2030-01-01T00:00:00Z',
+);
 
 /**
  * Mostly short files, some long enough that COPY has rows on the server when a bad or
@@ -37,8 +43,14 @@ const badLine = fc.constantFrom('active_users,lots,2026-02-01T00:00:00Z', 'nope,
  */
 const file: fc.Arbitrary<Line[]> = fc
   .tuple(
-    fc.oneof({ weight: 4, arbitrary: fc.array(point, { maxLength: 30 }) }, { weight: 1, arbitrary: fc.array(point, { minLength: 1500, maxLength: 2500 }) }),
-    fc.oneof(fc.constant([]), fc.array(fc.tuple(fc.nat(), badLine), { minLength: 1, maxLength: 3 })),
+    fc.oneof(
+      { weight: 4, arbitrary: fc.array(point, { maxLength: 30 }) },
+      { weight: 1, arbitrary: fc.array(point, { minLength: 1500, maxLength: 2500 }) },
+    ),
+    fc.oneof(
+      fc.constant([]),
+      fc.array(fc.tuple(fc.nat(), badLine), { minLength: 1, maxLength: 3 }),
+    ),
   )
   .map(([points, bad]) => {
     const lines = [...points];
@@ -46,10 +58,20 @@ const file: fc.Arbitrary<Line[]> = fc
     return lines;
   });
 
-const text = (lines: Line[]) => ['metric,value,at', ...lines.map((l) => (l.kind === 'bad' ? l.text : `${l.metric},${l.value},${new Date(T0 + l.minute * 60_000).toISOString()}`))].join('\n');
+const text = (lines: Line[]) =>
+  [
+    'metric,value,at',
+    ...lines.map((l) =>
+      l.kind === 'bad'
+        ? l.text
+        : `${l.metric},${l.value},${new Date(T0 + l.minute * 60_000).toISOString()}`,
+    ),
+  ].join('\n');
 
 async function stored(): Promise<Map<string, number>> {
-  const { rows } = await db.pool.query<{ metric: string; at: Date; value: number }>(`SELECT metric, at, value FROM metric_points`);
+  const { rows } = await db.pool.query<{ metric: string; at: Date; value: number }>(
+    `SELECT metric, at, value FROM metric_points`,
+  );
   return new Map(rows.map((r) => [`${r.metric}@${r.at.getTime()}`, r.value]));
 }
 
@@ -68,13 +90,22 @@ describe('CSV import, over any file and any stored points', () => {
         await db.pool.query('TRUNCATE metric_points');
         // Points already stored, from an earlier file: the import may overlap them anywhere.
         const earlier = before.filter((l) => l.kind === 'point');
-        if (earlier.length > 0) await importCsv(app, admin, 'earlier.csv', text(earlier), app.registry.get('oviya'));
+        if (earlier.length > 0)
+          await importCsv(app, admin, 'earlier.csv', text(earlier), app.registry.get('oviya'));
         const expected = await stored();
-        const result = await importCsv(app, admin, 'points.csv', text(lines), app.registry.get('oviya')).catch((e: unknown) => e);
+        const result = await importCsv(
+          app,
+          admin,
+          'points.csv',
+          text(lines),
+          app.registry.get('oviya'),
+        ).catch((e: unknown) => e);
         const bad = lines.flatMap((l, i) => (l.kind === 'bad' ? [i + 2] : []));
         if (bad.length > 0) {
           expect(result).toBeInstanceOf(CommandError);
-          const listed = (result as CommandError).details.filter((d) => d.startsWith('points.csv:')).map((d) => Number(d.split(':')[1]));
+          const listed = (result as CommandError).details
+            .filter((d) => d.startsWith('points.csv:'))
+            .map((d) => Number(d.split(':')[1]));
           expect(listed).toEqual(bad.slice(0, 50));
           expect(await stored()).toEqual(expected);
           return;
@@ -82,7 +113,8 @@ describe('CSV import, over any file and any stored points', () => {
         let changed = 0;
         const after = new Map(expected);
         const last = new Map<string, number>();
-        for (const l of lines) if (l.kind === 'point') last.set(`${l.metric}@${T0 + l.minute * 60_000}`, l.value);
+        for (const l of lines)
+          if (l.kind === 'point') last.set(`${l.metric}@${T0 + l.minute * 60_000}`, l.value);
         for (const [key, value] of last) {
           if (after.get(key) !== value) changed++;
           after.set(key, value);

@@ -25,20 +25,35 @@ const SHIPPED = readdirSync(ROADMAPS_DIR)
   .map((name) => ({ name, text: readFileSync(path.join(ROADMAPS_DIR, name), 'utf8') }));
 const NOW = new Date('2026-03-02T12:00:00Z');
 
-function expectLocated(problem: Problem, file: string, text: string, severity: 'error' | 'warning'): void {
+function expectLocated(
+  problem: Problem,
+  file: string,
+  text: string,
+  severity: 'error' | 'warning',
+): void {
   expect(problem.file).toBe(file);
   expect(problem.severity).toBe(severity);
-  expect(Number.isInteger(problem.line) && problem.line >= 1, `line of ${JSON.stringify(problem)}`).toBe(true);
-  expect(Number.isInteger(problem.column) && problem.column >= 1, `column of ${JSON.stringify(problem)}`).toBe(true);
+  expect(
+    Number.isInteger(problem.line) && problem.line >= 1,
+    `line of ${JSON.stringify(problem)}`,
+  ).toBe(true);
+  expect(
+    Number.isInteger(problem.column) && problem.column >= 1,
+    `column of ${JSON.stringify(problem)}`,
+  ).toBe(true);
   // Within the file: at most one line past the last (a problem at the very end).
-  expect(problem.line, `line of ${JSON.stringify(problem)}`).toBeLessThanOrEqual(text.split('\n').length + 1);
+  expect(problem.line, `line of ${JSON.stringify(problem)}`).toBeLessThanOrEqual(
+    text.split('\n').length + 1,
+  );
   expect(problem.message.trim().length).toBeGreaterThan(0);
   expect(problem.message).not.toMatch(/\[object Object\]|^undefined|: undefined$/);
 }
 
 /** A loaded roadmap must be usable: evaluating it (with or without data) never throws. */
 function expectEvaluable(roadmap: Roadmap, seed: number): void {
-  const values = Object.fromEntries([...roadmap.metrics.keys()].map((name, i) => [name, ((seed + i * 7919) % 5000) - 100]));
+  const values = Object.fromEntries(
+    [...roadmap.metrics.keys()].map((name, i) => [name, ((seed + i * 7919) % 5000) - 100]),
+  );
   for (const snapshot of [snapshotOf(roadmap, {}, NOW), snapshotOf(roadmap, values, NOW)]) {
     const report = evaluateRoadmap(roadmap, snapshot, stateIn(), NOW);
     expect(report.stage.id).toBe(roadmap.stages[0]?.id);
@@ -68,9 +83,56 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
 
 const KEYS = [
-  'id', 'name', 'timezone', 'start', 'approaching', 'metrics', 'stages', 'alerts', 'targets', 'unit', 'label', 'derive', 'stale_after', 'source', 'sql', 'database',
-  'every', 'cron', 'prometheus', 'url', 'users', 'budget', 'min', 'max', 'goal', 'actions', 'gates', 'text', 'check', 'upgrade', 'when', 'for', 'clear_when',
-  'severity', 'message', 'by', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '', ' ', '0', 'é', '<<', 'a b', 'active_users', 'Users2', '1x', 'x-y',
+  'id',
+  'name',
+  'timezone',
+  'start',
+  'approaching',
+  'metrics',
+  'stages',
+  'alerts',
+  'targets',
+  'unit',
+  'label',
+  'derive',
+  'stale_after',
+  'source',
+  'sql',
+  'database',
+  'every',
+  'cron',
+  'prometheus',
+  'url',
+  'users',
+  'budget',
+  'min',
+  'max',
+  'goal',
+  'actions',
+  'gates',
+  'text',
+  'check',
+  'upgrade',
+  'when',
+  'for',
+  'clear_when',
+  'severity',
+  'message',
+  'by',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '',
+  ' ',
+  '0',
+  'é',
+  '<<',
+  'a b',
+  'active_users',
+  'Users2',
+  '1x',
+  'x-y',
 ];
 
 /** Values that mean something somewhere in a roadmap, and values that mean nothing anywhere. */
@@ -78,29 +140,113 @@ const VALUE = fc.oneof(
   { arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>, weight: 3 },
   {
     arbitrary: fc.constantFrom<Json>(
-      'active_users >= 400', 'a > 1 or', '((((', 'not not not x', 'avg(active_users, 7d) > 1s', 'paid_users / 0', '1h', '0', '-1d', '7d', '1e3',
-      'count', 'flag', 'ratio', 'bogus', 'info', 'critical', 'month 3', 'month -1', '2026-02-30', '2026-03-01', 'America/New_York', 'Mars/Olympus', '0 * * * *', '* * *',
-      'SELECT 1', '$1.5k', '1,600', '99.5%', 'yes', 'no', '', ' ', '\t', 'é'.repeat(20), '\u0000', '\ud800', [], {}, [null], [1, 2, 3], [0, null], [5, 1],
-      { unit: 'count' }, { unit: 'count', derive: 'active_users * 2' }, { id: 'x', name: 'X' }, { id: 'x', text: 'T' }, { when: 'x > 1' },
+      'active_users >= 400',
+      'a > 1 or',
+      '((((',
+      'not not not x',
+      'avg(active_users, 7d) > 1s',
+      'paid_users / 0',
+      '1h',
+      '0',
+      '-1d',
+      '7d',
+      '1e3',
+      'count',
+      'flag',
+      'ratio',
+      'bogus',
+      'info',
+      'critical',
+      'month 3',
+      'month -1',
+      '2026-02-30',
+      '2026-03-01',
+      'America/New_York',
+      'Mars/Olympus',
+      '0 * * * *',
+      '* * *',
+      'SELECT 1',
+      '$1.5k',
+      '1,600',
+      '99.5%',
+      'yes',
+      'no',
+      '',
+      ' ',
+      '\t',
+      'é'.repeat(20),
+      '\u0000',
+      '\ud800',
+      [],
+      {},
+      [null],
+      [1, 2, 3],
+      [0, null],
+      [5, 1],
+      { unit: 'count' },
+      { unit: 'count', derive: 'active_users * 2' },
+      { id: 'x', name: 'X' },
+      { id: 'x', text: 'T' },
+      { when: 'x > 1' },
     ),
     weight: 3,
   },
-  { arbitrary: fc.constantFrom<Json>(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e308, -1e308, 5e-324, 2 ** 53 + 1, 0.8, 1.5, -1), weight: 1 },
-  { arbitrary: fc.record({ piece: fc.constantFrom('x', 'a > 1 or ', 'é', '('), n: fc.integer({ min: 1000, max: 60_000 }) }).map(({ piece, n }) => piece.repeat(n)), weight: 1 },
+  {
+    arbitrary: fc.constantFrom<Json>(
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      -0,
+      1e308,
+      -1e308,
+      5e-324,
+      2 ** 53 + 1,
+      0.8,
+      1.5,
+      -1,
+    ),
+    weight: 1,
+  },
+  {
+    arbitrary: fc
+      .record({
+        piece: fc.constantFrom('x', 'a > 1 or ', 'é', '('),
+        n: fc.integer({ min: 1000, max: 60_000 }),
+      })
+      .map(({ piece, n }) => piece.repeat(n)),
+    weight: 1,
+  },
 );
 
 const structuralOp = fc.record({
-  kind: fc.constantFrom('delete', 'replace', 'rename', 'duplicate', 'alias', 'wrap', 'swap', 'insert'),
+  kind: fc.constantFrom(
+    'delete',
+    'replace',
+    'rename',
+    'duplicate',
+    'alias',
+    'wrap',
+    'swap',
+    'insert',
+  ),
   at: fc.nat(),
   other: fc.nat(),
-  key: fc.oneof({ arbitrary: fc.constantFrom(...KEYS), weight: 4 }, { arbitrary: anyText(8), weight: 1 }),
+  key: fc.oneof(
+    { arbitrary: fc.constantFrom(...KEYS), weight: 4 },
+    { arbitrary: anyText(8), weight: 1 },
+  ),
   value: VALUE,
 });
 type StructuralOp = typeof structuralOp extends fc.Arbitrary<infer T> ? T : never;
 
 function allPaths(value: Json, prefix: Path = []): Path[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => [[...prefix, i], ...allPaths(v, [...prefix, i])]);
-  if (value && typeof value === 'object') return Object.keys(value).flatMap((k) => [[...prefix, k], ...allPaths(value[k] as Json, [...prefix, k])]);
+  if (Array.isArray(value))
+    return value.flatMap((v, i) => [[...prefix, i], ...allPaths(v, [...prefix, i])]);
+  if (value && typeof value === 'object')
+    return Object.keys(value).flatMap((k) => [
+      [...prefix, k],
+      ...allPaths(value[k] as Json, [...prefix, k]),
+    ]);
   return [];
 }
 
@@ -112,7 +258,12 @@ function parentOf(root: Json, p: Path): Json {
 
 /** Sets an own property, even one named __proto__ (assignment would change the prototype). */
 function setOwn(target: Record<string, Json>, key: string, value: Json): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function applyOp(root: Json, op: StructuralOp): void {
@@ -122,7 +273,8 @@ function applyOp(root: Json, op: StructuralOp): void {
   const parent = parentOf(root, p) as Record<string | number, Json> | Json[];
   const key = p[p.length - 1] as string | number;
   const current = (parent as Record<string | number, Json>)[key] as Json;
-  const clone = (v: Json): Json => (v === undefined ? null : (JSON.parse(JSON.stringify(v)) as Json));
+  const clone = (v: Json): Json =>
+    v === undefined ? null : (JSON.parse(JSON.stringify(v)) as Json);
   switch (op.kind) {
     case 'delete':
       if (Array.isArray(parent)) parent.splice(key as number, 1);
@@ -146,7 +298,8 @@ function applyOp(root: Json, op: StructuralOp): void {
       break;
     }
     case 'wrap':
-      (parent as Record<string | number, Json>)[key] = op.other % 2 === 0 ? [current] : { [op.key]: current };
+      (parent as Record<string | number, Json>)[key] =
+        op.other % 2 === 0 ? [current] : { [op.key]: current };
       break;
     case 'swap': {
       const q = paths[op.other % paths.length] as Path;
@@ -160,7 +313,8 @@ function applyOp(root: Json, op: StructuralOp): void {
       break;
     }
     case 'insert':
-      if (current && typeof current === 'object' && !Array.isArray(current)) setOwn(current, op.key, op.value);
+      if (current && typeof current === 'object' && !Array.isArray(current))
+        setOwn(current, op.key, op.value);
       else if (Array.isArray(current)) current.splice(op.other % (current.length + 1), 0, op.value);
       break;
   }
@@ -168,11 +322,49 @@ function applyOp(root: Json, op: StructuralOp): void {
 
 const GARBAGE = fc.oneof(
   anyText(20),
-  fc.constantFrom(': ', '- ', '[', ']', '{', '}', '&a ', '*a', '*nope', '!!binary ', '!!js/function ', '!tag ', '|', '>', "'", '"', '%YAML 1.1\n', '---\n', '...\n', '@', '`', '\t', '#', '? ', '<<: *a', '\r\n', '\ufeff', ':\n  :\n'),
+  fc.constantFrom(
+    ': ',
+    '- ',
+    '[',
+    ']',
+    '{',
+    '}',
+    '&a ',
+    '*a',
+    '*nope',
+    '!!binary ',
+    '!!js/function ',
+    '!tag ',
+    '|',
+    '>',
+    "'",
+    '"',
+    '%YAML 1.1\n',
+    '---\n',
+    '...\n',
+    '@',
+    '`',
+    '\t',
+    '#',
+    '? ',
+    '<<: *a',
+    '\r\n',
+    '\ufeff',
+    ':\n  :\n',
+  ),
 );
 
 const textOp = fc.record({
-  kind: fc.constantFrom('truncate', 'insert', 'delete', 'duplicate-line', 'swap-lines', 'indent', 'dedent', 'replace-char'),
+  kind: fc.constantFrom(
+    'truncate',
+    'insert',
+    'delete',
+    'duplicate-line',
+    'swap-lines',
+    'indent',
+    'dedent',
+    'replace-char',
+  ),
   at: fc.nat(),
   other: fc.nat(),
   length: fc.integer({ min: 1, max: 200 }),
@@ -246,7 +438,10 @@ describe('roadmap loader on mangled files', () => {
   it('loads every shipped roadmap (the starting point of the mutations)', () => {
     for (const file of SHIPPED) {
       const result = checkLoad(file.name, file.text);
-      expect(result.ok, `${file.name}: ${result.ok ? '' : result.errors.map((e) => e.message).join('; ')}`).toBe(true);
+      expect(
+        result.ok,
+        `${file.name}: ${result.ok ? '' : result.errors.map((e) => e.message).join('; ')}`,
+      ).toBe(true);
     }
   });
 
@@ -261,9 +456,15 @@ describe('roadmap loader on mangled files', () => {
 
   it('never throws on arbitrary text', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText(300), fc.array(GARBAGE, { maxLength: 30 }).map((parts) => parts.join(''))), (text) => {
-        checkLoad('any.yaml', text);
-      }),
+      fc.property(
+        fc.oneof(
+          anyText(300),
+          fc.array(GARBAGE, { maxLength: 30 }).map((parts) => parts.join('')),
+        ),
+        (text) => {
+          checkLoad('any.yaml', text);
+        },
+      ),
       runs(300),
     );
   });
@@ -284,13 +485,29 @@ describe('roadmap loader limits', () => {
     fc.assert(
       fc.property(bomb, ({ width, depth, where, flow }) => {
         const lines = ['id: bomb', 'name: Bomb'];
-        const list = (item: string) => (flow ? `[${Array(width).fill(item).join(', ')}]` : `\n${Array(width).fill(`    - ${item}`).join('\n')}`);
+        const list = (item: string) =>
+          flow
+            ? `[${Array(width).fill(item).join(', ')}]`
+            : `\n${Array(width).fill(`    - ${item}`).join('\n')}`;
         lines.push(`l0: &l0 ${list('"lol"')}`);
         for (let d = 1; d <= depth; d++) lines.push(`l${d}: &l${d} ${list(`*l${d - 1}`)}`);
         const top = `*l${depth}`;
-        lines.push('metrics:', `  active_users: { unit: count${where === 'label' ? `, label: ${top}` : ''} }`);
+        lines.push(
+          'metrics:',
+          `  active_users: { unit: count${where === 'label' ? `, label: ${top}` : ''} }`,
+        );
         if (where === 'metrics') lines.push(`  bomb: ${top}`);
-        lines.push(where === 'stages' ? `stages: ${top}` : 'stages:', ...(where === 'stages' ? [] : ['  - id: s0', '    name: S0', ...(where === 'actions' ? [`    actions: ${top}`] : []), ...(where === 'when' ? [`    upgrade: { when: ${top} }`] : [])]));
+        lines.push(
+          where === 'stages' ? `stages: ${top}` : 'stages:',
+          ...(where === 'stages'
+            ? []
+            : [
+                '  - id: s0',
+                '    name: S0',
+                ...(where === 'actions' ? [`    actions: ${top}`] : []),
+                ...(where === 'when' ? [`    upgrade: { when: ${top} }`] : []),
+              ]),
+        );
         if (where === 'extra') lines.push(`extra: ${top}`);
         const text = lines.join('\n');
         const result = checkLoad('bomb.yaml', text);
@@ -307,49 +524,75 @@ describe('roadmap loader limits', () => {
   it('refuses files over MAX_ROADMAP_BYTES at 1:1 (bytes, not characters), and reads files under it', () => {
     const base = SHIPPED.find((f) => f.name === 'example.yaml')?.text as string;
     fc.assert(
-      fc.property(fc.integer({ min: -300, max: 300 }), fc.constantFrom('x', 'é', '€', '𝄞'), fc.constantFrom('comment', 'goal'), (delta, ch, where) => {
-        const bytes = Buffer.byteLength(ch);
-        const target = MAX_ROADMAP_BYTES + delta;
-        const fixed = where === 'comment' ? `${base}\n# ` : `${base}\nextra_note: "`;
-        const fill = Math.max(0, Math.floor((target - Buffer.byteLength(fixed) - (where === 'goal' ? 1 : 0)) / bytes));
-        const text = `${fixed}${ch.repeat(fill)}${where === 'goal' ? '"' : ''}`;
-        const size = Buffer.byteLength(text);
-        const result = checkLoad('big.yaml', text);
-        if (size > MAX_ROADMAP_BYTES) {
-          expect(result).toEqual({ ok: false, errors: [{ file: 'big.yaml', line: 1, column: 1, message: `file is larger than ${MAX_ROADMAP_BYTES} bytes`, severity: 'error' }], warnings: [] });
-        } else {
-          expect(result.ok).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: -300, max: 300 }),
+        fc.constantFrom('x', 'é', '€', '𝄞'),
+        fc.constantFrom('comment', 'goal'),
+        (delta, ch, where) => {
+          const bytes = Buffer.byteLength(ch);
+          const target = MAX_ROADMAP_BYTES + delta;
+          const fixed = where === 'comment' ? `${base}\n# ` : `${base}\nextra_note: "`;
+          const fill = Math.max(
+            0,
+            Math.floor((target - Buffer.byteLength(fixed) - (where === 'goal' ? 1 : 0)) / bytes),
+          );
+          const text = `${fixed}${ch.repeat(fill)}${where === 'goal' ? '"' : ''}`;
+          const size = Buffer.byteLength(text);
+          const result = checkLoad('big.yaml', text);
+          if (size > MAX_ROADMAP_BYTES) {
+            expect(result).toEqual({
+              ok: false,
+              errors: [
+                {
+                  file: 'big.yaml',
+                  line: 1,
+                  column: 1,
+                  message: `file is larger than ${MAX_ROADMAP_BYTES} bytes`,
+                  severity: 'error',
+                },
+              ],
+              warnings: [],
+            });
+          } else {
+            expect(result.ok).toBe(true);
+          }
+        },
+      ),
       runs(12),
     );
   });
 
   it('refuses over-long conditions anywhere in a file, at their line', () => {
     fc.assert(
-      fc.property(fc.constantFrom('derive', 'when', 'check', 'clear_when'), fc.integer({ min: 2001, max: 50_000 }), (where, length) => {
-        const long = `"${'a > 1 or '.repeat(Math.ceil(length / 9)).slice(0, length)}"`;
-        const text = [
-          'id: long',
-          'name: Long',
-          'metrics:',
-          '  a: { unit: count }',
-          `  d: { unit: count, derive: ${where === 'derive' ? long : 'a * 2'} }`,
-          'stages:',
-          '  - id: s0',
-          '    name: S0',
-          `    gates: [{ id: g, text: G, check: ${where === 'check' ? long : 'a > 1'} }]`,
-          `    upgrade: { when: ${where === 'when' ? long : 'a > 1'}, clear_when: ${where === 'clear_when' ? long : 'a < 1'} }`,
-          '  - id: s1',
-          '    name: S1',
-        ].join('\n');
-        const result = checkLoad('long.yaml', text);
-        expect(result.ok).toBe(false);
-        if (!result.ok) {
-          const line = where === 'derive' ? 5 : where === 'check' ? 9 : 10;
-          expect(result.errors.map((e) => [e.line, e.message.replace(/^[^:]*: /, '')])).toContainEqual([line, 'condition is longer than 2000 characters']);
-        }
-      }),
+      fc.property(
+        fc.constantFrom('derive', 'when', 'check', 'clear_when'),
+        fc.integer({ min: 2001, max: 50_000 }),
+        (where, length) => {
+          const long = `"${'a > 1 or '.repeat(Math.ceil(length / 9)).slice(0, length)}"`;
+          const text = [
+            'id: long',
+            'name: Long',
+            'metrics:',
+            '  a: { unit: count }',
+            `  d: { unit: count, derive: ${where === 'derive' ? long : 'a * 2'} }`,
+            'stages:',
+            '  - id: s0',
+            '    name: S0',
+            `    gates: [{ id: g, text: G, check: ${where === 'check' ? long : 'a > 1'} }]`,
+            `    upgrade: { when: ${where === 'when' ? long : 'a > 1'}, clear_when: ${where === 'clear_when' ? long : 'a < 1'} }`,
+            '  - id: s1',
+            '    name: S1',
+          ].join('\n');
+          const result = checkLoad('long.yaml', text);
+          expect(result.ok).toBe(false);
+          if (!result.ok) {
+            const line = where === 'derive' ? 5 : where === 'check' ? 9 : 10;
+            expect(
+              result.errors.map((e) => [e.line, e.message.replace(/^[^:]*: /, '')]),
+            ).toContainEqual([line, 'condition is longer than 2000 characters']);
+          }
+        },
+      ),
       runs(20),
     );
   });
@@ -369,7 +612,15 @@ describe('roadmap loader limits', () => {
     const n = 3000;
     const lines = ['id: chain', 'name: Chain', 'metrics:'];
     for (let i = 0; i < n; i++) lines.push(`  m${i}: { unit: count, derive: m${i + 1} }`);
-    lines.push(`  m${n}: { unit: count }`, 'stages:', '  - id: s0', '    name: S0', '    upgrade: { when: m0 > 1 }', '  - id: s1', '    name: S1');
+    lines.push(
+      `  m${n}: { unit: count }`,
+      'stages:',
+      '  - id: s0',
+      '    name: S0',
+      '    upgrade: { when: m0 > 1 }',
+      '  - id: s1',
+      '    name: S1',
+    );
     const text = lines.join('\n');
     expect(Buffer.byteLength(text)).toBeLessThan(MAX_ROADMAP_BYTES / 5);
     const result = loadRoadmap('chain.yaml', text);
@@ -389,7 +640,14 @@ describe('roadmap loader limits', () => {
   // linear). The test compares 6,000 keys with 1,500: linear work takes about 4 times as
   // long, quadratic 16 times (14 measured here).
   it('loads in time linear in the number of keys (4x the keys, not 16x the time)', () => {
-    const file = (n: number) => ['id: keys', 'name: Keys', 'stages: [{ id: s0, name: S0 }]', 'metrics: {}', ...Array.from({ length: n }, (_, i) => `k${i.toString(36)}:`)].join('\n');
+    const file = (n: number) =>
+      [
+        'id: keys',
+        'name: Keys',
+        'stages: [{ id: s0, name: S0 }]',
+        'metrics: {}',
+        ...Array.from({ length: n }, (_, i) => `k${i.toString(36)}:`),
+      ].join('\n');
     const time = (n: number) => {
       const text = file(n);
       const started = performance.now();

@@ -61,7 +61,10 @@ function capture(): { logger: Logger; text: () => string } {
 function expectNone(log: string, secrets: Record<string, string>): void {
   for (const [name, secret] of Object.entries(secrets)) {
     expect(log.includes(secret), `${name} (${secret}) appears in the log`).toBe(false);
-    expect(log.includes(encodeURIComponent(secret)), `${name} (URL-encoded) appears in the log`).toBe(false);
+    expect(
+      log.includes(encodeURIComponent(secret)),
+      `${name} (URL-encoded) appears in the log`,
+    ).toBe(false);
   }
 }
 
@@ -78,12 +81,18 @@ describe('the push API logs no token', () => {
 
   beforeAll(async () => {
     app = await appWith(db.pool, roadmapsFolder('oviya'), clock);
-    http = createHttpServer({ pool: db.pool, registry: app.registry, logger: log.logger, started: () => true });
+    http = createHttpServer({
+      pool: db.pool,
+      registry: app.registry,
+      logger: log.logger,
+      started: () => true,
+    });
     registerApi(http, app, { maxPoints: 20, maxBodyBytes: 8 * 1024, rateLimitPerMinute: 5 });
     await http.listen({ port: 0, host: '127.0.0.1' });
     const address = http.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    token = (await new TokenStore(db.pool).create('secret-feed', ['oviya'], 'test', clock.now())).token;
+    token = (await new TokenStore(db.pool).create('secret-feed', ['oviya'], 'test', clock.now()))
+      .token;
   });
 
   afterAll(async () => {
@@ -93,22 +102,60 @@ describe('the push API logs no token', () => {
   it('whatever the token, header, path and body (bad tokens, rate limits, failures)', async () => {
     const wrongToken = fc.oneof(
       fc.stringMatching(/^[A-Za-z0-9_-]{24,40}$/).map((t) => `rbt_${t}`),
-      fc.nat().map((i) => `${token.slice(0, -1 - (i % 4))}${'XYZW'[i % 4]}${token.slice(token.length - (i % 4))}`),
+      fc
+        .nat()
+        .map(
+          (i) =>
+            `${token.slice(0, -1 - (i % 4))}${'XYZW'[i % 4]}${token.slice(token.length - (i % 4))}`,
+        ),
       fc.constant(`${token}x`),
       fc.constant(token.toUpperCase()),
     );
     const request = fc.record({
       auth: fc.oneof(
-        { arbitrary: fc.constant({ header: () => `Bearer ${token}`, wrong: undefined as string | undefined }), weight: 3 },
-        { arbitrary: wrongToken.map((w) => ({ header: () => `Bearer ${w}`, wrong: w as string | undefined })), weight: 3 },
-        { arbitrary: fc.constantFrom('Basic', 'bearer', 'Token').map((scheme) => ({ header: () => `${scheme} ${token}`, wrong: undefined as string | undefined })), weight: 1 },
-        { arbitrary: fc.constant({ header: () => `Bearer ${token} ${token}`, wrong: undefined as string | undefined }), weight: 1 },
+        {
+          arbitrary: fc.constant({
+            header: () => `Bearer ${token}`,
+            wrong: undefined as string | undefined,
+          }),
+          weight: 3,
+        },
+        {
+          arbitrary: wrongToken.map((w) => ({
+            header: () => `Bearer ${w}`,
+            wrong: w as string | undefined,
+          })),
+          weight: 3,
+        },
+        {
+          arbitrary: fc.constantFrom('Basic', 'bearer', 'Token').map((scheme) => ({
+            header: () => `${scheme} ${token}`,
+            wrong: undefined as string | undefined,
+          })),
+          weight: 1,
+        },
+        {
+          arbitrary: fc.constant({
+            header: () => `Bearer ${token} ${token}`,
+            wrong: undefined as string | undefined,
+          }),
+          weight: 1,
+        },
       ),
-      target: fc.constantFrom('POST /api/v1/metrics', 'GET /api/v1/roadmaps/oviya/status', 'GET /api/v1/roadmaps/nope/status', 'GET /api/v1/openapi.json', 'GET /readyz', 'POST /api/v1/nope'),
+      target: fc.constantFrom(
+        'POST /api/v1/metrics',
+        'GET /api/v1/roadmaps/oviya/status',
+        'GET /api/v1/roadmaps/nope/status',
+        'GET /api/v1/openapi.json',
+        'GET /readyz',
+        'POST /api/v1/nope',
+      ),
       body: fc.oneof(
         fc.constant('{"points":[{"roadmap":"oviya","metric":"active_users","value":1}]}'),
         // A time PostgreSQL cannot store makes the API fail and log the error (see api.test.ts).
-        fc.constant('{"points":[{"roadmap":"oviya","metric":"active_users","value":1,"at":"-010000-01-01T00:00:00Z"}]}'),
+        fc.constant(
+          '{"points":[{"roadmap":"oviya","metric":"active_users","value":1,"at":"-010000-01-01T00:00:00Z"}]}',
+        ),
         fc.constant('roadmap,metric,value\noviya,active_users,1\n'),
         anyText(100),
         fc.constant('x'.repeat(9 * 1024)),
@@ -131,11 +178,18 @@ describe('the push API logs no token', () => {
         if (auth.wrong) sentWrong.push(auth.wrong);
         const response = await fetch(`${base}${url}`, {
           method,
-          headers: { authorization: auth.header(), 'content-type': type, 'x-request-id': `req-${marker()}` },
+          headers: {
+            authorization: auth.header(),
+            'content-type': type,
+            'x-request-id': `req-${marker()}`,
+          },
           ...(method === 'POST' ? { body } : {}),
         });
         await response.arrayBuffer();
-        expectNone(log.text(), { 'the API token': token, ...Object.fromEntries(sentWrong.map((w, i) => [`wrong token ${i}`, w])) });
+        expectNone(log.text(), {
+          'the API token': token,
+          ...Object.fromEntries(sentWrong.map((w, i) => [`wrong token ${i}`, w])),
+        });
       }),
       runs(60),
     );
@@ -156,9 +210,20 @@ describe('the Slack adapter logs neither the signing secret nor the bot token', 
   beforeAll(async () => {
     fake = await FakeSlack.start();
     const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
-    http = createHttpServer({ pool: db.pool, registry: deps.registry, logger: log.logger, started: () => true });
+    http = createHttpServer({
+      pool: db.pool,
+      registry: deps.registry,
+      logger: log.logger,
+      started: () => true,
+    });
     slack = createSlack({
-      config: { SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_APP_TOKEN: undefined, SLACK_API_URL: fake.apiUrl, SLACK_ADMIN_USER_IDS: ['U0ADMIN'] },
+      config: {
+        SLACK_BOT_TOKEN,
+        SLACK_SIGNING_SECRET: SLACK_SECRET,
+        SLACK_APP_TOKEN: undefined,
+        SLACK_API_URL: fake.apiUrl,
+        SLACK_ADMIN_USER_IDS: ['U0ADMIN'],
+      },
       deps,
       logger: log.logger,
       http,
@@ -177,16 +242,68 @@ describe('the Slack adapter logs neither the signing secret nor the bot token', 
   });
 
   it('whatever is sent to /slack/events, signed or not, and whatever Slack answers', async () => {
-    const commandText = fc.oneof(fc.constantFrom('status', 'help', 'record active_users 5', 'use oviya', 'subscribe alerts', 'gates', 'ack nope', 'status --now -010000-01-01'), anyText(30));
+    const commandText = fc.oneof(
+      fc.constantFrom(
+        'status',
+        'help',
+        'record active_users 5',
+        'use oviya',
+        'subscribe alerts',
+        'gates',
+        'ack nope',
+        'status --now -010000-01-01',
+      ),
+      anyText(30),
+    );
     const form = (text: string, user: string) =>
-      new URLSearchParams({ token: 'legacy', team_id: 'T0FAKE', channel_id: 'C0MAIN', user_id: user, user_name: user, command: '/roadmap', text, api_app_id: 'A0FAKE', response_url: fake.responseUrl(), trigger_id: '1.2.3' }).toString();
+      new URLSearchParams({
+        token: 'legacy',
+        team_id: 'T0FAKE',
+        channel_id: 'C0MAIN',
+        user_id: user,
+        user_name: user,
+        command: '/roadmap',
+        text,
+        api_app_id: 'A0FAKE',
+        response_url: fake.responseUrl(),
+        trigger_id: '1.2.3',
+      }).toString();
     const request = fc.record({
-      kind: fc.constantFrom('valid', 'valid', 'valid', 'unsigned', 'wrong-secret', 'stale', 'future', 'tampered', 'garbage-signature'),
+      kind: fc.constantFrom(
+        'valid',
+        'valid',
+        'valid',
+        'unsigned',
+        'wrong-secret',
+        'stale',
+        'future',
+        'tampered',
+        'garbage-signature',
+      ),
       payload: fc.oneof(
-        fc.tuple(commandText, fc.constantFrom('U0ADMIN', 'U0READER')).map(([text, user]) => ({ body: form(text, user), type: 'application/x-www-form-urlencoded' })),
-        fc.constant({ body: JSON.stringify({ type: 'url_verification', challenge: 'c' }), type: 'application/json' }),
-        fc.constant({ body: JSON.stringify({ type: 'event_callback', team_id: 'T0FAKE', api_app_id: 'A0FAKE', event: { type: 'app_home_opened', user: 'U0READER', tab: 'home' }, event_id: 'Ev1', event_time: 1 }), type: 'application/json' }),
-        fc.constant({ body: `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U0ADMIN' }, actions: [{ action_id: 'x', value: 'ack nope' }], channel: { id: 'C0MAIN' }, message: { ts: '1.1' }, response_url: 'http://127.0.0.1:1/nowhere' }))}`, type: 'application/x-www-form-urlencoded' }),
+        fc.tuple(commandText, fc.constantFrom('U0ADMIN', 'U0READER')).map(([text, user]) => ({
+          body: form(text, user),
+          type: 'application/x-www-form-urlencoded',
+        })),
+        fc.constant({
+          body: JSON.stringify({ type: 'url_verification', challenge: 'c' }),
+          type: 'application/json',
+        }),
+        fc.constant({
+          body: JSON.stringify({
+            type: 'event_callback',
+            team_id: 'T0FAKE',
+            api_app_id: 'A0FAKE',
+            event: { type: 'app_home_opened', user: 'U0READER', tab: 'home' },
+            event_id: 'Ev1',
+            event_time: 1,
+          }),
+          type: 'application/json',
+        }),
+        fc.constant({
+          body: `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'U0ADMIN' }, actions: [{ action_id: 'x', value: 'ack nope' }], channel: { id: 'C0MAIN' }, message: { ts: '1.1' }, response_url: 'http://127.0.0.1:1/nowhere' }))}`,
+          type: 'application/x-www-form-urlencoded',
+        }),
         anyText(80).map((body) => ({ body, type: 'application/json' })),
         fc.constant({ body: 'ssl_check=1', type: 'application/x-www-form-urlencoded' }),
       ),
@@ -195,22 +312,43 @@ describe('the Slack adapter logs neither the signing secret nor the bot token', 
     });
     await fc.assert(
       fc.asyncProperty(request, async ({ kind, payload, failing }) => {
-        if (failing !== 'none') for (const method of ['views.publish', 'chat.update', 'chat.postMessage', 'chat.postEphemeral']) fake.fail(method, failing === 500 ? { status: 500 } : { error: 'invalid_auth' }, 3);
+        if (failing !== 'none')
+          for (const method of [
+            'views.publish',
+            'chat.update',
+            'chat.postMessage',
+            'chat.postEphemeral',
+          ])
+            fake.fail(method, failing === 500 ? { status: 500 } : { error: 'invalid_auth' }, 3);
         const now = Math.floor(clock.now().getTime() / 1000);
         const timestamp = kind === 'stale' ? now - 600 : kind === 'future' ? now + 600 : now;
-        const signed = slackSignature(kind === 'wrong-secret' ? `${SLACK_SECRET}-not` : SLACK_SECRET, kind === 'tampered' ? `${payload.body}&x=1` : payload.body, timestamp);
+        const signed = slackSignature(
+          kind === 'wrong-secret' ? `${SLACK_SECRET}-not` : SLACK_SECRET,
+          kind === 'tampered' ? `${payload.body}&x=1` : payload.body,
+          timestamp,
+        );
         const headers: Record<string, string> = { 'content-type': payload.type };
         if (kind !== 'unsigned') Object.assign(headers, signed);
         if (kind === 'garbage-signature') headers['x-slack-signature'] = `v0=${marker()}`;
-        const response = await fetch(`${base}/slack/events`, { method: 'POST', headers, body: payload.body });
+        const response = await fetch(`${base}/slack/events`, {
+          method: 'POST',
+          headers,
+          body: payload.body,
+        });
         await response.arrayBuffer();
         fake.reset();
-        expectNone(log.text(), { 'the Slack signing secret': SLACK_SECRET, 'the Slack bot token': SLACK_BOT_TOKEN });
+        expectNone(log.text(), {
+          'the Slack signing secret': SLACK_SECRET,
+          'the Slack bot token': SLACK_BOT_TOKEN,
+        });
       }),
       runs(40),
     );
     await slack.stop(); // listeners still answering after their ack log when they finish
-    expectNone(log.text(), { 'the Slack signing secret': SLACK_SECRET, 'the Slack bot token': SLACK_BOT_TOKEN });
+    expectNone(log.text(), {
+      'the Slack signing secret': SLACK_SECRET,
+      'the Slack bot token': SLACK_BOT_TOKEN,
+    });
     expect(log.text()).toMatch(/refused a request/);
   });
 });
@@ -233,17 +371,40 @@ interface SignedDiscord {
  * The bot's HTTP server with the Discord adapter, logging to `logger`, against a fresh fake
  * Discord; answers are deferred at once, so every command is finished through the REST API.
  */
-async function signedDiscord(logger: Logger, extra: Record<string, string> = {}): Promise<SignedDiscord> {
+async function signedDiscord(
+  logger: Logger,
+  extra: Record<string, string> = {},
+): Promise<SignedDiscord> {
   const fake = await FakeDiscord.start({ token: DISCORD_TOKEN, applicationId: APP_ID });
   const keys = keyPair();
-  const config = readConfig({ DISCORD_TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_PUBLIC_KEY: keys.publicKeyHex, DISCORD_API_URL: fake.url, ...extra });
+  const config = readConfig({
+    DISCORD_TOKEN,
+    DISCORD_APPLICATION_ID: APP_ID,
+    DISCORD_PUBLIC_KEY: keys.publicKeyHex,
+    DISCORD_API_URL: fake.url,
+    ...extra,
+  });
   const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
-  const http = createHttpServer({ pool: db.pool, registry: deps.registry, logger, started: () => true });
-  const discord = createDiscord({ config, deps, logger, http, clock: clock.now, deferAfterMs: 0, rest: { retries: 0, timeout: 2000 } });
+  const http = createHttpServer({
+    pool: db.pool,
+    registry: deps.registry,
+    logger,
+    started: () => true,
+  });
+  const discord = createDiscord({
+    config,
+    deps,
+    logger,
+    http,
+    clock: clock.now,
+    deferAfterMs: 0,
+    rest: { retries: 0, timeout: 2000 },
+  });
   await discord.start();
   await http.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(http.server.address() as { port: number }).port}/discord/interactions`;
-  const sign = (raw: string, timestamp: string) => edSign(null, Buffer.from(timestamp + raw), keys.privateKey).toString('hex');
+  const sign = (raw: string, timestamp: string) =>
+    edSign(null, Buffer.from(timestamp + raw), keys.privateKey).toString('hex');
   return {
     fake,
     discord,
@@ -274,27 +435,69 @@ describe('the Discord adapter logs no bot token', () => {
 
   it('whatever is sent to /discord/interactions, signed or not, and whatever Discord answers', async () => {
     const interaction = fc.oneof(
-      fc.tuple(fc.constantFrom('status', 'help', 'gates', 'alerts', 'metrics'), fc.constantFrom(PEOPLE.alice, PEOPLE.rita)).map(([sub, who]) => JSON.stringify(slash(sub, {}, who, CHANNEL))),
-      fc.tuple(fc.constantFrom('record', 'check', 'ack'), fc.constantFrom(PEOPLE.owner, PEOPLE.rita)).map(([sub, who]) => JSON.stringify(slash(sub, sub === 'record' ? { metric: 'active_users', value: '5' } : { gate: 'no-secrets', alert: 'nope' }, who, CHANNEL))),
+      fc
+        .tuple(
+          fc.constantFrom('status', 'help', 'gates', 'alerts', 'metrics'),
+          fc.constantFrom(PEOPLE.alice, PEOPLE.rita),
+        )
+        .map(([sub, who]) => JSON.stringify(slash(sub, {}, who, CHANNEL))),
+      fc
+        .tuple(
+          fc.constantFrom('record', 'check', 'ack'),
+          fc.constantFrom(PEOPLE.owner, PEOPLE.rita),
+        )
+        .map(([sub, who]) =>
+          JSON.stringify(
+            slash(
+              sub,
+              sub === 'record'
+                ? { metric: 'active_users', value: '5' }
+                : { gate: 'no-secrets', alert: 'nope' },
+              who,
+              CHANNEL,
+            ),
+          ),
+        ),
       anyText(60),
-      fc.constant(JSON.stringify({ type: 1, id: '1', application_id: APP_ID, token: 'ping', version: 1 })),
+      fc.constant(
+        JSON.stringify({ type: 1, id: '1', application_id: APP_ID, token: 'ping', version: 1 }),
+      ),
     );
     const request = fc.record({
-      kind: fc.constantFrom('valid', 'valid', 'valid', 'unsigned', 'bad-signature', 'stale', 'other-body'),
+      kind: fc.constantFrom(
+        'valid',
+        'valid',
+        'valid',
+        'unsigned',
+        'bad-signature',
+        'stale',
+        'other-body',
+      ),
       raw: interaction,
       failing: fc.constantFrom<'none' | 401 | 500>('none', 401, 500),
     });
     await fc.assert(
       fc.asyncProperty(request, async ({ kind, raw, failing }) => {
         if (failing !== 'none') {
-          for (const route of ['PATCH /webhooks/:app/:token/messages/@original', 'POST /webhooks/:app/:token', 'POST /interactions/:id/:token/callback']) {
+          for (const route of [
+            'PATCH /webhooks/:app/:token/messages/@original',
+            'POST /webhooks/:app/:token',
+            'POST /interactions/:id/:token/callback',
+          ]) {
             fake.failNext(route, 1, { status: failing, message: 'nope' });
           }
         }
         const now = Math.floor(clock.now().getTime() / 1000);
         const timestamp = String(kind === 'stale' ? now - 3600 : now);
-        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-signature-timestamp': timestamp };
-        if (kind !== 'unsigned') headers['x-signature-ed25519'] = kind === 'bad-signature' ? 'ab'.repeat(64) : sign(kind === 'other-body' ? `${raw} ` : raw, timestamp);
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          'x-signature-timestamp': timestamp,
+        };
+        if (kind !== 'unsigned')
+          headers['x-signature-ed25519'] =
+            kind === 'bad-signature'
+              ? 'ab'.repeat(64)
+              : sign(kind === 'other-body' ? `${raw} ` : raw, timestamp);
         const response = await fetch(url, { method: 'POST', headers, body: raw });
         await response.arrayBuffer();
         await discord.idle();
@@ -303,8 +506,13 @@ describe('the Discord adapter logs no bot token', () => {
       runs(30),
     );
     // Posting alerts: a failing channel post.
-    fake.failNext('POST /channels/:channel/messages', 1, { status: 401, message: '401: Unauthorized' });
-    await discord.sink.post(CHANNEL, { title: 't', tone: 'info', sections: [], fallback: 't' }).catch((error: unknown) => log.logger.warn({ err: error }, 'delivery failed'));
+    fake.failNext('POST /channels/:channel/messages', 1, {
+      status: 401,
+      message: '401: Unauthorized',
+    });
+    await discord.sink
+      .post(CHANNEL, { title: 't', tone: 'info', sections: [], fallback: 't' })
+      .catch((error: unknown) => log.logger.warn({ err: error }, 'delivery failed'));
     expectNone(log.text(), { 'the Discord bot token': DISCORD_TOKEN });
     expect(log.text()).toMatch(/refused an interaction request/);
   });
@@ -335,17 +543,32 @@ describe('the Discord adapter logs no interaction token', () => {
   // { status, code, method, message } instead of the error object.
   it('a deferred answer that fails does not put the interaction token in the log', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('status', 'help', 'gates'), fc.constantFrom(401, 404, 500), async (sub, status) => {
-        fake.failNext('PATCH /webhooks/:app/:token/messages/@original', 1, { status, message: 'nope' });
-        const interaction = slash(sub, {}, PEOPLE.rita, CHANNEL);
-        const raw = JSON.stringify(interaction);
-        const timestamp = String(Math.floor(clock.now().getTime() / 1000));
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature-timestamp': timestamp, 'x-signature-ed25519': sign(raw, timestamp) }, body: raw });
-        await response.arrayBuffer();
-        await discord.idle();
-        expect(log.text()).toMatch(/finishing an interaction failed|failed/);
-        expectNone(log.text(), { 'the interaction token': interaction.token });
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('status', 'help', 'gates'),
+        fc.constantFrom(401, 404, 500),
+        async (sub, status) => {
+          fake.failNext('PATCH /webhooks/:app/:token/messages/@original', 1, {
+            status,
+            message: 'nope',
+          });
+          const interaction = slash(sub, {}, PEOPLE.rita, CHANNEL);
+          const raw = JSON.stringify(interaction);
+          const timestamp = String(Math.floor(clock.now().getTime() / 1000));
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'x-signature-timestamp': timestamp,
+              'x-signature-ed25519': sign(raw, timestamp),
+            },
+            body: raw,
+          });
+          await response.arrayBuffer();
+          await discord.idle();
+          expect(log.text()).toMatch(/finishing an interaction failed|failed/);
+          expectNone(log.text(), { 'the interaction token': interaction.token });
+        },
+      ),
       runs(6),
     );
   });
@@ -356,7 +579,11 @@ describe('the Discord adapter logs no interaction token', () => {
 // ---------------------------------------------------------------------------------------
 
 /** The test database's URL with another user and password. */
-function urlWith(user: string, password: string, overrides: { host?: string; port?: string; database?: string } = {}): string {
+function urlWith(
+  user: string,
+  password: string,
+  overrides: { host?: string; port?: string; database?: string } = {},
+): string {
   const url = new URL(db.url);
   url.username = user;
   url.password = password;
@@ -371,7 +598,9 @@ describe('collectors and start-up lines log no database password', () => {
 
   beforeAll(async () => {
     await db.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD '${DB_PASSWORD}'`);
-    await db.pool.query(`GRANT CONNECT ON DATABASE ${(await db.pool.query<{ d: string }>('SELECT current_database() AS d')).rows[0]?.d} TO ${role}`);
+    await db.pool.query(
+      `GRANT CONNECT ON DATABASE ${(await db.pool.query<{ d: string }>('SELECT current_database() AS d')).rows[0]?.d} TO ${role}`,
+    );
   });
 
   afterAll(async () => {
@@ -408,7 +637,16 @@ describe('collectors and start-up lines log no database password', () => {
       fc.constant(() => urlWith(role, DB_PASSWORD).replace(/:(\d+)\//, ':notaport/')),
       fc.constant(() => urlWith(role, DB_PASSWORD).replace('@', '@@')),
     );
-    const sql = fc.constantFrom('SELECT 1/0', "SELECT 'not a number'", 'SELECT 1, 2', 'SELECT 1; SELECT 2', 'CREATE TABLE x (a int)', 'SELECT pg_sleep(5)', 'SELECT nope FROM nowhere', "SELECT current_setting('is_superuser')");
+    const sql = fc.constantFrom(
+      'SELECT 1/0',
+      "SELECT 'not a number'",
+      'SELECT 1, 2',
+      'SELECT 1; SELECT 2',
+      'CREATE TABLE x (a int)',
+      'SELECT pg_sleep(5)',
+      'SELECT nope FROM nowhere',
+      "SELECT current_setting('is_superuser')",
+    );
     await fc.assert(
       fc.asyncProperty(target, sql, async (url, query) => {
         const log = capture();
@@ -418,11 +656,20 @@ describe('collectors and start-up lines log no database password', () => {
           clock.advance(61_000);
           const env = { PRODUCT_DATABASE_URL: url(), PROM_URL: 'http://127.0.0.1:1/' };
           await runDueCollectors(deps, clock.now(), { env, timeoutMs: 1000, logger: log.logger });
-          const stored = await db.pool.query<{ last_error: string | null }>(`SELECT last_error FROM collector_state WHERE roadmap_id = 'feeds'`);
-          const status = await runCommand(deps, { ...admin, defaultRoadmap: 'feeds' }, 'status --json', 'cli');
+          const stored = await db.pool.query<{ last_error: string | null }>(
+            `SELECT last_error FROM collector_state WHERE roadmap_id = 'feeds'`,
+          );
+          const status = await runCommand(
+            deps,
+            { ...admin, defaultRoadmap: 'feeds' },
+            'status --json',
+            'cli',
+          );
           // What the bot would print at start-up for this URL as DATABASE_URL.
           log.logger.info(`database: DATABASE_URL (${redactUrl(env.PRODUCT_DATABASE_URL)})`);
-          expectNone(log.text() + JSON.stringify(stored.rows) + JSON.stringify(status.json), { 'the database password': DB_PASSWORD });
+          expectNone(log.text() + JSON.stringify(stored.rows) + JSON.stringify(status.json), {
+            'the database password': DB_PASSWORD,
+          });
         } finally {
           rmSync(folder, { recursive: true, force: true });
         }
@@ -432,14 +679,22 @@ describe('collectors and start-up lines log no database password', () => {
   });
 
   it('redactUrl hides the password of any URL', () => {
-    const password = fc.tuple(fc.stringMatching(/^[A-Za-z0-9]{6,12}$/), fc.string({ unit: 'binary', maxLength: 8 })).map(([a, b]) => `Pw${a}${b}`);
+    const password = fc
+      .tuple(fc.stringMatching(/^[A-Za-z0-9]{6,12}$/), fc.string({ unit: 'binary', maxLength: 8 }))
+      .map(([a, b]) => `Pw${a}${b}`);
     fc.assert(
-      fc.property(password, fc.constantFrom('postgres', 'postgresql', 'http', 'https'), fc.constantFrom('user', 'u-1', ''), fc.constantFrom('db.example.com:5432', '127.0.0.1', '[::1]:6543'), (pw, scheme, user, host) => {
-        const url = `${scheme}://${user}:${encodeURIComponent(pw)}@${host}/app?sslmode=require`;
-        const out = redactUrl(url);
-        expect(out.includes(pw)).toBe(false);
-        expect(out.includes(encodeURIComponent(pw))).toBe(false);
-      }),
+      fc.property(
+        password,
+        fc.constantFrom('postgres', 'postgresql', 'http', 'https'),
+        fc.constantFrom('user', 'u-1', ''),
+        fc.constantFrom('db.example.com:5432', '127.0.0.1', '[::1]:6543'),
+        (pw, scheme, user, host) => {
+          const url = `${scheme}://${user}:${encodeURIComponent(pw)}@${host}/app?sslmode=require`;
+          const out = redactUrl(url);
+          expect(out.includes(pw)).toBe(false);
+          expect(out.includes(encodeURIComponent(pw))).toBe(false);
+        },
+      ),
       runs(200),
     );
   });
@@ -452,10 +707,16 @@ describe('collectors and start-up lines log no database password', () => {
   // (parsed.searchParams.has(key)) parsed.searchParams.set(key, '***');`.
   it('redactUrl hides a password given as a query parameter', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[A-Za-z0-9]{8,16}$/).map((s) => `Pw${s}`), fc.constantFrom('password', 'sslpassword'), (pw, key) => {
-        const out = redactUrl(`postgres://app@db.example.com:5432/app?${key}=${pw}&sslmode=require`);
-        expect(out.includes(pw)).toBe(false);
-      }),
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9]{8,16}$/).map((s) => `Pw${s}`),
+        fc.constantFrom('password', 'sslpassword'),
+        (pw, key) => {
+          const out = redactUrl(
+            `postgres://app@db.example.com:5432/app?${key}=${pw}&sslmode=require`,
+          );
+          expect(out.includes(pw)).toBe(false);
+        },
+      ),
       runs(20),
     );
   });
@@ -473,12 +734,24 @@ describe('collectors and start-up lines log no database password', () => {
     try {
       const deps = await appWith(db.pool, folder, clock);
       clock.advance(61_000);
-      const env = { PRODUCT_DATABASE_URL: urlWith(role, DB_PASSWORD), PROM_URL: `http://metrics:${PROM_PASSWORD}@127.0.0.1:1/` };
+      const env = {
+        PRODUCT_DATABASE_URL: urlWith(role, DB_PASSWORD),
+        PROM_URL: `http://metrics:${PROM_PASSWORD}@127.0.0.1:1/`,
+      };
       await runDueCollectors(deps, clock.now(), { env, timeoutMs: 1000, logger: log.logger });
-      const stored = await db.pool.query(`SELECT last_error FROM collector_state WHERE roadmap_id = 'feeds'`);
-      const status = await runCommand(deps, { ...admin, defaultRoadmap: 'feeds' }, 'status --json', 'cli');
+      const stored = await db.pool.query(
+        `SELECT last_error FROM collector_state WHERE roadmap_id = 'feeds'`,
+      );
+      const status = await runCommand(
+        deps,
+        { ...admin, defaultRoadmap: 'feeds' },
+        'status --json',
+        'cli',
+      );
       expect(log.text()).toMatch(/collector fail/);
-      expectNone(log.text() + JSON.stringify(stored.rows) + JSON.stringify(status.json), { 'the Prometheus password': PROM_PASSWORD });
+      expectNone(log.text() + JSON.stringify(stored.rows) + JSON.stringify(status.json), {
+        'the Prometheus password': PROM_PASSWORD,
+      });
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

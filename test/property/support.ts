@@ -25,13 +25,21 @@ export const anyText = (maxLength: number): fc.Arbitrary<string> =>
   fc.oneof(
     fc.string({ maxLength }),
     fc.string({ unit: 'binary', maxLength }),
-    fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength }),
+    fc.string({
+      unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      maxLength,
+    }),
   );
 
 /** A word list joined with random whitespace (spaces, tabs, newlines, none). */
 export const joinedWith = (words: fc.Arbitrary<string[]>): fc.Arbitrary<string> =>
   words.chain((ws) =>
-    fc.array(fc.constantFrom(' ', ' ', ' ', '  ', '\t', '\n', ''), { minLength: ws.length, maxLength: ws.length }).map((seps) => ws.map((w, i) => (i === 0 ? w : `${seps[i] ?? ' '}${w}`)).join('')),
+    fc
+      .array(fc.constantFrom(' ', ' ', ' ', '  ', '\t', '\n', ''), {
+        minLength: ws.length,
+        maxLength: ws.length,
+      })
+      .map((seps) => ws.map((w, i) => (i === 0 ? w : `${seps[i] ?? ' '}${w}`)).join('')),
   );
 
 /** Every table of the schema, as migrated (the test database is a clone of the template). */
@@ -46,8 +54,14 @@ export async function tableNames(pool: pg.Pool): Promise<string[]> {
  * A fingerprint of each table's whole content (row count and an md5 of the sorted rows), so a
  * property can say "nothing changed" about inserts, updates and deletes alike.
  */
-export async function fingerprint(pool: pg.Pool, tables: string[]): Promise<Record<string, string>> {
-  const parts = tables.map((t) => `(SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM ${t} x) AS ${t}`);
+export async function fingerprint(
+  pool: pg.Pool,
+  tables: string[],
+): Promise<Record<string, string>> {
+  const parts = tables.map(
+    (t) =>
+      `(SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM ${t} x) AS ${t}`,
+  );
   const { rows } = await pool.query<Record<string, string>>(`SELECT ${parts.join(', ')}`);
   return rows[0] as Record<string, string>;
 }

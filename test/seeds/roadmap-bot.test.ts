@@ -42,10 +42,23 @@ type Values = Partial<Record<keyof typeof HEALTHY, number>>;
 const roadmap: Roadmap = shippedRoadmap('roadmap-bot');
 
 /** Evaluates at `now` with the values (measured a minute before) and the previous report's memory. */
-function evaluate(stage: string, values: Values, now: Date, previous?: Report, snapshot?: Snapshot): Report {
-  const memory = new Map<string, TriggerMemory>((previous?.triggers ?? []).map((t) => [t.id, t.memory]));
+function evaluate(
+  stage: string,
+  values: Values,
+  now: Date,
+  previous?: Report,
+  snapshot?: Snapshot,
+): Report {
+  const memory = new Map<string, TriggerMemory>(
+    (previous?.triggers ?? []).map((t) => [t.id, t.memory]),
+  );
   const state: RoadmapState = { ...stateIn(stage), triggers: memory };
-  return evaluateRoadmap(roadmap, snapshot ?? snapshotOf(roadmap, { ...HEALTHY, ...values }, new Date(now.getTime() - MINUTE)), state, now);
+  return evaluateRoadmap(
+    roadmap,
+    snapshot ?? snapshotOf(roadmap, { ...HEALTHY, ...values }, new Date(now.getTime() - MINUTE)),
+    state,
+    now,
+  );
 }
 
 function trigger(report: Report, id: string) {
@@ -64,15 +77,30 @@ describe('roadmaps/roadmap-bot.yaml', () => {
     expect(result.warnings).toEqual([]);
     expect(roadmap.stages.map((s) => s.id)).toEqual(['single', 'replicas', 'pgbouncer', 'cells']);
     const units = Object.fromEntries([...roadmap.metrics.values()].map((m) => [m.name, m.unit]));
-    expect(units).toMatchObject({ command_p99: 's', evaluation_busy: 'ratio', resident_memory: 'bytes', outbox_waiting: 'count', database_cpu: 'percent', metric_points_bytes: 'bytes' });
+    expect(units).toMatchObject({
+      command_p99: 's',
+      evaluation_busy: 'ratio',
+      resident_memory: 'bytes',
+      outbox_waiting: 'count',
+      database_cpu: 'percent',
+      metric_points_bytes: 'bytes',
+    });
     // Collected metrics read the bot's own /metrics through Prometheus, every minute.
     const collected = [...roadmap.metrics.values()].filter((m) => m.source);
     expect(collected.length).toBeGreaterThanOrEqual(9);
     for (const metric of collected) {
-      expect(metric.source).toMatchObject({ kind: 'prometheus', url: 'ROADMAP_BOT_PROMETHEUS_URL', everyMs: MINUTE });
-      expect(metric.source?.kind === 'prometheus' ? metric.source.query : '').toMatch(/roadmap_bot_/);
+      expect(metric.source).toMatchObject({
+        kind: 'prometheus',
+        url: 'ROADMAP_BOT_PROMETHEUS_URL',
+        everyMs: MINUTE,
+      });
+      expect(metric.source?.kind === 'prometheus' ? metric.source.query : '').toMatch(
+        /roadmap_bot_/,
+      );
     }
-    expect(roadmap.alerts.map((a) => a.id)).toEqual(expect.arrayContaining(['slack-deadline', 'outbox-backing-up', 'deliveries-failing']));
+    expect(roadmap.alerts.map((a) => a.id)).toEqual(
+      expect.arrayContaining(['slack-deadline', 'outbox-backing-up', 'deliveries-failing']),
+    );
   });
 
   it('a quiet single replica: every trigger ok, the scrape gate passes, nothing stale', () => {
@@ -90,7 +118,13 @@ describe('roadmaps/roadmap-bot.yaml', () => {
     const near = evaluate('replicas', { command_p99: 2.6 }, T0);
     const deadline = trigger(near, 'slack-deadline');
     expect(deadline.state).toBe('approaching');
-    expect(deadline.comparisons[0]).toMatchObject({ metric: 'command_p99', op: '>=', threshold: 3, value: 2.6, state: 'approaching' });
+    expect(deadline.comparisons[0]).toMatchObject({
+      metric: 'command_p99',
+      op: '>=',
+      threshold: 3,
+      value: 2.6,
+      state: 'approaching',
+    });
     expect(deadline.severity).toBe('critical');
 
     // The histogram's top finite bucket is 3 s, so a saturated p99 reads exactly 3.
@@ -103,7 +137,9 @@ describe('roadmaps/roadmap-bot.yaml', () => {
     // Hysteresis: 1.5 s is better but not good; below 1 s it resolves.
     const better = evaluate('replicas', { command_p99: 1.5 }, at(10), still);
     expect(trigger(better, 'slack-deadline').state).toBe('firing');
-    expect(trigger(evaluate('replicas', { command_p99: 0.4 }, at(15), better), 'slack-deadline').state).toBe('resolved');
+    expect(
+      trigger(evaluate('replicas', { command_p99: 0.4 }, at(15), better), 'slack-deadline').state,
+    ).toBe('resolved');
   });
 
   it('the outbox backing up for 15 minutes fires an alert, which holds until the backlog is small', () => {
@@ -111,30 +147,53 @@ describe('roadmaps/roadmap-bot.yaml', () => {
     expect(trigger(start, 'outbox-backing-up').state).toBe('pending');
     const later = evaluate('replicas', { outbox_waiting: 1200 }, at(15), start);
     expect(trigger(later, 'outbox-backing-up').state).toBe('firing');
-    expect(trigger(later, 'outbox-backing-up').comparisons[0]).toMatchObject({ value: 1200, threshold: 500 });
+    expect(trigger(later, 'outbox-backing-up').comparisons[0]).toMatchObject({
+      value: 1200,
+      threshold: 500,
+    });
     const draining = evaluate('replicas', { outbox_waiting: 200 }, at(20), later);
     expect(trigger(draining, 'outbox-backing-up').state).toBe('firing');
     const drained = evaluate('replicas', { outbox_waiting: 30 }, at(25), draining);
     expect(trigger(drained, 'outbox-backing-up').state).toBe('resolved');
     // A parked delivery is its own alert, at once.
-    expect(trigger(evaluate('replicas', { deliveries_failed_1h: 2 }, at(26), drained), 'deliveries-failing').state).toBe('firing');
+    expect(
+      trigger(
+        evaluate('replicas', { deliveries_failed_1h: 2 }, at(26), drained),
+        'deliveries-failing',
+      ).state,
+    ).toBe('firing');
   });
 
   it('a single replica outgrows itself: event-loop lag over 100 ms for 15 minutes fires the upgrade to replicas', () => {
     const first = evaluate('single', { event_loop_lag_p99: 0.15 }, T0);
     const upgrade = trigger(first, 'single.upgrade');
     expect(upgrade.state).toBe('pending');
-    expect(upgrade.comparisons.find((c) => c.metric === 'event_loop_lag_p99')).toMatchObject({ threshold: 0.1, value: 0.15, state: 'met' });
-    expect(trigger(evaluate('single', { event_loop_lag_p99: 0.15 }, at(15), first), 'single.upgrade').state).toBe('firing');
+    expect(upgrade.comparisons.find((c) => c.metric === 'event_loop_lag_p99')).toMatchObject({
+      threshold: 0.1,
+      value: 0.15,
+      state: 'met',
+    });
+    expect(
+      trigger(evaluate('single', { event_loop_lag_p99: 0.15 }, at(15), first), 'single.upgrade')
+        .state,
+    ).toBe('firing');
     // In stage 2 the database is the next limit: 85 of 100 connections.
-    expect(trigger(evaluate('replicas', { db_connections: 85, replicas: 4 }, T0), 'replicas.upgrade').state).toBe('pending');
+    expect(
+      trigger(evaluate('replicas', { db_connections: 85, replicas: 4 }, T0), 'replicas.upgrade')
+        .state,
+    ).toBe('pending');
   });
 
   it('Prometheus unreachable: collected metrics go stale and their triggers say unknown, never ok', () => {
     const collected = [...roadmap.metrics.values()].filter((m) => m.source).map((m) => m.name);
     const old = snapshotOf(roadmap, HEALTHY, new Date(T0.getTime() - 20 * MINUTE));
     const fresh = snapshotOf(roadmap, HEALTHY, new Date(T0.getTime() - MINUTE));
-    const latest = new Map([...fresh.latest].map(([name, point]) => [name, collected.includes(name) ? (old.latest.get(name) ?? point) : point]));
+    const latest = new Map(
+      [...fresh.latest].map(([name, point]) => [
+        name,
+        collected.includes(name) ? (old.latest.get(name) ?? point) : point,
+      ]),
+    );
     const report = evaluate('single', {}, T0, undefined, { latest, windows: fresh.windows });
     expect(report.stale.map((s) => s.metric).sort()).toEqual([...collected].sort());
     expect(trigger(report, 'slack-deadline').state).toBe('unknown');

@@ -198,7 +198,12 @@ const oviya: SeedScenario[] = [
     roadmap: 'oviya',
     name: 'Tier 3 at 6,500 users, no multi-region need: approaching 8,000+',
     stage: 'tier3',
-    metrics: { active_users: 6500, multi_region_needed: false, response_time_p95: 450, uptime: 99.97 },
+    metrics: {
+      active_users: 6500,
+      multi_region_needed: false,
+      response_time_p95: 450,
+      uptime: 99.97,
+    },
     expect: {
       triggers: { 'tier3.upgrade': 'approaching' },
       gates: { latency: true, uptime: true },
@@ -375,7 +380,13 @@ const mirai: SeedScenario[] = [
     roadmap: 'mirai',
     name: 'Phase 3 success metrics partly met: 38% week-1 retention, 4% churn, 7-month payback, NPS 65',
     stage: 'phase3',
-    metrics: { week1_retention: 38, monthly_churn: 4, cac_payback_months: 7, nps: 65, infra_cost: 599 },
+    metrics: {
+      week1_retention: 38,
+      monthly_churn: 4,
+      cac_payback_months: 7,
+      nps: 65,
+      infra_cost: 599,
+    },
     expect: {
       gates: { 'week1-retention': false, churn: true, 'cac-payback': false, nps: true },
       budget: 'within',
@@ -393,7 +404,9 @@ const mirai: SeedScenario[] = [
     name: 'Decision tree: 50 users, move to Supabase Pro $25/mo',
     stage: 'phase1',
     metrics: { active_users: 50 },
-    expect: { triggers: { 'supabase-pro': 'firing', 'supabase-team': 'ok', 'migration-007': 'ok' } },
+    expect: {
+      triggers: { 'supabase-pro': 'firing', 'supabase-team': 'ok', 'migration-007': 'ok' },
+    },
   },
   {
     roadmap: 'mirai',
@@ -541,7 +554,10 @@ const stack: SeedScenario[] = [
     roadmap: 'craudiovizai-stack',
     name: 'Lean stack: nobody has said yet whether revenue or grants arrived',
     metrics: without(stackAll, 'early_revenue', 'initial_grants'),
-    expect: { triggers: { 'lean.upgrade': 'unknown' }, unknown: ['early_revenue', 'initial_grants'] },
+    expect: {
+      triggers: { 'lean.upgrade': 'unknown' },
+      unknown: ['early_revenue', 'initial_grants'],
+    },
   },
   {
     roadmap: 'craudiovizai-stack',
@@ -681,8 +697,18 @@ const storytailor: SeedScenario[] = [
     name: 'Optimized band with no user count reported',
     stage: 'optimized',
     metrics: without(storytailorAll, 'active_users'),
-    expect: { triggers: { 'optimized.upgrade': 'unknown' }, unknown: ['active_users'], budget: 'within' },
+    expect: {
+      triggers: { 'optimized.upgrade': 'unknown' },
+      unknown: ['active_users'],
+      budget: 'within',
+    },
   },
 ];
 
-export const seedScenarios: SeedScenario[] = [...oviya, ...mirai, ...crAudioViz, ...stack, ...storytailor];
+export const seedScenarios: SeedScenario[] = [
+  ...oviya,
+  ...mirai,
+  ...crAudioViz,
+  ...stack,
+  ...storytailor,
+];

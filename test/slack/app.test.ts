@@ -15,11 +15,36 @@ const deps = {} as AppDeps;
 describe('slackMode (from the environment)', () => {
   it.each<[string, Record<string, string>, unknown]>([
     ['nothing set', {}, { mode: 'off', reason: 'SLACK_BOT_TOKEN is not set' }],
-    ['token and signing secret', { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }, { mode: 'http' }],
-    ['token and app token', { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }, { mode: 'socket' }],
-    ['all three: Socket Mode wins', { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APP_TOKEN: 'xapp-1' }, { mode: 'socket' }],
-    ['a token alone', { SLACK_BOT_TOKEN: 'xoxb-1' }, { mode: 'off', reason: expect.stringMatching(/neither SLACK_SIGNING_SECRET \(HTTP mode\) nor SLACK_APP_TOKEN \(Socket Mode\)/) }],
-    ['a signing secret without a token', { SLACK_SIGNING_SECRET: 's' }, { mode: 'off', reason: 'SLACK_BOT_TOKEN is not set' }],
+    [
+      'token and signing secret',
+      { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' },
+      { mode: 'http' },
+    ],
+    [
+      'token and app token',
+      { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' },
+      { mode: 'socket' },
+    ],
+    [
+      'all three: Socket Mode wins',
+      { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APP_TOKEN: 'xapp-1' },
+      { mode: 'socket' },
+    ],
+    [
+      'a token alone',
+      { SLACK_BOT_TOKEN: 'xoxb-1' },
+      {
+        mode: 'off',
+        reason: expect.stringMatching(
+          /neither SLACK_SIGNING_SECRET \(HTTP mode\) nor SLACK_APP_TOKEN \(Socket Mode\)/,
+        ),
+      },
+    ],
+    [
+      'a signing secret without a token',
+      { SLACK_SIGNING_SECRET: 's' },
+      { mode: 'off', reason: 'SLACK_BOT_TOKEN is not set' },
+    ],
   ])('%s', (_what, env, expected) => {
     expect(slackMode(readConfig(env))).toEqual(expected);
   });
@@ -27,7 +52,9 @@ describe('slackMode (from the environment)', () => {
 
 describe('createSlack', () => {
   it('refuses to start with Slack off, saying why', () => {
-    expect(() => createSlack({ config: readConfig({}), deps, logger })).toThrow(/Slack is off: SLACK_BOT_TOKEN is not set/);
+    expect(() => createSlack({ config: readConfig({}), deps, logger })).toThrow(
+      /Slack is off: SLACK_BOT_TOKEN is not set/,
+    );
   });
 
   it('HTTP mode needs the HTTP server', () => {
@@ -40,7 +67,9 @@ describe('createSlack', () => {
     await http.listen({ port: 0, host: '127.0.0.1' });
     try {
       const config = readConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' });
-      expect(() => createSlack({ config, deps, logger, http })).toThrow(/create the Slack adapter before listen\(\)/);
+      expect(() => createSlack({ config, deps, logger, http })).toThrow(
+        /create the Slack adapter before listen\(\)/,
+      );
     } finally {
       await http.close();
     }
@@ -50,9 +79,20 @@ describe('createSlack', () => {
     const fake = await FakeSlack.start();
     try {
       fake.fail('auth.test', { error: 'invalid_auth' });
-      const config = readConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: fake.apiUrl });
-      const slack = createSlack({ config, deps, logger, clientOptions: { retryConfig: { retries: 0 } } });
-      await expect(slack.start()).rejects.toThrow(/auth\.test failed: auth\.test: Slack answered invalid_auth \(check SLACK_BOT_TOKEN\)/);
+      const config = readConfig({
+        SLACK_BOT_TOKEN: 'xoxb-1',
+        SLACK_APP_TOKEN: 'xapp-1',
+        SLACK_API_URL: fake.apiUrl,
+      });
+      const slack = createSlack({
+        config,
+        deps,
+        logger,
+        clientOptions: { retryConfig: { retries: 0 } },
+      });
+      await expect(slack.start()).rejects.toThrow(
+        /auth\.test failed: auth\.test: Slack answered invalid_auth \(check SLACK_BOT_TOKEN\)/,
+      );
       expect(fake.callsTo('apps.connections.open')).toEqual([]);
     } finally {
       await fake.close();

@@ -23,10 +23,23 @@ let slack: SlackHarness;
 let plain: SlackHarness;
 
 beforeAll(async () => {
-  slack = await SlackHarness.start({ pool: db.pool, clock, roadmaps: ['oviya'], deps: withCharts() });
+  slack = await SlackHarness.start({
+    pool: db.pool,
+    clock,
+    roadmaps: ['oviya'],
+    deps: withCharts(),
+  });
   plain = await SlackHarness.start({ pool: db.pool, clock, roadmaps: ['oviya'] });
-  for (const [value, at] of [[300, '2026-02-20'], [330, '2026-02-23'], [350, '2026-02-25'], [380, '2026-02-27'], [420, '2026-03-01T12:00:00Z']] as const) {
-    expect(blocksText(await slack.command(`record active_users ${value} at ${at}`, ADMIN))).toMatch(/Recorded Active users/);
+  for (const [value, at] of [
+    [300, '2026-02-20'],
+    [330, '2026-02-23'],
+    [350, '2026-02-25'],
+    [380, '2026-02-27'],
+    [420, '2026-03-01T12:00:00Z'],
+  ] as const) {
+    expect(blocksText(await slack.command(`record active_users ${value} at ${at}`, ADMIN))).toMatch(
+      /Recorded Active users/,
+    );
   }
 });
 afterAll(async () => {
@@ -39,7 +52,12 @@ beforeEach(() => {
 });
 
 /** Types `/roadmap <text>` and waits for `answers` payloads on its response_url. */
-async function run(harness: SlackHarness, text: string, user = READER, answers = 1): Promise<Record<string, unknown>[]> {
+async function run(
+  harness: SlackHarness,
+  text: string,
+  user = READER,
+  answers = 1,
+): Promise<Record<string, unknown>[]> {
   const { body, responseId } = harness.commandBody(text, user, CHANNEL);
   expect((await harness.send(body, 'application/x-www-form-urlencoded')).status).toBe(200);
   const payloads = await vi.waitFor(
@@ -81,7 +99,11 @@ describe('metrics <name> with a chart', () => {
     // 1. asked for an upload URL, declaring the name, size and alt text
     const [asked] = slack.fake.callsTo('files.getUploadURLExternal');
     expect(asked?.token).toBe('xoxb-test-token');
-    expect(asked?.body).toMatchObject({ filename: 'active_users.png', length: String(upload.bytes?.length), alt_text: 'Active users: history, thresholds and forecast' });
+    expect(asked?.body).toMatchObject({
+      filename: 'active_users.png',
+      length: String(upload.bytes?.length),
+      alt_text: 'Active users: history, thresholds and forecast',
+    });
     // 2. the bytes arrived at the upload URL: a real PNG of the documented size
     const png = upload.bytes as Buffer;
     expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
@@ -90,8 +112,14 @@ describe('metrics <name> with a chart', () => {
     expect(png.length).toBeGreaterThan(5_000);
     // 3. completed into the channel the command was typed in, naming that file
     const [completed] = slack.fake.callsTo('files.completeUploadExternal');
-    expect(completed?.body).toMatchObject({ channel_id: CHANNEL, files: [{ id: upload.id, title: 'Active users: history, thresholds and forecast' }] });
-    expect(upload.completed).toEqual({ channelId: CHANNEL, title: 'Active users: history, thresholds and forecast' });
+    expect(completed?.body).toMatchObject({
+      channel_id: CHANNEL,
+      files: [{ id: upload.id, title: 'Active users: history, thresholds and forecast' }],
+    });
+    expect(upload.completed).toEqual({
+      channelId: CHANNEL,
+      title: 'Active users: history, thresholds and forecast',
+    });
     // One answer only: nothing went wrong to report.
     await settle();
     expect(slack.fake.responses).toHaveLength(1);
@@ -102,18 +130,29 @@ describe('metrics <name> with a chart', () => {
     expect(answer?.response_type).toBe('ephemeral');
     const text = blocksText(answer as Record<string, unknown>);
     expect(text).toMatch(/latest: 420/);
-    expect(text).toContain('`/roadmap metrics active_users --window 7d public` posts this one to the channel');
-    expect(chartHint(' metrics active_users ')).toBe('Charts are only posted with public answers: `/roadmap metrics active_users public` posts this one to the channel.');
+    expect(text).toContain(
+      '`/roadmap metrics active_users --window 7d public` posts this one to the channel',
+    );
+    expect(chartHint(' metrics active_users ')).toBe(
+      'Charts are only posted with public answers: `/roadmap metrics active_users public` posts this one to the channel.',
+    );
     await settle();
     expect(slack.fake.callsTo('files.getUploadURLExternal')).toEqual([]);
     expect(slack.fake.uploads.size).toBe(0);
   });
 
   it('replies without attachments are unchanged: same payload as without charts, nothing uploaded', async () => {
-    for (const line of ['metrics active_users public', 'metrics active_users', 'metrics public', 'status public']) {
+    for (const line of [
+      'metrics active_users public',
+      'metrics active_users',
+      'metrics public',
+      'status public',
+    ]) {
       const [withoutCharts] = await run(plain, line);
       // Without a renderer there is no chart, so no hint and no upload.
-      expect(blocksText(withoutCharts as Record<string, unknown>)).not.toMatch(/Charts are only posted/);
+      expect(blocksText(withoutCharts as Record<string, unknown>)).not.toMatch(
+        /Charts are only posted/,
+      );
       if (line === 'metrics active_users') continue; // with charts this one gains the hint (above)
       const [withCharts] = await run(slack, line);
       expect({ line, payload: withCharts }).toEqual({ line, payload: withoutCharts });
@@ -130,7 +169,9 @@ describe('metrics <name> with a chart', () => {
     const [answer, problem] = await run(slack, 'metrics active_users public', READER, 2);
     expect(answer?.response_type).toBe('in_channel');
     expect(problem).toMatchObject({ response_type: 'ephemeral', replace_original: false });
-    expect(blocksText(problem as Record<string, unknown>)).toMatch(/The chart could not be posted: the app is not in this channel; invite it/);
+    expect(blocksText(problem as Record<string, unknown>)).toMatch(
+      /The chart could not be posted: the app is not in this channel; invite it/,
+    );
     expect(slack.logs).toMatch(/slack: could not share the chart/);
   });
 

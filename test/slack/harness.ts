@@ -43,7 +43,11 @@ export class SlackHarness {
 
   static async start(options: HarnessOptions): Promise<SlackHarness> {
     const fake = await FakeSlack.start();
-    const base = await appWith(options.pool, roadmapsFolder(...(options.roadmaps ?? ['oviya'])), options.clock);
+    const base = await appWith(
+      options.pool,
+      roadmapsFolder(...(options.roadmaps ?? ['oviya'])),
+      options.clock,
+    );
     const deps = options.deps ? options.deps(base) : base;
     const logLines: string[] = [];
     const logger = createLogger(
@@ -63,13 +67,33 @@ export class SlackHarness {
       SLACK_API_URL: fake.apiUrl,
       SLACK_ADMIN_USER_IDS: [ADMIN],
     };
-    const http = createHttpServer({ pool: options.pool, registry: deps.registry, logger, started: () => true });
-    const slack = createSlack({ config, deps, logger, http, clientOptions: { retryConfig: FAST_RETRY, timeout: 5000 } });
+    const http = createHttpServer({
+      pool: options.pool,
+      registry: deps.registry,
+      logger,
+      started: () => true,
+    });
+    const slack = createSlack({
+      config,
+      deps,
+      logger,
+      http,
+      clientOptions: { retryConfig: FAST_RETRY, timeout: 5000 },
+    });
     await http.listen({ port: 0, host: '127.0.0.1' });
     await slack.start();
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    return new SlackHarness(fake, slack, http, `http://127.0.0.1:${port}`, deps, options.clock, logLines, secret);
+    return new SlackHarness(
+      fake,
+      slack,
+      http,
+      `http://127.0.0.1:${port}`,
+      deps,
+      options.clock,
+      logLines,
+      secret,
+    );
   }
 
   get logs(): string {
@@ -82,13 +106,26 @@ export class SlackHarness {
   }
 
   /** POSTs to /slack/events, signed like Slack unless `headers` says otherwise. */
-  async send(body: string, contentType: string, options: { timestampSec?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+  async send(
+    body: string,
+    contentType: string,
+    options: { timestampSec?: number; headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const signed = slackSignature(this.secret, body, options.timestampSec ?? this.nowSec);
-    return fetch(`${this.baseUrl}/slack/events`, { method: 'POST', headers: { 'content-type': contentType, ...signed, ...options.headers }, body });
+    return fetch(`${this.baseUrl}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...signed, ...options.headers },
+      body,
+    });
   }
 
   /** The fields Slack sends for `/roadmap <text>` typed by `user` in `channel`, answered on response_url `responseId`. */
-  commandFields(text: string, user: string, channel: string, responseId: string): Record<string, string> {
+  commandFields(
+    text: string,
+    user: string,
+    channel: string,
+    responseId: string,
+  ): Record<string, string> {
     return {
       token: 'legacy-verification-token',
       team_id: 'T0FAKE',
@@ -107,9 +144,16 @@ export class SlackHarness {
   }
 
   /** The form body of `/roadmap <text>` typed by `user` in `channel`, answering on a fresh response_url. */
-  commandBody(text: string, user = ADMIN, channel = 'C0MAIN'): { body: string; responseId: string } {
+  commandBody(
+    text: string,
+    user = ADMIN,
+    channel = 'C0MAIN',
+  ): { body: string; responseId: string } {
     const responseId = `cmd-${Math.random().toString(36).slice(2)}`;
-    return { body: new URLSearchParams(this.commandFields(text, user, channel, responseId)).toString(), responseId };
+    return {
+      body: new URLSearchParams(this.commandFields(text, user, channel, responseId)).toString(),
+      responseId,
+    };
   }
 
   /** Types `/roadmap <text>` and returns what Slack would show (the respond() payload). */

@@ -48,13 +48,25 @@ interface Posted {
 async function post(message: Message): Promise<Posted> {
   const { ref } = await slack.slack.sink.post(CHANNEL, message);
   const call = slack.fake.callsTo('chat.postMessage').at(-1) as ApiCall;
-  return { ts: ref as string, text: call.body.text as string, blocks: call.body.blocks as KnownBlock[] };
+  return {
+    ts: ref as string,
+    text: call.body.text as string,
+    blocks: call.body.blocks as KnownBlock[],
+  };
 }
 
-type ButtonBlock = { type: 'actions'; block_id: string; elements: { action_id: string; value: string; text: { text: string } }[] };
+type ButtonBlock = {
+  type: 'actions';
+  block_id: string;
+  elements: { action_id: string; value: string; text: { text: string } }[];
+};
 
 /** Clicks the button labelled `label` on `message` as `user`: the block_actions request Slack sends. */
-async function click(message: Posted, label: RegExp, user: string): Promise<{ status: number; responseId: string }> {
+async function click(
+  message: Posted,
+  label: RegExp,
+  user: string,
+): Promise<{ status: number; responseId: string }> {
   const block = message.blocks.find((b) => b.type === 'actions') as unknown as ButtonBlock;
   const button = block.elements.find((e) => label.test(e.text.text));
   if (!button) throw new Error(`no button ${label}`);
@@ -64,23 +76,52 @@ async function click(message: Posted, label: RegExp, user: string): Promise<{ st
     user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'T0FAKE' },
     api_app_id: 'A0FAKE',
     token: 'legacy-verification-token',
-    container: { type: 'message', message_ts: message.ts, channel_id: CHANNEL, is_ephemeral: false },
+    container: {
+      type: 'message',
+      message_ts: message.ts,
+      channel_id: CHANNEL,
+      is_ephemeral: false,
+    },
     trigger_id: '1.2.3',
     team: { id: 'T0FAKE', domain: 'fake' },
     enterprise: null,
     is_enterprise_install: false,
     channel: { id: CHANNEL, name: 'alerts' },
-    message: { type: 'message', subtype: 'bot_message', text: message.text, ts: message.ts, bot_id: 'B0BOT', blocks: message.blocks },
+    message: {
+      type: 'message',
+      subtype: 'bot_message',
+      text: message.text,
+      ts: message.ts,
+      bot_id: 'B0BOT',
+      blocks: message.blocks,
+    },
     state: { values: {} },
     response_url: slack.fake.responseUrl(responseId),
-    actions: [{ type: 'button', action_id: button.action_id, block_id: block.block_id, text: { type: 'plain_text', text: button.text.text, emoji: true }, value: button.value, action_ts: '1772377200.000000' }],
+    actions: [
+      {
+        type: 'button',
+        action_id: button.action_id,
+        block_id: block.block_id,
+        text: { type: 'plain_text', text: button.text.text, emoji: true },
+        value: button.value,
+        action_ts: '1772377200.000000',
+      },
+    ],
   };
-  const res = await slack.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+  const res = await slack.send(
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    'application/x-www-form-urlencoded',
+  );
   return { status: res.status, responseId };
 }
 
 const updates = () => slack.fake.callsTo('chat.update');
-const lastAudit = async () => (await db.pool.query('SELECT actor, platform, channel, action FROM audit_log ORDER BY id DESC LIMIT 1')).rows[0];
+const lastAudit = async () =>
+  (
+    await db.pool.query(
+      'SELECT actor, platform, channel, action FROM audit_log ORDER BY id DESC LIMIT 1',
+    )
+  ).rows[0];
 
 describe('buttons', () => {
   it('an alert is posted with its buttons: each runs a command line, ids unique', async () => {
@@ -105,7 +146,9 @@ describe('buttons', () => {
     const answer = (await slack.responded(responseId)).body;
     expect(answer).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect(blocksText(answer)).toMatch(/only roadmap admins can run "advance"/);
-    expect({ audit: await countRows(db.pool, 'audit_log'), updates: updates().length }).toEqual(before);
+    expect({ audit: await countRows(db.pool, 'audit_log'), updates: updates().length }).toEqual(
+      before,
+    );
   });
 
   it('an admin click the command refuses (gates still open) is answered to them alone, message unchanged', async () => {
@@ -120,7 +163,15 @@ describe('buttons', () => {
 
   it('an admin click that succeeds runs as them (audited) and updates the message in place: who did what, buttons gone', async () => {
     const alert = await post(await upgradeAlert());
-    for (const gate of ['no-secrets', 'pagination', 'rate-limiting', 'backend-deployed', 'health-check', 'beta-tested', 'error-logging']) {
+    for (const gate of [
+      'no-secrets',
+      'pagination',
+      'rate-limiting',
+      'backend-deployed',
+      'health-check',
+      'beta-tested',
+      'error-logging',
+    ]) {
       await slack.command(`check ${gate} --roadmap oviya`);
     }
     await slack.command('record response_time_p95 1.2s --roadmap oviya');
@@ -144,12 +195,23 @@ describe('buttons', () => {
       /^:white_check_mark: \*Advance to Tier 1 — Early Growth\* by <@U0ADMIN> — Advanced Oviya .* from Tier 0 — MVP Launch to Tier 1 — Early Growth · <!date\^\d+\^\{date_short_pretty\} \{time\}\|2026-03-01T15:00:00\.000Z>$/,
     );
     expect(checkBlocks(blocks)).toEqual([]);
-    expect(await lastAudit()).toMatchObject({ actor: ADMIN, platform: 'slack', channel: CHANNEL, action: 'advance' });
+    expect(await lastAudit()).toMatchObject({
+      actor: ADMIN,
+      platform: 'slack',
+      channel: CHANNEL,
+      action: 'advance',
+    });
     expect(slack.fake.respondedTo(responseId)).toEqual([]);
   });
 
   it('a read-only button shows its result to the clicker alone and leaves the message as it is', async () => {
-    const message: Message = { title: 'Weekly check-in', tone: 'info', sections: [], fallback: 'Weekly check-in', actions: [{ id: 'status', label: 'Show status', command: 'status --roadmap oviya' }] };
+    const message: Message = {
+      title: 'Weekly check-in',
+      tone: 'info',
+      sections: [],
+      fallback: 'Weekly check-in',
+      actions: [{ id: 'status', label: 'Show status', command: 'status --roadmap oviya' }],
+    };
     const posted = await post(message);
     const before = updates().length;
     const { responseId } = await click(posted, /^Show status$/, READER);
@@ -159,9 +221,26 @@ describe('buttons', () => {
     expect(updates().length).toBe(before);
   });
 
-  it("a button this app did not make is not taken (404, as Bolt answers)", async () => {
-    const payload = { type: 'block_actions', user: { id: ADMIN }, team: { id: 'T0FAKE' }, actions: [{ type: 'button', action_id: 'someone_else', block_id: 'b', value: 'advance force', action_ts: '1' }], response_url: slack.fake.responseUrl() };
-    const res = await slack.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+  it('a button this app did not make is not taken (404, as Bolt answers)', async () => {
+    const payload = {
+      type: 'block_actions',
+      user: { id: ADMIN },
+      team: { id: 'T0FAKE' },
+      actions: [
+        {
+          type: 'button',
+          action_id: 'someone_else',
+          block_id: 'b',
+          value: 'advance force',
+          action_ts: '1',
+        },
+      ],
+      response_url: slack.fake.responseUrl(),
+    };
+    const res = await slack.send(
+      new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      'application/x-www-form-urlencoded',
+    );
     expect(res.status).toBe(404);
   });
 });
@@ -173,11 +252,25 @@ describe('App Home', () => {
       token: 'legacy-verification-token',
       team_id: 'T0FAKE',
       api_app_id: 'A0FAKE',
-      event: { type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home', event_ts: '1772377200.000100' },
+      event: {
+        type: 'app_home_opened',
+        user,
+        channel: 'D0HOME',
+        tab: 'home',
+        event_ts: '1772377200.000100',
+      },
       type: 'event_callback',
       event_id: `Ev${Math.random().toString(36).slice(2)}`,
       event_time: 1772377200,
-      authorizations: [{ enterprise_id: null, team_id: 'T0FAKE', user_id: 'U0BOT', is_bot: true, is_enterprise_install: false }],
+      authorizations: [
+        {
+          enterprise_id: null,
+          team_id: 'T0FAKE',
+          user_id: 'U0BOT',
+          is_bot: true,
+          is_enterprise_install: false,
+        },
+      ],
     };
     const res = await slack.send(JSON.stringify(event), 'application/json');
     expect(res.status).toBe(200);

@@ -10,9 +10,16 @@ import { ROOT } from '../support/spawn.js';
 
 interface Manifest {
   display_information: { name: string; description: string; long_description: string };
-  features: { app_home: { home_tab_enabled: boolean }; slash_commands: { command: string; url: string; usage_hint: string; description: string }[] };
+  features: {
+    app_home: { home_tab_enabled: boolean };
+    slash_commands: { command: string; url: string; usage_hint: string; description: string }[];
+  };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { event_subscriptions: { request_url: string; bot_events: string[] }; interactivity: { is_enabled: boolean; request_url: string }; socket_mode_enabled: boolean };
+  settings: {
+    event_subscriptions: { request_url: string; bot_events: string[] };
+    interactivity: { is_enabled: boolean; request_url: string };
+    socket_mode_enabled: boolean;
+  };
 }
 
 const manifest = parse(readFileSync(path.join(ROOT, 'slack/manifest.yaml'), 'utf8')) as Manifest;
@@ -20,15 +27,27 @@ const manifest = parse(readFileSync(path.join(ROOT, 'slack/manifest.yaml'), 'utf
 describe('slack/manifest.yaml', () => {
   it('declares /roadmap with a usage hint, sent where the receiver listens', () => {
     const [command] = manifest.features.slash_commands;
-    expect(command).toMatchObject({ command: SLASH_COMMAND, usage_hint: expect.stringMatching(/status/) });
-    for (const url of [command?.url, manifest.settings.event_subscriptions.request_url, manifest.settings.interactivity.request_url]) {
+    expect(command).toMatchObject({
+      command: SLASH_COMMAND,
+      usage_hint: expect.stringMatching(/status/),
+    });
+    for (const url of [
+      command?.url,
+      manifest.settings.event_subscriptions.request_url,
+      manifest.settings.interactivity.request_url,
+    ]) {
       expect(url).toBe(`https://YOUR-HOST${SLACK_EVENTS_PATH}`);
     }
   });
 
   it('asks for the scopes the adapter uses and no more', () => {
     // files:write: files.uploadV2 shares the chart of a public `metrics <name>` answer.
-    expect(manifest.oauth_config.scopes.bot.sort()).toEqual(['chat:write', 'chat:write.public', 'commands', 'files:write']);
+    expect(manifest.oauth_config.scopes.bot.sort()).toEqual([
+      'chat:write',
+      'chat:write.public',
+      'commands',
+      'files:write',
+    ]);
   });
 
   it('turns on interactivity, the Home tab and its event, and leaves Socket Mode to the operator', () => {

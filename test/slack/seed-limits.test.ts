@@ -1,7 +1,12 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ACTIONS_BLOCK_ID, renderSlack, renderSlackHome, withOutcome } from '../../src/adapters/slack/blocks.js';
+import {
+  ACTIONS_BLOCK_ID,
+  renderSlack,
+  renderSlackHome,
+  withOutcome,
+} from '../../src/adapters/slack/blocks.js';
 import { checkBlocks, HOME_LIMITS } from '../../src/adapters/slack/limits.js';
 import type { AppDeps, Invocation } from '../../src/app/context.js';
 import { evaluateAt } from '../../src/app/evaluate.js';
@@ -28,7 +33,10 @@ const LARGEST = readdirSync(ROADMAPS_DIR)
   .map((f) => ({ id: path.basename(f, '.yaml'), size: statSync(path.join(ROADMAPS_DIR, f)).size }))
   .sort((a, b) => b.size - a.size)[0]?.id as string;
 
-const admin: Invocation = { actor: { platform: 'slack', id: 'U0ADMIN', channel: 'C0MAIN' }, isAdmin: true };
+const admin: Invocation = {
+  actor: { platform: 'slack', id: 'U0ADMIN', channel: 'C0MAIN' },
+  isAdmin: true,
+};
 let deps: AppDeps;
 let roadmap: Roadmap;
 
@@ -37,7 +45,10 @@ const run = (line: string) => runCommand(deps, { ...admin, defaultRoadmap: LARGE
 /** Renders a reply as the adapter does and returns the schema's complaints with where they came from. */
 async function problemsOf(line: string): Promise<string[]> {
   const reply = await run(line);
-  const { blocks } = renderSlack(reply.message, reply.json !== undefined ? { code: JSON.stringify(reply.json, null, 2) } : {});
+  const { blocks } = renderSlack(
+    reply.message,
+    reply.json !== undefined ? { code: JSON.stringify(reply.json, null, 2) } : {},
+  );
   return checkBlocks(blocks).map((p) => `${line}: ${p}`);
 }
 
@@ -49,7 +60,10 @@ beforeAll(async () => {
     if (metric.derive) continue;
     for (let day = 7; day >= 0; day--) {
       const at = new Date(clock.now().getTime() - day * DAY).toISOString();
-      const line = metric.unit === 'flag' ? `set ${metric.name} ${day % 2 === 0 ? 'yes' : 'no'}` : `record ${metric.name} ${1000 + day * 37} at ${at}`;
+      const line =
+        metric.unit === 'flag'
+          ? `set ${metric.name} ${day % 2 === 0 ? 'yes' : 'no'}`
+          : `record ${metric.name} ${1000 + day * 37} at ${at}`;
       // `set` has no --at; one flag point is enough.
       if (metric.unit === 'flag' && day > 0) continue;
       const reply = await run(line);
@@ -86,10 +100,20 @@ describe(`Block Kit limits for the largest seed roadmap`, () => {
     const problems: string[] = [];
     for (const trigger of report.triggers) {
       for (const kind of ['firing', 'repeat', 'resolved', 'approaching'] as const) {
-        const message = alertMessage({ kind, roadmap: report.roadmap, trigger, units, ...(report.next ? { next: report.next } : {}) });
+        const message = alertMessage({
+          kind,
+          roadmap: report.roadmap,
+          trigger,
+          units,
+          ...(report.next ? { next: report.next } : {}),
+        });
         const { blocks } = renderSlack({ ...message, urgent: true });
         problems.push(...checkBlocks(blocks).map((p) => `${trigger.id} ${kind}: ${p}`));
-        const clicked = withOutcome(blocks, ACTIONS_BLOCK_ID, `:white_check_mark: *Acknowledge* by <@U0ADMIN> — Acknowledged ${trigger.id}`);
+        const clicked = withOutcome(
+          blocks,
+          ACTIONS_BLOCK_ID,
+          `:white_check_mark: *Acknowledge* by <@U0ADMIN> — Acknowledged ${trigger.id}`,
+        );
         problems.push(...checkBlocks(clicked).map((p) => `${trigger.id} ${kind} clicked: ${p}`));
       }
     }
@@ -98,8 +122,23 @@ describe(`Block Kit limits for the largest seed roadmap`, () => {
   });
 
   it('the App Home tab with this roadmap and every other shipped one', async () => {
-    const all = await appWith(db.pool, roadmapsFolder(...readdirSync(ROADMAPS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => path.basename(f, '.yaml'))), clock);
-    const messages = await Promise.all(all.registry.list().map(async (r) => (await runCommand(all, admin, ['status', '--roadmap', r.id], 'chat')).message));
+    const all = await appWith(
+      db.pool,
+      roadmapsFolder(
+        ...readdirSync(ROADMAPS_DIR)
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => path.basename(f, '.yaml')),
+      ),
+      clock,
+    );
+    const messages = await Promise.all(
+      all.registry
+        .list()
+        .map(
+          async (r) =>
+            (await runCommand(all, admin, ['status', '--roadmap', r.id], 'chat')).message,
+        ),
+    );
     expect(checkBlocks(renderSlackHome(messages, 'intro'), HOME_LIMITS)).toEqual([]);
   });
 });

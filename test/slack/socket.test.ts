@@ -29,7 +29,8 @@ const waitFor = <T>(what: string, find: () => T | undefined): Promise<T> =>
     { timeout: 10_000, interval: 20 },
   );
 
-const slashCommand = (text: string, user: string, responseId: string) => slack.commandFields(text, user, 'C0SOCKET', responseId);
+const slashCommand = (text: string, user: string, responseId: string) =>
+  slack.commandFields(text, user, 'C0SOCKET', responseId);
 
 describe('Socket Mode', () => {
   it('checks the bot token, then opens the connection with the app-level token', () => {
@@ -45,7 +46,10 @@ describe('Socket Mode', () => {
   });
 
   it('a slash command envelope is acknowledged by its envelope_id and answered on response_url', async () => {
-    const envelope = slack.fake.sendEnvelope('slash_commands', slashCommand('status', READER, 'sock-status'));
+    const envelope = slack.fake.sendEnvelope(
+      'slash_commands',
+      slashCommand('status', READER, 'sock-status'),
+    );
     const ack = await waitFor('ack', () => slack.fake.acksOf(envelope)[0]);
     expect(ack).toEqual({ envelope_id: envelope, payload: {} });
     const answer = (await slack.responded('sock-status')).body;
@@ -56,11 +60,18 @@ describe('Socket Mode', () => {
 
   it('an admin mutation over the socket reaches Postgres, audited with the Slack user id', async () => {
     const before = await countRows(db.pool, 'metric_points');
-    const envelope = slack.fake.sendEnvelope('slash_commands', slashCommand('record active_users 420', ADMIN, 'sock-record'));
+    const envelope = slack.fake.sendEnvelope(
+      'slash_commands',
+      slashCommand('record active_users 420', ADMIN, 'sock-record'),
+    );
     await waitFor('ack', () => slack.fake.acksOf(envelope)[0]);
-    expect(blocksText((await slack.responded('sock-record')).body)).toMatch(/Recorded Active users = 420/);
+    expect(blocksText((await slack.responded('sock-record')).body)).toMatch(
+      /Recorded Active users = 420/,
+    );
     expect(await countRows(db.pool, 'metric_points')).toBe(before + 1);
-    const audit = (await db.pool.query('SELECT actor, platform, channel FROM audit_log ORDER BY id DESC LIMIT 1')).rows[0];
+    const audit = (
+      await db.pool.query('SELECT actor, platform, channel FROM audit_log ORDER BY id DESC LIMIT 1')
+    ).rows[0];
     expect(audit).toEqual({ actor: ADMIN, platform: 'slack', channel: 'C0SOCKET' });
   });
 
@@ -69,11 +80,25 @@ describe('Socket Mode', () => {
       token: 'legacy-verification-token',
       team_id: 'T0FAKE',
       api_app_id: 'A0FAKE',
-      event: { type: 'app_home_opened', user: READER, channel: 'D0HOME', tab: 'home', event_ts: '1772377200.000100' },
+      event: {
+        type: 'app_home_opened',
+        user: READER,
+        channel: 'D0HOME',
+        tab: 'home',
+        event_ts: '1772377200.000100',
+      },
       type: 'event_callback',
       event_id: 'Ev0SOCKET',
       event_time: 1772377200,
-      authorizations: [{ enterprise_id: null, team_id: 'T0FAKE', user_id: 'U0BOT', is_bot: true, is_enterprise_install: false }],
+      authorizations: [
+        {
+          enterprise_id: null,
+          team_id: 'T0FAKE',
+          user_id: 'U0BOT',
+          is_bot: true,
+          is_enterprise_install: false,
+        },
+      ],
     });
     await waitFor('ack', () => slack.fake.acksOf(envelope)[0]);
     const publish = await waitFor('views.publish', () => slack.fake.callsTo('views.publish')[0]);

@@ -34,4 +34,7 @@ export async function appWith(pool: pg.Pool, dir: string, clock: TestClock): Pro
 }
 
 export const admin: Invocation = { actor: { platform: 'cli', id: 'alice' }, isAdmin: true };
-export const reader: Invocation = { actor: { platform: 'slack', id: 'U-READER', channel: 'C1' }, isAdmin: false };
+export const reader: Invocation = {
+  actor: { platform: 'slack', id: 'U-READER', channel: 'C1' },
+  isAdmin: false,
+};

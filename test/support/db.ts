@@ -29,16 +29,22 @@ export function useTestDatabase(): TestDatabase {
 
   afterAll(async () => {
     await pool?.end();
-    if (name) await adminQuery(inject('pgAdminUrl'), `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    if (name)
+      await adminQuery(
+        inject('pgAdminUrl'),
+        `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`,
+      );
   });
 
   return {
     get url() {
-      if (url === undefined) throw new Error('useTestDatabase(): url is only available in tests and hooks');
+      if (url === undefined)
+        throw new Error('useTestDatabase(): url is only available in tests and hooks');
       return url;
     },
     get pool() {
-      if (pool === undefined) throw new Error('useTestDatabase(): pool is only available in tests and hooks');
+      if (pool === undefined)
+        throw new Error('useTestDatabase(): pool is only available in tests and hooks');
       return pool;
     },
   };
@@ -59,7 +65,10 @@ async function createFromTemplate(adminUrl: string, name: string, template: stri
 }
 
 async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl, application_name: 'roadmap-bot test setup' });
+  const c = new pg.Client({
+    connectionString: adminUrl,
+    application_name: 'roadmap-bot test setup',
+  });
   c.on('error', () => {}); // surfaces as the failing query instead
   await c.connect();
   try {

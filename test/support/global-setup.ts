@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres, withDatabase, type EmbeddedPostgres } from '../../src/adapters/pg/embedded.js';
+import {
+  startEmbeddedPostgres,
+  withDatabase,
+  type EmbeddedPostgres,
+} from '../../src/adapters/pg/embedded.js';
 import { migrate } from '../../src/adapters/pg/migrate.js';
 
 declare module 'vitest' {
@@ -67,7 +71,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', TEMPLATE);
   project.provide('pgDatabasePrefix', prefix);
-  say(`ready in ${Math.round(performance.now() - started)} ms (${server ? 'embedded' : 'DATABASE_URL'})`);
+  say(
+    `ready in ${Math.round(performance.now() - started)} ms (${server ? 'embedded' : 'DATABASE_URL'})`,
+  );
 
   const admin = adminUrl;
   return async () => {
@@ -102,7 +108,9 @@ async function createTemplate(adminUrl: string): Promise<void> {
   await migrate(withDatabase(adminUrl, TEMPLATE));
   await withAdmin(adminUrl, async (c) => {
     // CREATE DATABASE … TEMPLATE fails while anyone is connected to the template, so nobody may.
-    await c.query(`ALTER DATABASE ${c.escapeIdentifier(TEMPLATE)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`);
+    await c.query(
+      `ALTER DATABASE ${c.escapeIdentifier(TEMPLATE)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`,
+    );
   });
 }
 
@@ -136,7 +144,10 @@ async function reapAbandonedDirs(root: string): Promise<void> {
       .filter((e) => e.startsWith(TMP_PREFIX) || e.startsWith(FILES_PREFIX))
       .map(async (e) => {
         const dir = path.join(root, e);
-        const owner = Number.parseInt(await fs.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''), 10);
+        const owner = Number.parseInt(
+          await fs.readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => ''),
+          10,
+        );
         if (!Number.isInteger(owner) || isAlive(owner)) return; // in use, or not ours to judge
         await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
       }),

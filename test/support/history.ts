@@ -21,10 +21,20 @@ export function memoryBuckets(bucketMs: number, t0: number) {
       byStart.set(start, acc);
       sums.set(p.metric, byStart);
     }
-    return new Map([...sums].map(([m, byStart]) => [m, [...byStart].sort((a, b) => a[0] - b[0]).map(([start, { s, n }]) => ({ start, v: s / n }))]));
+    return new Map(
+      [...sums].map(([m, byStart]) => [
+        m,
+        [...byStart].sort((a, b) => a[0] - b[0]).map(([start, { s, n }]) => ({ start, v: s / n })),
+      ]),
+    );
   };
   /** Writes (or overwrites) one point a minute over [fromMinute, toMinute) after t0; returns them as written. */
-  const add = (metric: string, fromMinute: number, toMinute: number, value: (m: number) => number) => {
+  const add = (
+    metric: string,
+    fromMinute: number,
+    toMinute: number,
+    value: (m: number) => number,
+  ) => {
     const added = [];
     for (let m = fromMinute; m < toMinute; m++) {
       const at = t0 + m * 60_000;

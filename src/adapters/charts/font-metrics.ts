@@ -20,7 +20,12 @@ function tables(font: DataView): Map<string, Table> {
   const count = font.getUint16(4);
   for (let i = 0; i < count; i++) {
     const record = 12 + 16 * i;
-    const tag = String.fromCharCode(font.getUint8(record), font.getUint8(record + 1), font.getUint8(record + 2), font.getUint8(record + 3));
+    const tag = String.fromCharCode(
+      font.getUint8(record),
+      font.getUint8(record + 1),
+      font.getUint8(record + 2),
+      font.getUint8(record + 3),
+    );
     result.set(tag, { offset: font.getUint32(record + 8), length: font.getUint32(record + 12) });
   }
   return result;

@@ -14,7 +14,10 @@ import { fontMetrics, type FontMetrics } from './font-metrics.js';
 import { CHART_FONT } from './spec.js';
 
 /** Where the bundled fonts are: `assets/fonts` at the repository root. */
-export const FONTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../assets/fonts');
+export const FONTS_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../assets/fonts',
+);
 const FONT_FILES = { regular: 'DejaVuSans.ttf', bold: 'DejaVuSans-Bold.ttf' };
 
 interface Fonts {
@@ -40,13 +43,20 @@ type TextMetrics = { width: (item: TextItem, text?: unknown) => number };
 function loadFonts(): Fonts {
   if (fonts) return fonts;
   const files = [FONT_FILES.regular, FONT_FILES.bold].map((f) => path.join(FONTS_DIR, f));
-  const [regular, bold] = files.map((f) => fontMetrics(readFileSync(f))) as [FontMetrics, FontMetrics];
+  const [regular, bold] = files.map((f) => fontMetrics(readFileSync(f))) as [
+    FontMetrics,
+    FontMetrics,
+  ];
   const metrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
   metrics.width = (item, text) => {
     const value = text ?? item.text;
     const line = value == null ? '' : String(value).trim();
     const weight = item.fontWeight;
-    const isBold = weight === 'bold' || weight === 'bolder' || (typeof weight === 'number' && weight >= 600) || (typeof weight === 'string' && Number(weight) >= 600);
+    const isBold =
+      weight === 'bold' ||
+      weight === 'bolder' ||
+      (typeof weight === 'number' && weight >= 600) ||
+      (typeof weight === 'string' && Number(weight) >= 600);
     return (isBold ? bold : regular).width(line, item.fontSize ?? 11);
   };
   fonts = { files, regular, bold };
@@ -60,7 +70,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   // No loader: every chart carries its data inline, so nothing may be fetched or read.
   const loader = vega.loader();
   loader.load = () => Promise.reject(new Error('charts carry their data inline'));
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader, logLevel: vega.Warn });
+  const view = new vega.View(vega.parse(compiled), {
+    renderer: 'none',
+    loader,
+    logLevel: vega.Warn,
+  });
   try {
     return await view.toSVG();
   } finally {
@@ -78,7 +92,12 @@ export function svgToPng(svg: string, options: PngOptions = {}): Buffer {
   const { files } = loadFonts();
   const scale = options.scale ?? 1;
   const resvg = new Resvg(svg, {
-    font: { loadSystemFonts: false, fontFiles: files, defaultFontFamily: CHART_FONT, sansSerifFamily: CHART_FONT },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: files,
+      defaultFontFamily: CHART_FONT,
+      sansSerifFamily: CHART_FONT,
+    },
     ...(scale !== 1 ? { fitTo: { mode: 'zoom' as const, value: scale } } : {}),
     background: 'white',
   });

@@ -8,5 +8,12 @@ let renderer: Promise<typeof import('./render.js')> | undefined;
 /** The chart renderer the app injects: vega-lite spec → SVG → PNG with the bundled font. */
 export const chartRenderer: ChartRenderer = async (report, metric, history, options) => {
   const { renderPng } = await (renderer ??= import('./render.js'));
-  return renderPng(chartSpec(metricChartInput(report, metric, history, { usersMetric: options.usersMetric, forecast: { windowMs: options.windowMs } })));
+  return renderPng(
+    chartSpec(
+      metricChartInput(report, metric, history, {
+        usersMetric: options.usersMetric,
+        forecast: { windowMs: options.windowMs },
+      }),
+    ),
+  );
 };

@@ -13,7 +13,13 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Report } from '../../core/evaluate/report.js';
 import type { HistoryPoint } from '../../core/forecast/fit.js';
 import type { Forecast, ForecastModel, ForecastOptions } from '../../core/forecast/forecast.js';
-import { fitHistory, forecastFromFit, isForecastOp, modelsFor, projection } from '../../core/forecast/forecast.js';
+import {
+  fitHistory,
+  forecastFromFit,
+  isForecastOp,
+  modelsFor,
+  projection,
+} from '../../core/forecast/forecast.js';
 import { formatDate } from '../../core/time.js';
 import type { Unit } from '../../core/units.js';
 import { formatValue } from '../../core/units.js';
@@ -39,7 +45,11 @@ export interface ChartInput {
   history: readonly HistoryPoint[];
   thresholds: readonly ChartThreshold[];
   /** The fitted curve ahead of now with its band, and the ETA to mark, if any. */
-  forecast?: { model: ForecastModel; points: readonly { t: Date; v: number; low: number; high: number }[]; eta?: Date };
+  forecast?: {
+    model: ForecastModel;
+    points: readonly { t: Date; v: number; low: number; high: number }[];
+    eta?: Date;
+  };
   /** The stage's user band, shaded. */
   band?: { min: number; max?: number; label: string };
   subtitle?: string;
@@ -48,10 +58,20 @@ export interface ChartInput {
 /** Six significant digits: far below a pixel, and keeps specs small and snapshots stable. */
 const round = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(6)) : v);
 
-const COLORS = { history: '#1f77b4', forecast: '#ff7f0e', upgrade: '#d62728', alert: '#9467bd', band: '#2ca02c', now: '#7f7f7f' };
+const COLORS = {
+  history: '#1f77b4',
+  forecast: '#ff7f0e',
+  upgrade: '#d62728',
+  alert: '#9467bd',
+  band: '#2ca02c',
+  now: '#7f7f7f',
+};
 
 /** Averages history into at most `max` equal time bins (bins without points are skipped). */
-export function downsample(history: readonly HistoryPoint[], max = MAX_HISTORY_POINTS): HistoryPoint[] {
+export function downsample(
+  history: readonly HistoryPoint[],
+  max = MAX_HISTORY_POINTS,
+): HistoryPoint[] {
   if (history.length <= max) return [...history];
   const first = (history[0] as HistoryPoint).t.getTime();
   const span = (history[history.length - 1] as HistoryPoint).t.getTime() - first || 1;
@@ -67,7 +87,8 @@ export function downsample(history: readonly HistoryPoint[], max = MAX_HISTORY_P
   const out: HistoryPoint[] = [];
   for (let i = 0; i < max; i++) {
     const n = counts[i] as number;
-    if (n > 0) out.push({ t: new Date(Math.round((times[i] as number) / n)), v: (sums[i] as number) / n });
+    if (n > 0)
+      out.push({ t: new Date(Math.round((times[i] as number) / n)), v: (sums[i] as number) / n });
   }
   return out;
 }
@@ -106,8 +127,13 @@ export function chartSpec(input: ChartInput): TopLevelSpec {
 
   // The value axis covers the history, the thresholds, the forecast line and the user band
   // (its open top excepted); the forecast band may leave it and is clipped.
-  const values = [...history.map((p) => p.v), ...input.thresholds.map((t) => t.value), ...ahead.map((p) => p.v)];
-  if (input.band) values.push(input.band.min, ...(input.band.max !== undefined ? [input.band.max] : []));
+  const values = [
+    ...history.map((p) => p.v),
+    ...input.thresholds.map((t) => t.value),
+    ...ahead.map((p) => p.v),
+  ];
+  if (input.band)
+    values.push(input.band.min, ...(input.band.max !== undefined ? [input.band.max] : []));
   const finite = values.filter((v) => Number.isFinite(v));
   let lo = finite.length ? Math.min(...finite) : 0;
   let hi = finite.length ? Math.max(...finite) : 1;
@@ -116,12 +142,19 @@ export function chartSpec(input: ChartInput): TopLevelSpec {
   hi = round(hi + pad);
   if (lo !== 0) lo = round(lo - pad);
 
-  const times = [...history.map((p) => p.t.getTime()), ...ahead.map((p) => p.t.getTime()), input.now.getTime()];
+  const times = [
+    ...history.map((p) => p.t.getTime()),
+    ...ahead.map((p) => p.t.getTime()),
+    input.now.getTime(),
+  ];
   const x = {
     field: 't',
     type: 'temporal' as const,
     title: null,
-    scale: { type: 'utc' as const, domain: [wall(new Date(Math.min(...times))), wall(new Date(Math.max(...times)))] },
+    scale: {
+      type: 'utc' as const,
+      domain: [wall(new Date(Math.min(...times))), wall(new Date(Math.max(...times)))],
+    },
     axis: { grid: false, labelFontSize: 11, tickCount: 8 },
   };
   const y = {
@@ -135,17 +168,37 @@ export function chartSpec(input: ChartInput): TopLevelSpec {
   if (input.band) {
     const top = input.band.max ?? hi;
     layers.push(
-      { data: { values: [{ y: input.band.min, y2: top }] }, mark: { type: 'rect', color: COLORS.band, opacity: 0.08, clip: true }, encoding: { y: { ...y, field: 'y' }, y2: { field: 'y2' } } },
+      {
+        data: { values: [{ y: input.band.min, y2: top }] },
+        mark: { type: 'rect', color: COLORS.band, opacity: 0.08, clip: true },
+        encoding: { y: { ...y, field: 'y' }, y2: { field: 'y2' } },
+      },
       {
         data: { values: [{ y: Math.min(top, hi), label: input.band.label }] },
-        mark: { type: 'text', align: 'left', baseline: 'top', dx: 6, dy: 4, fontSize: 11, color: COLORS.band },
+        mark: {
+          type: 'text',
+          align: 'left',
+          baseline: 'top',
+          dx: 6,
+          dy: 4,
+          fontSize: 11,
+          color: COLORS.band,
+        },
         encoding: { x: { value: 0 }, y: { ...y, field: 'y' }, text: { field: 'label' } },
       },
     );
   }
   if (ahead.length) {
-    const band = ahead.map((p) => ({ t: wall(p.t), low: round(Math.max(p.low, lo)), high: round(Math.min(p.high, hi)) }));
-    layers.push({ data: { values: band }, mark: { type: 'area', color: COLORS.forecast, opacity: 0.18, clip: true }, encoding: { x, y: { ...y, field: 'low' }, y2: { field: 'high' } } });
+    const band = ahead.map((p) => ({
+      t: wall(p.t),
+      low: round(Math.max(p.low, lo)),
+      high: round(Math.min(p.high, hi)),
+    }));
+    layers.push({
+      data: { values: band },
+      mark: { type: 'area', color: COLORS.forecast, opacity: 0.18, clip: true },
+      encoding: { x, y: { ...y, field: 'low' }, y2: { field: 'high' } },
+    });
   }
   layers.push({
     data: { values: history.map((p) => ({ t: wall(p.t), v: round(p.v) })) },
@@ -155,15 +208,35 @@ export function chartSpec(input: ChartInput): TopLevelSpec {
   if (ahead.length) {
     layers.push({
       data: { values: ahead.map((p) => ({ t: wall(p.t), v: round(p.v) })) },
-      mark: { type: 'line', color: COLORS.forecast, strokeWidth: 2, strokeDash: [6, 4], clip: true },
+      mark: {
+        type: 'line',
+        color: COLORS.forecast,
+        strokeWidth: 2,
+        strokeDash: [6, 4],
+        clip: true,
+      },
       encoding: { x, y: { ...y, field: 'v' } },
     });
   }
   const markers = [{ at: input.now, label: 'now', color: COLORS.now }];
-  if (input.forecast?.eta) markers.push({ at: input.forecast.eta, label: `ETA ${formatDate(input.forecast.eta, input.timezone)}`, color: COLORS.forecast });
+  if (input.forecast?.eta)
+    markers.push({
+      at: input.forecast.eta,
+      label: `ETA ${formatDate(input.forecast.eta, input.timezone)}`,
+      color: COLORS.forecast,
+    });
   const [first, last] = [Math.min(...times), Math.max(...times)];
-  const marks = markers.map((m) => ({ t: wall(m.at), label: m.label, color: m.color, right: (m.at.getTime() - first) / (last - first || 1) > 0.85 }));
-  layers.push({ data: { values: marks }, mark: { type: 'rule', strokeDash: [2, 3] }, encoding: { x, color: { field: 'color', type: 'nominal', scale: null } } });
+  const marks = markers.map((m) => ({
+    t: wall(m.at),
+    label: m.label,
+    color: m.color,
+    right: (m.at.getTime() - first) / (last - first || 1) > 0.85,
+  }));
+  layers.push({
+    data: { values: marks },
+    mark: { type: 'rule', strokeDash: [2, 3] },
+    encoding: { x, color: { field: 'color', type: 'nominal', scale: null } },
+  });
   // A marker's label sits at the foot of its line (thresholds label the top right), right of
   // it, or left of it near the chart's right edge.
   for (const right of [false, true]) {
@@ -171,18 +244,46 @@ export function chartSpec(input: ChartInput): TopLevelSpec {
     if (!values.length) continue;
     layers.push({
       data: { values },
-      mark: { type: 'text', align: right ? 'right' : 'left', baseline: 'bottom', dx: right ? -4 : 4, dy: -4, fontSize: 11 },
-      encoding: { x, y: { value: 'height' }, text: { field: 'label' }, color: { field: 'color', type: 'nominal', scale: null } },
+      mark: {
+        type: 'text',
+        align: right ? 'right' : 'left',
+        baseline: 'bottom',
+        dx: right ? -4 : 4,
+        dy: -4,
+        fontSize: 11,
+      },
+      encoding: {
+        x,
+        y: { value: 'height' },
+        text: { field: 'label' },
+        color: { field: 'color', type: 'nominal', scale: null },
+      },
     });
   }
   if (input.thresholds.length) {
-    const rules = input.thresholds.map((t) => ({ y: t.value, label: t.label, color: COLORS[t.kind] }));
+    const rules = input.thresholds.map((t) => ({
+      y: t.value,
+      label: t.label,
+      color: COLORS[t.kind],
+    }));
     layers.push(
-      { data: { values: rules }, mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { y: { ...y, field: 'y' }, color: { field: 'color', type: 'nominal', scale: null } } },
+      {
+        data: { values: rules },
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: {
+          y: { ...y, field: 'y' },
+          color: { field: 'color', type: 'nominal', scale: null },
+        },
+      },
       {
         data: { values: rules },
         mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, dy: -3, fontSize: 11 },
-        encoding: { x: { value: 'width' }, y: { ...y, field: 'y' }, text: { field: 'label' }, color: { field: 'color', type: 'nominal', scale: null } },
+        encoding: {
+          x: { value: 'width' },
+          y: { ...y, field: 'y' },
+          text: { field: 'label' },
+          color: { field: 'color', type: 'nominal', scale: null },
+        },
       },
     );
   }
@@ -194,8 +295,19 @@ export function chartSpec(input: ChartInput): TopLevelSpec {
     autosize: { type: 'fit', contains: 'padding' },
     padding: 12,
     background: 'white',
-    title: { text: input.title, ...(input.subtitle ? { subtitle: input.subtitle } : {}), anchor: 'start', fontSize: 16, subtitleFontSize: 12, subtitleColor: '#444' },
-    config: { font: CHART_FONT, view: { stroke: null }, axis: { labelColor: '#333', domainColor: '#999', tickColor: '#999', gridColor: '#eee' } },
+    title: {
+      text: input.title,
+      ...(input.subtitle ? { subtitle: input.subtitle } : {}),
+      anchor: 'start',
+      fontSize: 16,
+      subtitleFontSize: 12,
+      subtitleColor: '#444',
+    },
+    config: {
+      font: CHART_FONT,
+      view: { stroke: null },
+      axis: { labelColor: '#333', domainColor: '#999', tickColor: '#999', gridColor: '#eee' },
+    },
     layer: layers,
   } as TopLevelSpec;
 }
@@ -227,7 +339,12 @@ export interface MetricChartOptions {
  * thresholds of the report's triggers (the current stage's upgrade and the alerts) on this
  * metric, the forecast toward the soonest of them, and the stage's user band.
  */
-export function metricChartInput(report: Report, metric: string, history: readonly HistoryPoint[], options: MetricChartOptions = {}): ChartInput {
+export function metricChartInput(
+  report: Report,
+  metric: string,
+  history: readonly HistoryPoint[],
+  options: MetricChartOptions = {},
+): ChartInput {
   const now = report.evaluatedAt;
   const def = report.metrics.find((m) => m.name === metric);
   const zone = report.roadmap.timezone;
@@ -239,11 +356,19 @@ export function metricChartInput(report: Report, metric: string, history: readon
       .filter((c) => !seen.has(`${c.text}@${c.threshold}`) && seen.add(`${c.text}@${c.threshold}`))
       .map((c) => ({ c, kind: trigger.kind, threshold: c.threshold as number })),
   );
-  const thresholds = comparisons.map(({ c, kind, threshold }) => ({ value: threshold, label: c.text, kind }));
+  const thresholds = comparisons.map(({ c, kind, threshold }) => ({
+    value: threshold,
+    label: c.text,
+    kind,
+  }));
 
   const fit = fitHistory(history, now, options.forecast);
   const forecasts = comparisons.map(({ c, threshold }) =>
-    forecastFromFit(fit, { op: c.op as '>' | '>=' | '<' | '<=', threshold, ...(c.value !== undefined && c.fn ? { current: c.value } : {}) }),
+    forecastFromFit(fit, {
+      op: c.op as '>' | '>=' | '<' | '<=',
+      threshold,
+      ...(c.value !== undefined && c.fn ? { current: c.value } : {}),
+    }),
   );
   // The forecast shown is toward the soonest ETA; the subtitle says why there is none otherwise.
   let soonest = -1;
@@ -252,7 +377,16 @@ export function metricChartInput(report: Report, metric: string, history: readon
     if (f.status === 'eta' && (!best || best.status !== 'eta' || f.eta < best.eta)) soonest = i;
   });
   const shown = soonest >= 0 ? soonest : 0;
-  const subtitleOf = comparisons[shown] && forecasts[shown] ? describe(forecasts[shown], comparisons[shown].c.text, unit, zone, comparisons[shown].threshold) : undefined;
+  const subtitleOf =
+    comparisons[shown] && forecasts[shown]
+      ? describe(
+          forecasts[shown],
+          comparisons[shown].c.text,
+          unit,
+          zone,
+          comparisons[shown].threshold,
+        )
+      : undefined;
 
   let forecast: ChartInput['forecast'];
   if (fit.kind === 'fit') {
@@ -262,22 +396,33 @@ export function metricChartInput(report: Report, metric: string, history: readon
     // Far enough ahead to show the interval's end, but the future never takes more than
     // about half the chart: at least a quarter of the window, at most 1.25 windows ahead.
     const window = fit.options.windowMs;
-    const wanted = f?.status === 'eta' ? ((f.high ?? f.eta).getTime() - now.getTime()) * 1.1 : window / 4;
+    const wanted =
+      f?.status === 'eta' ? ((f.high ?? f.eta).getTime() - now.getTime()) * 1.1 : window / 4;
     const until = new Date(now.getTime() + Math.min(1.25 * window, Math.max(window / 4, wanted)));
-    forecast = { model: modelsFor(fit, threshold).model.model, points: projection(fit, threshold, until, 60), ...(f?.status === 'eta' ? { eta: f.eta } : {}) };
+    forecast = {
+      model: modelsFor(fit, threshold).model.model,
+      points: projection(fit, threshold, until, 60),
+      ...(f?.status === 'eta' ? { eta: f.eta } : {}),
+    };
   }
 
   const users = report.stage.users;
   const band =
     users && metric === (options.usersMetric ?? 'active_users')
-      ? { min: users.min, ...(users.max !== undefined ? { max: users.max } : {}), label: `${report.stage.name}: ${formatValue(users.min, unit)}–${users.max !== undefined ? formatValue(users.max, unit) : '…'} users` }
+      ? {
+          min: users.min,
+          ...(users.max !== undefined ? { max: users.max } : {}),
+          label: `${report.stage.name}: ${formatValue(users.min, unit)}–${users.max !== undefined ? formatValue(users.max, unit) : '…'} users`,
+        }
       : undefined;
   return {
     title: def?.label && def.label !== metric ? `${def.label} (${metric})` : metric,
     unit,
     timezone: zone,
     now,
-    history: history.filter((p) => p.t.getTime() <= now.getTime() && p.t.getTime() > now.getTime() - fit.options.windowMs),
+    history: history.filter(
+      (p) => p.t.getTime() <= now.getTime() && p.t.getTime() > now.getTime() - fit.options.windowMs,
+    ),
     thresholds,
     ...(forecast ? { forecast } : {}),
     ...(band ? { band } : {}),

@@ -30,7 +30,14 @@ const TERMINAL_OPTIONS = new Set(['channel', 'json']);
 /** What an option's autocomplete offers. */
 export type Completion = 'roadmap' | 'metric' | 'flag' | 'gate' | 'alert' | 'command';
 
-const COMPLETION_BY_NAME: Record<string, Completion> = { roadmap: 'roadmap', metric: 'metric', flag: 'flag', gate: 'gate', alert: 'alert', command: 'command' };
+const COMPLETION_BY_NAME: Record<string, Completion> = {
+  roadmap: 'roadmap',
+  metric: 'metric',
+  flag: 'flag',
+  gate: 'gate',
+  alert: 'alert',
+  command: 'command',
+};
 
 /** One Discord option of a subcommand, planned from an argument or option of the table. */
 export interface OptionPlan {
@@ -52,7 +59,11 @@ export function chatCommands(table: readonly CommandSpec[] = COMMANDS): CommandS
  * What an option completes to: by its name (`roadmap`, `metric`, `gate`…), or for an
  * argument named for its role (`metrics [name]`) by a description such as "a metric name".
  */
-export function completionOf(name: string, type: ArgType | undefined, description: string): Completion | undefined {
+export function completionOf(
+  name: string,
+  type: ArgType | undefined,
+  description: string,
+): Completion | undefined {
   const byName = COMPLETION_BY_NAME[name];
   if (byName) return byName;
   if (type !== 'text') return undefined;
@@ -79,7 +90,9 @@ export function optionsOf(spec: CommandSpec): OptionPlan[] {
       ...(type ? { type } : {}),
       description: o.description,
       required: false,
-      ...withCompletion(o.takes === 'value' ? completionOf(o.name, type, o.description) : undefined),
+      ...withCompletion(
+        o.takes === 'value' ? completionOf(o.name, type, o.description) : undefined,
+      ),
     });
   }
   // Stable: the table's order within required and within optional.
@@ -96,19 +109,36 @@ export function clip(text: string, max: number): string {
 }
 
 function discordOption(plan: OptionPlan): APIApplicationCommandBasicOption {
-  const base = { name: plan.name, description: clip(plan.description, COMMAND_LIMITS.description), ...(plan.required ? { required: true } : {}) };
+  const base = {
+    name: plan.name,
+    description: clip(plan.description, COMMAND_LIMITS.description),
+    ...(plan.required ? { required: true } : {}),
+  };
   if (plan.kind === 'flag') return { ...base, type: ApplicationCommandOptionType.Boolean };
   if (plan.type === 'yesno') {
-    return { ...base, type: ApplicationCommandOptionType.String, choices: [{ name: 'yes', value: 'yes' }, { name: 'no', value: 'no' }] };
+    return {
+      ...base,
+      type: ApplicationCommandOptionType.String,
+      choices: [
+        { name: 'yes', value: 'yes' },
+        { name: 'no', value: 'no' },
+      ],
+    };
   }
   // Everything else travels as text, numbers included: the table's numbers accept units
   // (`1.5s`, `99.5%`, `$1.2k`), which a Discord NUMBER option refuses in the client, while
   // the command layer parses text and answers a bad value with the same words as the CLI.
-  return { ...base, type: ApplicationCommandOptionType.String, ...(plan.completion ? { autocomplete: true as const } : {}) };
+  return {
+    ...base,
+    type: ApplicationCommandOptionType.String,
+    ...(plan.completion ? { autocomplete: true as const } : {}),
+  };
 }
 
 /** `/roadmap` with one subcommand per chat command, typed options and autocomplete. */
-export function commandDefinition(table: readonly CommandSpec[] = COMMANDS): RESTPostAPIChatInputApplicationCommandsJSONBody {
+export function commandDefinition(
+  table: readonly CommandSpec[] = COMMANDS,
+): RESTPostAPIChatInputApplicationCommandsJSONBody {
   const subcommands: APIApplicationCommandSubcommandOption[] = chatCommands(table).map((spec) => ({
     type: ApplicationCommandOptionType.Subcommand,
     name: spec.name,
@@ -129,7 +159,8 @@ export function commandDefinition(table: readonly CommandSpec[] = COMMANDS): RES
 /** `/roadmap record metric:<metric> value:<value> [at:<time>] [roadmap:<roadmap>]` */
 export function discordUsage(spec: CommandSpec): string {
   const parts = optionsOf(spec).map((p) => {
-    const shown = p.kind === 'flag' ? `${p.name}:True` : `${p.name}:<${p.type === 'time' ? 'time' : p.name}>`;
+    const shown =
+      p.kind === 'flag' ? `${p.name}:True` : `${p.name}:<${p.type === 'time' ? 'time' : p.name}>`;
     return p.required ? shown : `[${shown}]`;
   });
   return [`/${ROOT_COMMAND}`, spec.name, ...parts].join(' ');
@@ -143,13 +174,23 @@ export type Translation =
 type InteractionOption = APIApplicationCommandInteractionDataOption;
 
 /** The subcommand and option values of an interaction, or why there are none. */
-function subcommandOf(data: { name: string; options?: InteractionOption[] }, table: readonly CommandSpec[]): { spec: CommandSpec; values: Map<string, string | number | boolean>; focused?: string } | { error: string; usage?: string } {
+function subcommandOf(
+  data: { name: string; options?: InteractionOption[] },
+  table: readonly CommandSpec[],
+):
+  | { spec: CommandSpec; values: Map<string, string | number | boolean>; focused?: string }
+  | { error: string; usage?: string } {
   const help = `/${ROOT_COMMAND} help`;
   const sub = data.options?.[0];
-  if (data.name !== ROOT_COMMAND || !sub || sub.type !== ApplicationCommandOptionType.Subcommand) return { error: `unknown command /${data.name}`, usage: help };
+  if (data.name !== ROOT_COMMAND || !sub || sub.type !== ApplicationCommandOptionType.Subcommand)
+    return { error: `unknown command /${data.name}`, usage: help };
   const spec = chatCommands(table).find((c) => c.name === sub.name);
   // A subcommand the table no longer has: the registered definitions are older than this bot.
-  if (!spec) return { error: `unknown command "${sub.name}" (the registered commands are out of date: run roadmap discord register)`, usage: help };
+  if (!spec)
+    return {
+      error: `unknown command "${sub.name}" (the registered commands are out of date: run roadmap discord register)`,
+      usage: help,
+    };
   const values = new Map<string, string | number | boolean>();
   let focused: string | undefined;
   for (const option of sub.options ?? []) {
@@ -163,24 +204,38 @@ function subcommandOf(data: { name: string; options?: InteractionOption[] }, tab
  * The words for `runCommand` from a `/roadmap <sub> …` interaction: args in the table's
  * order, options as `--name=value` (never ambiguous), flags as `--name` when true.
  */
-export function wordsFor(data: { name: string; options?: InteractionOption[] }, table: readonly CommandSpec[] = COMMANDS): Translation {
+export function wordsFor(
+  data: { name: string; options?: InteractionOption[] },
+  table: readonly CommandSpec[] = COMMANDS,
+): Translation {
   const found = subcommandOf(data, table);
-  if ('error' in found) return { ok: false, error: found.error, ...(found.usage ? { usage: found.usage } : {}) };
+  if ('error' in found)
+    return { ok: false, error: found.error, ...(found.usage ? { usage: found.usage } : {}) };
   const { spec, values } = found;
   const usage = discordUsage(spec);
   const fail = (error: string): Translation => ({ ok: false, error, usage });
   const plans = optionsOf(spec);
   for (const name of values.keys()) {
-    if (!plans.some((p) => p.name === name)) return fail(`unknown option "${name}" for ${spec.name} (the registered commands are out of date: run roadmap discord register)`);
+    if (!plans.some((p) => p.name === name))
+      return fail(
+        `unknown option "${name}" for ${spec.name} (the registered commands are out of date: run roadmap discord register)`,
+      );
   }
   const text = (name: string): string | undefined => {
     const value = values.get(name);
-    return value === undefined || typeof value === 'boolean' || String(value) === '' ? undefined : String(value);
+    return value === undefined || typeof value === 'boolean' || String(value) === ''
+      ? undefined
+      : String(value);
   };
 
   const words = [spec.name];
   const intended: Record<string, string> = {};
-  const readsAsOption = (word: string) => /^--[a-z]/.test(word) || spec.options.some((o) => word.toLowerCase().startsWith(`${o.name}:`) || (o.word && word.toLowerCase() === o.name));
+  const readsAsOption = (word: string) =>
+    /^--[a-z]/.test(word) ||
+    spec.options.some(
+      (o) =>
+        word.toLowerCase().startsWith(`${o.name}:`) || (o.word && word.toLowerCase() === o.name),
+    );
   let gap: string | undefined;
   for (const arg of spec.args) {
     const value = text(arg.name);
@@ -192,7 +247,8 @@ export function wordsFor(data: { name: string; options?: InteractionOption[] }, 
     if (gap !== undefined) return fail(`to give ${arg.name}, give ${gap} too`);
     // A value the parser would take for an option (`at:5`, `--force`, `public`) would make it
     // run something other than what was typed: refuse it rather than guess.
-    if (readsAsOption(value)) return fail(`${arg.name}: "${value}" reads as an option; give a plain value`);
+    if (readsAsOption(value))
+      return fail(`${arg.name}: "${value}" reads as an option; give a plain value`);
     words.push(value);
     intended[arg.name] = value;
   }
@@ -208,19 +264,35 @@ export function wordsFor(data: { name: string; options?: InteractionOption[] }, 
   const parsed = parseCommand(words);
   if (parsed.ok) {
     for (const [name, value] of Object.entries(intended)) {
-      if (parsed.command.args[name] !== value) return fail(`${name}: "${value}" reads as an option; give a plain value`);
+      if (parsed.command.args[name] !== value)
+        return fail(`${name}: "${value}" reads as an option; give a plain value`);
     }
   }
   return { ok: true, spec, words, public: values.get('public') === true };
 }
 
 /** The option being typed in an autocomplete interaction, with the other values given so far. */
-export function focusedOption(data: { name: string; options?: InteractionOption[] }, table: readonly CommandSpec[] = COMMANDS): { spec: CommandSpec; plan: OptionPlan; typed: string; values: Map<string, string | number | boolean> } | undefined {
+export function focusedOption(
+  data: { name: string; options?: InteractionOption[] },
+  table: readonly CommandSpec[] = COMMANDS,
+):
+  | {
+      spec: CommandSpec;
+      plan: OptionPlan;
+      typed: string;
+      values: Map<string, string | number | boolean>;
+    }
+  | undefined {
   const found = subcommandOf(data, table);
   if ('error' in found || found.focused === undefined) return undefined;
   const plan = optionsOf(found.spec).find((p) => p.name === found.focused);
   if (!plan) return undefined;
-  return { spec: found.spec, plan, typed: String(found.values.get(plan.name) ?? ''), values: found.values };
+  return {
+    spec: found.spec,
+    plan,
+    typed: String(found.values.get(plan.name) ?? ''),
+    values: found.values,
+  };
 }
 
 // Buttons: the custom_id carries the command line itself, so any replica can run a click
@@ -236,14 +308,17 @@ const CUSTOM_ID_PREFIX = 'rb:';
 export function encodeCustomId(command: string): string | undefined {
   const verbatim = tokenize(command).map(quoted).join(' ');
   for (const line of [verbatim, compactLine(command)]) {
-    if (line !== undefined && CUSTOM_ID_PREFIX.length + line.length <= MESSAGE_LIMITS.customId) return CUSTOM_ID_PREFIX + line;
+    if (line !== undefined && CUSTOM_ID_PREFIX.length + line.length <= MESSAGE_LIMITS.customId)
+      return CUSTOM_ID_PREFIX + line;
   }
   return undefined;
 }
 
 /** The command line of a button's custom_id, or undefined when the button is not ours. */
 export function decodeCustomId(customId: string): string | undefined {
-  return customId.startsWith(CUSTOM_ID_PREFIX) && customId.length > CUSTOM_ID_PREFIX.length ? customId.slice(CUSTOM_ID_PREFIX.length) : undefined;
+  return customId.startsWith(CUSTOM_ID_PREFIX) && customId.length > CUSTOM_ID_PREFIX.length
+    ? customId.slice(CUSTOM_ID_PREFIX.length)
+    : undefined;
 }
 
 function quoted(word: string): string {
@@ -252,14 +327,24 @@ function quoted(word: string): string {
 }
 
 function sameCommand(a: ParsedCommand, b: ParsedCommand): boolean {
-  return a.spec === b.spec && JSON.stringify(a.args) === JSON.stringify(b.args) && JSON.stringify(Object.entries(a.options).sort()) === JSON.stringify(Object.entries(b.options).sort());
+  return (
+    a.spec === b.spec &&
+    JSON.stringify(a.args) === JSON.stringify(b.args) &&
+    JSON.stringify(Object.entries(a.options).sort()) ===
+      JSON.stringify(Object.entries(b.options).sort())
+  );
 }
 
 function compactLine(command: string): string | undefined {
   const parsed = parseCommand(tokenize(command));
   if (!parsed.ok) return undefined;
   const { spec, args, options } = parsed.command;
-  const words = [spec.name, ...spec.args.filter((a) => args[a.name] !== undefined).map((a) => quoted(args[a.name] as string))];
+  const words = [
+    spec.name,
+    ...spec.args
+      .filter((a) => args[a.name] !== undefined)
+      .map((a) => quoted(args[a.name] as string)),
+  ];
   for (const [name, value] of Object.entries(options)) {
     const option = spec.options.find((o) => o.name === name);
     if (value === true) words.push(option?.word ? name : `--${name}`);

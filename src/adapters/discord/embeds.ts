@@ -1,4 +1,12 @@
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIAllowedMentions, type APIButtonComponentWithCustomId, type APIEmbed, type APIEmbedField } from '@discordjs/core/http-only';
+import {
+  ButtonStyle,
+  ComponentType,
+  type APIActionRowComponent,
+  type APIAllowedMentions,
+  type APIButtonComponentWithCustomId,
+  type APIEmbed,
+  type APIEmbedField,
+} from '@discordjs/core/http-only';
 import { percent, progressBar, sparkline } from '../../core/messages/graphics.js';
 import type { Action, Line, Message, Tone } from '../../core/messages/model.js';
 import { ICON_TEXT } from '../../core/messages/text.js';
@@ -39,7 +47,10 @@ const SPARK_POINTS = 48;
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/[\\*_~`|[\]<]/g, (c) => `\\${c}`)
-    .replace(/^(\s*)(>|#{1,3}\s|-#\s|[-+]\s|\d+\.\s)/gm, (_m, space: string, mark: string) => `${space}\\${mark}`);
+    .replace(
+      /^(\s*)(>|#{1,3}\s|-#\s|[-+]\s|\d+\.\s)/gm,
+      (_m, space: string, mark: string) => `${space}\\${mark}`,
+    );
 }
 
 /** Cuts rendered markdown without leaving an open code span or a dangling escape. */
@@ -54,8 +65,10 @@ function cutLine(text: string, max: number): string {
 /** `⚠️ active_users 350 >= 400 \`█████████░\` 88%`, with a sparkline and the detail below. */
 export function lineMarkdown(line: Line): string {
   const parts = [line.icon ? ICON_TEXT[line.icon] : '•', escapeMarkdown(line.text)];
-  if (line.progress !== undefined) parts.push(`\`${progressBar(line.progress)}\` ${percent(line.progress)}`);
-  if (line.series && line.series.length > 1) parts.push(`\`${sparkline(line.series.slice(-SPARK_POINTS))}\``);
+  if (line.progress !== undefined)
+    parts.push(`\`${progressBar(line.progress)}\` ${percent(line.progress)}`);
+  if (line.series && line.series.length > 1)
+    parts.push(`\`${sparkline(line.series.slice(-SPARK_POINTS))}\``);
   const head = cutLine(parts.join(' '), line.detail ? MAX_LINE - 100 : MAX_LINE);
   // The detail goes on its own indented line (an em space: Discord trims plain leading spaces).
   return line.detail ? `${head}\n\u2003↳ ${cutLine(escapeMarkdown(line.detail), 96)}` : head;
@@ -125,7 +138,8 @@ class Layout {
       taken++;
     }
     if (taken === 0) return 0;
-    if ((this.current.fields?.length ?? 0) >= L.fields) this.embeds.push({ color: this.current.color as number });
+    if ((this.current.fields?.length ?? 0) >= L.fields)
+      this.embeds.push({ color: this.current.color as number });
     const value = items
       .slice(0, taken)
       .map((i) => i.text)
@@ -150,17 +164,33 @@ export function renderDiscord(message: Message, opts: RenderOptions = {}): Disco
   const footer = message.footer && !mentions ? clip(message.footer, L.footer) : undefined;
   const { buttons, leftOver } = buttonsFor(message.actions ?? []);
 
-  const sections = message.sections.map((s) => ({ title: s.title, lines: s.lines, omitted: s.omitted ?? 0 }));
-  if (mentions) sections.push({ title: undefined, lines: [{ text: message.footer as string }], omitted: 0 });
+  const sections = message.sections.map((s) => ({
+    title: s.title,
+    lines: s.lines,
+    omitted: s.omitted ?? 0,
+  }));
+  if (mentions)
+    sections.push({ title: undefined, lines: [{ text: message.footer as string }], omitted: 0 });
   // Actions whose command is too long for a button are shown as commands to type.
-  if (leftOver.length > 0) sections.push({ title: 'To act, run', lines: leftOver.map((a) => ({ text: `${a.label}: ${slashForm(a.command)}` })), omitted: 0 });
+  if (leftOver.length > 0)
+    sections.push({
+      title: 'To act, run',
+      lines: leftOver.map((a) => ({ text: `${a.label}: ${slashForm(a.command)}` })),
+      omitted: 0,
+    });
 
-  const layout = new Layout({ title: cutLine(escapeMarkdown(message.title), L.title), color: colour }, (footer?.length ?? 0) + MARKER_RESERVE);
+  const layout = new Layout(
+    { title: cutLine(escapeMarkdown(message.title), L.title), color: colour },
+    (footer?.length ?? 0) + MARKER_RESERVE,
+  );
   let notShown = 0; // lines that did not fit
   let droppedSections = 0;
   let full = false;
   let inDescription = true;
-  if (message.subtitle) layout.describe([{ text: cutLine(escapeMarkdown(message.subtitle), L.description), weight: 0 }]);
+  if (message.subtitle)
+    layout.describe([
+      { text: cutLine(escapeMarkdown(message.subtitle), L.description), weight: 0 },
+    ]);
 
   for (const [index, section] of sections.entries()) {
     let items: Item[] = section.lines.map((line) => ({ text: lineMarkdown(line), weight: 1 }));
@@ -192,7 +222,13 @@ export function renderDiscord(message: Message, opts: RenderOptions = {}): Disco
       name = BLANK;
     }
   }
-  if (notShown > 0) layout.mark(more(notShown) + (droppedSections > 0 ? ` (${droppedSections} more section${droppedSections === 1 ? '' : 's'} not shown)` : ''));
+  if (notShown > 0)
+    layout.mark(
+      more(notShown) +
+        (droppedSections > 0
+          ? ` (${droppedSections} more section${droppedSections === 1 ? '' : 's'} not shown)`
+          : ''),
+    );
 
   const embeds = layout.embeds;
   if (footer) (embeds[embeds.length - 1] as APIEmbed).footer = { text: footer };
@@ -200,7 +236,9 @@ export function renderDiscord(message: Message, opts: RenderOptions = {}): Disco
   const role = message.urgent ? opts.alertRoleId : undefined;
   return {
     // Mentions inside embeds notify nobody, so an urgent message pages its role in the content.
-    ...(role ? { content: cutLine(`<@&${role}> ${escapeMarkdown(message.fallback)}`, L.content) } : {}),
+    ...(role
+      ? { content: cutLine(`<@&${role}> ${escapeMarkdown(message.fallback)}`, L.content) }
+      : {}),
     embeds,
     ...(buttons.length > 0 ? { components: buttons } : {}),
     // Only the configured role may ever be pinged, whatever a roadmap's text contains.
@@ -208,14 +246,20 @@ export function renderDiscord(message: Message, opts: RenderOptions = {}): Disco
   };
 }
 
-const BUTTON_STYLE: Record<NonNullable<Action['style']> | 'default', ButtonStyle.Primary | ButtonStyle.Danger | ButtonStyle.Secondary> = {
+const BUTTON_STYLE: Record<
+  NonNullable<Action['style']> | 'default',
+  ButtonStyle.Primary | ButtonStyle.Danger | ButtonStyle.Secondary
+> = {
   primary: ButtonStyle.Primary,
   danger: ButtonStyle.Danger,
   default: ButtonStyle.Secondary,
 };
 
 /** Actions as rows of buttons (5 by 5 at most); those whose command cannot fit a custom_id are returned apart. */
-function buttonsFor(actions: Action[]): { buttons: APIActionRowComponent<APIButtonComponentWithCustomId>[]; leftOver: Action[] } {
+function buttonsFor(actions: Action[]): {
+  buttons: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  leftOver: Action[];
+} {
   const made: APIButtonComponentWithCustomId[] = [];
   const leftOver: Action[] = [];
   const ids = new Set<string>();
@@ -227,9 +271,15 @@ function buttonsFor(actions: Action[]): { buttons: APIActionRowComponent<APIButt
     }
     if (ids.has(customId)) continue; // the same command twice is one button (custom_ids must be unique)
     ids.add(customId);
-    made.push({ type: ComponentType.Button, style: BUTTON_STYLE[action.style ?? 'default'], label: clip(action.label, L.buttonLabel), custom_id: customId });
+    made.push({
+      type: ComponentType.Button,
+      style: BUTTON_STYLE[action.style ?? 'default'],
+      label: clip(action.label, L.buttonLabel),
+      custom_id: customId,
+    });
   }
   const buttons: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
-  for (let i = 0; i < made.length; i += L.buttonsPerRow) buttons.push({ type: ComponentType.ActionRow, components: made.slice(i, i + L.buttonsPerRow) });
+  for (let i = 0; i < made.length; i += L.buttonsPerRow)
+    buttons.push({ type: ComponentType.ActionRow, components: made.slice(i, i + L.buttonsPerRow) });
   return { buttons, leftOver };
 }

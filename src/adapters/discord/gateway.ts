@@ -15,10 +15,17 @@ import type { InteractionHandler } from './handler.js';
  */
 
 /** Answers one interaction received from the gateway; returns the deferred work, if any. */
-export async function answerOverRest(rest: REST, handle: InteractionHandler, interaction: APIInteraction): Promise<(() => Promise<void>) | undefined> {
+export async function answerOverRest(
+  rest: REST,
+  handle: InteractionHandler,
+  interaction: APIInteraction,
+): Promise<(() => Promise<void>) | undefined> {
   const answer = await handle(interaction);
   // The callback route is authorized by the interaction token, not the bot token.
-  await rest.post(Routes.interactionCallback(interaction.id, interaction.token), { body: answer.response, auth: false });
+  await rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
+    body: answer.response,
+    auth: false,
+  });
   return answer.finish;
 }
 
@@ -46,7 +53,9 @@ export async function connectGateway(opts: GatewayOptions): Promise<{ close(): P
     });
   });
   client.on(Events.Error, (error) => opts.logger.error({ err: error }, 'discord gateway error'));
-  client.once(Events.ClientReady, (ready) => opts.logger.info(`discord: gateway connected as ${ready.user.tag}`));
+  client.once(Events.ClientReady, (ready) =>
+    opts.logger.info(`discord: gateway connected as ${ready.user.tag}`),
+  );
   await client.login(opts.token);
   return { close: () => client.destroy() };
 }

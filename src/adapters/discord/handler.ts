@@ -85,7 +85,9 @@ function forDiscord(reply: Reply, spec: CommandSpec): Reply {
   let replaced = false;
   const sections = reply.message.sections.map((s) => ({
     ...s,
-    lines: s.lines.map((l) => (l.text.startsWith('usage: ') ? ((replaced = true), { ...l, text: usage }) : l)),
+    lines: s.lines.map((l) =>
+      l.text.startsWith('usage: ') ? ((replaced = true), { ...l, text: usage }) : l,
+    ),
   }));
   if (!replaced) sections.push({ lines: [{ icon: 'info', text: usage }] });
   return { ...reply, message: { ...reply.message, sections } };
@@ -108,7 +110,13 @@ function safeFilename(name: string, index: number, taken: Set<string>): string {
  * first embed shows the first file as its image, `attachment://<filename>`; any others are
  * plain attachments below.
  */
-export function withAttachments(message: DiscordMessage, attachments: readonly Attachment[]): DiscordMessage & { attachments: { id: number; filename: string; description: string }[]; files: RawFile[] } {
+export function withAttachments(
+  message: DiscordMessage,
+  attachments: readonly Attachment[],
+): DiscordMessage & {
+  attachments: { id: number; filename: string; description: string }[];
+  files: RawFile[];
+} {
   const taken = new Set<string>();
   const named = attachments.map((a, i) => ({ ...a, filename: safeFilename(a.filename, i, taken) }));
   const [first] = named;
@@ -117,22 +125,40 @@ export function withAttachments(message: DiscordMessage, attachments: readonly A
   return {
     ...message,
     embeds,
-    attachments: named.map((a, id) => ({ id, filename: a.filename, description: clip(a.title, ALT_TEXT_MAX) })),
+    attachments: named.map((a, id) => ({
+      id,
+      filename: a.filename,
+      description: clip(a.title, ALT_TEXT_MAX),
+    })),
     files: named.map((a) => ({ name: a.filename, data: a.bytes, contentType: a.contentType })),
   };
 }
 
 /** A reply with a line added at its end (why its chart is missing). */
 function withNote(reply: Reply, text: string): Reply {
-  return { ...reply, message: { ...reply.message, sections: [...reply.message.sections, { lines: [{ icon: 'info', text }] }] } };
+  return {
+    ...reply,
+    message: {
+      ...reply.message,
+      sections: [...reply.message.sections, { lines: [{ icon: 'info', text }] }],
+    },
+  };
 }
 
 function ephemeral(message: Message): Answer {
-  return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: { ...renderDiscord(message), ...EPHEMERAL } } };
+  return {
+    response: {
+      type: InteractionResponseType.ChannelMessageWithSource,
+      data: { ...renderDiscord(message), ...EPHEMERAL },
+    },
+  };
 }
 
 /** Who acts: their Discord id, the channel, and whether a configured role or id makes them an admin. */
-function whoIs(interaction: APIInteraction, admins: HandlerOptions['admins']): { invocation: Invocation; name: string } | undefined {
+function whoIs(
+  interaction: APIInteraction,
+  admins: HandlerOptions['admins'],
+): { invocation: Invocation; name: string } | undefined {
   const member = 'member' in interaction ? interaction.member : undefined;
   const user = member?.user ?? interaction.user;
   if (!user) return undefined;
@@ -147,22 +173,50 @@ function whoIs(interaction: APIInteraction, admins: HandlerOptions['admins']): {
   };
 }
 
-const embedFields = ['title', 'description', 'url', 'color', 'fields', 'footer', 'timestamp', 'author'] as const;
+const embedFields = [
+  'title',
+  'description',
+  'url',
+  'color',
+  'fields',
+  'footer',
+  'timestamp',
+  'author',
+] as const;
 
 /**
  * The clicked message with its buttons removed and who acted in the footer of its last
  * embed; the embeds are sent back as they are (a message Discord accepted stays within
  * limits, and the note makes room for itself).
  */
-export function actedOn(message: Pick<APIMessage, 'embeds'>, note: string, at: Date): DiscordMessage {
-  const embeds: APIEmbed[] = message.embeds.map((e) => Object.fromEntries(embedFields.filter((k) => e[k] !== undefined).map((k) => [k, e[k]])) as APIEmbed);
+export function actedOn(
+  message: Pick<APIMessage, 'embeds'>,
+  note: string,
+  at: Date,
+): DiscordMessage {
+  const embeds: APIEmbed[] = message.embeds.map(
+    (e) =>
+      Object.fromEntries(
+        embedFields.filter((k) => e[k] !== undefined).map((k) => [k, e[k]]),
+      ) as APIEmbed,
+  );
   const text = clip(note, 200);
   const last = embeds[embeds.length - 1];
-  if (!last) return { embeds: [{ description: text, timestamp: at.toISOString() }], components: [], allowed_mentions: { parse: [] } };
+  if (!last)
+    return {
+      embeds: [{ description: text, timestamp: at.toISOString() }],
+      components: [],
+      allowed_mentions: { parse: [] },
+    };
   const total = embeds.reduce((n, e) => n + embedLength(e), 0) - (last.footer?.text.length ?? 0);
   const previous = last.footer?.text;
   // Keep the earlier footer (who acted before) when there is room; else the newest note wins.
-  const footer = previous && total + previous.length + 1 + text.length <= MESSAGE_LIMITS.embedsTotal && previous.length + 1 + text.length <= MESSAGE_LIMITS.footer ? `${previous}\n${text}` : text;
+  const footer =
+    previous &&
+    total + previous.length + 1 + text.length <= MESSAGE_LIMITS.embedsTotal &&
+    previous.length + 1 + text.length <= MESSAGE_LIMITS.footer
+      ? `${previous}\n${text}`
+      : text;
   embeds[embeds.length - 1] = { ...last, footer: { text: footer }, timestamp: at.toISOString() };
   return { embeds, components: [], allowed_mentions: { parse: [] } };
 }
@@ -170,7 +224,9 @@ export function actedOn(message: Pick<APIMessage, 'embeds'>, note: string, at: D
 function buttonLabel(message: APIMessage | undefined, customId: string): string | undefined {
   for (const row of message?.components ?? []) {
     if (row.type !== ComponentType.ActionRow) continue;
-    for (const c of row.components) if (c.type === ComponentType.Button && 'custom_id' in c && c.custom_id === customId) return c.label;
+    for (const c of row.components)
+      if (c.type === ComponentType.Button && 'custom_id' in c && c.custom_id === customId)
+        return c.label;
   }
   return undefined;
 }
@@ -182,7 +238,12 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
   const replyOf = (outcome: Outcome, what: string, id: string): Reply => {
     if (outcome.ok) return outcome.reply;
     logger.error({ err: outcome.error, interaction: id }, `discord: ${what} failed`);
-    return { message: errorMessage('Something went wrong on our side; it has been logged. Try again in a moment.'), exitCode: 1 };
+    return {
+      message: errorMessage(
+        'Something went wrong on our side; it has been logged. Try again in a moment.',
+      ),
+      exitCode: 1,
+    };
   };
 
   const payload = (reply: Reply): DiscordMessage => renderDiscord(reply.message);
@@ -194,11 +255,18 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
    * so, so the person still gets the answer; network failures are not retried here (the
    * REST client already has, and a follow-up sent twice would show twice).
    */
-  async function deliver(interaction: APIChatInputApplicationCommandInteraction, reply: Reply, how: 'edit' | 'followUp'): Promise<void> {
+  async function deliver(
+    interaction: APIChatInputApplicationCommandInteraction,
+    reply: Reply,
+    how: 'edit' | 'followUp',
+  ): Promise<void> {
     const send = (body: DiscordMessage & { files?: RawFile[] }) =>
       how === 'edit'
         ? api.interactions.editReply(interaction.application_id, interaction.token, body)
-        : api.interactions.followUp(interaction.application_id, interaction.token, { ...body, ...EPHEMERAL });
+        : api.interactions.followUp(interaction.application_id, interaction.token, {
+            ...body,
+            ...EPHEMERAL,
+          });
     const attachments = reply.attachments ?? [];
     if (attachments.length === 0) {
       await send(payload(reply));
@@ -208,18 +276,35 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
       await send(withAttachments(payload(reply), attachments));
     } catch (error) {
       if (!(error instanceof DiscordAPIError || error instanceof HTTPError)) throw error;
-      logger.warn({ err: error, interaction: interaction.id, files: attachments.map((a) => a.filename) }, 'discord: the reply with its chart was refused; sending it without');
-      await send(payload(withNote(reply, `The chart could not be attached (Discord answered ${error.status}: ${error.message}).`)));
+      logger.warn(
+        { err: error, interaction: interaction.id, files: attachments.map((a) => a.filename) },
+        'discord: the reply with its chart was refused; sending it without',
+      );
+      await send(
+        payload(
+          withNote(
+            reply,
+            `The chart could not be attached (Discord answered ${error.status}: ${error.message}).`,
+          ),
+        ),
+      );
     }
   }
 
   async function command(interaction: APIChatInputApplicationCommandInteraction): Promise<Answer> {
     const translated = wordsFor(interaction.data);
-    if (!translated.ok) return ephemeral(errorMessage(translated.error, translated.usage ? [`usage: ${translated.usage}`] : []));
+    if (!translated.ok)
+      return ephemeral(
+        errorMessage(translated.error, translated.usage ? [`usage: ${translated.usage}`] : []),
+      );
     const who = whoIs(interaction, opts.admins);
     if (!who) return ephemeral(errorMessage('This interaction names no user.'));
     const { spec } = translated;
-    const work = settle(runCommand(deps, who.invocation, translated.words, 'chat').then((reply) => forDiscord(reply, spec)));
+    const work = settle(
+      runCommand(deps, who.invocation, translated.words, 'chat').then((reply) =>
+        forDiscord(reply, spec),
+      ),
+    );
     const early = await within(work, opts.deferAfterMs);
     if (early) {
       const reply = replyOf(early.value, spec.name, interaction.id);
@@ -228,14 +313,28 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
         // response to an interaction (refused for larger files: discord-api-docs #5250,
         // #5925). So defer, visible as the answer will be, and edit the answer in with its
         // files through the webhook, the documented multipart route. The gateway does the same.
-        return { response: { type: InteractionResponseType.DeferredChannelMessageWithSource, data: reply.public ? {} : EPHEMERAL }, finish: () => deliver(interaction, reply, 'edit') };
+        return {
+          response: {
+            type: InteractionResponseType.DeferredChannelMessageWithSource,
+            data: reply.public ? {} : EPHEMERAL,
+          },
+          finish: () => deliver(interaction, reply, 'edit'),
+        };
       }
-      return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: { ...payload(reply), ...(reply.public ? {} : EPHEMERAL) } } };
+      return {
+        response: {
+          type: InteractionResponseType.ChannelMessageWithSource,
+          data: { ...payload(reply), ...(reply.public ? {} : EPHEMERAL) },
+        },
+      };
     }
     // Deferred: whether the answer is public must be decided now, from what was asked.
     const deferredPublic = translated.public;
     return {
-      response: { type: InteractionResponseType.DeferredChannelMessageWithSource, data: deferredPublic ? {} : EPHEMERAL },
+      response: {
+        type: InteractionResponseType.DeferredChannelMessageWithSource,
+        data: deferredPublic ? {} : EPHEMERAL,
+      },
       finish: async () => {
         const reply = replyOf(await work, spec.name, interaction.id);
         if (deferredPublic && !reply.public) {
@@ -252,44 +351,79 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
 
   async function click(interaction: APIMessageComponentInteraction): Promise<Answer> {
     const customId = interaction.data.custom_id;
-    const line = interaction.data.component_type === ComponentType.Button ? decodeCustomId(customId) : undefined;
-    if (line === undefined) return ephemeral(errorMessage('This control is not one roadmap-bot knows (it may come from an older version).'));
+    const line =
+      interaction.data.component_type === ComponentType.Button
+        ? decodeCustomId(customId)
+        : undefined;
+    if (line === undefined)
+      return ephemeral(
+        errorMessage(
+          'This control is not one roadmap-bot knows (it may come from an older version).',
+        ),
+      );
     const who = whoIs(interaction, opts.admins);
     if (!who) return ephemeral(errorMessage('This interaction names no user.'));
     const label = buttonLabel(interaction.message, customId) ?? line;
     const work = settle(runCommand(deps, who.invocation, line, 'chat'));
     const done = (reply: Reply) => reply.exitCode === 0;
-    const acted = (reply: Reply) => actedOn(interaction.message, `${label} by ${who.name}: ${reply.message.title}`, opts.clock());
+    const acted = (reply: Reply) =>
+      actedOn(interaction.message, `${label} by ${who.name}: ${reply.message.title}`, opts.clock());
     const early = await within(work, opts.deferAfterMs);
     if (early) {
       const reply = replyOf(early.value, `button ${line}`, interaction.id);
-      if (done(reply)) return { response: { type: InteractionResponseType.UpdateMessage, data: acted(reply) } };
+      if (done(reply))
+        return { response: { type: InteractionResponseType.UpdateMessage, data: acted(reply) } };
       // Refused or failed: only the clicker sees why, and the buttons stay for someone who may.
-      return { response: { type: InteractionResponseType.ChannelMessageWithSource, data: { ...payload(reply), ...EPHEMERAL } } };
+      return {
+        response: {
+          type: InteractionResponseType.ChannelMessageWithSource,
+          data: { ...payload(reply), ...EPHEMERAL },
+        },
+      };
     }
     return {
       response: { type: InteractionResponseType.DeferredMessageUpdate },
       finish: async () => {
         const reply = replyOf(await work, `button ${line}`, interaction.id);
         // For a component interaction, @original is the message the button is on.
-        if (done(reply)) await api.interactions.editReply(interaction.application_id, interaction.token, acted(reply));
-        else await api.interactions.followUp(interaction.application_id, interaction.token, { ...payload(reply), ...EPHEMERAL });
+        if (done(reply))
+          await api.interactions.editReply(
+            interaction.application_id,
+            interaction.token,
+            acted(reply),
+          );
+        else
+          await api.interactions.followUp(interaction.application_id, interaction.token, {
+            ...payload(reply),
+            ...EPHEMERAL,
+          });
       },
     };
   }
 
-  async function complete(interaction: APIApplicationCommandAutocompleteInteraction): Promise<Answer> {
+  async function complete(
+    interaction: APIApplicationCommandAutocompleteInteraction,
+  ): Promise<Answer> {
     const focus = focusedOption(interaction.data);
     let choices: Awaited<ReturnType<typeof autocompleteChoices>> = [];
     if (focus?.plan.completion) {
       try {
-        choices = await autocompleteChoices(deps, focus, interaction.channel?.id ?? interaction.channel_id);
+        choices = await autocompleteChoices(
+          deps,
+          focus,
+          interaction.channel?.id ?? interaction.channel_id,
+        );
       } catch (error) {
         // Suggestions are a convenience: an empty list beats an error popup.
         logger.warn({ err: error, interaction: interaction.id }, 'discord: autocomplete failed');
       }
     }
-    return { response: { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices } } };
+    return {
+      response: {
+        type: InteractionResponseType.ApplicationCommandAutocompleteResult,
+        data: { choices },
+      },
+    };
   }
 
   return async (interaction) => {
@@ -297,7 +431,8 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
       case InteractionType.Ping:
         return { response: { type: InteractionResponseType.Pong } };
       case InteractionType.ApplicationCommand:
-        if (interaction.data.type !== ApplicationCommandType.ChatInput) return ephemeral(errorMessage('roadmap-bot only has the /roadmap command.'));
+        if (interaction.data.type !== ApplicationCommandType.ChatInput)
+          return ephemeral(errorMessage('roadmap-bot only has the /roadmap command.'));
         return command(interaction as APIChatInputApplicationCommandInteraction);
       case InteractionType.ApplicationCommandAutocomplete:
         return complete(interaction);

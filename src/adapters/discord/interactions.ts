@@ -49,10 +49,22 @@ export interface Discord {
 export function discordStatus(config: Config): { enabled: boolean; summary: string } {
   const parts: string[] = [];
   if (config.DISCORD_PUBLIC_KEY) parts.push(`interactions at POST ${INTERACTIONS_PATH}`);
-  if (config.DISCORD_GATEWAY) parts.push(config.DISCORD_TOKEN ? 'gateway connection' : 'gateway wanted but DISCORD_TOKEN is not set');
-  parts.push(config.DISCORD_TOKEN ? 'posting to channels' : 'no DISCORD_TOKEN: alerts and digests cannot be posted');
+  if (config.DISCORD_GATEWAY)
+    parts.push(
+      config.DISCORD_TOKEN ? 'gateway connection' : 'gateway wanted but DISCORD_TOKEN is not set',
+    );
+  parts.push(
+    config.DISCORD_TOKEN
+      ? 'posting to channels'
+      : 'no DISCORD_TOKEN: alerts and digests cannot be posted',
+  );
   const enabled = Boolean(config.DISCORD_PUBLIC_KEY || config.DISCORD_TOKEN);
-  return { enabled, summary: enabled ? `discord: ${parts.join('; ')}` : 'discord: not configured (set DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY)' };
+  return {
+    enabled,
+    summary: enabled
+      ? `discord: ${parts.join('; ')}`
+      : 'discord: not configured (set DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY)',
+  };
 }
 
 interface RouteOptions {
@@ -73,10 +85,20 @@ interface RouteOptions {
 function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
   void http.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
     scope.post(INTERACTIONS_PATH, async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const verdict = verifyInteraction(opts.key, { signature: request.headers['x-signature-ed25519'], timestamp: request.headers['x-signature-timestamp'] }, body, opts.clock());
+      const verdict = verifyInteraction(
+        opts.key,
+        {
+          signature: request.headers['x-signature-ed25519'],
+          timestamp: request.headers['x-signature-timestamp'],
+        },
+        body,
+        opts.clock(),
+      );
       if (verdict !== 'ok') {
         // Discord itself sends badly signed requests when the endpoint URL is saved, to check we refuse them.
         opts.logger.debug({ verdict }, 'discord: refused an interaction request');
@@ -89,7 +111,10 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
         return reply.code(400).send({ error: 'the body is not JSON' });
       }
       // A verified request sent again (to this replica or another) within the signature's window.
-      if (typeof interaction?.id === 'string' && !(await opts.replays.firstSeen('discord', interaction.id, opts.clock()))) {
+      if (
+        typeof interaction?.id === 'string' &&
+        !(await opts.replays.firstSeen('discord', interaction.id, opts.clock()))
+      ) {
         return reply.code(401).send({ error: 'interaction already received' });
       }
       const answer = await opts.handle(interaction);
@@ -116,7 +141,9 @@ export function createDiscord(opts: DiscordOptions): Discord {
   const inflight = new Set<Promise<void>>();
   const track = (work: () => Promise<void>) => {
     const running: Promise<void> = work()
-      .catch((error: unknown) => logger.error({ err: error }, 'discord: finishing an interaction failed'))
+      .catch((error: unknown) =>
+        logger.error({ err: error }, 'discord: finishing an interaction failed'),
+      )
       .finally(() => inflight.delete(running));
     inflight.add(running);
   };
@@ -130,11 +157,25 @@ export function createDiscord(opts: DiscordOptions): Discord {
   });
 
   if (opts.http) {
-    if (config.DISCORD_PUBLIC_KEY) mountInteractions(opts.http, { key: publicKeyFromHex(config.DISCORD_PUBLIC_KEY), replays: new ReplayStore(deps.store.pool), clock, handle, logger, track });
-    else logger.warn(`discord: DISCORD_PUBLIC_KEY is not set, so POST ${INTERACTIONS_PATH} is not served`);
+    if (config.DISCORD_PUBLIC_KEY)
+      mountInteractions(opts.http, {
+        key: publicKeyFromHex(config.DISCORD_PUBLIC_KEY),
+        replays: new ReplayStore(deps.store.pool),
+        clock,
+        handle,
+        logger,
+        track,
+      });
+    else
+      logger.warn(
+        `discord: DISCORD_PUBLIC_KEY is not set, so POST ${INTERACTIONS_PATH} is not served`,
+      );
   }
 
-  const sink = new DiscordSink(api, { hasToken: Boolean(config.DISCORD_TOKEN), ...(config.DISCORD_ALERT_ROLE_ID ? { alertRoleId: config.DISCORD_ALERT_ROLE_ID } : {}) });
+  const sink = new DiscordSink(api, {
+    hasToken: Boolean(config.DISCORD_TOKEN),
+    ...(config.DISCORD_ALERT_ROLE_ID ? { alertRoleId: config.DISCORD_ALERT_ROLE_ID } : {}),
+  });
   let gateway: { close(): Promise<void> } | undefined;
   const idle = async () => {
     while (inflight.size > 0) await Promise.allSettled([...inflight]);
@@ -146,9 +187,17 @@ export function createDiscord(opts: DiscordOptions): Discord {
     idle,
     async start() {
       if (!config.DISCORD_GATEWAY) return;
-      if (!config.DISCORD_TOKEN) throw new Error('DISCORD_GATEWAY=true needs DISCORD_TOKEN (the bot token) to connect');
+      if (!config.DISCORD_TOKEN)
+        throw new Error('DISCORD_GATEWAY=true needs DISCORD_TOKEN (the bot token) to connect');
       const { connectGateway } = await import('./gateway.js');
-      gateway = await connectGateway({ token: config.DISCORD_TOKEN, api: config.DISCORD_API_URL ?? DEFAULT_DISCORD_API, rest, handle, logger, track });
+      gateway = await connectGateway({
+        token: config.DISCORD_TOKEN,
+        api: config.DISCORD_API_URL ?? DEFAULT_DISCORD_API,
+        rest,
+        handle,
+        logger,
+        track,
+      });
     },
     async stop() {
       await gateway?.close();

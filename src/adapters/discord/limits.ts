@@ -1,4 +1,7 @@
-import type { APIEmbed, RESTPostAPIChatInputApplicationCommandsJSONBody } from '@discordjs/core/http-only';
+import type {
+  APIEmbed,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from '@discordjs/core/http-only';
 
 /**
  * Discord's documented limits for messages, embeds, components and application commands,
@@ -65,10 +68,13 @@ export function messageProblems(payload: MessagePayload): string[] {
   const over = (what: string, length: number, max: number) => {
     if (length > max) problems.push(`${what}: ${length} characters, more than ${max}`);
   };
-  if (payload.content !== undefined) over('content', payload.content.length, MESSAGE_LIMITS.content);
+  if (payload.content !== undefined)
+    over('content', payload.content.length, MESSAGE_LIMITS.content);
   const embeds = payload.embeds ?? [];
-  if (embeds.length > MESSAGE_LIMITS.embeds) problems.push(`embeds: ${embeds.length}, more than ${MESSAGE_LIMITS.embeds}`);
-  if (!payload.content && embeds.length === 0 && (payload.components ?? []).length === 0) problems.push('message: no content, embeds or components');
+  if (embeds.length > MESSAGE_LIMITS.embeds)
+    problems.push(`embeds: ${embeds.length}, more than ${MESSAGE_LIMITS.embeds}`);
+  if (!payload.content && embeds.length === 0 && (payload.components ?? []).length === 0)
+    problems.push('message: no content, embeds or components');
   let total = 0;
   for (const [i, embed] of embeds.entries()) {
     const at = `embeds[${i}]`;
@@ -81,7 +87,8 @@ export function messageProblems(payload: MessagePayload): string[] {
       if (embed.description.trim() === '') problems.push(`${at}.description: empty`);
     }
     const fields = embed.fields ?? [];
-    if (fields.length > MESSAGE_LIMITS.fields) problems.push(`${at}.fields: ${fields.length}, more than ${MESSAGE_LIMITS.fields}`);
+    if (fields.length > MESSAGE_LIMITS.fields)
+      problems.push(`${at}.fields: ${fields.length}, more than ${MESSAGE_LIMITS.fields}`);
     for (const [j, field] of fields.entries()) {
       over(`${at}.fields[${j}].name`, field.name.length, MESSAGE_LIMITS.fieldName);
       over(`${at}.fields[${j}].value`, field.value.length, MESSAGE_LIMITS.fieldValue);
@@ -91,7 +98,13 @@ export function messageProblems(payload: MessagePayload): string[] {
     }
     if (embed.footer) over(`${at}.footer.text`, embed.footer.text.length, MESSAGE_LIMITS.footer);
     if (embed.author) over(`${at}.author.name`, embed.author.name.length, MESSAGE_LIMITS.author);
-    if (embed.title === undefined && embed.description === undefined && fields.length === 0 && !embed.footer) problems.push(`${at}: empty embed`);
+    if (
+      embed.title === undefined &&
+      embed.description === undefined &&
+      fields.length === 0 &&
+      !embed.footer
+    )
+      problems.push(`${at}: empty embed`);
     total += embedLength(embed);
   }
   over('embeds (all together)', total, MESSAGE_LIMITS.embedsTotal);
@@ -101,16 +114,25 @@ export function messageProblems(payload: MessagePayload): string[] {
 
 function componentProblems(rows: unknown[]): string[] {
   const problems: string[] = [];
-  if (rows.length > MESSAGE_LIMITS.actionRows) problems.push(`components: ${rows.length} rows, more than ${MESSAGE_LIMITS.actionRows}`);
+  if (rows.length > MESSAGE_LIMITS.actionRows)
+    problems.push(`components: ${rows.length} rows, more than ${MESSAGE_LIMITS.actionRows}`);
   const ids = new Set<string>();
   for (const [i, row] of rows.entries()) {
-    const buttons = (row as { components?: { label?: string; custom_id?: string }[] }).components ?? [];
-    if (buttons.length === 0 || buttons.length > MESSAGE_LIMITS.buttonsPerRow) problems.push(`components[${i}]: ${buttons.length} buttons, expected 1 to ${MESSAGE_LIMITS.buttonsPerRow}`);
+    const buttons =
+      (row as { components?: { label?: string; custom_id?: string }[] }).components ?? [];
+    if (buttons.length === 0 || buttons.length > MESSAGE_LIMITS.buttonsPerRow)
+      problems.push(
+        `components[${i}]: ${buttons.length} buttons, expected 1 to ${MESSAGE_LIMITS.buttonsPerRow}`,
+      );
     for (const [j, button] of buttons.entries()) {
       const at = `components[${i}].components[${j}]`;
-      if ((button.label?.length ?? 0) > MESSAGE_LIMITS.buttonLabel) problems.push(`${at}.label: more than ${MESSAGE_LIMITS.buttonLabel} characters`);
+      if ((button.label?.length ?? 0) > MESSAGE_LIMITS.buttonLabel)
+        problems.push(`${at}.label: more than ${MESSAGE_LIMITS.buttonLabel} characters`);
       const id = button.custom_id ?? '';
-      if (id.length === 0 || id.length > MESSAGE_LIMITS.customId) problems.push(`${at}.custom_id: ${id.length} characters, expected 1 to ${MESSAGE_LIMITS.customId}`);
+      if (id.length === 0 || id.length > MESSAGE_LIMITS.customId)
+        problems.push(
+          `${at}.custom_id: ${id.length} characters, expected 1 to ${MESSAGE_LIMITS.customId}`,
+        );
       if (ids.has(id)) problems.push(`${at}.custom_id: "${id}" is used twice`);
       ids.add(id);
     }
@@ -129,14 +151,23 @@ interface OptionLike {
 }
 
 /** Every way a chat-input command definition breaks Discord's limits; empty when it would register. */
-export function commandProblems(command: RESTPostAPIChatInputApplicationCommandsJSONBody): string[] {
+export function commandProblems(
+  command: RESTPostAPIChatInputApplicationCommandsJSONBody,
+): string[] {
   const problems: string[] = [];
   const named = (at: string, name: string, description: string) => {
-    if (!NAME.test(name) || name !== name.toLowerCase()) problems.push(`${at}: name "${name}" is not a valid lower-case command name of 1 to ${COMMAND_LIMITS.name} characters`);
-    if (description.length < 1 || description.length > COMMAND_LIMITS.description) problems.push(`${at}: description of ${description.length} characters, expected 1 to ${COMMAND_LIMITS.description}`);
+    if (!NAME.test(name) || name !== name.toLowerCase())
+      problems.push(
+        `${at}: name "${name}" is not a valid lower-case command name of 1 to ${COMMAND_LIMITS.name} characters`,
+      );
+    if (description.length < 1 || description.length > COMMAND_LIMITS.description)
+      problems.push(
+        `${at}: description of ${description.length} characters, expected 1 to ${COMMAND_LIMITS.description}`,
+      );
   };
   const visit = (at: string, options: OptionLike[]) => {
-    if (options.length > COMMAND_LIMITS.options) problems.push(`${at}: ${options.length} options, more than ${COMMAND_LIMITS.options}`);
+    if (options.length > COMMAND_LIMITS.options)
+      problems.push(`${at}: ${options.length} options, more than ${COMMAND_LIMITS.options}`);
     const seen = new Set<string>();
     let optionalSeen = false;
     for (const option of options) {
@@ -145,14 +176,19 @@ export function commandProblems(command: RESTPostAPIChatInputApplicationCommands
       if (seen.has(option.name)) problems.push(`${here}: name used twice`);
       seen.add(option.name);
       // Discord requires every required option to come before the optional ones.
-      if (option.required && optionalSeen) problems.push(`${here}: required option after an optional one`);
+      if (option.required && optionalSeen)
+        problems.push(`${here}: required option after an optional one`);
       if (!option.required && option.type !== 1 && option.type !== 2) optionalSeen = true;
       const choices = option.choices ?? [];
-      if (choices.length > COMMAND_LIMITS.choices) problems.push(`${here}: ${choices.length} choices, more than ${COMMAND_LIMITS.choices}`);
-      if (choices.length > 0 && option.autocomplete) problems.push(`${here}: choices and autocomplete together`);
+      if (choices.length > COMMAND_LIMITS.choices)
+        problems.push(`${here}: ${choices.length} choices, more than ${COMMAND_LIMITS.choices}`);
+      if (choices.length > 0 && option.autocomplete)
+        problems.push(`${here}: choices and autocomplete together`);
       for (const choice of choices) {
-        if (choice.name.length < 1 || choice.name.length > COMMAND_LIMITS.choiceName) problems.push(`${here}: choice name "${choice.name}" too long`);
-        if (String(choice.value).length > COMMAND_LIMITS.choiceValue) problems.push(`${here}: choice value "${choice.value}" too long`);
+        if (choice.name.length < 1 || choice.name.length > COMMAND_LIMITS.choiceName)
+          problems.push(`${here}: choice name "${choice.name}" too long`);
+        if (String(choice.value).length > COMMAND_LIMITS.choiceValue)
+          problems.push(`${here}: choice value "${choice.value}" too long`);
       }
       if (option.options) visit(here, option.options);
     }
@@ -160,7 +196,10 @@ export function commandProblems(command: RESTPostAPIChatInputApplicationCommands
   named('/' + command.name, command.name, command.description ?? '');
   visit('/' + command.name, (command.options ?? []) as OptionLike[]);
   const total = commandLength(command);
-  if (total > COMMAND_LIMITS.commandTotal) problems.push(`/${command.name}: ${total} characters in names, descriptions and choices, more than ${COMMAND_LIMITS.commandTotal}`);
+  if (total > COMMAND_LIMITS.commandTotal)
+    problems.push(
+      `/${command.name}: ${total} characters in names, descriptions and choices, more than ${COMMAND_LIMITS.commandTotal}`,
+    );
   return problems;
 }
 

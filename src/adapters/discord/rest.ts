@@ -1,5 +1,11 @@
 import type { API } from '@discordjs/core/http-only';
-import { DiscordAPIError, HTTPError, RateLimitError, REST, type RESTOptions } from '@discordjs/rest';
+import {
+  DiscordAPIError,
+  HTTPError,
+  RateLimitError,
+  REST,
+  type RESTOptions,
+} from '@discordjs/rest';
 import { DeliveryError, type Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
 import type { Message } from '../../core/messages/model.js';
@@ -14,10 +20,14 @@ export const DEFAULT_DISCORD_API = 'https://discord.com/api';
 const MAX_CHANNEL_WAIT_MS = 10_000;
 
 /** The discord.js REST client: queues per bucket, waits out 429s (retry_after), retries 5xx. */
-export function createRest(config: Pick<Config, 'DISCORD_TOKEN' | 'DISCORD_API_URL'>, options: Partial<RESTOptions> = {}): REST {
+export function createRest(
+  config: Pick<Config, 'DISCORD_TOKEN' | 'DISCORD_API_URL'>,
+  options: Partial<RESTOptions> = {},
+): REST {
   const rest = new REST({
     api: config.DISCORD_API_URL ?? DEFAULT_DISCORD_API,
-    rejectOnRateLimit: (limit) => limit.route.startsWith('/channels/') && limit.retryAfter > MAX_CHANNEL_WAIT_MS,
+    rejectOnRateLimit: (limit) =>
+      limit.route.startsWith('/channels/') && limit.retryAfter > MAX_CHANNEL_WAIT_MS,
     ...options,
   });
   if (config.DISCORD_TOKEN) rest.setToken(config.DISCORD_TOKEN);
@@ -45,19 +55,42 @@ const HINTS: Record<number, string> = {
 export function toDeliveryError(error: unknown, where = 'Discord'): DeliveryError {
   if (error instanceof DeliveryError) return error;
   if (error instanceof RateLimitError) {
-    return new DeliveryError('rate_limited', `${where}: rate limited on ${error.route} for ${Math.ceil(error.retryAfter / 1000)} s`, error.retryAfter);
+    return new DeliveryError(
+      'rate_limited',
+      `${where}: rate limited on ${error.route} for ${Math.ceil(error.retryAfter / 1000)} s`,
+      error.retryAfter,
+    );
   }
   if (error instanceof DiscordAPIError) {
     if (error.status === 429) return new DeliveryError('rate_limited', `${where}: rate limited`);
-    if (error.status >= 500) return new DeliveryError('server', `${where}: Discord answered ${error.status}: ${error.message}`);
-    if (error.status === 401) return new DeliveryError('client', `${where}: Discord refused DISCORD_TOKEN (401): check the bot token in the developer portal`);
+    if (error.status >= 500)
+      return new DeliveryError(
+        'server',
+        `${where}: Discord answered ${error.status}: ${error.message}`,
+      );
+    if (error.status === 401)
+      return new DeliveryError(
+        'client',
+        `${where}: Discord refused DISCORD_TOKEN (401): check the bot token in the developer portal`,
+      );
     const hint = typeof error.code === 'number' ? HINTS[error.code] : undefined;
-    return new DeliveryError('client', `${where}: Discord answered ${error.status} (${error.code}: ${error.message})${hint ? `; ${hint}` : ''}`);
+    return new DeliveryError(
+      'client',
+      `${where}: Discord answered ${error.status} (${error.code}: ${error.message})${hint ? `; ${hint}` : ''}`,
+    );
   }
   if (error instanceof HTTPError) {
-    return new DeliveryError(error.status >= 500 ? 'server' : 'client', `${where}: Discord answered ${error.status} ${error.message}`);
+    return new DeliveryError(
+      error.status >= 500 ? 'server' : 'client',
+      `${where}: Discord answered ${error.status} ${error.message}`,
+    );
   }
-  const message = error instanceof Error ? (error.cause instanceof Error ? `${error.message} (${error.cause.message})` : error.message) : String(error);
+  const message =
+    error instanceof Error
+      ? error.cause instanceof Error
+        ? `${error.message} (${error.cause.message})`
+        : error.message
+      : String(error);
   return new DeliveryError('network', `${where}: cannot reach Discord: ${message}`);
 }
 
@@ -71,8 +104,15 @@ export class DiscordSink implements Sink {
   ) {}
 
   private render(message: Message) {
-    if (!this.opts.hasToken) throw new DeliveryError('client', 'DISCORD_TOKEN is not set: the bot cannot post to Discord channels');
-    return renderDiscord(message, this.opts.alertRoleId ? { alertRoleId: this.opts.alertRoleId } : {});
+    if (!this.opts.hasToken)
+      throw new DeliveryError(
+        'client',
+        'DISCORD_TOKEN is not set: the bot cannot post to Discord channels',
+      );
+    return renderDiscord(
+      message,
+      this.opts.alertRoleId ? { alertRoleId: this.opts.alertRoleId } : {},
+    );
   }
 
   async post(channel: string, message: Message): Promise<{ ref: string }> {
@@ -89,7 +129,11 @@ export class DiscordSink implements Sink {
     const body = this.render(message);
     try {
       // An edit keeps what it does not name: clear buttons and a role mention that no longer apply.
-      await this.api.channels.editMessage(channel, ref, { ...body, content: body.content ?? '', components: body.components ?? [] });
+      await this.api.channels.editMessage(channel, ref, {
+        ...body,
+        content: body.content ?? '',
+        components: body.components ?? [],
+      });
     } catch (error) {
       throw toDeliveryError(error, `discord channel ${channel}`);
     }

@@ -9,17 +9,30 @@ export const REPLAY_WINDOW_MS = 5 * 60_000;
 
 /** The application's public key (DISCORD_PUBLIC_KEY, 64 hex characters) as a Node key. */
 export function publicKeyFromHex(hex: string): KeyObject {
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error('DISCORD_PUBLIC_KEY: expected 64 hex characters (the public key from the developer portal)');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(hex, 'hex').toString('base64url') }, format: 'jwk' });
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new Error(
+      'DISCORD_PUBLIC_KEY: expected 64 hex characters (the public key from the developer portal)',
+    );
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(hex, 'hex').toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 export type Verdict = 'ok' | 'missing' | 'bad-signature' | 'stale';
 
 /** Checks one request; anything but `ok` is answered with 401. */
-export function verifyInteraction(key: KeyObject, headers: { signature?: string | string[]; timestamp?: string | string[] }, body: Buffer, now: Date, windowMs = REPLAY_WINDOW_MS): Verdict {
+export function verifyInteraction(
+  key: KeyObject,
+  headers: { signature?: string | string[]; timestamp?: string | string[] },
+  body: Buffer,
+  now: Date,
+  windowMs = REPLAY_WINDOW_MS,
+): Verdict {
   const { signature, timestamp } = headers;
   if (typeof signature !== 'string' || typeof timestamp !== 'string') return 'missing';
-  if (!/^[0-9a-fA-F]{128}$/.test(signature) || !/^\d{1,12}$/.test(timestamp)) return 'bad-signature';
+  if (!/^[0-9a-fA-F]{128}$/.test(signature) || !/^\d{1,12}$/.test(timestamp))
+    return 'bad-signature';
   const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), body]);
   if (!verify(null, signed, key, Buffer.from(signature, 'hex'))) return 'bad-signature';
   // Checked after the signature, so an unsigned request learns nothing about our clock.

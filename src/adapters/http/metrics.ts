@@ -4,10 +4,18 @@ import type { OutboxStore } from '../pg/outbox.js';
 import type { Telemetry } from '../../app/telemetry.js';
 
 /** prom-client behind the Telemetry interface, plus the outbox depth read at scrape time. */
-export function createPrometheusTelemetry(outbox: OutboxStore): { telemetry: Telemetry; registry: Registry } {
+export function createPrometheusTelemetry(outbox: OutboxStore): {
+  telemetry: Telemetry;
+  registry: Registry;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'roadmap_bot_' });
-  const evaluations = new Counter({ name: 'roadmap_bot_evaluations_total', help: 'Roadmap evaluations by the scheduler', labelNames: ['roadmap', 'outcome'], registers: [registry] });
+  const evaluations = new Counter({
+    name: 'roadmap_bot_evaluations_total',
+    help: 'Roadmap evaluations by the scheduler',
+    labelNames: ['roadmap', 'outcome'],
+    registers: [registry],
+  });
   const evaluationSeconds = new Histogram({
     name: 'roadmap_bot_evaluation_seconds',
     help: 'Time to evaluate one roadmap and queue its notifications',
@@ -15,8 +23,18 @@ export function createPrometheusTelemetry(outbox: OutboxStore): { telemetry: Tel
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const deliveries = new Counter({ name: 'roadmap_bot_deliveries_total', help: 'Outbox sends by platform and outcome', labelNames: ['platform', 'outcome'], registers: [registry] });
-  const collectors = new Counter({ name: 'roadmap_bot_collector_runs_total', help: 'Collector runs by outcome', labelNames: ['roadmap', 'outcome'], registers: [registry] });
+  const deliveries = new Counter({
+    name: 'roadmap_bot_deliveries_total',
+    help: 'Outbox sends by platform and outcome',
+    labelNames: ['platform', 'outcome'],
+    registers: [registry],
+  });
+  const collectors = new Counter({
+    name: 'roadmap_bot_collector_runs_total',
+    help: 'Collector runs by outcome',
+    labelNames: ['roadmap', 'outcome'],
+    registers: [registry],
+  });
   const commandSeconds = new Histogram({
     name: 'roadmap_bot_command_seconds',
     help: 'Command latency by platform (cli, slack, discord, api)',
@@ -48,7 +66,10 @@ export function createPrometheusTelemetry(outbox: OutboxStore): { telemetry: Tel
       if (count > 0) collectors.inc({ roadmap, outcome }, count);
     },
     command(platform, command, seconds, exitCode) {
-      commandSeconds.observe({ platform, command, outcome: exitCode === 0 ? 'ok' : 'refused' }, seconds);
+      commandSeconds.observe(
+        { platform, command, outcome: exitCode === 0 ? 'ok' : 'refused' },
+        seconds,
+      );
     },
   };
   return { telemetry, registry };

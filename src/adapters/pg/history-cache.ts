@@ -1,7 +1,11 @@
 import type { HistoryPoint } from '../../core/forecast/fit.js';
 
 /** Bucket averages of some metrics from `since` (a bucket start) up to `until`, oldest first. */
-export type ReadBuckets = (metrics: string[], since: number, until: Date) => Promise<Map<string, { start: number; v: number }[]>>;
+export type ReadBuckets = (
+  metrics: string[],
+  since: number,
+  until: Date,
+) => Promise<Map<string, { start: number; v: number }[]>>;
 
 /** Complete buckets of one metric's history. */
 interface Entry {
@@ -53,7 +57,14 @@ export class HistoryCache {
    * multiples of it), averaged and stamped at the bucket's centre (capped at now). The points
    * returned are shared: do not mutate them.
    */
-  async read(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date, readBuckets: ReadBuckets): Promise<Map<string, readonly HistoryPoint[]>> {
+  async read(
+    roadmapId: string,
+    metrics: string[],
+    windowMs: number,
+    bucketMs: number,
+    now: Date,
+    readBuckets: ReadBuckets,
+  ): Promise<Map<string, readonly HistoryPoint[]>> {
     const generation = this.generation(roadmapId);
     const nowMs = now.getTime();
     const firstWhole = Math.ceil((nowMs - windowMs) / bucketMs) * bucketMs;
@@ -72,21 +83,38 @@ export class HistoryCache {
         if (entry.fetchedAt < expiredBefore) expired.push(metric);
       } else uncached.push(metric);
     }
-    if (expired.length > 0) this.refresh(roadmapId, expired, firstWhole, bucketMs, now, readBuckets);
+    if (expired.length > 0)
+      this.refresh(roadmapId, expired, firstWhole, bucketMs, now, readBuckets);
 
     const tailSince = Math.min(...[...cached.values()].map((e) => e.until));
     const [full, tail] = await Promise.all([
-      uncached.length > 0 ? readBuckets(uncached, firstWhole, now) : new Map<string, { start: number; v: number }[]>(),
-      cached.size > 0 ? readBuckets([...cached.keys()], tailSince, now) : new Map<string, { start: number; v: number }[]>(),
+      uncached.length > 0
+        ? readBuckets(uncached, firstWhole, now)
+        : new Map<string, { start: number; v: number }[]>(),
+      cached.size > 0
+        ? readBuckets([...cached.keys()], tailSince, now)
+        : new Map<string, { start: number; v: number }[]>(),
     ]);
     const storable = this.generation(roadmapId) === generation;
     const result = new Map<string, readonly HistoryPoint[]>();
     for (const metric of metrics) {
       const previous = cached.get(metric);
-      const { entry, partial } = extend(previous, (previous ? tail : full).get(metric) ?? [], firstWhole, bucketMs, nowMs, this.wallClock());
+      const { entry, partial } = extend(
+        previous,
+        (previous ? tail : full).get(metric) ?? [],
+        firstWhole,
+        bucketMs,
+        nowMs,
+        this.wallClock(),
+      );
       // Unless another read (a background one) replaced the entry meanwhile, or this one is older.
       const before = found.get(metric);
-      if (storable && this.entry(roadmapId, metric, bucketMs) === before && entry.until >= (before?.until ?? -Infinity)) this.store(roadmapId, metric, bucketMs, entry);
+      if (
+        storable &&
+        this.entry(roadmapId, metric, bucketMs) === before &&
+        entry.until >= (before?.until ?? -Infinity)
+      )
+        this.store(roadmapId, metric, bucketMs, entry);
       result.set(metric, partial.length > 0 ? entry.points.concat(partial) : entry.points);
     }
     return result;
@@ -114,7 +142,12 @@ export class HistoryCache {
         if (at >= entry.until) continue; // only the bucket still filling, never cached
         const cut = Math.floor(at / bucketMs) * bucketMs;
         if (cut <= entry.from) sizes.delete(bucketMs);
-        else sizes.set(bucketMs, { ...entry, until: cut, points: entry.points.filter((p) => p.t.getTime() < cut) });
+        else
+          sizes.set(bucketMs, {
+            ...entry,
+            until: cut,
+            points: entry.points.filter((p) => p.t.getTime() < cut),
+          });
       }
     }
   }
@@ -152,7 +185,14 @@ export class HistoryCache {
   }
 
   /** Reads whole the histories of `metrics` in the background, once at a time per roadmap and bucket size. */
-  private refresh(roadmapId: string, metrics: string[], firstWhole: number, bucketMs: number, now: Date, readBuckets: ReadBuckets): void {
+  private refresh(
+    roadmapId: string,
+    metrics: string[],
+    firstWhole: number,
+    bucketMs: number,
+    now: Date,
+    readBuckets: ReadBuckets,
+  ): void {
     const key = `${roadmapId}\u0000${bucketMs}`;
     if (this.refreshing.has(key)) return;
     const generation = this.generation(roadmapId);
@@ -160,9 +200,17 @@ export class HistoryCache {
       .then((rows) => {
         if (this.generation(roadmapId) !== generation) return;
         for (const metric of metrics) {
-          const { entry } = extend(undefined, rows.get(metric) ?? [], firstWhole, bucketMs, now.getTime(), this.wallClock());
+          const { entry } = extend(
+            undefined,
+            rows.get(metric) ?? [],
+            firstWhole,
+            bucketMs,
+            now.getTime(),
+            this.wallClock(),
+          );
           const current = this.entry(roadmapId, metric, bucketMs);
-          if (!current || entry.until >= current.until) this.store(roadmapId, metric, bucketMs, entry);
+          if (!current || entry.until >= current.until)
+            this.store(roadmapId, metric, bucketMs, entry);
         }
       })
       // A failed read leaves the expired entry as it is: the next read tries again.
@@ -202,7 +250,10 @@ function extend(
     until = (added[added.length - 1] as HistoryPoint).t.getTime() + half;
   }
   // Buckets before firstWhole were dropped: the entry now starts there.
-  return { entry: { from: firstWhole, until, fetchedAt: previous?.fetchedAt ?? fetchedAt, points }, partial };
+  return {
+    entry: { from: firstWhole, until, fetchedAt: previous?.fetchedAt ?? fetchedAt, points },
+    partial,
+  };
 }
 
 /** `points` from the first one stamped at or after `t` (the same array when none is dropped). */

@@ -11,11 +11,17 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', impo
  * Safe to run from several replicas at once: the advisory lock makes the others wait, and they
  * then find nothing left to do.
  */
-export async function migrate(databaseUrl: string, opts: { log?: (msg: string) => void } = {}): Promise<string[]> {
+export async function migrate(
+  databaseUrl: string,
+  opts: { log?: (msg: string) => void } = {},
+): Promise<string[]> {
   const log = opts.log ?? (() => {});
   // Our own client (rather than databaseUrl) so that a dropped connection is an error we handle
   // instead of an unhandled 'error' event, and so the session is recognisable in pg_stat_activity.
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'roadmap-bot migrate' });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'roadmap-bot migrate',
+  });
   client.on('error', (err) => log(`migration connection error: ${err.message}`));
   await client.connect();
   try {

@@ -37,7 +37,12 @@ export class OutboxStore {
    * worker's lease ran out (it died between claiming and settling). Replicas never claim the
    * same row: SKIP LOCKED passes over rows another claim is taking.
    */
-  async claim(worker: string, now: Date, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+  async claim(
+    worker: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedDelivery[]> {
     const rows = await this.pool.query(
       `UPDATE deliveries d
           SET status = 'sending', claimed_by = $1, lease_until = $2::timestamptz + $3 * interval '1 millisecond', attempts = d.attempts + 1
@@ -100,9 +105,13 @@ export class OutboxStore {
 
   /** The original post an edit applies to. */
   async original(id: number): Promise<{ status: DeliveryRow['status']; ref?: string } | undefined> {
-    const rows = await this.pool.query(`SELECT status, message_ref FROM deliveries WHERE id = $1`, [id]);
+    const rows = await this.pool.query(`SELECT status, message_ref FROM deliveries WHERE id = $1`, [
+      id,
+    ]);
     const row = rows.rows[0];
-    return row ? { status: row.status, ...(row.message_ref ? { ref: row.message_ref } : {}) } : undefined;
+    return row
+      ? { status: row.status, ...(row.message_ref ? { ref: row.message_ref } : {}) }
+      : undefined;
   }
 
   async list(opts: { status?: DeliveryRow['status']; limit?: number }): Promise<DeliveryRow[]> {
@@ -128,7 +137,11 @@ export class OutboxStore {
   }
 
   /** Gives a failed delivery a fresh set of attempts. */
-  async retry(id: number, now: Date, db: Pick<pg.PoolClient, 'query'> = this.pool): Promise<boolean> {
+  async retry(
+    id: number,
+    now: Date,
+    db: Pick<pg.PoolClient, 'query'> = this.pool,
+  ): Promise<boolean> {
     const rows = await db.query(
       `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, claimed_by = NULL WHERE id = $1 AND status = 'failed'`,
       [id, now],
@@ -137,7 +150,9 @@ export class OutboxStore {
   }
 
   async depth(): Promise<{ pending: number; failed: number }> {
-    const rows = await this.pool.query(`SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending, count(*) FILTER (WHERE status = 'failed') AS failed FROM deliveries`);
+    const rows = await this.pool.query(
+      `SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending, count(*) FILTER (WHERE status = 'failed') AS failed FROM deliveries`,
+    );
     return { pending: Number(rows.rows[0].pending), failed: Number(rows.rows[0].failed) };
   }
 }

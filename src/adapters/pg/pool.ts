@@ -21,14 +21,17 @@ export function configurePgTypes(): void {
   typesConfigured = true;
   pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
     const n = Number(value);
-    if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} does not fit in a JS number`);
+    if (!Number.isSafeInteger(n))
+      throw new RangeError(`int8 value ${value} does not fit in a JS number`);
     return n;
   });
 }
 
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   configurePgTypes();
-  const onError = opts.onError ?? ((err: Error) => process.emitWarning(`idle PostgreSQL connection failed: ${err.message}`));
+  const onError =
+    opts.onError ??
+    ((err: Error) => process.emitWarning(`idle PostgreSQL connection failed: ${err.message}`));
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,

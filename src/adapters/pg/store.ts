@@ -3,7 +3,12 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
 import type { WindowAggregate } from '../../core/condition/evaluate.js';
-import type { MetricPoint, RoadmapState, Snapshot, WindowNeed } from '../../core/evaluate/report.js';
+import type {
+  MetricPoint,
+  RoadmapState,
+  Snapshot,
+  WindowNeed,
+} from '../../core/evaluate/report.js';
 import type { HistoryPoint } from '../../core/forecast/fit.js';
 import { HistoryCache, type HistoryCacheOptions } from './history-cache.js';
 import { windowKey } from '../../core/evaluate/report.js';
@@ -35,7 +40,10 @@ export interface AuditEntry {
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** Runs `work` in one transaction on a pooled client: committed if it returns, rolled back if it throws. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -55,7 +63,15 @@ export async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
   await db.query(
     `INSERT INTO audit_log (at, actor, platform, channel, roadmap_id, action, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [entry.at, entry.actor.id, entry.actor.platform, entry.actor.channel ?? null, entry.roadmapId ?? null, entry.action, entry.details ?? {}],
+    [
+      entry.at,
+      entry.actor.id,
+      entry.actor.platform,
+      entry.actor.channel ?? null,
+      entry.roadmapId ?? null,
+      entry.action,
+      entry.details ?? {},
+    ],
   );
 }
 
@@ -83,7 +99,10 @@ export class PgStore {
    * Writes points idempotently on (roadmap, metric, time, source): re-sending a point with the
    * same value changes nothing; a new value for the same key replaces the old one.
    */
-  async recordPoints(points: PointInput[], entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
+  async recordPoints(
+    points: PointInput[],
+    entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> },
+  ): Promise<number> {
     if (points.length === 0) return 0;
     // Before and after: a status reading meanwhile must not cache the buckets from before.
     this.histories.written(points);
@@ -103,7 +122,10 @@ export class PgStore {
           entry.at,
         ],
       );
-      await audit(client, { ...entry, details: { points: points.length, written: result.rowCount ?? 0, ...entry.details } });
+      await audit(client, {
+        ...entry,
+        details: { points: points.length, written: result.rowCount ?? 0, ...entry.details },
+      });
       return result.rowCount ?? 0;
     });
     this.histories.written(points);
@@ -119,7 +141,10 @@ export class PgStore {
    * temporary table and one upsert, the last of repeated keys winning. An error thrown by
    * `points` (say, a bad line) rolls everything back and is rethrown.
    */
-  async importPoints(points: readonly PointInput[] | (() => Iterable<PointInput>), entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> }): Promise<number> {
+  async importPoints(
+    points: readonly PointInput[] | (() => Iterable<PointInput>),
+    entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> },
+  ): Promise<number> {
     const pass = typeof points === 'function' ? points : () => points;
     this.histories.clear();
     const written = await this.transaction(async (client) => {
@@ -127,7 +152,11 @@ export class PgStore {
       let sent = 0;
       await client.query('SAVEPOINT import_fast');
       try {
-        const copy = client.query(copyStreams.from('COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN'));
+        const copy = client.query(
+          copyStreams.from(
+            'COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN',
+          ),
+        );
         await pipeline(Readable.from(copyLines(pass(), entry.at)), copy);
         stored = sent = copy.rowCount ?? 0;
         await client.query('RELEASE SAVEPOINT import_fast');
@@ -140,7 +169,9 @@ export class PgStore {
         await client.query(
           `CREATE TEMP TABLE import_points (n bigint GENERATED ALWAYS AS IDENTITY, roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
         );
-        const copy = client.query(copyStreams.from('COPY import_points (roadmap_id, metric, at, source, value) FROM STDIN'));
+        const copy = client.query(
+          copyStreams.from('COPY import_points (roadmap_id, metric, at, source, value) FROM STDIN'),
+        );
         await pipeline(Readable.from(copyLines(pass())), copy);
         sent = copy.rowCount ?? 0;
         const result = await client.query(
@@ -154,7 +185,10 @@ export class PgStore {
         );
         stored = result.rowCount ?? 0;
       }
-      await audit(client, { ...entry, details: { points: sent, written: stored, ...entry.details } });
+      await audit(client, {
+        ...entry,
+        details: { points: sent, written: stored, ...entry.details },
+      });
       return stored;
     });
     this.histories.clear();
@@ -165,10 +199,18 @@ export class PgStore {
    * The newest point of each metric and the aggregates of each window, as of `now`. Windows
    * that need no statistics (`change`, `last`) read their first and last points only.
    */
-  async snapshot(roadmapId: string, metrics: string[], windows: WindowNeed[], now: Date): Promise<Snapshot> {
+  async snapshot(
+    roadmapId: string,
+    metrics: string[],
+    windows: WindowNeed[],
+    now: Date,
+  ): Promise<Snapshot> {
     const latest = new Map<string, MetricPoint>();
     const aggregates = new Map<string, WindowAggregate>();
-    type WindowRow = { metric: string; ms: number; stats: boolean } & Record<'count' | 'avg' | 'min' | 'max' | 'sum' | 'first' | 'last', number | null>;
+    type WindowRow = { metric: string; ms: number; stats: boolean } & Record<
+      'count' | 'avg' | 'min' | 'max' | 'sum' | 'first' | 'last',
+      number | null
+    >;
     const [latestRows, windowRows] = await Promise.all([
       this.pool.query<{ name: string; value: number; at: Date }>(
         `SELECT m.name, p.value, p.at
@@ -193,12 +235,20 @@ export class PgStore {
                    FROM metric_points
                   WHERE w.stats AND roadmap_id = $1 AND metric = w.metric
                     AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4) a`,
-            [roadmapId, windows.map((w) => w.metric), windows.map((w) => w.windowMs), now, windows.map((w) => w.stats)],
+            [
+              roadmapId,
+              windows.map((w) => w.metric),
+              windows.map((w) => w.windowMs),
+              now,
+              windows.map((w) => w.stats),
+            ],
           ),
     ]);
     for (const row of latestRows.rows) latest.set(row.name, { value: row.value, at: row.at });
     for (const { metric, ms, stats, ...agg } of windowRows.rows) {
-      const kept = Object.entries(agg).filter(([name, v]) => v !== null && (stats || name === 'first' || name === 'last'));
+      const kept = Object.entries(agg).filter(
+        ([name, v]) => v !== null && (stats || name === 'first' || name === 'last'),
+      );
       aggregates.set(windowKey(metric, Number(ms)), Object.fromEntries(kept) as WindowAggregate);
     }
     return { latest, windows: aggregates };
@@ -235,15 +285,28 @@ export class PgStore {
     const row = rows[0] as Row;
     // JSON carries times as ISO text (microseconds, which Date truncates to milliseconds as pg does).
     return {
-      collectorFailures: new Map(row.collectors.map((r) => [r.metric, { since: new Date(r.failing_since), error: r.last_error }])),
+      collectorFailures: new Map(
+        row.collectors.map((r) => [
+          r.metric,
+          { since: new Date(r.failing_since), error: r.last_error },
+        ]),
+      ),
       ...(row.stage ? { stage: { id: row.stage.id, since: new Date(row.stage.since) } } : {}),
-      gateChecks: new Map(row.gates.map((r) => [r.gate_id, { passed: r.passed, actor: r.actor, at: new Date(r.at) }])),
+      gateChecks: new Map(
+        row.gates.map((r) => [r.gate_id, { passed: r.passed, actor: r.actor, at: new Date(r.at) }]),
+      ),
       triggers: new Map(),
       targetsMet: new Map(row.targets.map((r) => [r.target_id, new Date(r.met_at)])),
     };
   }
 
-  async moveStage(roadmapId: string, from: string, to: string, forced: boolean, entry: AuditEntry): Promise<void> {
+  async moveStage(
+    roadmapId: string,
+    from: string,
+    to: string,
+    forced: boolean,
+    entry: AuditEntry,
+  ): Promise<void> {
     await this.transaction(async (client) => {
       await client.query(
         `INSERT INTO stage_transitions (roadmap_id, from_stage, to_stage, at, actor, forced) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -253,7 +316,13 @@ export class PgStore {
     });
   }
 
-  async tickGate(roadmapId: string, stageId: string, gateId: string, passed: boolean, entry: AuditEntry): Promise<void> {
+  async tickGate(
+    roadmapId: string,
+    stageId: string,
+    gateId: string,
+    passed: boolean,
+    entry: AuditEntry,
+  ): Promise<void> {
     await this.transaction(async (client) => {
       await client.query(
         `INSERT INTO gate_checks (roadmap_id, stage_id, gate_id, passed, actor, at) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -264,7 +333,11 @@ export class PgStore {
   }
 
   /** Remembers the first time a target held; later calls keep the first date. */
-  async markTargetsMet(roadmapId: string, met: { targetId: string; at: Date }[], db: Queryable = this.pool): Promise<void> {
+  async markTargetsMet(
+    roadmapId: string,
+    met: { targetId: string; at: Date }[],
+    db: Queryable = this.pool,
+  ): Promise<void> {
     if (met.length === 0) return;
     await db.query(
       `INSERT INTO target_met (roadmap_id, target_id, met_at)
@@ -275,7 +348,13 @@ export class PgStore {
   }
 
   /** A metric's history in `buckets` averaged buckets over (now - span, now]. */
-  async history(roadmapId: string, metric: string, spanMs: number, buckets: number, now: Date): Promise<{ at: Date; value: number }[]> {
+  async history(
+    roadmapId: string,
+    metric: string,
+    spanMs: number,
+    buckets: number,
+    now: Date,
+  ): Promise<{ at: Date; value: number }[]> {
     const bucketMs = Math.max(1000, Math.ceil(spanMs / buckets));
     const rows = await this.pool.query<{ bucket: Date; value: number }>(
       `SELECT date_bin($3 * interval '1 millisecond', at, $4::timestamptz) AS bucket, avg(value) AS value
@@ -293,27 +372,44 @@ export class PgStore {
    * the process's HistoryCache, so mostly only the newest minutes are read. The points
    * returned are shared: do not mutate them.
    */
-  forecastHistories(roadmapId: string, metrics: string[], windowMs: number, bucketMs: number, now: Date): Promise<Map<string, readonly HistoryPoint[]>> {
-    return this.histories.read(roadmapId, metrics, windowMs, bucketMs, now, async (names, since, until) => {
-      const { rows } = await this.pool.query<{ metric: string; start: Date; v: number }>(
-        `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ 'epoch') AS start, avg(value) AS v
+  forecastHistories(
+    roadmapId: string,
+    metrics: string[],
+    windowMs: number,
+    bucketMs: number,
+    now: Date,
+  ): Promise<Map<string, readonly HistoryPoint[]>> {
+    return this.histories.read(
+      roadmapId,
+      metrics,
+      windowMs,
+      bucketMs,
+      now,
+      async (names, since, until) => {
+        const { rows } = await this.pool.query<{ metric: string; start: Date; v: number }>(
+          `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ 'epoch') AS start, avg(value) AS v
            FROM metric_points
           WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at >= $3 AND at <= $5
           GROUP BY 1, 2 ORDER BY 1, 2`,
-        [roadmapId, names, new Date(since), bucketMs, until],
-      );
-      const byMetric = new Map<string, { start: number; v: number }[]>();
-      for (const r of rows) {
-        let list = byMetric.get(r.metric);
-        if (!list) byMetric.set(r.metric, (list = []));
-        list.push({ start: r.start.getTime(), v: r.v });
-      }
-      return byMetric;
-    });
+          [roadmapId, names, new Date(since), bucketMs, until],
+        );
+        const byMetric = new Map<string, { start: number; v: number }[]>();
+        for (const r of rows) {
+          let list = byMetric.get(r.metric);
+          if (!list) byMetric.set(r.metric, (list = []));
+          list.push({ start: r.start.getTime(), v: r.v });
+        }
+        return byMetric;
+      },
+    );
   }
 
   /** The value each metric had at each instant (newest point at or before it). */
-  async valuesAt(roadmapId: string, metrics: string[], instants: Date[]): Promise<Map<string, (number | undefined)[]>> {
+  async valuesAt(
+    roadmapId: string,
+    metrics: string[],
+    instants: Date[],
+  ): Promise<Map<string, (number | undefined)[]>> {
     const rows = await this.pool.query<{ name: string; i: number; value: number }>(
       `SELECT m.name, t.i, p.value
          FROM unnest($2::text[]) AS m(name)
@@ -323,7 +419,9 @@ export class PgStore {
             ORDER BY at DESC, recorded_at DESC LIMIT 1) p`,
       [roadmapId, metrics, instants],
     );
-    const result = new Map(metrics.map((m) => [m, instants.map((): number | undefined => undefined)]));
+    const result = new Map(
+      metrics.map((m) => [m, instants.map((): number | undefined => undefined)]),
+    );
     for (const row of rows.rows) {
       const values = result.get(row.name);
       if (values) values[Number(row.i) - 1] = row.value;
@@ -342,11 +440,19 @@ export class PgStore {
 
   /** Roadmaps some channel of the platform follows (`use`), for the Slack App Home. */
   async boundRoadmaps(platform: string): Promise<string[]> {
-    const rows = await this.pool.query<{ roadmap_id: string }>(`SELECT DISTINCT roadmap_id FROM channel_bindings WHERE platform = $1 ORDER BY roadmap_id`, [platform]);
+    const rows = await this.pool.query<{ roadmap_id: string }>(
+      `SELECT DISTINCT roadmap_id FROM channel_bindings WHERE platform = $1 ORDER BY roadmap_id`,
+      [platform],
+    );
     return rows.rows.map((r) => r.roadmap_id);
   }
 
-  async bindChannel(platform: string, channel: string, roadmapId: string, entry: AuditEntry): Promise<void> {
+  async bindChannel(
+    platform: string,
+    channel: string,
+    roadmapId: string,
+    entry: AuditEntry,
+  ): Promise<void> {
     await this.transaction(async (client) => {
       await client.query(
         `INSERT INTO channel_bindings (platform, channel_id, roadmap_id, bound_by, bound_at) VALUES ($1, $2, $3, $4, $5)
@@ -368,7 +474,10 @@ function* copyLines(points: Iterable<PointInput>, recordedAt?: Date): Generator<
   const escape = (text: string): string => {
     let e = escaped.get(text);
     if (e === undefined) {
-      e = text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c] as string);
+      e = text.replace(
+        /[\\\t\n\r]/g,
+        (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c] as string,
+      );
       escaped.set(text, e);
     }
     return e;

@@ -13,13 +13,19 @@ export interface ApiToken {
 }
 
 /** SHA-256 is enough for 256-bit random tokens: there is no dictionary to slow down. */
-export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+export const hashToken = (token: string): string =>
+  createHash('sha256').update(token).digest('hex');
 
 /** API tokens: created (shown once), listed, revoked; only their hash is stored. */
 export class TokenStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async create(name: string, roadmaps: string[], createdBy: string, now: Date): Promise<{ token: string; id: number }> {
+  async create(
+    name: string,
+    roadmaps: string[],
+    createdBy: string,
+    now: Date,
+  ): Promise<{ token: string; id: number }> {
     const token = `rbt_${randomBytes(32).toString('base64url')}`;
     const rows = await this.pool.query<{ id: string }>(
       `INSERT INTO api_tokens (name, token_hash, prefix, roadmaps, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -29,7 +35,9 @@ export class TokenStore {
   }
 
   async list(): Promise<ApiToken[]> {
-    const rows = await this.pool.query(`SELECT id, name, prefix, roadmaps, created_by, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id`);
+    const rows = await this.pool.query(
+      `SELECT id, name, prefix, roadmaps, created_by, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id`,
+    );
     return rows.rows.map((r) => ({
       id: Number(r.id),
       name: r.name,
@@ -57,7 +65,10 @@ export class TokenStore {
    * unknown or revoked token, and then nothing is counted. `last_used_at` is moved at most
    * once a minute: concurrent requests of one token would otherwise queue on its row.
    */
-  async authenticateAndCount(token: string, now: Date): Promise<{ token: ApiToken; count: number; windowEnd: Date } | undefined> {
+  async authenticateAndCount(
+    token: string,
+    now: Date,
+  ): Promise<{ token: ApiToken; count: number; windowEnd: Date } | undefined> {
     const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
     const rows = await this.pool.query(
       `WITH t AS (
@@ -75,7 +86,14 @@ export class TokenStore {
     const r = rows.rows[0];
     if (!r) return undefined;
     return {
-      token: { id: Number(r.id), name: r.name, prefix: r.prefix, roadmaps: r.roadmaps, createdBy: r.created_by, createdAt: r.created_at },
+      token: {
+        id: Number(r.id),
+        name: r.name,
+        prefix: r.prefix,
+        roadmaps: r.roadmaps,
+        createdBy: r.created_by,
+        createdAt: r.created_at,
+      },
       count: r.count,
       windowEnd: new Date(windowStart.getTime() + 60_000),
     };
@@ -83,7 +101,9 @@ export class TokenStore {
 
   /** Forgets counts of windows long past. */
   async pruneRateWindows(now: Date): Promise<void> {
-    await this.pool.query(`DELETE FROM api_rate_windows WHERE window_start < $1`, [new Date(now.getTime() - 3_600_000)]);
+    await this.pool.query(`DELETE FROM api_rate_windows WHERE window_start < $1`, [
+      new Date(now.getTime() - 3_600_000),
+    ]);
   }
 }
 

@@ -11,7 +11,14 @@ import { slackLogger } from './logger.js';
 import { FastifyReceiver } from './receiver.js';
 import { SlackSink, toDeliveryError } from './sink.js';
 
-export type SlackConfig = Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_API_URL' | 'SLACK_ADMIN_USER_IDS'>;
+export type SlackConfig = Pick<
+  Config,
+  | 'SLACK_BOT_TOKEN'
+  | 'SLACK_SIGNING_SECRET'
+  | 'SLACK_APP_TOKEN'
+  | 'SLACK_API_URL'
+  | 'SLACK_ADMIN_USER_IDS'
+>;
 
 export type SlackMode = { mode: 'http' | 'socket' } | { mode: 'off'; reason: string };
 
@@ -30,7 +37,11 @@ export function slackMode(config: SlackConfig): SlackMode {
   if (!config.SLACK_BOT_TOKEN) return { mode: 'off', reason: 'SLACK_BOT_TOKEN is not set' };
   if (config.SLACK_APP_TOKEN) return { mode: 'socket' };
   if (config.SLACK_SIGNING_SECRET) return { mode: 'http' };
-  return { mode: 'off', reason: 'SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is' };
+  return {
+    mode: 'off',
+    reason:
+      'SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is',
+  };
 }
 
 export interface SlackOptions {
@@ -75,14 +86,27 @@ export function createSlack(options: SlackOptions): SlackAdapter {
     ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
   };
   const client = new WebClient(token, { ...clientOptions });
-  const ctx: HandlerContext = { deps, admins: new Set(config.SLACK_ADMIN_USER_IDS), logger: logger.child({ component: 'slack' }) };
+  const ctx: HandlerContext = {
+    deps,
+    admins: new Set(config.SLACK_ADMIN_USER_IDS),
+    logger: logger.child({ component: 'slack' }),
+  };
 
   // The route must exist before the server listens, so the receiver is made now; the Bolt app
   // is made in start(), once auth.test has said who the bot is.
   let receiver: FastifyReceiver | undefined;
   if (mode === 'http') {
-    if (!options.http) throw new Error('Slack HTTP mode needs the HTTP server (pass `http`), or set SLACK_APP_TOKEN for Socket Mode');
-    receiver = new FastifyReceiver({ http: options.http, signingSecret: config.SLACK_SIGNING_SECRET as string, path: SLACK_EVENTS_PATH, now: () => (options.signatureClock ?? deps.clock)().getTime(), logger });
+    if (!options.http)
+      throw new Error(
+        'Slack HTTP mode needs the HTTP server (pass `http`), or set SLACK_APP_TOKEN for Socket Mode',
+      );
+    receiver = new FastifyReceiver({
+      http: options.http,
+      signingSecret: config.SLACK_SIGNING_SECRET as string,
+      path: SLACK_EVENTS_PATH,
+      now: () => (options.signatureClock ?? deps.clock)().getTime(),
+      logger,
+    });
   }
   let app: App | undefined;
   const inflight = new Set<Promise<void>>();
@@ -94,9 +118,16 @@ export function createSlack(options: SlackOptions): SlackAdapter {
       let identity: { botId: string; botUserId: string; name: string; team: string };
       try {
         const auth = await client.auth.test();
-        identity = { botId: auth.bot_id ?? '', botUserId: auth.user_id ?? '', name: auth.user ?? '?', team: auth.team ?? '?' };
+        identity = {
+          botId: auth.bot_id ?? '',
+          botUserId: auth.user_id ?? '',
+          name: auth.user ?? '?',
+          team: auth.team ?? '?',
+        };
       } catch (error) {
-        throw new Error(`Slack: checking SLACK_BOT_TOKEN with auth.test failed: ${toDeliveryError(error, 'auth.test').message}`);
+        throw new Error(
+          `Slack: checking SLACK_BOT_TOKEN with auth.test failed: ${toDeliveryError(error, 'auth.test').message}`,
+        );
       }
       // botId and botUserId given: Bolt makes no auth.test of its own (by default it calls it
       // from the constructor, where a failure is an unhandled rejection).
@@ -116,7 +147,12 @@ export function createSlack(options: SlackOptions): SlackAdapter {
               socketMode: true,
               // The socket client keeps its own patient retry policy (it reconnects for as long
               // as it takes) unless the caller set one; it mutates these options, so a copy.
-              installerOptions: { clientOptions: { ...clientOptions, ...(options.clientOptions?.retryConfig ? {} : { retryConfig: undefined }) } },
+              installerOptions: {
+                clientOptions: {
+                  ...clientOptions,
+                  ...(options.clientOptions?.retryConfig ? {} : { retryConfig: undefined }),
+                },
+              },
             })
           : new App({ ...common, receiver: receiver as FastifyReceiver });
       // Track every event through the listeners, so stop() can wait for answers still being
@@ -133,7 +169,9 @@ export function createSlack(options: SlackOptions): SlackAdapter {
       registerHandlers(app, ctx);
       await app.start();
       const where = mode === 'socket' ? 'Socket Mode' : `HTTP mode at POST ${SLACK_EVENTS_PATH}`;
-      logger.info(`slack: ${where} as @${identity.name} in ${identity.team}; admins: ${config.SLACK_ADMIN_USER_IDS.length > 0 ? config.SLACK_ADMIN_USER_IDS.join(', ') : 'none (set SLACK_ADMIN_USER_IDS)'}`);
+      logger.info(
+        `slack: ${where} as @${identity.name} in ${identity.team}; admins: ${config.SLACK_ADMIN_USER_IDS.length > 0 ? config.SLACK_ADMIN_USER_IDS.join(', ') : 'none (set SLACK_ADMIN_USER_IDS)'}`,
+      );
     },
     async stop() {
       if (app) await app.stop();

@@ -1,4 +1,11 @@
-import type { ActionsBlock, Button, ContextBlock, HeaderBlock, KnownBlock, SectionBlock } from '@slack/web-api';
+import type {
+  ActionsBlock,
+  Button,
+  ContextBlock,
+  HeaderBlock,
+  KnownBlock,
+  SectionBlock,
+} from '@slack/web-api';
 import { percent, progressBar, sparkline } from '../../core/messages/graphics.js';
 import type { Action, Icon, Line, Message, Section, Tone } from '../../core/messages/model.js';
 import { BLOCK_KIT, charsOf, HOME_LIMITS, MESSAGE_LIMITS, type MessageBudget } from './limits.js';
@@ -28,7 +35,13 @@ export const SLACK_EMOJI: Record<Icon, string> = {
   error: ':no_entry:',
 };
 
-const TONE_EMOJI: Record<Tone, string | undefined> = { alert: ':rotating_light:', warn: ':warning:', error: ':no_entry:', ok: undefined, info: undefined };
+const TONE_EMOJI: Record<Tone, string | undefined> = {
+  alert: ':rotating_light:',
+  warn: ':warning:',
+  error: ':no_entry:',
+  ok: undefined,
+  info: undefined,
+};
 
 /** Room left in a message with buttons for the outcome line a click adds (see withOutcome). */
 const OUTCOME_RESERVE = 600;
@@ -58,12 +71,16 @@ export function clip(text: string, max: number): string {
 }
 
 const mrkdwn = (text: string) => ({ type: 'mrkdwn' as const, text });
-const context = (text: string): ContextBlock => ({ type: 'context', elements: [mrkdwn(clip(text, BLOCK_KIT.contextText))] });
+const context = (text: string): ContextBlock => ({
+  type: 'context',
+  elements: [mrkdwn(clip(text, BLOCK_KIT.contextText))],
+});
 
 /** One line of a section: emoji, text, bar with percent, sparkline, then the detail indented below. */
 export function lineText(line: Line): string {
   const parts = [line.icon ? SLACK_EMOJI[line.icon] : '•', escapeMrkdwn(line.text)];
-  if (line.progress !== undefined) parts.push(`\`${progressBar(line.progress)}\` ${percent(line.progress)}`);
+  if (line.progress !== undefined)
+    parts.push(`\`${progressBar(line.progress)}\` ${percent(line.progress)}`);
   if (line.series && line.series.length > 1) parts.push(`\`${sparkline(line.series)}\``);
   // Em spaces: Slack keeps them at the start of a line where it may trim ordinary ones.
   return parts.join('  ') + (line.detail ? `\n\u2003\u2003${escapeMrkdwn(line.detail)}` : '');
@@ -75,7 +92,9 @@ function sectionBlocks(section: Section, shown: number): SectionBlock[] {
   const more = section.lines.length - shown + (section.omitted ?? 0);
   if (more > 0) lines.push(`… and ${more} more`);
   const chunks: string[] = [];
-  let current = section.title ? `*${clip(escapeMrkdwn(section.title), BLOCK_KIT.sectionText - 2)}*` : '';
+  let current = section.title
+    ? `*${clip(escapeMrkdwn(section.title), BLOCK_KIT.sectionText - 2)}*`
+    : '';
   for (const line of lines) {
     if (current === '') current = line;
     else if (current.length + 1 + line.length <= BLOCK_KIT.sectionText) current += `\n${line}`;
@@ -91,11 +110,24 @@ function sectionBlocks(section: Section, shown: number): SectionBlock[] {
 function headBlocks(message: Message): KnownBlock[] {
   const tone = TONE_EMOJI[message.tone];
   const title = message.title || message.fallback || 'roadmap-bot';
-  const header: HeaderBlock = { type: 'header', text: { type: 'plain_text', text: clip(tone ? `${tone} ${title}` : title, BLOCK_KIT.headerText), emoji: true } };
+  const header: HeaderBlock = {
+    type: 'header',
+    text: {
+      type: 'plain_text',
+      text: clip(tone ? `${tone} ${title}` : title, BLOCK_KIT.headerText),
+      emoji: true,
+    },
+  };
   const blocks: KnownBlock[] = [header];
   if (message.subtitle) blocks.push(context(escapeMrkdwn(message.subtitle)));
   // Mentions notify from a section's mrkdwn; the model leaves paging to the platform.
-  if (message.urgent) blocks.push({ type: 'section', text: mrkdwn(clip(`<!here> ${escapeMrkdwn(message.fallback || title)}`, BLOCK_KIT.sectionText)) });
+  if (message.urgent)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        clip(`<!here> ${escapeMrkdwn(message.fallback || title)}`, BLOCK_KIT.sectionText),
+      ),
+    });
   return blocks;
 }
 
@@ -111,7 +143,9 @@ export function actionsBlock(actions: readonly Action[]): ActionsBlock | undefin
       value: a.command,
       ...(a.style ? { style: a.style } : {}),
     }));
-  return buttons.length > 0 ? { type: 'actions', block_id: ACTIONS_BLOCK_ID, elements: buttons } : undefined;
+  return buttons.length > 0
+    ? { type: 'actions', block_id: ACTIONS_BLOCK_ID, elements: buttons }
+    : undefined;
 }
 
 function tailBlocks(message: Message, actions: readonly Action[]): KnownBlock[] {
@@ -145,7 +179,10 @@ function compose(message: Message, budget: MessageBudget, options: ComposeOption
   const body: KnownBlock[] = [];
   const fits = (extra: KnownBlock[]) => {
     const all = [...head, ...body, ...extra, ...tail];
-    return all.length <= budget.maxBlocks && (budget.maxChars === undefined || charsOf(all) + reserve <= budget.maxChars);
+    return (
+      all.length <= budget.maxBlocks &&
+      (budget.maxChars === undefined || charsOf(all) + reserve <= budget.maxChars)
+    );
   };
   // The fixed parts first. Only absurd input gets here without fitting (a button's command may
   // be 2,000 characters): then buttons go from the end, and at last all but the header.
@@ -211,8 +248,17 @@ function fallbackText(message: Message): string {
  * A message as Block Kit within a message's limits (50 blocks, about 13k characters).
  * `code` is shown in a code block after the sections, cut to fit (the JSON of `status --json`).
  */
-export function renderSlack(message: Message, options: { code?: string; budget?: MessageBudget } = {}): SlackPayload {
-  return { text: fallbackText(message), blocks: compose(message, options.budget ?? MESSAGE_LIMITS, { withActions: true, ...(options.code !== undefined ? { code: options.code } : {}) }) };
+export function renderSlack(
+  message: Message,
+  options: { code?: string; budget?: MessageBudget } = {},
+): SlackPayload {
+  return {
+    text: fallbackText(message),
+    blocks: compose(message, options.budget ?? MESSAGE_LIMITS, {
+      withActions: true,
+      ...(options.code !== undefined ? { code: options.code } : {}),
+    }),
+  };
 }
 
 /**
@@ -220,15 +266,27 @@ export function renderSlack(message: Message, options: { code?: string; budget?:
  * divided, ending with "… and N more roadmaps" when they do not all fit. Buttons are left out:
  * the Home tab has no message to update.
  */
-export function renderSlackHome(messages: readonly Message[], intro?: string, budget: MessageBudget = HOME_LIMITS): KnownBlock[] {
-  const blocks: KnownBlock[] = [{ type: 'header', text: { type: 'plain_text', text: 'Roadmaps', emoji: true } }];
+export function renderSlackHome(
+  messages: readonly Message[],
+  intro?: string,
+  budget: MessageBudget = HOME_LIMITS,
+): KnownBlock[] {
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Roadmaps', emoji: true } },
+  ];
   if (intro) blocks.push(context(intro));
-  if (messages.length === 0) blocks.push({ type: 'section', text: mrkdwn('No roadmap is loaded yet. Add a roadmap file and it shows here.') });
+  if (messages.length === 0)
+    blocks.push({
+      type: 'section',
+      text: mrkdwn('No roadmap is loaded yet. Add a roadmap file and it shows here.'),
+    });
   for (const [i, message] of messages.entries()) {
     const later = messages.length - i - 1;
     const room: MessageBudget = {
       maxBlocks: budget.maxBlocks - blocks.length - 1 - (later > 0 ? 1 : 0),
-      ...(budget.maxChars !== undefined ? { maxChars: budget.maxChars - charsOf(blocks) - 200 } : {}),
+      ...(budget.maxChars !== undefined
+        ? { maxChars: budget.maxChars - charsOf(blocks) - 200 }
+        : {}),
     };
     const rendered = room.maxBlocks > 0 ? compose(message, room, { withActions: false }) : [];
     if (rendered.length === 0) {
@@ -245,11 +303,22 @@ export function renderSlackHome(messages: readonly Message[], intro?: string, bu
  * The blocks of a posted message after one of its buttons was used: the buttons are removed
  * and a context line says who did what. `blocks` are the message's blocks as Slack sent them.
  */
-export function withOutcome(blocks: readonly KnownBlock[], actionsBlockId: string | undefined, outcome: string): KnownBlock[] {
-  const kept = blocks.filter((b) => !(b.type === 'actions' && (actionsBlockId === undefined || b.block_id === actionsBlockId)));
+export function withOutcome(
+  blocks: readonly KnownBlock[],
+  actionsBlockId: string | undefined,
+  outcome: string,
+): KnownBlock[] {
+  const kept = blocks.filter(
+    (b) =>
+      !(b.type === 'actions' && (actionsBlockId === undefined || b.block_id === actionsBlockId)),
+  );
   const line = context(outcome);
   // Keep within the limits even when Slack's copy of the blocks was already full.
-  while (kept.length > 1 && (kept.length + 1 > MESSAGE_LIMITS.maxBlocks || charsOf([...kept, line]) > (MESSAGE_LIMITS.maxChars ?? Infinity))) {
+  while (
+    kept.length > 1 &&
+    (kept.length + 1 > MESSAGE_LIMITS.maxBlocks ||
+      charsOf([...kept, line]) > (MESSAGE_LIMITS.maxChars ?? Infinity))
+  ) {
     kept.splice(kept.length - 1, 1);
   }
   return [...kept, line];

@@ -11,7 +11,10 @@ export interface HandlerContext {
 
 /** A Slack user in a channel, as the command layer sees them; runCommand resolves the channel's roadmap. */
 export function invocationFor(ctx: HandlerContext, userId: string, channelId?: string): Invocation {
-  return { actor: { platform: 'slack', id: userId, ...(channelId ? { channel: channelId } : {}) }, isAdmin: ctx.admins.has(userId) };
+  return {
+    actor: { platform: 'slack', id: userId, ...(channelId ? { channel: channelId } : {}) },
+    isAdmin: ctx.admins.has(userId),
+  };
 }
 
 /** `<!date^…>`: Slack shows the moment in each reader's own time zone. */

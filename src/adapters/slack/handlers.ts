@@ -12,7 +12,9 @@ import { slackPayload, toDeliveryError } from './sink.js';
 /** The slash command the manifest declares. */
 export const SLASH_COMMAND = '/roadmap';
 
-const APOLOGY = errorMessage('Sorry, something went wrong on our side. It has been logged; please try again in a moment.');
+const APOLOGY = errorMessage(
+  'Sorry, something went wrong on our side. It has been logged; please try again in a moment.',
+);
 
 interface Answer {
   /** Undefined when the command threw (a bug): the payload is then an apology. */
@@ -39,7 +41,10 @@ export function chartHint(line: string): string {
 
 function withChartHint(reply: Reply, line: string): Reply {
   if (!reply.attachments?.length) return reply;
-  const sections = [...reply.message.sections, { lines: [{ icon: 'info' as const, text: chartHint(line) }] }];
+  const sections = [
+    ...reply.message.sections,
+    { lines: [{ icon: 'info' as const, text: chartHint(line) }] },
+  ];
   return { ...reply, message: { ...reply.message, sections } };
 }
 
@@ -48,7 +53,12 @@ function withChartHint(reply: Reply, line: string): Reply {
  * reply. Expected failures come back as replies with a usage line; a thrown error is a bug,
  * logged here and answered with an apology, never a stack trace.
  */
-export async function answer(ctx: HandlerContext, userId: string, channelId: string | undefined, line: string): Promise<Answer> {
+export async function answer(
+  ctx: HandlerContext,
+  userId: string,
+  channelId: string | undefined,
+  line: string,
+): Promise<Answer> {
   try {
     const reply = await runCommand(ctx.deps, invocationFor(ctx, userId, channelId), line, 'chat');
     const code = reply.json !== undefined ? JSON.stringify(reply.json, null, 2) : undefined;
@@ -61,7 +71,10 @@ export async function answer(ctx: HandlerContext, userId: string, channelId: str
       public: isPublic,
     };
   } catch (error) {
-    ctx.logger.error({ err: error, command: line, user: userId, channel: channelId }, 'slack: command failed');
+    ctx.logger.error(
+      { err: error, command: line, user: userId, channel: channelId },
+      'slack: command failed',
+    );
     return { payload: slackPayload(APOLOGY, ctx.logger), public: false };
   }
 }
@@ -72,7 +85,11 @@ function mutates(line: string): boolean {
   return parsed.ok && parsed.command.spec.mutates;
 }
 
-async function respondSafely(ctx: HandlerContext, respond: RespondFn | undefined, message: RespondArguments): Promise<void> {
+async function respondSafely(
+  ctx: HandlerContext,
+  respond: RespondFn | undefined,
+  message: RespondArguments,
+): Promise<void> {
   if (!respond) {
     ctx.logger.warn('slack: no response_url to answer on');
     return;
@@ -89,8 +106,10 @@ async function respondSafely(ctx: HandlerContext, respond: RespondFn | undefined
 function uploadProblem(error: unknown): string {
   const e = error as { code?: string; data?: { error?: string } };
   const code = e?.code === ErrorCode.PlatformError ? e.data?.error : undefined;
-  if (code === 'not_in_channel' || code === 'channel_not_found') return 'the app is not in this channel; invite it (`/invite @<app name>`) and ask again';
-  if (code === 'missing_scope') return 'the app lacks the files:write scope; a workspace admin has to add it and reinstall the app';
+  if (code === 'not_in_channel' || code === 'channel_not_found')
+    return 'the app is not in this channel; invite it (`/invite @<app name>`) and ask again';
+  if (code === 'missing_scope')
+    return 'the app lacks the files:write scope; a workspace admin has to add it and reinstall the app';
   return toDeliveryError(error, 'files.uploadV2').message;
 }
 
@@ -99,16 +118,34 @@ function uploadProblem(error: unknown): string {
  * the bytes to the upload URL, then files.completeUploadExternal with channel_id), as one
  * message. The answer is already out; if Slack refuses the files, the asker alone is told why.
  */
-async function shareFiles(ctx: HandlerContext, client: WebClient, respond: RespondFn | undefined, channelId: string, attachments: readonly Attachment[]): Promise<void> {
+async function shareFiles(
+  ctx: HandlerContext,
+  client: WebClient,
+  respond: RespondFn | undefined,
+  channelId: string,
+  attachments: readonly Attachment[],
+): Promise<void> {
   try {
     await client.files.uploadV2({
       channel_id: channelId,
-      file_uploads: attachments.map((a) => ({ file: a.bytes, filename: a.filename, title: a.title, alt_text: a.title })),
+      file_uploads: attachments.map((a) => ({
+        file: a.bytes,
+        filename: a.filename,
+        title: a.title,
+        alt_text: a.title,
+      })),
     });
   } catch (error) {
-    ctx.logger.warn({ err: error, channel: channelId, files: attachments.map((a) => a.filename) }, 'slack: could not share the chart');
+    ctx.logger.warn(
+      { err: error, channel: channelId, files: attachments.map((a) => a.filename) },
+      'slack: could not share the chart',
+    );
     const message = errorMessage(`The chart could not be posted: ${uploadProblem(error)}`);
-    await respondSafely(ctx, respond, { response_type: 'ephemeral', replace_original: false, ...slackPayload(message, ctx.logger) });
+    await respondSafely(ctx, respond, {
+      response_type: 'ephemeral',
+      replace_original: false,
+      ...slackPayload(message, ctx.logger),
+    });
   }
 }
 
@@ -118,42 +155,67 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
     // Ack first and empty: Slack's 3-second deadline holds however slow the command is.
     await ack();
     const result = await answer(ctx, command.user_id, command.channel_id, command.text ?? '');
-    await respondSafely(ctx, respond, { response_type: result.public ? 'in_channel' : 'ephemeral', ...result.payload });
+    await respondSafely(ctx, respond, {
+      response_type: result.public ? 'in_channel' : 'ephemeral',
+      ...result.payload,
+    });
     // Files follow a public answer as the next message in the channel (see chartHint for private ones).
     const attachments = result.reply?.attachments ?? [];
-    if (result.public && attachments.length > 0) await shareFiles(ctx, client, respond, command.channel_id, attachments);
+    if (result.public && attachments.length > 0)
+      await shareFiles(ctx, client, respond, command.channel_id, attachments);
   });
 
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: new RegExp(`^${ACTION_ID_PREFIX}`) }, async ({ ack, body, action, respond, client }) => {
-    await ack();
-    const line = action.value;
-    if (action.type !== 'button' || !line) return;
-    const user = body.user.id;
-    const channel = body.channel?.id ?? (typeof body.container?.channel_id === 'string' ? (body.container.channel_id as string) : undefined);
-    const result = await answer(ctx, user, channel, line);
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: new RegExp(`^${ACTION_ID_PREFIX}`) },
+    async ({ ack, body, action, respond, client }) => {
+      await ack();
+      const line = action.value;
+      if (action.type !== 'button' || !line) return;
+      const user = body.user.id;
+      const channel =
+        body.channel?.id ??
+        (typeof body.container?.channel_id === 'string'
+          ? (body.container.channel_id as string)
+          : undefined);
+      const result = await answer(ctx, user, channel, line);
 
-    // Refusals, errors and read-only results go to the clicker alone; the message stays as it is.
-    if (!result.reply || result.reply.exitCode !== 0 || !mutates(line)) {
-      await respondSafely(ctx, respond, { response_type: 'ephemeral', replace_original: false, ...result.payload });
-      return;
-    }
-
-    const outcome = `:white_check_mark: *${escapeMrkdwn(action.text.text)}* by <@${user}> — ${escapeMrkdwn(result.reply.message.title)} · ${slackDate(ctx.deps.clock())}`;
-    const message = body.message;
-    const blocks = withOutcome((message?.blocks ?? []) as KnownBlock[], action.block_id, outcome);
-    const text = typeof message?.text === 'string' && message.text !== '' ? message.text : result.payload.text;
-    if (channel && message?.ts && body.container?.is_ephemeral !== true) {
-      try {
-        await client.chat.update({ channel, ts: message.ts, text, blocks });
-      } catch (error) {
-        ctx.logger.warn({ err: error, channel, ts: message.ts }, 'slack: could not update the message after a button; telling the clicker instead');
-        await respondSafely(ctx, respond, { response_type: 'ephemeral', replace_original: false, ...result.payload });
+      // Refusals, errors and read-only results go to the clicker alone; the message stays as it is.
+      if (!result.reply || result.reply.exitCode !== 0 || !mutates(line)) {
+        await respondSafely(ctx, respond, {
+          response_type: 'ephemeral',
+          replace_original: false,
+          ...result.payload,
+        });
+        return;
       }
-    } else {
-      // An ephemeral message has no ts to update; its response_url can replace it.
-      await respondSafely(ctx, respond, { replace_original: true, text, blocks });
-    }
-  });
+
+      const outcome = `:white_check_mark: *${escapeMrkdwn(action.text.text)}* by <@${user}> — ${escapeMrkdwn(result.reply.message.title)} · ${slackDate(ctx.deps.clock())}`;
+      const message = body.message;
+      const blocks = withOutcome((message?.blocks ?? []) as KnownBlock[], action.block_id, outcome);
+      const text =
+        typeof message?.text === 'string' && message.text !== ''
+          ? message.text
+          : result.payload.text;
+      if (channel && message?.ts && body.container?.is_ephemeral !== true) {
+        try {
+          await client.chat.update({ channel, ts: message.ts, text, blocks });
+        } catch (error) {
+          ctx.logger.warn(
+            { err: error, channel, ts: message.ts },
+            'slack: could not update the message after a button; telling the clicker instead',
+          );
+          await respondSafely(ctx, respond, {
+            response_type: 'ephemeral',
+            replace_original: false,
+            ...result.payload,
+          });
+        }
+      } else {
+        // An ephemeral message has no ts to update; its response_url can replace it.
+        await respondSafely(ctx, respond, { replace_original: true, text, blocks });
+      }
+    },
+  );
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
@@ -161,7 +223,10 @@ export function registerHandlers(app: App, ctx: HandlerContext): void {
       await client.views.publish({ user_id: event.user, view: await homeView(ctx, event.user) });
     } catch (error) {
       // The tab keeps its last view; it is published again the next time it is opened.
-      ctx.logger.warn({ err: error, user: event.user }, 'slack: could not publish the App Home tab');
+      ctx.logger.warn(
+        { err: error, user: event.user },
+        'slack: could not publish the App Home tab',
+      );
     }
   });
 }

@@ -21,17 +21,28 @@ export function boundRoadmapIds(store: PgStore): Promise<string[]> {
  */
 export async function homeView(ctx: HandlerContext, userId: string): Promise<HomeView> {
   const loaded = ctx.deps.registry.list();
-  const bound = (await boundRoadmapIds(ctx.deps.store)).filter((id) => loaded.some((r) => r.id === id));
+  const bound = (await boundRoadmapIds(ctx.deps.store)).filter((id) =>
+    loaded.some((r) => r.id === id),
+  );
   const ids = bound.length > 0 ? bound : loaded.map((r) => r.id);
-  const replies = await Promise.all(ids.map((id) => runCommand(ctx.deps, invocationFor(ctx, userId), ['status', '--roadmap', id], 'chat')));
+  const replies = await Promise.all(
+    ids.map((id) =>
+      runCommand(ctx.deps, invocationFor(ctx, userId), ['status', '--roadmap', id], 'chat'),
+    ),
+  );
   const messages: Message[] = replies.filter((r) => r.exitCode === 0).map((r) => r.message);
   const intro =
-    (bound.length > 0 ? 'Roadmaps followed by channels in this workspace' : 'Every loaded roadmap (no channel follows one yet: type `/roadmap use <roadmap>` in a channel)') +
+    (bound.length > 0
+      ? 'Roadmaps followed by channels in this workspace'
+      : 'Every loaded roadmap (no channel follows one yet: type `/roadmap use <roadmap>` in a channel)') +
     ` · as of ${slackDate(ctx.deps.clock())} · \`/roadmap help\` for commands`;
   const blocks = renderSlackHome(messages, intro);
   const problems = checkBlocks(blocks, HOME_LIMITS);
   if (problems.length > 0) {
-    ctx.logger.error({ problems }, 'slack: the Home view breaks Block Kit limits; publishing its header only');
+    ctx.logger.error(
+      { problems },
+      'slack: the Home view breaks Block Kit limits; publishing its header only',
+    );
     return { type: 'home', blocks: blocks.slice(0, 1) };
   }
   return { type: 'home', blocks };

@@ -41,10 +41,24 @@ export function charsOf(blocks: readonly unknown[]): number {
 
 const blockId = z.string().min(1).max(BLOCK_KIT.blockId).optional();
 const textObject = (max: number) =>
-  z.object({ type: z.enum(['plain_text', 'mrkdwn']), text: z.string().min(1).max(max), emoji: z.boolean().optional(), verbatim: z.boolean().optional() });
-const plainText = (max: number) => z.object({ type: z.literal('plain_text'), text: z.string().min(1).max(max), emoji: z.boolean().optional() });
+  z.object({
+    type: z.enum(['plain_text', 'mrkdwn']),
+    text: z.string().min(1).max(max),
+    emoji: z.boolean().optional(),
+    verbatim: z.boolean().optional(),
+  });
+const plainText = (max: number) =>
+  z.object({
+    type: z.literal('plain_text'),
+    text: z.string().min(1).max(max),
+    emoji: z.boolean().optional(),
+  });
 
-const header = z.object({ type: z.literal('header'), block_id: blockId, text: plainText(BLOCK_KIT.headerText) });
+const header = z.object({
+  type: z.literal('header'),
+  block_id: blockId,
+  text: plainText(BLOCK_KIT.headerText),
+});
 const section = z
   .object({
     type: z.literal('section'),
@@ -53,7 +67,11 @@ const section = z
     fields: z.array(textObject(BLOCK_KIT.fieldText)).min(1).max(BLOCK_KIT.fields).optional(),
   })
   .refine((s) => s.text !== undefined || s.fields !== undefined, 'a section needs text or fields');
-const context = z.object({ type: z.literal('context'), block_id: blockId, elements: z.array(textObject(BLOCK_KIT.contextText)).min(1).max(BLOCK_KIT.contextElements) });
+const context = z.object({
+  type: z.literal('context'),
+  block_id: blockId,
+  elements: z.array(textObject(BLOCK_KIT.contextText)).min(1).max(BLOCK_KIT.contextElements),
+});
 const button = z.object({
   type: z.literal('button'),
   action_id: z.string().min(1).max(BLOCK_KIT.actionId),
@@ -61,7 +79,11 @@ const button = z.object({
   value: z.string().min(1).max(BLOCK_KIT.buttonValue).optional(),
   style: z.enum(['primary', 'danger']).optional(),
 });
-const actions = z.object({ type: z.literal('actions'), block_id: blockId, elements: z.array(button).min(1).max(BLOCK_KIT.actionsElements) });
+const actions = z.object({
+  type: z.literal('actions'),
+  block_id: blockId,
+  elements: z.array(button).min(1).max(BLOCK_KIT.actionsElements),
+});
 const divider = z.object({ type: z.literal('divider'), block_id: blockId });
 
 const block = z.discriminatedUnion('type', [header, section, context, actions, divider]);
@@ -74,14 +96,23 @@ export function blocksSchema(budget: MessageBudget) {
     .max(budget.maxBlocks)
     .superRefine((blocks, ctx) => {
       if (budget.maxChars !== undefined && charsOf(blocks) > budget.maxChars) {
-        ctx.addIssue({ code: 'custom', message: `blocks total ${charsOf(blocks)} characters, over ${budget.maxChars}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `blocks total ${charsOf(blocks)} characters, over ${budget.maxChars}`,
+        });
       }
       // Slack refuses duplicate ids within one message.
       const ids = blocks.flatMap((b) => (b.block_id ? [b.block_id] : []));
-      const actionIds = blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => e.action_id) : []));
-      for (const [what, list] of [['block_id', ids], ['action_id', actionIds]] as const) {
+      const actionIds = blocks.flatMap((b) =>
+        b.type === 'actions' ? b.elements.map((e) => e.action_id) : [],
+      );
+      for (const [what, list] of [
+        ['block_id', ids],
+        ['action_id', actionIds],
+      ] as const) {
         const dup = list.find((id, i) => list.indexOf(id) !== i);
-        if (dup !== undefined) ctx.addIssue({ code: 'custom', message: `duplicate ${what} "${dup}"` });
+        if (dup !== undefined)
+          ctx.addIssue({ code: 'custom', message: `duplicate ${what} "${dup}"` });
       }
     });
 }
@@ -90,5 +121,7 @@ export function blocksSchema(budget: MessageBudget) {
 export function checkBlocks(blocks: unknown, budget: MessageBudget = MESSAGE_LIMITS): string[] {
   const result = blocksSchema(budget).safeParse(blocks);
   if (result.success) return [];
-  return result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'blocks'}: ${i.message}`);
+  return result.error.issues.map(
+    (i) => `${i.path.length > 0 ? i.path.join('.') : 'blocks'}: ${i.message}`,
+  );
 }

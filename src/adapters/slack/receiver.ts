@@ -1,5 +1,11 @@
 import { parse as parseQuery } from 'node:querystring';
-import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError, verifySlackRequest } from '@slack/bolt';
+import {
+  type App,
+  type Receiver,
+  type ReceiverEvent,
+  ReceiverMultipleAckError,
+  verifySlackRequest,
+} from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -13,14 +19,27 @@ export type SignatureVerdict = { ok: true } | { ok: false; reason: string };
  * Bolt's own verifier, in constant time. Bolt only refuses timestamps older than five
  * minutes; we also refuse ones more than five minutes ahead, so the window holds both ways.
  */
-export function verifySignature(signingSecret: string, headers: { signature?: string | undefined; timestamp?: string | undefined }, rawBody: string, nowMs: number): SignatureVerdict {
+export function verifySignature(
+  signingSecret: string,
+  headers: { signature?: string | undefined; timestamp?: string | undefined },
+  rawBody: string,
+  nowMs: number,
+): SignatureVerdict {
   const { signature, timestamp } = headers;
-  if (!signature || !timestamp) return { ok: false, reason: 'missing X-Slack-Signature or X-Slack-Request-Timestamp' };
+  if (!signature || !timestamp)
+    return { ok: false, reason: 'missing X-Slack-Signature or X-Slack-Request-Timestamp' };
   const seconds = Number(timestamp);
-  if (!Number.isInteger(seconds)) return { ok: false, reason: 'X-Slack-Request-Timestamp is not a number' };
-  if (seconds * 1000 > nowMs + SIGNATURE_WINDOW_MS) return { ok: false, reason: 'X-Slack-Request-Timestamp is more than 5 minutes ahead' };
+  if (!Number.isInteger(seconds))
+    return { ok: false, reason: 'X-Slack-Request-Timestamp is not a number' };
+  if (seconds * 1000 > nowMs + SIGNATURE_WINDOW_MS)
+    return { ok: false, reason: 'X-Slack-Request-Timestamp is more than 5 minutes ahead' };
   try {
-    verifySlackRequest({ signingSecret, body: rawBody, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': seconds }, nowMilliseconds: nowMs });
+    verifySlackRequest({
+      signingSecret,
+      body: rawBody,
+      headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': seconds },
+      nowMilliseconds: nowMs,
+    });
     return { ok: true };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
@@ -58,11 +77,15 @@ export class FastifyReceiver implements Receiver {
     try {
       void options.http.register(async (scope) => {
         scope.removeAllContentTypeParsers();
-        scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+        scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
+          done(null, body),
+        );
         scope.post(path, (request, reply) => this.handle(request, reply));
       });
     } catch (error) {
-      throw new Error(`Slack: cannot mount POST ${path} on an HTTP server that is already listening; create the Slack adapter before listen() (${(error as Error).message})`);
+      throw new Error(
+        `Slack: cannot mount POST ${path} on an HTTP server that is already listening; create the Slack adapter before listen() (${(error as Error).message})`,
+      );
     }
   }
 
@@ -92,12 +115,17 @@ export class FastifyReceiver implements Receiver {
 
     const verdict = verifySignature(
       this.options.signingSecret,
-      { signature: header(request, 'x-slack-signature'), timestamp: header(request, 'x-slack-request-timestamp') },
+      {
+        signature: header(request, 'x-slack-signature'),
+        timestamp: header(request, 'x-slack-request-timestamp'),
+      },
       raw,
       this.options.now(),
     );
     if (!verdict.ok) {
-      this.logger.warn(`slack: refused a request to ${request.url}: ${verdict.reason} (a mismatch means SLACK_SIGNING_SECRET is not this app's signing secret)`);
+      this.logger.warn(
+        `slack: refused a request to ${request.url}: ${verdict.reason} (a mismatch means SLACK_SIGNING_SECRET is not this app's signing secret)`,
+      );
       return reply.code(401).send({ error: 'invalid_signature' });
     }
 
@@ -107,7 +135,8 @@ export class FastifyReceiver implements Receiver {
     } catch {
       return reply.code(400).send({ error: 'unparseable_body' });
     }
-    if (body.type === 'url_verification') return reply.code(200).send({ challenge: body.challenge });
+    if (body.type === 'url_verification')
+      return reply.code(200).send({ challenge: body.challenge });
     if (!this.app) return reply.code(503).send();
 
     let acked = false;
@@ -131,15 +160,22 @@ export class FastifyReceiver implements Receiver {
       (error: unknown) => error,
     );
     const tracked = processed.then((error) => {
-      if (error !== undefined && acked) this.logger.error({ err: error }, 'slack: a listener failed after acknowledging');
+      if (error !== undefined && acked)
+        this.logger.error({ err: error }, 'slack: a listener failed after acknowledging');
     });
     this.inflight.add(tracked);
     void tracked.finally(() => this.inflight.delete(tracked));
 
-    const outcome = await Promise.race([ackOutcome, processed.then((error): Outcome => ({ acked: false, error }))]);
+    const outcome = await Promise.race([
+      ackOutcome,
+      processed.then((error): Outcome => ({ acked: false, error })),
+    ]);
     if (outcome.acked) return sendAck(reply, outcome.response);
     if (outcome.error !== undefined) {
-      this.logger.error({ err: outcome.error }, 'slack: handling a request failed before it was acknowledged');
+      this.logger.error(
+        { err: outcome.error },
+        'slack: handling a request failed before it was acknowledged',
+      );
       return reply.code(500).send();
     }
     // No listener took it (an action or event this app does not handle); Bolt answers 404 too.
@@ -156,12 +192,14 @@ function header(request: FastifyRequest, name: string): string | undefined {
 function parseBody(raw: string, isForm: boolean): Record<string, unknown> {
   if (!isForm) return JSON.parse(raw) as Record<string, unknown>;
   const fields = parseQuery(raw);
-  if (typeof fields.payload === 'string') return JSON.parse(fields.payload) as Record<string, unknown>;
+  if (typeof fields.payload === 'string')
+    return JSON.parse(fields.payload) as Record<string, unknown>;
   return fields as Record<string, unknown>;
 }
 
 function sendAck(reply: FastifyReply, response: unknown): FastifyReply {
   if (response === undefined || response === '') return reply.code(200).send();
-  if (typeof response === 'string') return reply.code(200).type('text/plain; charset=utf-8').send(response);
+  if (typeof response === 'string')
+    return reply.code(200).type('text/plain; charset=utf-8').send(response);
   return reply.code(200).send(response);
 }

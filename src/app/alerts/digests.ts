@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import * as q from '../../adapters/pg/alerts.js';
-import { composeDigest, digestSnapshot, headlineMetrics, type DigestSnapshot } from '../../core/digest/compose.js';
+import {
+  composeDigest,
+  digestSnapshot,
+  headlineMetrics,
+  type DigestSnapshot,
+} from '../../core/digest/compose.js';
 import { dueDigest, type DueDigest } from '../../core/digest/schedule.js';
 import type { Report } from '../../core/evaluate/report.js';
 import type { MetricChange } from '../../core/messages/compose.js';
@@ -22,7 +27,11 @@ interface DigestBasis {
 }
 
 /** The evaluation with forecasts, trigger states as the alert engine remembers them, and the headline metrics. */
-async function digestBasis(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: Date): Promise<DigestBasis> {
+async function digestBasis(
+  deps: Pick<AppDeps, 'store'>,
+  roadmap: Roadmap,
+  now: Date,
+): Promise<DigestBasis> {
   const report = await evaluateWithForecast(deps, roadmap, now);
   // Trigger states as the alert engine remembers them, so the digest agrees with the alerts.
   const memory = await q.triggerMemory(deps.store.pool, roadmap.id);
@@ -32,24 +41,41 @@ async function digestBasis(deps: Pick<AppDeps, 'store'>, roadmap: Roadmap, now: 
   }
   const names = headlineMetrics(report);
   const [before, histories] = await Promise.all([
-    deps.store.valuesAt(roadmap.id, names, [new Date(now.getTime() - DAY), new Date(now.getTime() - 7 * DAY)]),
+    deps.store.valuesAt(roadmap.id, names, [
+      new Date(now.getTime() - DAY),
+      new Date(now.getTime() - 7 * DAY),
+    ]),
     Promise.all(names.map((n) => deps.store.history(roadmap.id, n, 7 * DAY, 14, now))),
   ]);
   const headline: MetricChange[] = names.flatMap((name, i) => {
     const metric = report.metrics.find((m) => m.name === name);
     if (!metric) return [];
     const [dayAgo, weekAgo] = before.get(name) ?? [];
-    return [{ metric, ...(dayAgo !== undefined ? { dayAgo } : {}), ...(weekAgo !== undefined ? { weekAgo } : {}), series: (histories[i] ?? []).map((p) => p.value) }];
+    return [
+      {
+        metric,
+        ...(dayAgo !== undefined ? { dayAgo } : {}),
+        ...(weekAgo !== undefined ? { weekAgo } : {}),
+        series: (histories[i] ?? []).map((p) => p.value),
+      },
+    ];
   });
   return { report, headline };
 }
 
 /** One digest: the shared basis, and what changed since the previous digest to the same place. */
-function composeFor(basis: DigestBasis, opts: { localDate: string; late: boolean; previous?: DigestSnapshot; episodes: q.EpisodeRow[] }): Message {
+function composeFor(
+  basis: DigestBasis,
+  opts: { localDate: string; late: boolean; previous?: DigestSnapshot; episodes: q.EpisodeRow[] },
+): Message {
   return composeDigest({
     ...basis,
     ...(opts.previous ? { previous: opts.previous } : {}),
-    episodes: opts.episodes.map((e) => ({ triggerId: e.triggerId, firedAt: e.firedAt, ...(e.resolvedAt ? { resolvedAt: e.resolvedAt } : {}) })),
+    episodes: opts.episodes.map((e) => ({
+      triggerId: e.triggerId,
+      firedAt: e.firedAt,
+      ...(e.resolvedAt ? { resolvedAt: e.resolvedAt } : {}),
+    })),
     localDate: opts.localDate,
     late: opts.late,
   });
@@ -57,7 +83,9 @@ function composeFor(basis: DigestBasis, opts: { localDate: string; late: boolean
 
 /** Episodes that fired or resolved after `since`, newest first, as many as a digest lists. */
 const changedSince = (episodes: q.EpisodeRow[], since: Date): q.EpisodeRow[] =>
-  episodes.filter((e) => e.firedAt > since || (e.resolvedAt !== undefined && e.resolvedAt > since)).slice(0, EPISODES_PER_DIGEST);
+  episodes
+    .filter((e) => e.firedAt > since || (e.resolvedAt !== undefined && e.resolvedAt > since))
+    .slice(0, EPISODES_PER_DIGEST);
 
 /** Everything a digest shows, gathered from the store and composed by the pure composer. */
 export async function buildDigest(
@@ -68,7 +96,10 @@ export async function buildDigest(
 ): Promise<{ message: Message; report: Report }> {
   const basis = await digestBasis(deps, roadmap, now);
   const since = opts.previous ? new Date(opts.previous.takenAt) : new Date(now.getTime() - DAY);
-  const episodes = await q.episodes(deps.store.pool, roadmap.id, { since, limit: EPISODES_PER_DIGEST });
+  const episodes = await q.episodes(deps.store.pool, roadmap.id, {
+    since,
+    limit: EPISODES_PER_DIGEST,
+  });
   return { message: composeFor(basis, { ...opts, episodes }), report: basis.report };
 }
 
@@ -85,15 +116,25 @@ interface Due {
  * evaluation, not a thousand); each digest then differs only in what changed since its own
  * previous one. Written in chunks, each one transaction with its digests' snapshots.
  */
-export async function enqueueDueDigests(deps: Pick<AppDeps, 'store' | 'registry'>, now: Date, logger?: Pick<Logger, 'info' | 'warn'>): Promise<number> {
+export async function enqueueDueDigests(
+  deps: Pick<AppDeps, 'store' | 'registry'>,
+  now: Date,
+  logger?: Pick<Logger, 'info' | 'warn'>,
+): Promise<number> {
   const pool = deps.store.pool;
   const dues: Due[] = [];
   for (const sub of await q.digestSubscriptions(pool)) {
-    const due = dueDigest({ time: sub.time, timezone: sub.timezone, createdAt: sub.createdAt }, now);
+    const due = dueDigest(
+      { time: sub.time, timezone: sub.timezone, createdAt: sub.createdAt },
+      now,
+    );
     if (due) dues.push({ sub, due, key: `digest:${sub.id}:${due.localDate}` });
   }
   if (dues.length === 0) return 0;
-  const existing = await pool.query<{ idempotency_key: string }>(`SELECT idempotency_key FROM deliveries WHERE idempotency_key = ANY($1::text[])`, [dues.map((d) => d.key)]);
+  const existing = await pool.query<{ idempotency_key: string }>(
+    `SELECT idempotency_key FROM deliveries WHERE idempotency_key = ANY($1::text[])`,
+    [dues.map((d) => d.key)],
+  );
   const queuedAlready = new Set(existing.rows.map((r) => r.idempotency_key));
   const byRoadmap = new Map<string, Due[]>();
   for (const d of dues) {
@@ -107,7 +148,11 @@ export async function enqueueDueDigests(deps: Pick<AppDeps, 'store' | 'registry'
   for (const [roadmapId, list] of byRoadmap) {
     const roadmap = deps.registry.get(roadmapId);
     if (!roadmap) {
-      for (const d of list) logger?.warn({ subscription: d.sub.id }, `digest for ${d.sub.platform}:${d.sub.channel} skipped: roadmap ${roadmapId} is not loaded`);
+      for (const d of list)
+        logger?.warn(
+          { subscription: d.sub.id },
+          `digest for ${d.sub.platform}:${d.sub.channel} skipped: roadmap ${roadmapId} is not loaded`,
+        );
       continue;
     }
     const basis = await digestBasis(deps, roadmap, now);
@@ -129,7 +174,12 @@ export async function enqueueDueDigests(deps: Pick<AppDeps, 'store' | 'registry'
     for (let i = 0; i < list.length; i += CHUNK) {
       const chunk = list.slice(i, i + CHUNK).map((d) => {
         const prev = previousOf.get(d.sub.id);
-        const message = composeFor(basis, { localDate: d.due.localDate, late: d.due.late, ...(prev ? { previous: prev } : {}), episodes: changedSince(changed, sinceOf(d)) });
+        const message = composeFor(basis, {
+          localDate: d.due.localDate,
+          late: d.due.late,
+          ...(prev ? { previous: prev } : {}),
+          episodes: changedSince(changed, sinceOf(d)),
+        });
         return { d, message: JSON.stringify(message) };
       });
       const mine = await deps.store.transaction(async (client) => {
@@ -137,7 +187,14 @@ export async function enqueueDueDigests(deps: Pick<AppDeps, 'store' | 'registry'
           `INSERT INTO deliveries (idempotency_key, platform, channel_id, kind, roadmap_id, message, next_attempt_at, created_at)
            SELECT k, p, c, 'digest', $4, m::jsonb, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) AS x(k, p, c, m)
            ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key`,
-          [chunk.map((c) => c.d.key), chunk.map((c) => c.d.sub.platform), chunk.map((c) => c.d.sub.channel), roadmap.id, chunk.map((c) => c.message), now],
+          [
+            chunk.map((c) => c.d.key),
+            chunk.map((c) => c.d.sub.platform),
+            chunk.map((c) => c.d.sub.channel),
+            roadmap.id,
+            chunk.map((c) => c.message),
+            now,
+          ],
         );
         // Another replica may have queued some of them meanwhile: snapshots only for ours.
         const fresh = new Set(inserted.rows.map((r) => r.idempotency_key));
@@ -152,7 +209,11 @@ export async function enqueueDueDigests(deps: Pick<AppDeps, 'store' | 'registry'
         return ours;
       });
       queued += mine.length;
-      for (const c of mine) logger?.info({ subscription: c.d.sub.id, localDate: c.d.due.localDate, late: c.d.due.late }, `queued digest for ${c.d.sub.platform}:${c.d.sub.channel}`);
+      for (const c of mine)
+        logger?.info(
+          { subscription: c.d.sub.id, localDate: c.d.due.localDate, late: c.d.due.late },
+          `queued digest for ${c.d.sub.platform}:${c.d.sub.channel}`,
+        );
     }
   }
   return queued;

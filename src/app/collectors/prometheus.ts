@@ -19,22 +19,38 @@ const Vector = z.array(z.object({ metric: z.record(z.string(), z.string()), valu
  * Runs an instant query (`GET /api/v1/query`) and returns its single value: a scalar, or a
  * vector of exactly one series.
  */
-export async function runPrometheusCollector(baseUrl: string, query: string, at: Date, timeoutMs: number): Promise<number> {
+export async function runPrometheusCollector(
+  baseUrl: string,
+  query: string,
+  at: Date,
+  timeoutMs: number,
+): Promise<number> {
   const url = new URL('api/v1/query', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   url.searchParams.set('query', query);
   url.searchParams.set('time', String(at.getTime() / 1000));
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    });
   } catch (error) {
     // fetch's messages can quote the URL, credentials included: never let those reach status or logs.
     const secret = new URL(url);
-    const reason = ((error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message).split(secret.href).join(secret.origin);
+    const reason = (
+      (error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message
+    )
+      .split(secret.href)
+      .join(secret.origin);
     throw new CollectorError(`Prometheus unreachable at ${url.origin}: ${reason}`);
   }
   const body = Answer.safeParse(await response.json().catch(() => undefined));
-  if (!body.success) throw new CollectorError(`not a Prometheus API answer (HTTP ${response.status})`);
-  if (body.data.status === 'error' || !body.data.data) throw new CollectorError(`Prometheus refused the query: ${body.data.error ?? `HTTP ${response.status}`}`);
+  if (!body.success)
+    throw new CollectorError(`not a Prometheus API answer (HTTP ${response.status})`);
+  if (body.data.status === 'error' || !body.data.data)
+    throw new CollectorError(
+      `Prometheus refused the query: ${body.data.error ?? `HTTP ${response.status}`}`,
+    );
   const { resultType, result } = body.data.data;
   let raw: string;
   if (resultType === 'scalar') {
@@ -44,7 +60,10 @@ export async function runPrometheusCollector(baseUrl: string, query: string, at:
   } else if (resultType === 'vector') {
     const vector = Vector.safeParse(result);
     if (!vector.success) throw new CollectorError('malformed vector result');
-    if (vector.data.length !== 1) throw new CollectorError(`expected a scalar or a single series, got ${vector.data.length} series`);
+    if (vector.data.length !== 1)
+      throw new CollectorError(
+        `expected a scalar or a single series, got ${vector.data.length} series`,
+      );
     raw = (vector.data[0] as z.infer<typeof Vector>[number]).value[1];
   } else {
     throw new CollectorError(`expected a scalar or a single series, got a ${resultType}`);

@@ -16,12 +16,17 @@ import { evaluateAt, resolveRoadmap } from '../evaluate.js';
 const MAX_SNOOZE_MS = 90 * 86_400_000;
 
 /** `alerts` / `alerts history`: what is firing now, or past episodes. */
-export async function alerts(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function alerts(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const zone = roadmap.timezone;
   const isPublic = command.options.public === true;
   const mode = command.args.history;
-  if (mode !== undefined && mode.toLowerCase() !== 'history') throw new CommandError('usage', `expected "alerts" or "alerts history", got "alerts ${mode}"`);
+  if (mode !== undefined && mode.toLowerCase() !== 'history')
+    throw new CommandError('usage', `expected "alerts" or "alerts history", got "alerts ${mode}"`);
 
   if (mode !== undefined) {
     const past = await q.episodes(deps.store.pool, roadmap.id, { limit: 25 });
@@ -30,7 +35,12 @@ export async function alerts(deps: AppDeps, invocation: Invocation, command: Par
       text: `#${e.id} ${e.triggerId} (${e.severity}): fired ${formatDateTime(e.firedAt, zone)}${e.resolvedAt ? `, resolved ${formatDateTime(e.resolvedAt, zone)}` : ', still firing'}`,
       ...(e.acknowledgedBy ? { detail: `acknowledged by ${e.acknowledgedBy}` } : {}),
     }));
-    const message: Message = { title: `${roadmap.name}: alert history`, tone: 'info', sections: [{ lines: lines.length > 0 ? lines : [{ text: 'No alert has fired yet.' }] }], fallback: `${roadmap.name}: ${past.length} alert episodes` };
+    const message: Message = {
+      title: `${roadmap.name}: alert history`,
+      tone: 'info',
+      sections: [{ lines: lines.length > 0 ? lines : [{ text: 'No alert has fired yet.' }] }],
+      fallback: `${roadmap.name}: ${past.length} alert episodes`,
+    };
     return { message, exitCode: 0, public: isPublic };
   }
 
@@ -49,25 +59,60 @@ export async function alerts(deps: AppDeps, invocation: Invocation, command: Par
     const notes = [
       t.condition,
       episode?.acknowledgedBy ? `acknowledged by ${episode.acknowledgedBy}` : undefined,
-      episode?.snoozedUntil && episode.snoozedUntil > deps.clock() ? `snoozed until ${formatDateTime(episode.snoozedUntil, zone)}` : undefined,
+      episode?.snoozedUntil && episode.snoozedUntil > deps.clock()
+        ? `snoozed until ${formatDateTime(episode.snoozedUntil, zone)}`
+        : undefined,
     ].filter(Boolean);
-    lines.push({ icon: state === 'firing' ? 'firing' : state === 'pending' ? 'pending' : state === 'unknown' ? 'unknown' : 'approaching', text: `${t.id} (${t.severity}): ${state}${since}`, detail: notes.join(' · ') });
+    lines.push({
+      icon:
+        state === 'firing'
+          ? 'firing'
+          : state === 'pending'
+            ? 'pending'
+            : state === 'unknown'
+              ? 'unknown'
+              : 'approaching',
+      text: `${t.id} (${t.severity}): ${state}${since}`,
+      detail: notes.join(' · '),
+    });
   }
   const message: Message = {
     title: `${roadmap.name}: alerts`,
     tone: lines.some((l) => l.icon === 'firing') ? 'alert' : lines.length > 0 ? 'warn' : 'ok',
-    sections: [{ lines: lines.length > 0 ? lines : [{ icon: 'ok', text: 'Nothing is firing, pending or approaching.' }] }],
+    sections: [
+      {
+        lines:
+          lines.length > 0
+            ? lines
+            : [{ icon: 'ok', text: 'Nothing is firing, pending or approaching.' }],
+      },
+    ],
     fallback: `${roadmap.name}: ${lines.length} alerts need attention`,
   };
   return { message, exitCode: 0, public: isPublic };
 }
 
 /** The open episode of an alert named by a person, or a clear error. */
-async function openEpisodeNamed(deps: AppDeps, roadmap: Roadmap, id: string): Promise<q.EpisodeRow> {
-  const known = [...roadmap.stages.flatMap((s) => (s.upgrade ? [s.upgrade.id] : [])), ...roadmap.alerts.map((a) => a.id)];
-  if (!known.includes(id)) throw new CommandError('not_found', `alert: no alert "${id}" in ${roadmap.id} (alerts: ${known.join(', ')})`);
+async function openEpisodeNamed(
+  deps: AppDeps,
+  roadmap: Roadmap,
+  id: string,
+): Promise<q.EpisodeRow> {
+  const known = [
+    ...roadmap.stages.flatMap((s) => (s.upgrade ? [s.upgrade.id] : [])),
+    ...roadmap.alerts.map((a) => a.id),
+  ];
+  if (!known.includes(id))
+    throw new CommandError(
+      'not_found',
+      `alert: no alert "${id}" in ${roadmap.id} (alerts: ${known.join(', ')})`,
+    );
   const episode = await q.openEpisodeOf(deps.store.pool, roadmap.id, id);
-  if (!episode) throw new CommandError('conflict', `alert: ${id} is not firing, so there is nothing to acknowledge or snooze`);
+  if (!episode)
+    throw new CommandError(
+      'conflict',
+      `alert: ${id} is not firing, so there is nothing to acknowledge or snooze`,
+    );
   return episode;
 }
 
@@ -94,32 +139,76 @@ function who(invocation: Invocation): string {
   return platform === 'slack' || platform === 'discord' ? `<@${id}>` : id;
 }
 
-async function settle(deps: AppDeps, invocation: Invocation, roadmap: Roadmap, episode: q.EpisodeRow, action: 'ack' | 'snooze', details: Record<string, unknown>, update: (db: q.Queryable) => Promise<q.EpisodeRow | undefined>): Promise<q.EpisodeRow> {
+async function settle(
+  deps: AppDeps,
+  invocation: Invocation,
+  roadmap: Roadmap,
+  episode: q.EpisodeRow,
+  action: 'ack' | 'snooze',
+  details: Record<string, unknown>,
+  update: (db: q.Queryable) => Promise<q.EpisodeRow | undefined>,
+): Promise<q.EpisodeRow> {
   const now = deps.clock();
   return deps.store.transaction(async (client) => {
     const updated = (await update(client)) ?? episode;
-    await enqueueEdits(client, updated, await currentMessage(deps, roadmap, updated), `${action}-${now.getTime()}`, now);
-    await audit(client, { actor: invocation.actor, roadmapId: roadmap.id, action, details: { alert: episode.triggerId, episode: episode.id, ...details }, at: now });
+    await enqueueEdits(
+      client,
+      updated,
+      await currentMessage(deps, roadmap, updated),
+      `${action}-${now.getTime()}`,
+      now,
+    );
+    await audit(client, {
+      actor: invocation.actor,
+      roadmapId: roadmap.id,
+      action,
+      details: { alert: episode.triggerId, episode: episode.id, ...details },
+      at: now,
+    });
     return updated;
   });
 }
 
 /** `ack <alert>`: stops the repeats of the current episode; its posts show who acknowledged. */
-export async function ack(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function ack(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const episode = await openEpisodeNamed(deps, roadmap, command.args.alert as string);
-  await settle(deps, invocation, roadmap, episode, 'ack', {}, (db) => q.acknowledgeEpisode(db, episode.id, who(invocation), deps.clock()));
-  return { message: infoMessage(`✅ ${episode.triggerId} acknowledged by ${who(invocation)}`), exitCode: 0 };
+  await settle(deps, invocation, roadmap, episode, 'ack', {}, (db) =>
+    q.acknowledgeEpisode(db, episode.id, who(invocation), deps.clock()),
+  );
+  return {
+    message: infoMessage(`✅ ${episode.triggerId} acknowledged by ${who(invocation)}`),
+    exitCode: 0,
+  };
 }
 
 /** `snooze <alert> <duration>`: no repeats until then. */
-export async function snooze(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function snooze(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const text = command.args.duration as string;
   const ms = parseDurationLiteral(text);
-  if (ms === undefined || ms <= 0 || ms > MAX_SNOOZE_MS) throw new CommandError('invalid', `duration: expected a duration up to 90d such as 1h, 1d or 1w, got "${text}"`);
+  if (ms === undefined || ms <= 0 || ms > MAX_SNOOZE_MS)
+    throw new CommandError(
+      'invalid',
+      `duration: expected a duration up to 90d such as 1h, 1d or 1w, got "${text}"`,
+    );
   const episode = await openEpisodeNamed(deps, roadmap, command.args.alert as string);
   const until = new Date(deps.clock().getTime() + ms);
-  await settle(deps, invocation, roadmap, episode, 'snooze', { until: until.toISOString() }, (db) => q.snoozeEpisode(db, episode.id, who(invocation), until));
-  return { message: infoMessage(`😴 ${episode.triggerId} snoozed for ${formatDuration(ms)} by ${who(invocation)} (until ${formatDateTime(until, roadmap.timezone)})`), exitCode: 0 };
+  await settle(deps, invocation, roadmap, episode, 'snooze', { until: until.toISOString() }, (db) =>
+    q.snoozeEpisode(db, episode.id, who(invocation), until),
+  );
+  return {
+    message: infoMessage(
+      `😴 ${episode.triggerId} snoozed for ${formatDuration(ms)} by ${who(invocation)} (until ${formatDateTime(until, roadmap.timezone)})`,
+    ),
+    exitCode: 0,
+  };
 }

@@ -11,26 +11,48 @@ export function channelOf(invocation: Invocation, command: ParsedCommand): Desti
   const named = command.options.channel;
   if (typeof named === 'string' && invocation.actor.platform !== 'cli') {
     // In chat the channel is the one typed in: nobody binds or subscribes another channel from afar.
-    throw new CommandError('usage', '--channel is for the command line; in chat, run the command in the channel itself');
+    throw new CommandError(
+      'usage',
+      '--channel is for the command line; in chat, run the command in the channel itself',
+    );
   }
   if (typeof named === 'string') {
     const match = /^(slack|discord|console):(\S+)$/.exec(named);
-    if (!match) throw new CommandError('usage', `--channel: expected slack:<id>, discord:<id> or console:<name>, got "${named}"`);
+    if (!match)
+      throw new CommandError(
+        'usage',
+        `--channel: expected slack:<id>, discord:<id> or console:<name>, got "${named}"`,
+      );
     return { platform: match[1] as Destination['platform'], channel: match[2] as string };
   }
   const platform = invocation.actor.platform;
   if (invocation.actor.channel && (PLATFORMS as readonly string[]).includes(platform)) {
     return { platform: platform as Destination['platform'], channel: invocation.actor.channel };
   }
-  throw new CommandError('usage', `${command.spec.name} needs a channel: --channel slack:<id>, discord:<id> or console:<name>`);
+  throw new CommandError(
+    'usage',
+    `${command.spec.name} needs a channel: --channel slack:<id>, discord:<id> or console:<name>`,
+  );
 }
 
 /** `use <roadmap>`: bind the channel to a roadmap. */
-export async function use(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function use(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const id = command.args.roadmap as string;
   const roadmap = deps.registry.get(id);
   if (!roadmap) {
-    throw new CommandError('not_found', `no roadmap "${id}" is loaded (loaded: ${deps.registry.list().map((r) => r.id).join(', ') || 'none'})`);
+    throw new CommandError(
+      'not_found',
+      `no roadmap "${id}" is loaded (loaded: ${
+        deps.registry
+          .list()
+          .map((r) => r.id)
+          .join(', ') || 'none'
+      })`,
+    );
   }
   const where = channelOf(invocation, command);
   await deps.store.bindChannel(where.platform, where.channel, roadmap.id, {
@@ -40,5 +62,8 @@ export async function use(deps: AppDeps, invocation: Invocation, command: Parsed
     details: { platform: where.platform, channel: where.channel },
     at: deps.clock(),
   });
-  return { message: infoMessage(`This channel now follows ${roadmap.name} (${roadmap.id})`), exitCode: 0 };
+  return {
+    message: infoMessage(`This channel now follows ${roadmap.name} (${roadmap.id})`),
+    exitCode: 0,
+  };
 }

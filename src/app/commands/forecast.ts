@@ -9,7 +9,11 @@ import { evaluateWithForecast, resolveRoadmap } from '../evaluate.js';
 import { nowFrom } from './values.js';
 
 /** `forecast`: every comparison of the current stage's trigger, the alerts and the targets, soonest first. */
-export async function forecast(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function forecast(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const now = nowFrom(command.options.now, roadmap.timezone, deps.clock());
   const report = await evaluateWithForecast(deps, roadmap, now);
@@ -18,22 +22,38 @@ export async function forecast(deps: AppDeps, invocation: Invocation, command: P
   const rows = report.triggers.flatMap((t) =>
     t.comparisons.map((c, i) => ({ owner: t.id, c, f: report.forecasts?.triggers.get(t.id)?.[i] })),
   );
-  const etaOf = (f: Forecast | undefined) => (f?.status === 'eta' ? f.eta.getTime() : Number.POSITIVE_INFINITY);
+  const etaOf = (f: Forecast | undefined) =>
+    f?.status === 'eta' ? f.eta.getTime() : Number.POSITIVE_INFINITY;
   rows.sort((a, b) => etaOf(a.f) - etaOf(b.f));
   const lines: Line[] = rows
     .filter((r) => r.c.state !== 'met')
     .map((r) => {
       const line = comparisonLine(r.c, units);
-      return { ...line, text: `${r.owner}: ${line.text}`, detail: forecastText(r.f, zone) ?? 'no forecast for this comparison' };
+      return {
+        ...line,
+        text: `${r.owner}: ${line.text}`,
+        detail: forecastText(r.f, zone) ?? 'no forecast for this comparison',
+      };
     });
   const reached = rows.filter((r) => r.c.state === 'met').map((r) => `${r.owner}: ${r.c.text}`);
   const targets: Line[] = report.targets.map((t) => {
     const o = report.forecasts?.targets.get(t.id)?.outlook;
     const state = o?.state ?? t.state;
     return {
-      icon: state === 'met' ? 'met' : state === 'missed' ? 'missed' : state === 'at_risk' ? 'approaching' : 'open',
+      icon:
+        state === 'met'
+          ? 'met'
+          : state === 'missed'
+            ? 'missed'
+            : state === 'at_risk'
+              ? 'approaching'
+              : 'open',
       text: `${t.id}: ${state.replace('_', ' ')}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''}`,
-      detail: o?.eta ? `all parts reached by ${formatDate(o.eta, zone)}` : o ? o.reason.replaceAll('-', ' ') : t.condition,
+      detail: o?.eta
+        ? `all parts reached by ${formatDate(o.eta, zone)}`
+        : o
+          ? o.reason.replaceAll('-', ' ')
+          : t.condition,
     };
   });
   const message: Message = {
@@ -41,8 +61,18 @@ export async function forecast(deps: AppDeps, invocation: Invocation, command: P
     subtitle: `${report.stage.name}; linear or exponential fit, whichever fits better`,
     tone: 'info',
     sections: [
-      { title: 'Not yet reached, soonest first', lines: lines.length > 0 ? lines : [{ icon: 'ok', text: 'Every comparison already holds.' }] },
-      ...(reached.length > 0 ? [{ title: 'Already reached', lines: reached.map((text) => ({ icon: 'met' as const, text })) }] : []),
+      {
+        title: 'Not yet reached, soonest first',
+        lines: lines.length > 0 ? lines : [{ icon: 'ok', text: 'Every comparison already holds.' }],
+      },
+      ...(reached.length > 0
+        ? [
+            {
+              title: 'Already reached',
+              lines: reached.map((text) => ({ icon: 'met' as const, text })),
+            },
+          ]
+        : []),
       ...(targets.length > 0 ? [{ title: 'Targets', lines: targets }] : []),
     ],
     fallback: `${roadmap.name}: forecast`,
@@ -51,12 +81,30 @@ export async function forecast(deps: AppDeps, invocation: Invocation, command: P
     ? {
         roadmap: { id: roadmap.id, name: roadmap.name },
         evaluated_at: now.toISOString(),
-        comparisons: rows.map((r) => ({ trigger: r.owner, metric: r.c.metric, op: r.c.op, threshold: r.c.threshold ?? null, value: r.c.value ?? null, state: r.c.state, ...forecastJson(r.f) })),
+        comparisons: rows.map((r) => ({
+          trigger: r.owner,
+          metric: r.c.metric,
+          op: r.c.op,
+          threshold: r.c.threshold ?? null,
+          value: r.c.value ?? null,
+          state: r.c.state,
+          ...forecastJson(r.f),
+        })),
         targets: report.targets.map((t) => {
           const o = report.forecasts?.targets.get(t.id)?.outlook;
-          return { id: t.id, state: o?.state ?? t.state, reason: o?.reason ?? null, eta: o?.eta?.toISOString() ?? null };
+          return {
+            id: t.id,
+            state: o?.state ?? t.state,
+            reason: o?.reason ?? null,
+            eta: o?.eta?.toISOString() ?? null,
+          };
         }),
       }
     : undefined;
-  return { message, ...(json ? { json } : {}), exitCode: 0, public: command.options.public === true };
+  return {
+    message,
+    ...(json ? { json } : {}),
+    exitCode: 0,
+    public: command.options.public === true,
+  };
 }

@@ -6,7 +6,11 @@ import { CommandError } from '../errors.js';
 import { evaluateAt, resolveRoadmap, stateAt } from '../evaluate.js';
 
 /** `gates`: the current stage's checklist. */
-export async function gates(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function gates(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const report = await evaluateAt(deps, roadmap, deps.clock());
   return { message: gatesMessage(report), exitCode: 0, public: command.options.public === true };
@@ -22,10 +26,16 @@ export function tick(passed: boolean) {
     const gateId = command.args.gate as string;
     const gate = stage.gates.find((g) => g.id === gateId);
     if (!gate) {
-      throw new CommandError('not_found', `gate: ${stage.name} has no gate "${gateId}" (gates: ${stage.gates.map((g) => g.id).join(', ') || 'none'})`);
+      throw new CommandError(
+        'not_found',
+        `gate: ${stage.name} has no gate "${gateId}" (gates: ${stage.gates.map((g) => g.id).join(', ') || 'none'})`,
+      );
     }
     if (gate.check) {
-      throw new CommandError('invalid', `gate: "${gate.id}" is checked from metrics (${gate.check.text}); it passes while that holds`);
+      throw new CommandError(
+        'invalid',
+        `gate: "${gate.id}" is checked from metrics (${gate.check.text}); it passes while that holds`,
+      );
     }
     await deps.store.tickGate(roadmap.id, stage.id, gate.id, passed, {
       actor: invocation.actor,
@@ -34,17 +44,28 @@ export function tick(passed: boolean) {
       details: { stage: stage.id, gate: gate.id },
       at: now,
     });
-    return { message: infoMessage(`${passed ? '☑️ Checked' : '⬜ Unchecked'} ${gate.id}: ${gate.text}`), exitCode: 0 };
+    return {
+      message: infoMessage(`${passed ? '☑️ Checked' : '⬜ Unchecked'} ${gate.id}: ${gate.text}`),
+      exitCode: 0,
+    };
   };
 }
 
 /** `advance [--force]`: next stage, only when every gate passes unless forced (and the force is recorded). */
-export async function advance(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function advance(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const now = deps.clock();
   const report = await evaluateAt(deps, roadmap, now);
   const next = roadmap.stages[report.stage.index + 1];
-  if (!next) throw new CommandError('conflict', `${report.stage.name} is the last stage; there is nothing to advance to`);
+  if (!next)
+    throw new CommandError(
+      'conflict',
+      `${report.stage.name} is the last stage; there is nothing to advance to`,
+    );
   const open = report.gates.filter((g) => !g.passed);
   const forced = command.options.force === true;
   if (open.length > 0 && !forced) {
@@ -58,9 +79,23 @@ export async function advance(deps: AppDeps, invocation: Invocation, command: Pa
     actor: invocation.actor,
     roadmapId: roadmap.id,
     action: 'advance',
-    details: { from: report.stage.id, to: next.id, forced: forced && open.length > 0, openGates: open.map((g) => g.id) },
+    details: {
+      from: report.stage.id,
+      to: next.id,
+      forced: forced && open.length > 0,
+      openGates: open.map((g) => g.id),
+    },
     at: now,
   });
-  const lines = forced && open.length > 0 ? [`Forced with open gates: ${open.map((g) => g.id).join(', ')}`] : [];
-  return { message: infoMessage(`Advanced ${roadmap.name} from ${report.stage.name} to ${next.name}`, lines), exitCode: 0 };
+  const lines =
+    forced && open.length > 0
+      ? [`Forced with open gates: ${open.map((g) => g.id).join(', ')}`]
+      : [];
+  return {
+    message: infoMessage(
+      `Advanced ${roadmap.name} from ${report.stage.name} to ${next.name}`,
+      lines,
+    ),
+    exitCode: 0,
+  };
 }

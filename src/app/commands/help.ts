@@ -10,7 +10,11 @@ export function help(platform: 'cli' | 'chat', command: ParsedCommand): Reply {
   const name = command.args.command;
   if (name !== undefined) {
     const spec = findCommand(name);
-    if (!spec || !visible.includes(spec)) throw new CommandError('usage', `no command "${name}"; commands: ${visible.map((c) => c.name).join(', ')}`);
+    if (!spec || !visible.includes(spec))
+      throw new CommandError(
+        'usage',
+        `no command "${name}"; commands: ${visible.map((c) => c.name).join(', ')}`,
+      );
     const message: Message = {
       title: usageOf(spec),
       tone: 'info',

@@ -6,7 +6,11 @@ import { evaluateWithForecast, resolveRoadmap } from '../evaluate.js';
 import { nowFrom } from './values.js';
 
 /** `status [--json] [--now time]`: where the team stands, as of now or a past moment. */
-export async function status(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function status(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const now = nowFrom(command.options.now, roadmap.timezone, deps.clock());
   const report = await evaluateWithForecast(deps, roadmap, now);

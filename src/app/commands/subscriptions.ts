@@ -12,11 +12,18 @@ const SEVERITIES = ['info', 'warning', 'critical'];
 function kindOf(command: ParsedCommand): 'digest' | 'alerts' {
   const what = (command.args.what as string).toLowerCase();
   if (what === 'digest' || what === 'alerts') return what;
-  throw new CommandError('usage', `expected "${command.spec.name} digest" or "${command.spec.name} alerts", got "${what}"`);
+  throw new CommandError(
+    'usage',
+    `expected "${command.spec.name} digest" or "${command.spec.name} alerts", got "${what}"`,
+  );
 }
 
 /** `subscribe digest [HH:MM] [timezone]` · `subscribe alerts [severity]`. */
-export async function subscribe(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function subscribe(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const where = channelOf(invocation, command);
   const kind = kindOf(command);
@@ -25,14 +32,24 @@ export async function subscribe(deps: AppDeps, invocation: Invocation, command: 
   let severity: string | null = null;
   if (kind === 'digest') {
     time = command.args.when ?? '09:00';
-    if (!/^([01]?\d|2[0-3]):[0-5]\d$/.test(time)) throw new CommandError('invalid', `time: expected HH:MM such as 09:00, got "${time}"`);
+    if (!/^([01]?\d|2[0-3]):[0-5]\d$/.test(time))
+      throw new CommandError('invalid', `time: expected HH:MM such as 09:00, got "${time}"`);
     time = time.padStart(5, '0');
     timezone = command.args.timezone ?? roadmap.timezone;
-    if (!timezoneIsValid(timezone)) throw new CommandError('invalid', `timezone: expected an IANA timezone such as America/New_York, got "${timezone}"`);
+    if (!timezoneIsValid(timezone))
+      throw new CommandError(
+        'invalid',
+        `timezone: expected an IANA timezone such as America/New_York, got "${timezone}"`,
+      );
   } else {
     severity = (command.args.when ?? 'info').toLowerCase();
-    if (!SEVERITIES.includes(severity)) throw new CommandError('invalid', `severity: expected info, warning or critical, got "${command.args.when}"`);
-    if (command.args.timezone !== undefined) throw new CommandError('usage', 'alerts take a minimum severity, not a timezone');
+    if (!SEVERITIES.includes(severity))
+      throw new CommandError(
+        'invalid',
+        `severity: expected info, warning or critical, got "${command.args.when}"`,
+      );
+    if (command.args.timezone !== undefined)
+      throw new CommandError('usage', 'alerts take a minimum severity, not a timezone');
   }
   const now = deps.clock();
   await deps.store.transaction(async (client) => {
@@ -40,24 +57,68 @@ export async function subscribe(deps: AppDeps, invocation: Invocation, command: 
       `INSERT INTO subscriptions (platform, channel_id, roadmap_id, kind, min_severity, digest_time, timezone, created_by, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (platform, channel_id, roadmap_id, kind) DO UPDATE SET min_severity = EXCLUDED.min_severity, digest_time = EXCLUDED.digest_time, timezone = EXCLUDED.timezone`,
-      [where.platform, where.channel, roadmap.id, kind, severity, time, timezone, `${invocation.actor.platform}:${invocation.actor.id}`, now],
+      [
+        where.platform,
+        where.channel,
+        roadmap.id,
+        kind,
+        severity,
+        time,
+        timezone,
+        `${invocation.actor.platform}:${invocation.actor.id}`,
+        now,
+      ],
     );
-    await audit(client, { actor: { ...invocation.actor, channel: where.channel }, roadmapId: roadmap.id, action: 'subscribe', details: { kind, platform: where.platform, channel: where.channel, time, timezone, severity }, at: now });
+    await audit(client, {
+      actor: { ...invocation.actor, channel: where.channel },
+      roadmapId: roadmap.id,
+      action: 'subscribe',
+      details: { kind, platform: where.platform, channel: where.channel, time, timezone, severity },
+      at: now,
+    });
   });
-  const what = kind === 'digest' ? `the daily digest of ${roadmap.name} at ${time} ${timezone}` : `${roadmap.name} alerts of severity ${severity} and above`;
-  return { message: infoMessage(`🔔 ${where.platform}:${where.channel} will get ${what}`), exitCode: 0 };
+  const what =
+    kind === 'digest'
+      ? `the daily digest of ${roadmap.name} at ${time} ${timezone}`
+      : `${roadmap.name} alerts of severity ${severity} and above`;
+  return {
+    message: infoMessage(`🔔 ${where.platform}:${where.channel} will get ${what}`),
+    exitCode: 0,
+  };
 }
 
 /** `unsubscribe digest|alerts`. */
-export async function unsubscribe(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function unsubscribe(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const where = channelOf(invocation, command);
   const kind = kindOf(command);
   const now = deps.clock();
   await deps.store.transaction(async (client) => {
-    const removed = await client.query(`DELETE FROM subscriptions WHERE platform = $1 AND channel_id = $2 AND roadmap_id = $3 AND kind = $4`, [where.platform, where.channel, roadmap.id, kind]);
-    if (removed.rowCount === 0) throw new CommandError('not_found', `${where.platform}:${where.channel} has no ${kind} subscription to ${roadmap.id}`);
-    await audit(client, { actor: { ...invocation.actor, channel: where.channel }, roadmapId: roadmap.id, action: 'unsubscribe', details: { kind, platform: where.platform, channel: where.channel }, at: now });
+    const removed = await client.query(
+      `DELETE FROM subscriptions WHERE platform = $1 AND channel_id = $2 AND roadmap_id = $3 AND kind = $4`,
+      [where.platform, where.channel, roadmap.id, kind],
+    );
+    if (removed.rowCount === 0)
+      throw new CommandError(
+        'not_found',
+        `${where.platform}:${where.channel} has no ${kind} subscription to ${roadmap.id}`,
+      );
+    await audit(client, {
+      actor: { ...invocation.actor, channel: where.channel },
+      roadmapId: roadmap.id,
+      action: 'unsubscribe',
+      details: { kind, platform: where.platform, channel: where.channel },
+      at: now,
+    });
   });
-  return { message: infoMessage(`🔕 ${where.platform}:${where.channel} will no longer get ${kind === 'digest' ? 'the digest' : 'alerts'} of ${roadmap.name}`), exitCode: 0 };
+  return {
+    message: infoMessage(
+      `🔕 ${where.platform}:${where.channel} will no longer get ${kind === 'digest' ? 'the digest' : 'alerts'} of ${roadmap.name}`,
+    ),
+    exitCode: 0,
+  };
 }

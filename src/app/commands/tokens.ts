@@ -10,30 +10,73 @@ import { CommandError } from '../errors.js';
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
 /** `token create|list|revoke`: bearer tokens of the push API (CLI only). */
-export async function token(deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> {
+export async function token(
+  deps: AppDeps,
+  invocation: Invocation,
+  command: ParsedCommand,
+): Promise<Reply> {
   const tokens = new TokenStore(deps.store.pool);
   const action = (command.args.action as string).toLowerCase();
   const now = deps.clock();
-  const audited = (action: string, details: Record<string, unknown>) => audit(deps.store.pool, { actor: invocation.actor, action, details, at: now });
+  const audited = (action: string, details: Record<string, unknown>) =>
+    audit(deps.store.pool, { actor: invocation.actor, action, details, at: now });
 
   if (action === 'create') {
     const name = command.args.name;
-    if (!name || !NAME.test(name)) throw new CommandError('usage', 'token create needs a name starting with a letter: letters, digits, . _ - (for example ci-metrics)');
-    const scope = typeof command.options.roadmaps === 'string' ? command.options.roadmaps.split(',').map((r) => r.trim()).filter(Boolean) : [];
-    if (scope.length === 0) throw new CommandError('usage', 'token create needs --roadmaps <id,id> (or --roadmaps "*" for every roadmap)');
+    if (!name || !NAME.test(name))
+      throw new CommandError(
+        'usage',
+        'token create needs a name starting with a letter: letters, digits, . _ - (for example ci-metrics)',
+      );
+    const scope =
+      typeof command.options.roadmaps === 'string'
+        ? command.options.roadmaps
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean)
+        : [];
+    if (scope.length === 0)
+      throw new CommandError(
+        'usage',
+        'token create needs --roadmaps <id,id> (or --roadmaps "*" for every roadmap)',
+      );
     const unknown = scope.filter((id) => id !== '*' && !deps.registry.get(id));
-    if (unknown.length > 0) throw new CommandError('invalid', `roadmaps: not loaded: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw new CommandError('invalid', `roadmaps: not loaded: ${unknown.join(', ')}`);
     const taken = (await tokens.list()).some((t) => t.name === name);
-    if (taken) throw new CommandError('conflict', `a token named "${name}" exists; revoke it or pick another name`);
-    const created = await tokens.create(name, scope, `${invocation.actor.platform}:${invocation.actor.id}`, now);
+    if (taken)
+      throw new CommandError(
+        'conflict',
+        `a token named "${name}" exists; revoke it or pick another name`,
+      );
+    const created = await tokens.create(
+      name,
+      scope,
+      `${invocation.actor.platform}:${invocation.actor.id}`,
+      now,
+    );
     await audited('token-create', { token: created.id, name, roadmaps: scope });
     const message: Message = {
       title: `Token "${name}" created for ${scope.join(', ')}`,
       tone: 'ok',
-      sections: [{ lines: [{ text: created.token }, { icon: 'info', text: 'Shown once: store it now (only its hash is kept). Send it as "Authorization: Bearer <token>".' }] }],
+      sections: [
+        {
+          lines: [
+            { text: created.token },
+            {
+              icon: 'info',
+              text: 'Shown once: store it now (only its hash is kept). Send it as "Authorization: Bearer <token>".',
+            },
+          ],
+        },
+      ],
       fallback: `Token ${name} created`,
     };
-    return { message, json: { id: created.id, name, token: created.token, roadmaps: scope }, exitCode: 0 };
+    return {
+      message,
+      json: { id: created.id, name, token: created.token, roadmaps: scope },
+      exitCode: 0,
+    };
   }
   if (action === 'list') {
     const all = await tokens.list();
@@ -42,11 +85,22 @@ export async function token(deps: AppDeps, invocation: Invocation, command: Pars
       tone: 'info',
       sections: [
         {
-          lines: all.length === 0 ? [{ text: 'No tokens yet: roadmap token create <name> --roadmaps <id>' }] : all.map((t) => ({
-            icon: t.revokedAt ? ('missed' as const) : ('ok' as const),
-            text: `#${t.id} ${t.name} (${t.prefix}…) → ${t.roadmaps.join(', ')}`,
-            detail: [`created ${formatDateTime(t.createdAt, 'UTC')} UTC by ${t.createdBy}`, t.lastUsedAt ? `last used ${formatDateTime(t.lastUsedAt, 'UTC')} UTC` : 'never used', t.revokedAt ? `revoked ${formatDateTime(t.revokedAt, 'UTC')} UTC` : undefined].filter(Boolean).join(' · '),
-          })),
+          lines:
+            all.length === 0
+              ? [{ text: 'No tokens yet: roadmap token create <name> --roadmaps <id>' }]
+              : all.map((t) => ({
+                  icon: t.revokedAt ? ('missed' as const) : ('ok' as const),
+                  text: `#${t.id} ${t.name} (${t.prefix}…) → ${t.roadmaps.join(', ')}`,
+                  detail: [
+                    `created ${formatDateTime(t.createdAt, 'UTC')} UTC by ${t.createdBy}`,
+                    t.lastUsedAt
+                      ? `last used ${formatDateTime(t.lastUsedAt, 'UTC')} UTC`
+                      : 'never used',
+                    t.revokedAt ? `revoked ${formatDateTime(t.revokedAt, 'UTC')} UTC` : undefined,
+                  ]
+                    .filter(Boolean)
+                    .join(' · '),
+                })),
         },
       ],
       fallback: `${all.length} tokens`,
@@ -56,9 +110,21 @@ export async function token(deps: AppDeps, invocation: Invocation, command: Pars
   if (action === 'revoke') {
     const which = command.args.name;
     if (!which) throw new CommandError('usage', 'token revoke needs the token name or id');
-    if (!(await tokens.revoke(which, now))) throw new CommandError('not_found', `no live token "${which}"`);
+    if (!(await tokens.revoke(which, now)))
+      throw new CommandError('not_found', `no live token "${which}"`);
     await audited('token-revoke', { token: which });
-    return { message: { title: `Token "${which}" revoked`, tone: 'ok', sections: [], fallback: `Token ${which} revoked` }, exitCode: 0 };
+    return {
+      message: {
+        title: `Token "${which}" revoked`,
+        tone: 'ok',
+        sections: [],
+        fallback: `Token ${which} revoked`,
+      },
+      exitCode: 0,
+    };
   }
-  throw new CommandError('usage', `expected token create, token list or token revoke, got "token ${action}"`);
+  throw new CommandError(
+    'usage',
+    `expected token create, token list or token revoke, got "token ${action}"`,
+  );
 }

@@ -9,7 +9,11 @@ import { CommandError } from '../errors.js';
 export function nowFrom(option: string | true | undefined, zone: string, clockNow: Date): Date {
   if (typeof option !== 'string' || option.toLowerCase() === 'now') return clockNow;
   const at = parseTime(option, zone);
-  if (!at) throw new CommandError('usage', `--now: expected a date or time such as 2026-03-01 or 2026-03-01T09:30, got "${option}"`);
+  if (!at)
+    throw new CommandError(
+      'usage',
+      `--now: expected a date or time such as 2026-03-01 or 2026-03-01T09:30, got "${option}"`,
+    );
   return at;
 }
 
@@ -17,16 +21,24 @@ export function nowFrom(option: string | true | undefined, zone: string, clockNo
 export function atFrom(option: string | true | undefined, zone: string, clockNow: Date): Date {
   if (typeof option !== 'string' || option.toLowerCase() === 'now') return clockNow;
   const at = parseTime(option, zone);
-  if (!at) throw new CommandError('invalid', `at: expected a date or time such as 2026-03-01 or 2026-03-01T09:30, got "${option}"`);
+  if (!at)
+    throw new CommandError(
+      'invalid',
+      `at: expected a date or time such as 2026-03-01 or 2026-03-01T09:30, got "${option}"`,
+    );
   // A few minutes of clock skew between machines is normal; more is a typo.
-  if (at.getTime() > clockNow.getTime() + 5 * 60_000) throw new CommandError('invalid', `at: ${at.toISOString()} is in the future`);
+  if (at.getTime() > clockNow.getTime() + 5 * 60_000)
+    throw new CommandError('invalid', `at: ${at.toISOString()} is in the future`);
   return at;
 }
 
 export function metricFrom(roadmap: Roadmap, name: string): MetricDef {
   const metric = roadmap.metrics.get(name);
   if (!metric) {
-    throw new CommandError('not_found', `no metric "${name}" in ${roadmap.id} (metrics: ${[...roadmap.metrics.keys()].join(', ')})`);
+    throw new CommandError(
+      'not_found',
+      `no metric "${name}" in ${roadmap.id} (metrics: ${[...roadmap.metrics.keys()].join(', ')})`,
+    );
   }
   return metric;
 }
@@ -37,12 +49,24 @@ export function valueFor(metric: MetricDef, text: string): number {
     const word = text.toLowerCase();
     if (['yes', 'true', 'on', '1'].includes(word)) return 1;
     if (['no', 'false', 'off', '0'].includes(word)) return 0;
-    throw new CommandError('invalid', `value: ${metric.name} is a flag; expected yes or no, got "${text}"`);
+    throw new CommandError(
+      'invalid',
+      `value: ${metric.name} is a flag; expected yes or no, got "${text}"`,
+    );
   }
   const literal = parseLiteral(text);
-  if (!literal) throw new CommandError('invalid', `value: expected a number such as 420, 1.5s, 99.5% or $1.2k, got "${text}"`);
+  if (!literal)
+    throw new CommandError(
+      'invalid',
+      `value: expected a number such as 420, 1.5s, 99.5% or $1.2k, got "${text}"`,
+    );
   const converted = convertLiteral(literal.value, literal.unit, metric.unit);
-  if ('error' in converted) throw new CommandError('invalid', `value: ${converted.error} (${metric.name} is in ${metric.unit})`);
-  if (!Number.isFinite(converted.value)) throw new CommandError('invalid', `value: "${text}" is not a finite number`);
+  if ('error' in converted)
+    throw new CommandError(
+      'invalid',
+      `value: ${converted.error} (${metric.name} is in ${metric.unit})`,
+    );
+  if (!Number.isFinite(converted.value))
+    throw new CommandError('invalid', `value: "${text}" is not a finite number`);
   return converted.value;
 }

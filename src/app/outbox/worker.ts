@@ -32,7 +32,11 @@ function classify(error: unknown): DeliveryError {
  * Retryable failures come back later with backoff (honouring Retry-After); a message that
  * keeps failing is parked as failed after `maxAttempts`, for `roadmap deliveries` to show.
  */
-export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOptions): Promise<DrainResult> {
+export async function drainOutbox(
+  store: OutboxStore,
+  now: Date,
+  opts: WorkerOptions,
+): Promise<DrainResult> {
   const result: DrainResult = { sent: 0, retried: 0, failed: 0 };
   // Longer than the slowest send (a platform client retrying a 429 for minutes), so a live
   // worker never loses its claim mid-send and a second worker never sends the same row.
@@ -43,7 +47,10 @@ export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOpt
     const sink = opts.sinks.get(d.platform);
     if (!sink) {
       await store.markFailed(d.id, opts.worker, `no ${d.platform} adapter is configured`);
-      opts.logger?.error({ delivery: d.id, key: d.key }, `delivery failed: no ${d.platform} adapter is configured`);
+      opts.logger?.error(
+        { delivery: d.id, key: d.key },
+        `delivery failed: no ${d.platform} adapter is configured`,
+      );
       result.failed++;
       opts.telemetry?.delivery(d.platform, 'failed', 1);
       continue;
@@ -54,7 +61,12 @@ export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOpt
         const original = await store.original(d.updateOf);
         if (original?.status === 'pending' || original?.status === 'sending') {
           // Edit after the post it edits: wait for it without spending an attempt.
-          await store.postpone(d.id, opts.worker, new Date(now.getTime() + 5_000), 'waiting for the original post');
+          await store.postpone(
+            d.id,
+            opts.worker,
+            new Date(now.getTime() + 5_000),
+            'waiting for the original post',
+          );
           continue;
         }
         if (original?.ref && sink.update) {
@@ -69,19 +81,35 @@ export async function drainOutbox(store: OutboxStore, now: Date, opts: WorkerOpt
       if (await store.markSent(d.id, opts.worker, now, ref)) {
         result.sent++;
         opts.telemetry?.delivery(d.platform, 'sent', 1);
-      }
-      else opts.logger?.warn({ delivery: d.id, key: d.key }, 'delivery sent after its lease ran out');
+      } else
+        opts.logger?.warn({ delivery: d.id, key: d.key }, 'delivery sent after its lease ran out');
     } catch (error) {
       const failure = classify(error);
       if (failure.retryable && d.attempts < maxAttempts) {
-        const delay = backoffDelay(d.attempts, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random, failure.retryAfterMs);
-        await store.markRetry(d.id, opts.worker, new Date(now.getTime() + delay), `${failure.kind}: ${failure.message}`);
-        opts.logger?.warn({ delivery: d.id, key: d.key, attempt: d.attempts, retryInMs: delay }, `delivery will be retried: ${failure.kind}: ${failure.message}`);
+        const delay = backoffDelay(
+          d.attempts,
+          opts.backoff ?? DEFAULT_BACKOFF,
+          opts.random ?? Math.random,
+          failure.retryAfterMs,
+        );
+        await store.markRetry(
+          d.id,
+          opts.worker,
+          new Date(now.getTime() + delay),
+          `${failure.kind}: ${failure.message}`,
+        );
+        opts.logger?.warn(
+          { delivery: d.id, key: d.key, attempt: d.attempts, retryInMs: delay },
+          `delivery will be retried: ${failure.kind}: ${failure.message}`,
+        );
         result.retried++;
         opts.telemetry?.delivery(d.platform, 'retried', 1);
       } else {
         await store.markFailed(d.id, opts.worker, `${failure.kind}: ${failure.message}`);
-        opts.logger?.error({ delivery: d.id, key: d.key, attempts: d.attempts }, `delivery failed for good: ${failure.kind}: ${failure.message} (roadmap deliveries retry ${d.id})`);
+        opts.logger?.error(
+          { delivery: d.id, key: d.key, attempts: d.attempts },
+          `delivery failed for good: ${failure.kind}: ${failure.message} (roadmap deliveries retry ${d.id})`,
+        );
         result.failed++;
         opts.telemetry?.delivery(d.platform, 'failed', 1);
       }

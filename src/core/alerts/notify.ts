@@ -4,7 +4,11 @@ import type { Severity } from '../roadmap/model.js';
 export type NotificationKind = 'firing' | 'repeat' | 'resolved' | 'approaching';
 
 /** Why a notification goes out (or why not): logged, like Alertmanager's dedup reasons. */
-export type NotifyReason = 'first-notification' | 'repeat-interval-elapsed' | 'episode-resolved' | 'crossed-into-approaching';
+export type NotifyReason =
+  | 'first-notification'
+  | 'repeat-interval-elapsed'
+  | 'episode-resolved'
+  | 'crossed-into-approaching';
 
 export interface Episode {
   id: number;
@@ -52,19 +56,36 @@ export interface NotifyInput {
  */
 export function notificationsFor(input: NotifyInput): Notification[] {
   const { prev, next, episode, now } = input;
-  const decisions: { kind: NotificationKind; reason: NotifyReason; key: (dest: string) => string }[] = [];
+  const decisions: {
+    kind: NotificationKind;
+    reason: NotifyReason;
+    key: (dest: string) => string;
+  }[] = [];
 
   if (next.state === 'firing' && episode) {
     const newEpisode = !prev?.firingSince;
     if (newEpisode) {
-      decisions.push({ kind: 'firing', reason: 'first-notification', key: (d) => `alert:${episode.id}:fired:${d}` });
+      decisions.push({
+        kind: 'firing',
+        reason: 'first-notification',
+        key: (d) => `alert:${episode.id}:fired:${d}`,
+      });
     } else if (!episode.acknowledgedAt && !(episode.snoozedUntil && episode.snoozedUntil > now)) {
       // Repeat k goes out once the k-th interval since firing has elapsed; k names it.
       const k = Math.floor((now.getTime() - episode.firedAt.getTime()) / input.repeatIntervalMs);
-      if (k >= 1) decisions.push({ kind: 'repeat', reason: 'repeat-interval-elapsed', key: (d) => `alert:${episode.id}:repeat:${k}:${d}` });
+      if (k >= 1)
+        decisions.push({
+          kind: 'repeat',
+          reason: 'repeat-interval-elapsed',
+          key: (d) => `alert:${episode.id}:repeat:${k}:${d}`,
+        });
     }
   } else if (next.state === 'resolved' && prev?.firingSince && episode) {
-    decisions.push({ kind: 'resolved', reason: 'episode-resolved', key: (d) => `alert:${episode.id}:resolved:${d}` });
+    decisions.push({
+      kind: 'resolved',
+      reason: 'episode-resolved',
+      key: (d) => `alert:${episode.id}:resolved:${d}`,
+    });
   } else if (next.state === 'approaching' && prev?.state !== 'approaching') {
     // Once per crossing: the crossing is named by the moment the state was entered.
     const crossing = next.since.toISOString();
@@ -78,6 +99,11 @@ export function notificationsFor(input: NotifyInput): Notification[] {
   return input.subscribers
     .filter((s) => severityAtLeast(input.trigger.severity, s.minSeverity))
     .flatMap((s) =>
-      decisions.map((d) => ({ kind: d.kind, reason: d.reason, key: d.key(`${s.platform}:${s.channel}`), destination: { platform: s.platform, channel: s.channel } })),
+      decisions.map((d) => ({
+        kind: d.kind,
+        reason: d.reason,
+        key: d.key(`${s.platform}:${s.channel}`),
+        destination: { platform: s.platform, channel: s.channel },
+      })),
     );
 }

@@ -4,7 +4,9 @@ import type { MetricSource } from '../roadmap/model.js';
 /** When a collector runs next after `after`: every N, or the next cron match in the roadmap's zone. */
 export function nextRun(source: MetricSource, after: Date, zone: string): Date {
   if (source.cron !== undefined) {
-    return CronExpressionParser.parse(source.cron, { currentDate: after, tz: zone }).next().toDate();
+    return CronExpressionParser.parse(source.cron, { currentDate: after, tz: zone })
+      .next()
+      .toDate();
   }
   return new Date(after.getTime() + (source.everyMs ?? 3_600_000));
 }

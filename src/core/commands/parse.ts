@@ -8,7 +8,8 @@ export interface ParsedCommand {
   options: Record<string, string | true>;
 }
 
-export type ParseResult = { ok: true; command: ParsedCommand } | { ok: false; error: string; usage?: string };
+export type ParseResult =
+  { ok: true; command: ParsedCommand } | { ok: false; error: string; usage?: string };
 
 /** Command lines longer than this are refused unread (hostile-input guard). */
 export const MAX_COMMAND_LENGTH = 4000;
@@ -45,12 +46,22 @@ export function tokenize(text: string): string[] {
  * (`record users 420 at 2026-03-01`, `advance force`, `status public`).
  */
 export function parseCommand(words: string[]): ParseResult {
-  if (words.join(' ').length > MAX_COMMAND_LENGTH) return { ok: false, error: `command is longer than ${MAX_COMMAND_LENGTH} characters` };
+  if (words.join(' ').length > MAX_COMMAND_LENGTH)
+    return { ok: false, error: `command is longer than ${MAX_COMMAND_LENGTH} characters` };
   const [name, ...rest] = words;
-  if (!name) return { ok: false, error: 'no command given', usage: COMMANDS.map((c) => usageOf(c)).join('\n') };
+  if (!name)
+    return {
+      ok: false,
+      error: 'no command given',
+      usage: COMMANDS.map((c) => usageOf(c)).join('\n'),
+    };
   const spec = findCommand(name);
   if (!spec) {
-    return { ok: false, error: `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`, usage: 'help [command]' };
+    return {
+      ok: false,
+      error: `unknown command "${name}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}`,
+      usage: 'help [command]',
+    };
   }
   const usage = usageOf(spec);
   const fail = (error: string): ParseResult => ({ ok: false, error, usage });
@@ -63,8 +74,10 @@ export function parseCommand(words: string[]): ParseResult {
     const dashed = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(word);
     const colon = /^([a-z][a-z-]*):(.*)$/s.exec(word);
     if (dashed) [optName, inline] = [dashed[1], dashed[2]];
-    else if (colon && spec.options.some((o) => o.name === colon[1])) [optName, inline] = [colon[1], colon[2]];
-    else if (spec.options.some((o) => o.word && o.name === word.toLowerCase())) optName = word.toLowerCase();
+    else if (colon && spec.options.some((o) => o.name === colon[1]))
+      [optName, inline] = [colon[1], colon[2]];
+    else if (spec.options.some((o) => o.word && o.name === word.toLowerCase()))
+      optName = word.toLowerCase();
     if (optName === undefined) {
       positional.push(word);
       continue;
@@ -72,7 +85,8 @@ export function parseCommand(words: string[]): ParseResult {
     const option = spec.options.find((o) => o.name === optName);
     if (!option) return fail(`unknown option "${word}" for ${spec.name}`);
     if (option.takes === 'flag') {
-      if (inline !== undefined && !['', 'true', 'yes'].includes(inline.toLowerCase())) return fail(`--${option.name} takes no value`);
+      if (inline !== undefined && !['', 'true', 'yes'].includes(inline.toLowerCase()))
+        return fail(`--${option.name} takes no value`);
       options[option.name] = true;
       continue;
     }
@@ -89,6 +103,7 @@ export function parseCommand(words: string[]): ParseResult {
     }
     args[arg.name] = value;
   }
-  if (positional.length > spec.args.length) return fail(`unexpected "${positional.slice(spec.args.length).join(' ')}"`);
+  if (positional.length > spec.args.length)
+    return fail(`unexpected "${positional.slice(spec.args.length).join(' ')}"`);
   return { ok: true, command: { spec, args, options } };
 }

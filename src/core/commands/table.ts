@@ -33,10 +33,26 @@ export interface CommandSpec {
   cliOnly?: boolean;
 }
 
-const roadmapOption: OptionSpec = { name: 'roadmap', takes: 'value', type: 'text', description: 'roadmap id (may be left out when only one is loaded)' };
+const roadmapOption: OptionSpec = {
+  name: 'roadmap',
+  takes: 'value',
+  type: 'text',
+  description: 'roadmap id (may be left out when only one is loaded)',
+};
 /** From the CLI a channel is named; in chat it is the channel the command was typed in. */
-const channelOption: OptionSpec = { name: 'channel', takes: 'value', type: 'text', description: 'slack:<channel-id>, discord:<channel-id> or console:<name> (CLI only; chat uses the current channel)' };
-const nowOption: OptionSpec = { name: 'now', takes: 'value', type: 'time', description: 'evaluate as of this moment, using only data known then' };
+const channelOption: OptionSpec = {
+  name: 'channel',
+  takes: 'value',
+  type: 'text',
+  description:
+    'slack:<channel-id>, discord:<channel-id> or console:<name> (CLI only; chat uses the current channel)',
+};
+const nowOption: OptionSpec = {
+  name: 'now',
+  takes: 'value',
+  type: 'time',
+  description: 'evaluate as of this moment, using only data known then',
+};
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -47,7 +63,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       roadmapOption,
       nowOption,
       { name: 'json', takes: 'flag', description: 'the stable JSON document (see README)' },
-      { name: 'public', takes: 'flag', description: 'post to the channel instead of only to you', word: true },
+      {
+        name: 'public',
+        takes: 'flag',
+        description: 'post to the channel instead of only to you',
+        word: true,
+      },
     ],
     mutates: false,
   },
@@ -55,14 +76,29 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'metrics',
     summary: 'latest values with change; one metric: its history',
     args: [{ name: 'name', type: 'text', required: false, description: 'a metric name' }],
-    options: [roadmapOption, nowOption, { name: 'window', takes: 'value', type: 'text', description: 'history window such as 7d (default 30d)' }, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }],
+    options: [
+      roadmapOption,
+      nowOption,
+      {
+        name: 'window',
+        takes: 'value',
+        type: 'text',
+        description: 'history window such as 7d (default 30d)',
+      },
+      { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
+    ],
     mutates: false,
   },
   {
     name: 'forecast',
     summary: 'when each trigger and target will be reached, with an 80% interval',
     args: [],
-    options: [roadmapOption, nowOption, { name: 'json', takes: 'flag', description: 'as JSON' }, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }],
+    options: [
+      roadmapOption,
+      nowOption,
+      { name: 'json', takes: 'flag', description: 'as JSON' },
+      { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
+    ],
     mutates: false,
   },
   {
@@ -70,9 +106,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'record a metric point by hand',
     args: [
       { name: 'metric', type: 'text', required: true, description: 'a metric name' },
-      { name: 'value', type: 'number', required: true, description: 'the value: 420, 1.5s, 99.5%, $1.2k' },
+      {
+        name: 'value',
+        type: 'number',
+        required: true,
+        description: 'the value: 420, 1.5s, 99.5%, $1.2k',
+      },
     ],
-    options: [roadmapOption, { name: 'at', takes: 'value', type: 'time', description: 'when it was measured (default now)', word: true }],
+    options: [
+      roadmapOption,
+      {
+        name: 'at',
+        takes: 'value',
+        type: 'time',
+        description: 'when it was measured (default now)',
+        word: true,
+      },
+    ],
     mutates: true,
   },
   {
@@ -85,7 +135,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [roadmapOption],
     mutates: true,
   },
-  { name: 'gates', summary: "the current stage's checklist", args: [], options: [roadmapOption, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }], mutates: false },
+  {
+    name: 'gates',
+    summary: "the current stage's checklist",
+    args: [],
+    options: [
+      roadmapOption,
+      { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
+    ],
+    mutates: false,
+  },
   {
     name: 'check',
     summary: 'tick a gate of the current stage',
@@ -104,20 +163,45 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'advance',
     summary: 'move to the next stage (every gate must pass unless forced)',
     args: [],
-    options: [roadmapOption, { name: 'force', takes: 'flag', description: 'advance with gates still open (recorded)', word: true }],
+    options: [
+      roadmapOption,
+      {
+        name: 'force',
+        takes: 'flag',
+        description: 'advance with gates still open (recorded)',
+        word: true,
+      },
+    ],
     mutates: true,
   },
   {
     name: 'alerts',
     summary: 'firing, pending and approaching alerts; `alerts history` for past episodes',
-    args: [{ name: 'history', type: 'text', required: false, description: 'the word "history" for past episodes' }],
-    options: [roadmapOption, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }],
+    args: [
+      {
+        name: 'history',
+        type: 'text',
+        required: false,
+        description: 'the word "history" for past episodes',
+      },
+    ],
+    options: [
+      roadmapOption,
+      { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
+    ],
     mutates: false,
   },
   {
     name: 'ack',
     summary: 'acknowledge a firing alert (stops its repeats)',
-    args: [{ name: 'alert', type: 'text', required: true, description: 'an alert id, or <stage>.upgrade' }],
+    args: [
+      {
+        name: 'alert',
+        type: 'text',
+        required: true,
+        description: 'an alert id, or <stage>.upgrade',
+      },
+    ],
     options: [roadmapOption],
     mutates: true,
   },
@@ -125,7 +209,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'snooze',
     summary: "silence a firing alert's repeats for a while",
     args: [
-      { name: 'alert', type: 'text', required: true, description: 'an alert id, or <stage>.upgrade' },
+      {
+        name: 'alert',
+        type: 'text',
+        required: true,
+        description: 'an alert id, or <stage>.upgrade',
+      },
       { name: 'duration', type: 'text', required: true, description: 'how long, such as 1d or 1w' },
     ],
     options: [roadmapOption],
@@ -133,11 +222,23 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'subscribe',
-    summary: 'post alerts (at a minimum severity) or a daily digest (at HH:MM in a timezone) to this channel',
+    summary:
+      'post alerts (at a minimum severity) or a daily digest (at HH:MM in a timezone) to this channel',
     args: [
       { name: 'what', type: 'text', required: true, description: 'digest or alerts' },
-      { name: 'when', type: 'text', required: false, description: 'digest: HH:MM (default 09:00); alerts: info, warning or critical (default info)' },
-      { name: 'timezone', type: 'text', required: false, description: "digest: an IANA timezone (default the roadmap's)" },
+      {
+        name: 'when',
+        type: 'text',
+        required: false,
+        description:
+          'digest: HH:MM (default 09:00); alerts: info, warning or critical (default info)',
+      },
+      {
+        name: 'timezone',
+        type: 'text',
+        required: false,
+        description: "digest: an IANA timezone (default the roadmap's)",
+      },
     ],
     options: [roadmapOption, channelOption],
     mutates: true,
@@ -153,12 +254,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'digest',
     summary: 'show the digest as it would be sent now (nothing is sent)',
     args: [],
-    options: [roadmapOption, { name: 'dry-run', takes: 'flag', description: 'only show it (the default: digests are sent on schedule)' }, { name: 'public', takes: 'flag', description: 'post to the channel', word: true }],
+    options: [
+      roadmapOption,
+      {
+        name: 'dry-run',
+        takes: 'flag',
+        description: 'only show it (the default: digests are sent on schedule)',
+      },
+      { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
+    ],
     mutates: false,
   },
   {
     name: 'deliveries',
-    summary: 'the outbox: recent and failed deliveries; `deliveries retry <id>` sends a failed one again',
+    summary:
+      'the outbox: recent and failed deliveries; `deliveries retry <id>` sends a failed one again',
     args: [
       { name: 'action', type: 'text', required: false, description: 'retry' },
       { name: 'id', type: 'text', required: false, description: 'the delivery id to retry' },
@@ -169,19 +279,39 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'import',
     summary: 'import metric points from a CSV file (all or nothing)',
-    args: [{ name: 'file', type: 'path', required: true, description: 'CSV with a header: metric,value,at[,source][,roadmap]' }],
+    args: [
+      {
+        name: 'file',
+        type: 'path',
+        required: true,
+        description: 'CSV with a header: metric,value,at[,source][,roadmap]',
+      },
+    ],
     options: [roadmapOption],
     mutates: true,
     cliOnly: true,
   },
   {
     name: 'token',
-    summary: 'push API tokens: `token create <name> --roadmaps a,b` (shown once), `token list`, `token revoke <name|id>`',
+    summary:
+      'push API tokens: `token create <name> --roadmaps a,b` (shown once), `token list`, `token revoke <name|id>`',
     args: [
       { name: 'action', type: 'text', required: true, description: 'create, list or revoke' },
-      { name: 'name', type: 'text', required: false, description: 'the token name (create) or name or id (revoke)' },
+      {
+        name: 'name',
+        type: 'text',
+        required: false,
+        description: 'the token name (create) or name or id (revoke)',
+      },
     ],
-    options: [{ name: 'roadmaps', takes: 'value', type: 'text', description: 'comma-separated roadmap ids the token may use, or * for all (create)' }],
+    options: [
+      {
+        name: 'roadmaps',
+        takes: 'value',
+        type: 'text',
+        description: 'comma-separated roadmap ids the token may use, or * for all (create)',
+      },
+    ],
     mutates: true,
     cliOnly: true,
   },
@@ -189,7 +319,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'discord',
     summary: 'register the /roadmap command with Discord: `discord register [--guild id]`',
     args: [{ name: 'action', type: 'text', required: true, description: 'register' }],
-    options: [{ name: 'guild', takes: 'value', type: 'text', description: 'a server id: register there only (instant), instead of globally' }],
+    options: [
+      {
+        name: 'guild',
+        takes: 'value',
+        type: 'text',
+        description: 'a server id: register there only (instant), instead of globally',
+      },
+    ],
     mutates: false,
     cliOnly: true,
   },
@@ -200,7 +337,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       roadmapOption,
       nowOption,
-      { name: 'output', takes: 'value', type: 'path', description: 'file to write (default <metric>.png); -o works too' },
+      {
+        name: 'output',
+        takes: 'value',
+        type: 'path',
+        description: 'file to write (default <metric>.png); -o works too',
+      },
     ],
     mutates: false,
     cliOnly: true,
@@ -208,15 +350,30 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'validate',
     summary: 'check roadmap files and list every problem',
-    args: [{ name: 'file', type: 'path', required: false, description: 'a file or folder (default ROADMAPS_DIR)' }],
+    args: [
+      {
+        name: 'file',
+        type: 'path',
+        required: false,
+        description: 'a file or folder (default ROADMAPS_DIR)',
+      },
+    ],
     options: [],
     mutates: false,
     cliOnly: true,
   },
-  { name: 'migrate', summary: 'apply database migrations', args: [], options: [], mutates: true, cliOnly: true },
+  {
+    name: 'migrate',
+    summary: 'apply database migrations',
+    args: [],
+    options: [],
+    mutates: true,
+    cliOnly: true,
+  },
   {
     name: 'use',
-    summary: 'bind this channel to a roadmap (its commands and subscriptions then need no --roadmap)',
+    summary:
+      'bind this channel to a roadmap (its commands and subscriptions then need no --roadmap)',
     args: [{ name: 'roadmap', type: 'text', required: true, description: 'a roadmap id' }],
     options: [channelOption],
     mutates: true,
@@ -237,6 +394,8 @@ export function findCommand(name: string): CommandSpec | undefined {
 /** `record <metric> <value> [--at <time>] [--roadmap <id>]` */
 export function usageOf(spec: CommandSpec): string {
   const args = spec.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`));
-  const options = spec.options.map((o) => (o.takes === 'flag' ? `[--${o.name}]` : `[--${o.name} <${o.type === 'time' ? 'time' : o.name}>]`));
+  const options = spec.options.map((o) =>
+    o.takes === 'flag' ? `[--${o.name}]` : `[--${o.name} <${o.type === 'time' ? 'time' : o.name}>]`,
+  );
   return [spec.name, ...args, ...options].join(' ');
 }

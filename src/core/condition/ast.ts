@@ -50,7 +50,8 @@ export function walk(expr: Expr, visit: (node: Expr) => void): void {
 export function metricsOf(expr: Expr): string[] {
   const names = new Set<string>();
   walk(expr, (node) => {
-    if (node.kind === 'metric' || node.kind === 'call') names.add(node.kind === 'metric' ? node.name : node.metric);
+    if (node.kind === 'metric' || node.kind === 'call')
+      names.add(node.kind === 'metric' ? node.name : node.metric);
   });
   return [...names];
 }

@@ -31,7 +31,8 @@ function unitOf(expr: Expr, metrics: ReadonlyMap<string, MetricInfo>): Unit | un
       if (expr.fn === 'change') return 'percent';
       return metrics.get(expr.metric)?.unit;
     case 'arith':
-      if (expr.op === '+' || expr.op === '-') return unitOf(expr.left, metrics) ?? unitOf(expr.right, metrics);
+      if (expr.op === '+' || expr.op === '-')
+        return unitOf(expr.left, metrics) ?? unitOf(expr.right, metrics);
       // `x * 2` keeps x's unit; a product or ratio of two metrics has none we can name.
       if (expr.right.kind === 'number') return unitOf(expr.left, metrics);
       if (expr.left.kind === 'number' && expr.op === '*') return unitOf(expr.right, metrics);
@@ -57,9 +58,17 @@ function convertSide(expr: Expr, target: Unit | undefined, errors: ParseError[])
     case 'arith':
       // Only additive neighbours share a unit; a factor in `x * 2` is a plain number.
       if (expr.op === '+' || expr.op === '-') {
-        return { ...expr, left: convertSide(expr.left, target, errors), right: convertSide(expr.right, target, errors) };
+        return {
+          ...expr,
+          left: convertSide(expr.left, target, errors),
+          right: convertSide(expr.right, target, errors),
+        };
       }
-      return { ...expr, left: convertSide(expr.left, target, errors), right: convertSide(expr.right, undefined, errors) };
+      return {
+        ...expr,
+        left: convertSide(expr.left, target, errors),
+        right: convertSide(expr.right, undefined, errors),
+      };
     case 'neg':
       return { ...expr, expr: convertSide(expr.expr, target, errors) };
     default:
@@ -67,7 +76,11 @@ function convertSide(expr: Expr, target: Unit | undefined, errors: ParseError[])
   }
 }
 
-function convertUnits(expr: Expr, metrics: ReadonlyMap<string, MetricInfo>, errors: ParseError[]): Expr {
+function convertUnits(
+  expr: Expr,
+  metrics: ReadonlyMap<string, MetricInfo>,
+  errors: ParseError[],
+): Expr {
   switch (expr.kind) {
     case 'or':
     case 'and':
@@ -76,7 +89,11 @@ function convertUnits(expr: Expr, metrics: ReadonlyMap<string, MetricInfo>, erro
       return { ...expr, expr: convertUnits(expr.expr, metrics, errors) };
     case 'compare': {
       const unit = unitOf(expr.left, metrics) ?? unitOf(expr.right, metrics);
-      return { ...expr, left: convertSide(expr.left, unit, errors), right: convertSide(expr.right, unit, errors) };
+      return {
+        ...expr,
+        left: convertSide(expr.left, unit, errors),
+        right: convertSide(expr.right, unit, errors),
+      };
     }
     default:
       // A bare operand (`multi_region_needed`) or arithmetic used as a truth value.
@@ -101,13 +118,29 @@ export function compileCondition(
     const info = metrics.get(name);
     if (!info) {
       const known = [...metrics.keys()].join(', ');
-      errors.push({ offset: node.span.start, message: `unknown metric "${name}" (declared: ${known || 'none'})` });
+      errors.push({
+        offset: node.span.start,
+        message: `unknown metric "${name}" (declared: ${known || 'none'})`,
+      });
     } else if (node.kind === 'call' && info.derived && node.fn !== 'last') {
-      errors.push({ offset: node.span.start, message: `${node.fn}() needs a recorded metric; "${name}" is derived and has no history` });
-    } else if (node.kind === 'call' && node.windowMs !== undefined && node.windowMs > MAX_WINDOW_MS) {
-      errors.push({ offset: node.span.start, message: `${node.fn}(${name}, …): the window is longer than 3650d` });
+      errors.push({
+        offset: node.span.start,
+        message: `${node.fn}() needs a recorded metric; "${name}" is derived and has no history`,
+      });
+    } else if (
+      node.kind === 'call' &&
+      node.windowMs !== undefined &&
+      node.windowMs > MAX_WINDOW_MS
+    ) {
+      errors.push({
+        offset: node.span.start,
+        message: `${node.fn}(${name}, …): the window is longer than 3650d`,
+      });
     } else if (node.kind === 'call' && node.fn !== 'last' && node.windowMs === undefined) {
-      errors.push({ offset: node.span.start, message: `${node.fn}(${name}) needs a window, for example ${node.fn}(${name}, 7d)` });
+      errors.push({
+        offset: node.span.start,
+        message: `${node.fn}(${name}) needs a window, for example ${node.fn}(${name}, 7d)`,
+      });
     }
   });
   const expr = convertUnits(parsed.expr, metrics, errors);

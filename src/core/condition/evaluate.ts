@@ -51,7 +51,14 @@ export interface ConditionResult {
   missing: string[];
 }
 
-const FLIP: Record<CompareOp, CompareOp> = { '>': '<', '>=': '<=', '<': '>', '<=': '>=', '==': '==', '!=': '!=' };
+const FLIP: Record<CompareOp, CompareOp> = {
+  '>': '<',
+  '>=': '<=',
+  '<': '>',
+  '<=': '>=',
+  '==': '==',
+  '!=': '!=',
+};
 
 function hasMetric(expr: Expr): boolean {
   switch (expr.kind) {
@@ -89,7 +96,8 @@ export function progressOf(op: CompareOp, value: number, threshold: number): num
   const holds = compare(op, value, threshold);
   let progress: number;
   if (op === '>' || op === '>=') progress = threshold > 0 ? value / threshold : holds ? 1 : 0;
-  else if (op === '<' || op === '<=') progress = threshold > 0 && value > 0 ? threshold / value : holds ? 1 : 0;
+  else if (op === '<' || op === '<=')
+    progress = threshold > 0 && value > 0 ? threshold / value : holds ? 1 : 0;
   else progress = holds ? 1 : 0;
   return Math.max(0, Math.round(progress * 10_000) / 10_000);
 }
@@ -140,7 +148,11 @@ class Evaluation {
     }
   }
 
-  private aggregate(fn: Aggregate, metric: string, windowMs: number | undefined): number | undefined {
+  private aggregate(
+    fn: Aggregate,
+    metric: string,
+    windowMs: number | undefined,
+  ): number | undefined {
     // Stale or missing data makes every aggregate of the metric unknown, windowed or not.
     if (this.inputs.value(metric) === undefined) return undefined;
     if (fn === 'last' && windowMs === undefined) return this.inputs.value(metric);
@@ -195,7 +207,10 @@ class Evaluation {
     }
   }
 
-  private comparison(expr: Extract<Expr, { kind: 'compare' }>): { holds: Truth; approach: boolean } {
+  private comparison(expr: Extract<Expr, { kind: 'compare' }>): {
+    holds: Truth;
+    approach: boolean;
+  } {
     // Report every comparison as `metric op threshold`, whichever side the metric was on.
     const flipped = !hasMetric(expr.left) && hasMetric(expr.right);
     const metricSide = flipped ? expr.right : expr.left;
@@ -214,9 +229,16 @@ class Evaluation {
           ? 'approaching'
           : 'ok';
     this.comparisons.push({
-      metric: metricSide.kind === 'metric' ? metricSide.name : metricSide.kind === 'call' ? metricSide.metric : this.slice(metricSide),
+      metric:
+        metricSide.kind === 'metric'
+          ? metricSide.name
+          : metricSide.kind === 'call'
+            ? metricSide.metric
+            : this.slice(metricSide),
       ...(metricSide.kind === 'call' ? { fn: metricSide.fn } : {}),
-      ...(metricSide.kind === 'call' && metricSide.windowMs !== undefined ? { window: formatDuration(metricSide.windowMs) } : {}),
+      ...(metricSide.kind === 'call' && metricSide.windowMs !== undefined
+        ? { window: formatDuration(metricSide.windowMs) }
+        : {}),
       op,
       threshold,
       value,
@@ -233,7 +255,11 @@ class Evaluation {
 }
 
 /** Evaluates a compiled condition over the given data (pure: no clock, no I/O). */
-export function evaluateCondition(condition: Condition, inputs: ConditionInputs, approachingShare: number): ConditionResult {
+export function evaluateCondition(
+  condition: Condition,
+  inputs: ConditionInputs,
+  approachingShare: number,
+): ConditionResult {
   const evaluation = new Evaluation(condition.text, inputs, approachingShare);
   const { holds, approach } = evaluation.truth(condition.expr);
   return {

@@ -20,7 +20,10 @@ const semantics = conditionGrammar.createSemantics();
 const spanOf = (node: OhmNode): Span => ({ start: node.source.startIdx, end: node.source.endIdx });
 
 function chain(kind: 'or' | 'and', node: OhmNode, first: OhmNode, rest: OhmNode): Expr {
-  const items = [first.ast() as Expr, ...rest.children.map((child: OhmNode) => child.ast() as Expr)];
+  const items = [
+    first.ast() as Expr,
+    ...rest.children.map((child: OhmNode) => child.ast() as Expr),
+  ];
   return items.length === 1 ? (items[0] as Expr) : { kind, items, span: spanOf(node) };
 }
 
@@ -44,7 +47,13 @@ semantics.addOperation('ast', {
     return expr.ast();
   },
   Compare(left, op, right) {
-    return { kind: 'compare', op: op.sourceString as CompareOp, left: left.ast(), right: right.ast(), span: spanOf(this) };
+    return {
+      kind: 'compare',
+      op: op.sourceString as CompareOp,
+      left: left.ast(),
+      right: right.ast(),
+      span: spanOf(this),
+    };
   },
   Sum_add: arith('+'),
   Sum_sub: arith('-'),
@@ -94,9 +103,14 @@ semantics.addOperation('ast', {
 });
 
 /** Parses a condition into its expression tree, or says where and why it is not one. */
-export function parseCondition(text: string): { ok: true; expr: Expr } | { ok: false; error: ParseError } {
+export function parseCondition(
+  text: string,
+): { ok: true; expr: Expr } | { ok: false; error: ParseError } {
   if (text.length > MAX_CONDITION_LENGTH) {
-    return { ok: false, error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` } };
+    return {
+      ok: false,
+      error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` },
+    };
   }
   // Parentheses and chains of unary `-` / `not` both nest the parse; bound them before parsing.
   let depth = 0;
@@ -106,11 +120,17 @@ export function parseCondition(text: string): { ok: true; expr: Expr } | { ok: f
     const ch = text[i] as string;
     if (ch === '(') depth++;
     else if (ch === ')') depth--;
-    const isNot = words.startsWith('not', i) && !/\w/.test(words[i - 1] ?? '') && !/\w/.test(words[i + 3] ?? '');
+    const isNot =
+      words.startsWith('not', i) &&
+      !/\w/.test(words[i - 1] ?? '') &&
+      !/\w/.test(words[i + 3] ?? '');
     if (ch === '-' || isNot) chain++;
     else if (!/[\s(]/.test(ch)) chain = 0;
     if (depth + chain > MAX_NESTING) {
-      return { ok: false, error: { offset: i, message: `expression nested deeper than ${MAX_NESTING} levels` } };
+      return {
+        ok: false,
+        error: { offset: i, message: `expression nested deeper than ${MAX_NESTING} levels` },
+      };
     }
     if (isNot) i += 2; // the "o" and "t" of the keyword do not end the chain
   }
@@ -125,7 +145,8 @@ export function parseCondition(text: string): { ok: true; expr: Expr } | { ok: f
     return { ok: true, expr: semantics(match).ast() as Expr };
   } catch (error) {
     // A last guard: no input may take the process down (the checks above should prevent this).
-    if (error instanceof RangeError) return { ok: false, error: { offset: 0, message: 'condition is too deeply nested' } };
+    if (error instanceof RangeError)
+      return { ok: false, error: { offset: 0, message: 'condition is too deeply nested' } };
     throw error;
   }
 }

@@ -2,7 +2,13 @@ import type { Report } from '../evaluate/report.js';
 import type { ForecastedReport } from '../forecast/report.js';
 import type { TriggerState } from '../evaluate/transition.js';
 import type { MetricChange } from '../messages/compose.js';
-import { budgetLine, collectorLines, comparisonLine, metricLine, unitsOf } from '../messages/compose.js';
+import {
+  budgetLine,
+  collectorLines,
+  comparisonLine,
+  metricLine,
+  unitsOf,
+} from '../messages/compose.js';
 import type { Line, Message, Section } from '../messages/model.js';
 import { daysBetween, formatDate } from '../time.js';
 
@@ -51,7 +57,8 @@ export function etasOf(report: Report | ForecastedReport): Record<string, string
       if (f?.status === 'eta') etas[`${trigger}#${i}`] = f.eta.toISOString();
     });
   }
-  for (const [target, { outlook }] of forecasts?.targets ?? []) if (outlook.eta) etas[`target:${target}`] = outlook.eta.toISOString();
+  for (const [target, { outlook }] of forecasts?.targets ?? [])
+    if (outlook.eta) etas[`target:${target}`] = outlook.eta.toISOString();
   return etas;
 }
 
@@ -71,16 +78,27 @@ function changesSince(input: DigestInput): Line[] {
   const zone = report.roadmap.timezone;
   const lines: Line[] = [];
   for (const e of input.episodes) {
-    if (previous === undefined || e.firedAt.toISOString() > previous.takenAt) lines.push({ icon: 'firing', text: `${e.triggerId} fired ${formatDate(e.firedAt, zone)}` });
-    if (e.resolvedAt) lines.push({ icon: 'resolved', text: `${e.triggerId} resolved ${formatDate(e.resolvedAt, zone)}` });
+    if (previous === undefined || e.firedAt.toISOString() > previous.takenAt)
+      lines.push({ icon: 'firing', text: `${e.triggerId} fired ${formatDate(e.firedAt, zone)}` });
+    if (e.resolvedAt)
+      lines.push({
+        icon: 'resolved',
+        text: `${e.triggerId} resolved ${formatDate(e.resolvedAt, zone)}`,
+      });
   }
   if (!previous) return lines;
-  if (previous.stageId !== report.stage.id) lines.push({ icon: 'info', text: `stage moved from ${previous.stageId} to ${report.stage.id}` });
+  if (previous.stageId !== report.stage.id)
+    lines.push({
+      icon: 'info',
+      text: `stage moved from ${previous.stageId} to ${report.stage.id}`,
+    });
   else {
     const before = new Set(previous.gatesPassed);
     const now = new Set(report.gates.filter((g) => g.passed).map((g) => g.id));
-    for (const g of now) if (!before.has(g)) lines.push({ icon: 'passed', text: `gate ${g} passed` });
-    for (const g of before) if (!now.has(g)) lines.push({ icon: 'open', text: `gate ${g} no longer passes` });
+    for (const g of now)
+      if (!before.has(g)) lines.push({ icon: 'passed', text: `gate ${g} passed` });
+    for (const g of before)
+      if (!now.has(g)) lines.push({ icon: 'open', text: `gate ${g} no longer passes` });
   }
   // An ETA that moved by more than a week since the last digest is news.
   const now = etasOf(report);
@@ -90,12 +108,16 @@ function changesSince(input: DigestInput): Line[] {
     const days = Math.round((Date.parse(is) - Date.parse(was)) / 86_400_000);
     if (Math.abs(days) > 7) {
       const name = key.startsWith('target:') ? `target ${key.slice(7)}` : key.split('#')[0];
-      lines.push({ icon: 'info', text: `ETA of ${name} moved ${Math.abs(days)} days ${days < 0 ? 'earlier' : 'later'}, to ${formatDate(new Date(is), zone)} (was ${formatDate(new Date(was), zone)})` });
+      lines.push({
+        icon: 'info',
+        text: `ETA of ${name} moved ${Math.abs(days)} days ${days < 0 ? 'earlier' : 'later'}, to ${formatDate(new Date(is), zone)} (was ${formatDate(new Date(was), zone)})`,
+      });
     }
   }
   const wasStale = new Set(previous.stale);
   const gone = report.stale.filter((s) => !wasStale.has(s.metric)).map((s) => s.metric);
-  if (gone.length > 0) lines.push({ icon: 'unknown', text: `no fresh data any more: ${gone.join(', ')}` });
+  if (gone.length > 0)
+    lines.push({ icon: 'unknown', text: `no fresh data any more: ${gone.join(', ')}` });
   const back = previous.stale.filter((m) => !report.stale.some((s) => s.metric === m));
   if (back.length > 0) lines.push({ icon: 'ok', text: `data flowing again: ${back.join(', ')}` });
   return lines;
@@ -108,21 +130,42 @@ export function composeDigest(input: DigestInput): Message {
   const units = unitsOf(report);
   const sections: Section[] = [];
 
-  if (input.headline.length > 0) sections.push({ title: 'Headline metrics', lines: input.headline.map((h) => metricLine(h, zone)) });
+  if (input.headline.length > 0)
+    sections.push({
+      title: 'Headline metrics',
+      lines: input.headline.map((h) => metricLine(h, zone)),
+    });
 
   const forecasts = 'forecasts' in report ? report.forecasts : undefined;
   const soonest = (id: string) =>
-    Math.min(...(forecasts?.triggers.get(id) ?? []).map((f) => (f?.status === 'eta' ? f.eta.getTime() : Number.POSITIVE_INFINITY)), Number.POSITIVE_INFINITY);
-  const active = report.triggers.filter((t) => t.state === 'firing' || t.state === 'pending' || t.state === 'approaching');
+    Math.min(
+      ...(forecasts?.triggers.get(id) ?? []).map((f) =>
+        f?.status === 'eta' ? f.eta.getTime() : Number.POSITIVE_INFINITY,
+      ),
+      Number.POSITIVE_INFINITY,
+    );
+  const active = report.triggers.filter(
+    (t) => t.state === 'firing' || t.state === 'pending' || t.state === 'approaching',
+  );
   const order = { firing: 0, pending: 1, approaching: 2 } as Record<string, number>;
   // Firing first, then pending, then approaching ones by when they will fire.
-  active.sort((a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3) || soonest(a.id) - soonest(b.id));
+  active.sort(
+    (a, b) => (order[a.state] ?? 3) - (order[b.state] ?? 3) || soonest(a.id) - soonest(b.id),
+  );
   sections.push({
     title: active.length > 0 ? 'Triggers firing and approaching' : 'Triggers',
     lines:
       active.length > 0
         ? active.flatMap((t) => [
-            { icon: t.state === 'firing' ? ('firing' as const) : t.state === 'pending' ? ('pending' as const) : ('approaching' as const), text: `${t.id}: ${t.state} — ${t.condition}` },
+            {
+              icon:
+                t.state === 'firing'
+                  ? ('firing' as const)
+                  : t.state === 'pending'
+                    ? ('pending' as const)
+                    : ('approaching' as const),
+              text: `${t.id}: ${t.state} — ${t.condition}`,
+            },
             ...t.comparisons
               .map((c, i) => ({ c, f: forecasts?.triggers.get(t.id)?.[i] }))
               .filter(({ c }) => c.state !== 'ok')
@@ -132,18 +175,35 @@ export function composeDigest(input: DigestInput): Message {
   });
   const unknown = report.triggers.filter((t) => t.state === 'unknown');
   if (unknown.length > 0) {
-    sections.push({ title: 'Unknown (missing data)', lines: unknown.map((t) => ({ icon: 'unknown', text: `${t.id}: no fresh data for ${t.missing.join(', ')}` })) });
+    sections.push({
+      title: 'Unknown (missing data)',
+      lines: unknown.map((t) => ({
+        icon: 'unknown',
+        text: `${t.id}: no fresh data for ${t.missing.join(', ')}`,
+      })),
+    });
   }
   if (report.targets.length > 0) {
     const outlookOf = (id: string) => forecasts?.targets.get(id)?.outlook;
-    const ranked = [...report.targets].sort((a, b) => (outlookOf(a.id)?.eta?.getTime() ?? Number.POSITIVE_INFINITY) - (outlookOf(b.id)?.eta?.getTime() ?? Number.POSITIVE_INFINITY));
+    const ranked = [...report.targets].sort(
+      (a, b) =>
+        (outlookOf(a.id)?.eta?.getTime() ?? Number.POSITIVE_INFINITY) -
+        (outlookOf(b.id)?.eta?.getTime() ?? Number.POSITIVE_INFINITY),
+    );
     sections.push({
       title: 'Targets',
       lines: ranked.map((t) => {
         const o = outlookOf(t.id);
         const state = o?.state ?? t.state;
         return {
-          icon: state === 'met' ? 'met' : state === 'missed' ? 'missed' : state === 'at_risk' ? 'approaching' : 'open',
+          icon:
+            state === 'met'
+              ? 'met'
+              : state === 'missed'
+                ? 'missed'
+                : state === 'at_risk'
+                  ? 'approaching'
+                  : 'open',
           text: `${t.id}: ${state.replace('_', ' ')}${o?.eta && state === 'on_track' ? ` (ETA ${formatDate(o.eta, zone)})` : ''}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''}`,
         };
       }),
@@ -151,15 +211,26 @@ export function composeDigest(input: DigestInput): Message {
   }
   const passed = report.gates.filter((g) => g.passed).length;
   const summary: Line[] = [];
-  if (report.gates.length > 0) summary.push({ icon: passed === report.gates.length ? 'passed' : 'open', text: `gates: ${passed} of ${report.gates.length} passed`, progress: passed / report.gates.length });
+  if (report.gates.length > 0)
+    summary.push({
+      icon: passed === report.gates.length ? 'passed' : 'open',
+      text: `gates: ${passed} of ${report.gates.length} passed`,
+      progress: passed / report.gates.length,
+    });
   if (report.budget) summary.push(budgetLine(report.budget));
   if (summary.length > 0) sections.push({ title: 'Gates and budget', lines: summary });
 
-  if (report.collectors.length > 0) sections.push({ title: 'Collectors failing', lines: collectorLines(report) });
+  if (report.collectors.length > 0)
+    sections.push({ title: 'Collectors failing', lines: collectorLines(report) });
   const changes = changesSince(input);
-  sections.push({ title: input.previous ? 'Since the last digest' : 'Since the start', lines: changes.length > 0 ? changes : [{ text: 'nothing changed' }] });
+  sections.push({
+    title: input.previous ? 'Since the last digest' : 'Since the start',
+    lines: changes.length > 0 ? changes : [{ text: 'nothing changed' }],
+  });
 
-  const days = report.stage.since ? `, day ${daysBetween(report.stage.since, report.evaluatedAt) + 1}` : '';
+  const days = report.stage.since
+    ? `, day ${daysBetween(report.stage.since, report.evaluatedAt) + 1}`
+    : '';
   const firing = report.triggers.filter((t) => t.state === 'firing').length;
   return {
     title: `Daily digest — ${report.roadmap.name} — ${input.localDate}${input.late ? ' (late)' : ''}`,

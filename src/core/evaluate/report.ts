@@ -1,6 +1,11 @@
 import { walk, type Aggregate } from '../condition/ast.js';
 import type { Condition } from '../condition/compile.js';
-import type { ComparisonResult, ConditionInputs, Truth, WindowAggregate } from '../condition/evaluate.js';
+import type {
+  ComparisonResult,
+  ConditionInputs,
+  Truth,
+  WindowAggregate,
+} from '../condition/evaluate.js';
 import { evaluateCondition, evaluateNumber } from '../condition/evaluate.js';
 import type { Roadmap, Rule, Severity, Stage } from '../roadmap/model.js';
 import type { Unit } from '../units.js';
@@ -50,13 +55,20 @@ const ENDPOINT_AGGREGATES: ReadonlySet<Aggregate> = new Set(['change', 'last']);
  * without, in any stage. Windows of other stages are never read, and a 30-day window is the
  * costliest read of a status.
  */
-export function dataNeeds(roadmap: Roadmap, stage?: Stage): { metrics: string[]; windows: WindowNeed[] } {
+export function dataNeeds(
+  roadmap: Roadmap,
+  stage?: Stage,
+): { metrics: string[]; windows: WindowNeed[] } {
   const windows = new Map<string, WindowNeed>();
   for (const condition of conditionsRead(roadmap, stage)) {
     walk(condition.expr, (node) => {
       if (node.kind !== 'call' || node.windowMs === undefined) return;
       const key = windowKey(node.metric, node.windowMs);
-      const need = windows.get(key) ?? { metric: node.metric, windowMs: node.windowMs, stats: false };
+      const need = windows.get(key) ?? {
+        metric: node.metric,
+        windowMs: node.windowMs,
+        stats: false,
+      };
       need.stats ||= !ENDPOINT_AGGREGATES.has(node.fn);
       windows.set(key, need);
     });
@@ -69,7 +81,10 @@ export function dataNeeds(roadmap: Roadmap, stage?: Stage): { metrics: string[];
 function conditionsRead(roadmap: Roadmap, stage?: Stage): Condition[] {
   const stages = stage ? [stage] : roadmap.stages;
   return [
-    ...stages.flatMap((s) => [...(s.upgrade ? [s.upgrade.when, s.upgrade.clearWhen] : []), ...s.gates.map((g) => g.check)]),
+    ...stages.flatMap((s) => [
+      ...(s.upgrade ? [s.upgrade.when, s.upgrade.clearWhen] : []),
+      ...s.gates.map((g) => g.check),
+    ]),
     ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]),
     ...roadmap.targets.map((t) => t.when),
     ...[...roadmap.metrics.values()].map((m) => m.derive),
@@ -147,7 +162,14 @@ export interface StaleReport {
 export interface Report {
   roadmap: { id: string; name: string; timezone: string };
   evaluatedAt: Date;
-  stage: { id: string; name: string; index: number; since?: Date; users?: Stage['users']; goal?: string };
+  stage: {
+    id: string;
+    name: string;
+    index: number;
+    since?: Date;
+    users?: Stage['users'];
+    goal?: string;
+  };
   next?: { id: string; name: string };
   stageCount: number;
   triggers: TriggerReport[];
@@ -160,12 +182,17 @@ export interface Report {
 }
 
 /** Fresh values: a point older than the metric's `stale_after` counts as no data. */
-function freshInputs(roadmap: Roadmap, snapshot: Snapshot, now: Date): ConditionInputs & { derived: Map<string, number | undefined> } {
+function freshInputs(
+  roadmap: Roadmap,
+  snapshot: Snapshot,
+  now: Date,
+): ConditionInputs & { derived: Map<string, number | undefined> } {
   const fresh = (name: string): number | undefined => {
     const point = snapshot.latest.get(name);
     const def = roadmap.metrics.get(name);
     if (!point || !def) return undefined;
-    if (def.staleAfterMs !== null && now.getTime() - point.at.getTime() > def.staleAfterMs) return undefined;
+    if (def.staleAfterMs !== null && now.getTime() - point.at.getTime() > def.staleAfterMs)
+      return undefined;
     return point.value;
   };
   const derived = new Map<string, number | undefined>();
@@ -190,12 +217,26 @@ function freshInputs(roadmap: Roadmap, snapshot: Snapshot, now: Date): Condition
   return inputs;
 }
 
-function evaluateRule(rule: Rule, inputs: ConditionInputs, roadmap: Roadmap, prev: TriggerMemory | undefined, now: Date): TriggerReport {
+function evaluateRule(
+  rule: Rule,
+  inputs: ConditionInputs,
+  roadmap: Roadmap,
+  prev: TriggerMemory | undefined,
+  now: Date,
+): TriggerReport {
   const result = evaluateCondition(rule.when, inputs, roadmap.approaching);
-  const clears = rule.clearWhen ? evaluateCondition(rule.clearWhen, inputs, roadmap.approaching).holds : undefined;
+  const clears = rule.clearWhen
+    ? evaluateCondition(rule.clearWhen, inputs, roadmap.approaching).holds
+    : undefined;
   const { memory, reason } = nextTriggerState(
     prev,
-    { holds: result.holds, approaching: result.approaching, hasClearWhen: rule.clearWhen !== undefined, ...(clears !== undefined ? { clears } : {}), forMs: rule.forMs },
+    {
+      holds: result.holds,
+      approaching: result.approaching,
+      hasClearWhen: rule.clearWhen !== undefined,
+      ...(clears !== undefined ? { clears } : {}),
+      forMs: rule.forMs,
+    },
     now,
   );
   return {
@@ -212,13 +253,28 @@ function evaluateRule(rule: Rule, inputs: ConditionInputs, roadmap: Roadmap, pre
   };
 }
 
-function budgetOf(stage: Stage, inputs: ConditionInputs, roadmap: Roadmap): BudgetReport | undefined {
+function budgetOf(
+  stage: Stage,
+  inputs: ConditionInputs,
+  roadmap: Roadmap,
+): BudgetReport | undefined {
   if (!stage.budget) return undefined;
   const cost = roadmap.metrics.has('infra_cost') ? inputs.value('infra_cost') : undefined;
   const { min, max } = stage.budget;
   const state: BudgetReport['state'] =
-    cost === undefined ? 'unknown' : min !== undefined && cost < min ? 'under' : max !== undefined && cost > max ? 'over' : 'within';
-  return { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}), ...(cost !== undefined ? { cost } : {}), state };
+    cost === undefined
+      ? 'unknown'
+      : min !== undefined && cost < min
+        ? 'under'
+        : max !== undefined && cost > max
+          ? 'over'
+          : 'within';
+  return {
+    ...(min !== undefined ? { min } : {}),
+    ...(max !== undefined ? { max } : {}),
+    ...(cost !== undefined ? { cost } : {}),
+    state,
+  };
 }
 
 /** The current stage: the remembered one if it still exists in the file, else the first. */
@@ -232,13 +288,20 @@ const truthy = (t: Truth) => t === true;
  * Evaluates a roadmap at `now`: the current stage, its upgrade trigger and every alert with
  * their states, gates, budget, targets, metric values and what is stale. Pure.
  */
-export function evaluateRoadmap(roadmap: Roadmap, snapshot: Snapshot, state: RoadmapState, now: Date): Report {
+export function evaluateRoadmap(
+  roadmap: Roadmap,
+  snapshot: Snapshot,
+  state: RoadmapState,
+  now: Date,
+): Report {
   const inputs = freshInputs(roadmap, snapshot, now);
   const stage = currentStage(roadmap, state);
   const next = roadmap.stages[stage.index + 1];
 
   const rules: Rule[] = [...(stage.upgrade ? [stage.upgrade] : []), ...roadmap.alerts];
-  const triggers = rules.map((rule) => evaluateRule(rule, inputs, roadmap, state.triggers.get(rule.id), now));
+  const triggers = rules.map((rule) =>
+    evaluateRule(rule, inputs, roadmap, state.triggers.get(rule.id), now),
+  );
 
   const gates: GateReport[] = stage.gates.map((gate) => {
     if (gate.check) {
@@ -268,7 +331,11 @@ export function evaluateRoadmap(roadmap: Roadmap, snapshot: Snapshot, state: Roa
   const targets: TargetReport[] = roadmap.targets.map((target) => {
     const result = evaluateCondition(target.when, inputs, roadmap.approaching);
     const metAt = state.targetsMet.get(target.id) ?? (result.holds === true ? now : undefined);
-    const targetState: TargetState = metAt ? 'met' : target.deadline && now >= target.deadline ? 'missed' : 'open';
+    const targetState: TargetState = metAt
+      ? 'met'
+      : target.deadline && now >= target.deadline
+        ? 'missed'
+        : 'open';
     return {
       id: target.id,
       state: targetState,
@@ -296,7 +363,11 @@ export function evaluateRoadmap(roadmap: Roadmap, snapshot: Snapshot, state: Roa
   });
   const stale: StaleReport[] = metrics
     .filter((m) => (!m.derived && m.value === undefined) || m.stale)
-    .map((m) => ({ metric: m.name, ...(m.at ? { lastAt: m.at } : {}), reason: m.at ? 'stale' : 'missing' }));
+    .map((m) => ({
+      metric: m.name,
+      ...(m.at ? { lastAt: m.at } : {}),
+      reason: m.at ? 'stale' : 'missing',
+    }));
 
   const budget = budgetOf(stage, inputs, roadmap);
   return {
@@ -318,6 +389,10 @@ export function evaluateRoadmap(roadmap: Roadmap, snapshot: Snapshot, state: Roa
     targets,
     metrics,
     stale,
-    collectors: [...(state.collectorFailures ?? new Map())].map(([metric, f]) => ({ metric, failingSince: f.since, error: f.error })),
+    collectors: [...(state.collectorFailures ?? new Map())].map(([metric, f]) => ({
+      metric,
+      failingSince: f.since,
+      error: f.error,
+    })),
   };
 }

@@ -44,7 +44,11 @@ export interface Transition {
  * after, resolved once it stops holding (or once `clear_when` holds, when given). Pure:
  * the caller passes the clock's `now` and the previous memory.
  */
-export function nextTriggerState(prev: TriggerMemory | undefined, input: TransitionInput, now: Date): Transition {
+export function nextTriggerState(
+  prev: TriggerMemory | undefined,
+  input: TransitionInput,
+  now: Date,
+): Transition {
   const enter = (state: TriggerState, extra: Partial<TriggerMemory> = {}): TriggerMemory => ({
     state,
     since: prev?.state === state ? prev.since : now,
@@ -65,7 +69,8 @@ export function nextTriggerState(prev: TriggerMemory | undefined, input: Transit
 
   if (input.holds) {
     const activeSince = prev?.activeSince ?? now;
-    if (firingSince) return { memory: enter('firing', { activeSince, firingSince }), reason: 'still-firing' };
+    if (firingSince)
+      return { memory: enter('firing', { activeSince, firingSince }), reason: 'still-firing' };
     if (now.getTime() - activeSince.getTime() >= input.forMs) {
       return { memory: enter('firing', { activeSince, firingSince: now }), reason: 'for-elapsed' };
     }
@@ -75,7 +80,13 @@ export function nextTriggerState(prev: TriggerMemory | undefined, input: Transit
   if (firingSince) {
     // Hysteresis: with clear_when, a firing trigger stays firing until that condition holds.
     if (input.hasClearWhen && input.clears !== true) {
-      return { memory: enter('firing', { firingSince, ...(prev?.activeSince ? { activeSince: prev.activeSince } : {}) }), reason: 'clear-condition-not-met' };
+      return {
+        memory: enter('firing', {
+          firingSince,
+          ...(prev?.activeSince ? { activeSince: prev.activeSince } : {}),
+        }),
+        reason: 'clear-condition-not-met',
+      };
     }
     return { memory: enter('resolved'), reason: 'cleared' };
   }

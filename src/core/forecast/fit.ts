@@ -54,7 +54,8 @@ export function linearRegression(xs: ArrayLike<number>, ys: ArrayLike<number>): 
     sumXY.add(x * y);
     sumX2.add(x * x);
   }
-  if (constY) return Number.isFinite(initY) ? { slope: 0, intercept: initY } : { slope: NaN, intercept: NaN };
+  if (constY)
+    return Number.isFinite(initY) ? { slope: 0, intercept: initY } : { slope: NaN, intercept: NaN };
   const [sx, sy, sxy, sx2] = [sumX.value, sumY.value, sumXY.value, sumX2.value];
   const covXY = sxy - (sx * sy) / n;
   const varX = sx2 - (sx * sx) / n;
@@ -67,7 +68,11 @@ export function linearRegression(xs: ArrayLike<number>, ys: ArrayLike<number>): 
  * holding `history`: the least-squares line with its intercept at `now`, `horizonSeconds`
  * ahead. Undefined with fewer than two points, where Prometheus returns no sample.
  */
-export function predictLinear(history: readonly HistoryPoint[], now: Date, horizonSeconds: number): number | undefined {
+export function predictLinear(
+  history: readonly HistoryPoint[],
+  now: Date,
+  horizonSeconds: number,
+): number | undefined {
   if (history.length < 2) return undefined;
   const origin = now.getTime();
   const xs = history.map((p) => (p.t.getTime() - origin) / 1e3);
@@ -105,7 +110,12 @@ export interface LineFit extends Line {
  * and corrected for lag-1 autocorrelation of those residuals with the effective sample
  * size n·(1 − ρ)/(1 + ρ) (Santer et al. 2000), ρ clamped to [0, 0.9] and n_eff to >= 3.
  */
-function bandAbout(line: Line, xs: ArrayLike<number>, ys: ArrayLike<number>, bucketed: boolean): RegressionBand {
+function bandAbout(
+  line: Line,
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  bucketed: boolean,
+): RegressionBand {
   const n = xs.length;
   let mx = 0;
   for (let i = 0; i < n; i++) mx += xs[i] as number;
@@ -124,7 +134,14 @@ function bandAbout(line: Line, xs: ArrayLike<number>, ys: ArrayLike<number>, buc
   }
   const rho = sse > 0 ? Math.min(0.9, Math.max(0, lagged / sse)) : 0;
   const effective = Math.max(3, (n * (1 - rho)) / (1 + rho));
-  return { s: Math.sqrt(sse / (effective - 2)), df: effective - 2, count: n, meanX: mx, sxx, bucketed };
+  return {
+    s: Math.sqrt(sse / (effective - 2)),
+    df: effective - 2,
+    count: n,
+    meanX: mx,
+    sxx,
+    bucketed,
+  };
 }
 
 /**
@@ -140,7 +157,11 @@ function bandAbout(line: Line, xs: ArrayLike<number>, ys: ArrayLike<number>, buc
  * With at most one point per bucket (daily pushed data) this is the ordinary standard error
  * (plus that correction); with fewer than 3 buckets it falls back to the raw points.
  */
-export function fitLine(xs: ArrayLike<number>, ys: ArrayLike<number>, bucketSeconds: number): LineFit {
+export function fitLine(
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  bucketSeconds: number,
+): LineFit {
   const n = xs.length;
   const line = linearRegression(xs, ys);
   let my = 0;
@@ -181,7 +202,10 @@ export function fitLine(xs: ArrayLike<number>, ys: ArrayLike<number>, bucketSeco
     bx.push(sx / k);
     by.push(sy / k);
   }
-  const band = bx.length >= 3 && bx.length < n ? bandAbout(line, bx, by, true) : bandAbout(line, xs, ys, false);
+  const band =
+    bx.length >= 3 && bx.length < n
+      ? bandAbout(line, bx, by, true)
+      : bandAbout(line, xs, ys, false);
   return { ...line, sse, sst, band };
 }
 

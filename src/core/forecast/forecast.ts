@@ -49,7 +49,13 @@ export type Forecast =
   | { status: 'eta'; eta: Date; low: Date; high: Date | null; model: ForecastModel; r2: number }
   | { status: 'reached' }
   | { status: 'not-trending'; reason: NotTrendingReason }
-  | { status: 'not-enough-data'; points: number; needed: number; spanMs: number; neededSpanMs: number };
+  | {
+      status: 'not-enough-data';
+      points: number;
+      needed: number;
+      spanMs: number;
+      neededSpanMs: number;
+    };
 
 export interface ForecastOptions {
   /** How much history to fit, ending at now. Default 28 days. */
@@ -81,7 +87,8 @@ export const FORECAST_DEFAULTS: Required<ForecastOptions> = {
 /** The other model "fits nearly as well" when its residual sum of squares is within this share of the chosen one's. */
 export const MODEL_TOLERANCE = 0.1;
 
-export const isForecastOp = (op: CompareOp): op is ForecastOp => op === '>' || op === '>=' || op === '<' || op === '<=';
+export const isForecastOp = (op: CompareOp): op is ForecastOp =>
+  op === '>' || op === '>=' || op === '<' || op === '<=';
 
 /** One fitted model. Slope and intercept are per second from now, on ln v for the exponential. */
 export interface ModelFit {
@@ -110,22 +117,42 @@ export type SeriesFit =
       best: ModelFit;
       options: Required<ForecastOptions>;
     }
-  | { kind: 'sparse'; now: Date; points: number; spanMs: number; last?: number; options: Required<ForecastOptions> };
+  | {
+      kind: 'sparse';
+      now: Date;
+      points: number;
+      spanMs: number;
+      last?: number;
+      options: Required<ForecastOptions>;
+    };
 
 function resolve(options: ForecastOptions): Required<ForecastOptions> {
   const o = { ...FORECAST_DEFAULTS, ...options };
   if (!(o.minPoints >= 3)) throw new RangeError('forecast: minPoints must be at least 3');
-  if (!(o.level > 0 && o.level < 1)) throw new RangeError('forecast: level must be between 0 and 1');
-  if (!(o.windowMs > 0 && o.bucketMs > 0 && o.maxHorizonMs > 0 && o.minSpanMs >= 0)) throw new RangeError('forecast: durations must be positive');
+  if (!(o.level > 0 && o.level < 1))
+    throw new RangeError('forecast: level must be between 0 and 1');
+  if (!(o.windowMs > 0 && o.bucketMs > 0 && o.maxHorizonMs > 0 && o.minSpanMs >= 0))
+    throw new RangeError('forecast: durations must be positive');
   return o;
 }
 
 function modelFit(model: ForecastModel, line: LineFit, r2: number, level: number): ModelFit {
-  return { model, slope: line.slope, intercept: line.intercept, r2, band: line.band, tq: studentTQuantile((1 + level) / 2, line.band.df) };
+  return {
+    model,
+    slope: line.slope,
+    intercept: line.intercept,
+    r2,
+    band: line.band,
+    tq: studentTQuantile((1 + level) / 2, line.band.df),
+  };
 }
 
 /** The window's points as seconds from now (ascending) and values, in typed arrays. */
-function collect(history: readonly HistoryPoint[], start: number, end: number): { xs: Float64Array; ys: Float64Array; positive: boolean } {
+function collect(
+  history: readonly HistoryPoint[],
+  start: number,
+  end: number,
+): { xs: Float64Array; ys: Float64Array; positive: boolean } {
   let xs = new Float64Array(history.length);
   let ys = new Float64Array(history.length);
   let n = 0;
@@ -146,7 +173,9 @@ function collect(history: readonly HistoryPoint[], start: number, end: number): 
   xs = xs.subarray(0, n);
   ys = ys.subarray(0, n);
   if (!sorted) {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (xs[a] as number) - (xs[b] as number));
+    const order = Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => (xs[a] as number) - (xs[b] as number),
+    );
     xs = Float64Array.from(order, (i) => xs[i] as number);
     ys = Float64Array.from(order, (i) => ys[i] as number);
   }
@@ -170,7 +199,11 @@ function exponentialSse(xs: Float64Array, ys: Float64Array, a: number, b: number
 }
 
 /** Fits the window of `history` ending at `now` with both models (when there is enough of it). */
-export function fitHistory(history: readonly HistoryPoint[], now: Date, options: ForecastOptions = {}): SeriesFit {
+export function fitHistory(
+  history: readonly HistoryPoint[],
+  now: Date,
+  options: ForecastOptions = {},
+): SeriesFit {
   const o = resolve(options);
   const end = now.getTime();
   const { xs, ys, positive } = collect(history, end - o.windowMs, end);
@@ -178,7 +211,14 @@ export function fitHistory(history: readonly HistoryPoint[], now: Date, options:
   const spanMs = n > 0 ? ((xs[n - 1] as number) - (xs[0] as number)) * 1e3 : 0;
   const last = n > 0 ? (ys[n - 1] as number) : undefined;
   if (last === undefined || n < o.minPoints || spanMs < o.minSpanMs) {
-    return { kind: 'sparse', now, points: n, spanMs, ...(last !== undefined ? { last } : {}), options: o };
+    return {
+      kind: 'sparse',
+      now,
+      points: n,
+      spanMs,
+      ...(last !== undefined ? { last } : {}),
+      options: o,
+    };
   }
 
   const bucketSeconds = o.bucketMs / 1e3;
@@ -188,17 +228,39 @@ export function fitHistory(history: readonly HistoryPoint[], now: Date, options:
   let exponential: ModelFit | undefined;
   if (positive) {
     const exp = fitLine(xs, logsOf(ys), bucketSeconds);
-    exponential = modelFit('exponential', exp, r2(exponentialSse(xs, ys, exp.intercept, exp.slope)), o.level);
+    exponential = modelFit(
+      'exponential',
+      exp,
+      r2(exponentialSse(xs, ys, exp.intercept, exp.slope)),
+      o.level,
+    );
   }
   const best = exponential && exponential.r2 > linear.r2 ? exponential : linear;
-  return { kind: 'fit', now, points: n, spanMs, last, linear, ...(exponential ? { exponential } : {}), best, options: o };
+  return {
+    kind: 'fit',
+    now,
+    points: n,
+    spanMs,
+    last,
+    linear,
+    ...(exponential ? { exponential } : {}),
+    best,
+    options: o,
+  };
 }
 
 function satisfies(op: ForecastOp, value: number, threshold: number): boolean {
-  return op === '>' ? value > threshold : op === '>=' ? value >= threshold : op === '<' ? value < threshold : value <= threshold;
+  return op === '>'
+    ? value > threshold
+    : op === '>='
+      ? value >= threshold
+      : op === '<'
+        ? value < threshold
+        : value <= threshold;
 }
 
-type Crossing = { eta: number; low: number; high: number | null } | { notTrending: NotTrendingReason };
+type Crossing =
+  { eta: number; low: number; high: number | null } | { notTrending: NotTrendingReason };
 
 /**
  * Where a rising line (slope b, value a now) and its confidence band meet `y`, in seconds
@@ -243,7 +305,8 @@ function crossing(a: number, b: number, y: number, fit: ModelFit, minTrendT: num
   return { eta, low: Math.min(low, eta), high: high === null ? null : Math.max(high, eta) };
 }
 
-const yOf = (fit: ModelFit, threshold: number) => (fit.model === 'exponential' ? Math.log(threshold) : threshold);
+const yOf = (fit: ModelFit, threshold: number) =>
+  fit.model === 'exponential' ? Math.log(threshold) : threshold;
 
 /** A series with enough data to fit. */
 export type FittedSeries = Extract<SeriesFit, { kind: 'fit' }>;
@@ -252,32 +315,59 @@ export type FittedSeries = Extract<SeriesFit, { kind: 'fit' }>;
  * The model a threshold is forecast with, and the other one when it fits nearly as well
  * (then the data cannot tell the two curves apart, and the interval covers both).
  */
-export function modelsFor(fit: FittedSeries, threshold: number): { model: ModelFit; alternative?: ModelFit } {
+export function modelsFor(
+  fit: FittedSeries,
+  threshold: number,
+): { model: ModelFit; alternative?: ModelFit } {
   // The exponential model cannot reach a threshold at or below zero.
   if (!fit.exponential || !(threshold > 0)) return { model: fit.linear };
   const model = fit.best;
   const other = model === fit.linear ? fit.exponential : fit.linear;
-  return 1 - other.r2 <= (1 + MODEL_TOLERANCE) * (1 - model.r2) ? { model, alternative: other } : { model };
+  return 1 - other.r2 <= (1 + MODEL_TOLERANCE) * (1 - model.r2)
+    ? { model, alternative: other }
+    : { model };
 }
 
 /** Reads the forecast for one comparison off a series fit. */
-export function forecastFromFit(fit: SeriesFit, target: { op: ForecastOp; threshold: number; current?: number }): Forecast {
+export function forecastFromFit(
+  fit: SeriesFit,
+  target: { op: ForecastOp; threshold: number; current?: number },
+): Forecast {
   const { op, threshold } = target;
   const current = target.current ?? fit.last;
   if (current !== undefined && satisfies(op, current, threshold)) return { status: 'reached' };
   const o = fit.options;
   if (fit.kind === 'sparse') {
-    return { status: 'not-enough-data', points: fit.points, needed: o.minPoints, spanMs: fit.spanMs, neededSpanMs: o.minSpanMs };
+    return {
+      status: 'not-enough-data',
+      points: fit.points,
+      needed: o.minPoints,
+      spanMs: fit.spanMs,
+      neededSpanMs: o.minSpanMs,
+    };
   }
   const { model, alternative } = modelsFor(fit, threshold);
   const dir = op === '>' || op === '>=' ? 1 : -1;
-  const result = crossing(dir * model.intercept, dir * model.slope, dir * yOf(model, threshold), model, o.minTrendT);
+  const result = crossing(
+    dir * model.intercept,
+    dir * model.slope,
+    dir * yOf(model, threshold),
+    model,
+    o.minTrendT,
+  );
   if ('notTrending' in result) return { status: 'not-trending', reason: result.notTrending };
   if (alternative) {
-    const alt = crossing(dir * alternative.intercept, dir * alternative.slope, dir * yOf(alternative, threshold), alternative, o.minTrendT);
+    const alt = crossing(
+      dir * alternative.intercept,
+      dir * alternative.slope,
+      dir * yOf(alternative, threshold),
+      alternative,
+      o.minTrendT,
+    );
     if (!('notTrending' in alt)) {
       result.low = Math.min(result.low, alt.low);
-      result.high = result.high === null || alt.high === null ? null : Math.max(result.high, alt.high);
+      result.high =
+        result.high === null || alt.high === null ? null : Math.max(result.high, alt.high);
     }
   }
   const horizon = o.maxHorizonMs / 1e3;
@@ -307,11 +397,17 @@ export function forecast(
 }
 
 /** A fitted model's value at `at`, with its confidence band (original scale). */
-export function modelValueAt(fit: ModelFit, now: Date, at: Date): { v: number; low: number; high: number } {
+export function modelValueAt(
+  fit: ModelFit,
+  now: Date,
+  at: Date,
+): { v: number; low: number; high: number } {
   const x = (at.getTime() - now.getTime()) / 1e3;
   const y = fit.intercept + fit.slope * x;
   const half = bandHalfWidth(fit.band, x, fit.tq);
-  return fit.model === 'exponential' ? { v: Math.exp(y), low: Math.exp(y - half), high: Math.exp(y + half) } : { v: y, low: y - half, high: y + half };
+  return fit.model === 'exponential'
+    ? { v: Math.exp(y), low: Math.exp(y - half), high: Math.exp(y + half) }
+    : { v: y, low: y - half, high: y + half };
 }
 
 /**
@@ -319,7 +415,12 @@ export function modelValueAt(fit: ModelFit, now: Date, at: Date): { v: number; l
  * forecast with, for charts: the model's values, and its band, widened to the other
  * model's band where that one fits nearly as well (the same rule as the interval).
  */
-export function projection(fit: FittedSeries, threshold: number, until: Date, steps = 48): { t: Date; v: number; low: number; high: number }[] {
+export function projection(
+  fit: FittedSeries,
+  threshold: number,
+  until: Date,
+  steps = 48,
+): { t: Date; v: number; low: number; high: number }[] {
   const { model, alternative } = modelsFor(fit, threshold);
   const from = fit.now.getTime();
   const span = Math.max(0, until.getTime() - from);
@@ -328,6 +429,11 @@ export function projection(fit: FittedSeries, threshold: number, until: Date, st
     const point = modelValueAt(model, fit.now, t);
     if (!alternative) return { t, ...point };
     const alt = modelValueAt(alternative, fit.now, t);
-    return { t, v: point.v, low: Math.min(point.low, alt.low), high: Math.max(point.high, alt.high) };
+    return {
+      t,
+      v: point.v,
+      low: Math.min(point.low, alt.low),
+      high: Math.max(point.high, alt.high),
+    };
   });
 }

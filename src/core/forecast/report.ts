@@ -25,7 +25,8 @@ export interface ReportForecasts {
 }
 
 /** A comparison can be forecast when it compares one metric (maybe aggregated) with `> >= < <=`. */
-const forecastable = (c: ComparisonResult, metrics: ReadonlySet<string>) => c.threshold !== undefined && isForecastOp(c.op) && metrics.has(c.metric);
+const forecastable = (c: ComparisonResult, metrics: ReadonlySet<string>) =>
+  c.threshold !== undefined && isForecastOp(c.op) && metrics.has(c.metric);
 
 /**
  * The recorded metrics whose history a forecast of an evaluation in `stage` may read: those
@@ -34,12 +35,22 @@ const forecastable = (c: ComparisonResult, metrics: ReadonlySet<string>) => c.th
  */
 export function forecastNeeds(roadmap: Roadmap, stage: Stage): string[] {
   const names = new Set<string>();
-  const conditions = [...(stage.upgrade ? [stage.upgrade.when, stage.upgrade.clearWhen] : []), ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]), ...roadmap.targets.map((t) => t.when)];
+  const conditions = [
+    ...(stage.upgrade ? [stage.upgrade.when, stage.upgrade.clearWhen] : []),
+    ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]),
+    ...roadmap.targets.map((t) => t.when),
+  ];
   for (const condition of conditions) {
     if (!condition) continue;
     walk(condition.expr, (node) => {
-      const name = node.kind === 'metric' ? node.name : node.kind === 'call' ? node.metric : undefined;
-      if (name !== undefined && roadmap.metrics.get(name)?.derive === undefined && roadmap.metrics.has(name)) names.add(name);
+      const name =
+        node.kind === 'metric' ? node.name : node.kind === 'call' ? node.metric : undefined;
+      if (
+        name !== undefined &&
+        roadmap.metrics.get(name)?.derive === undefined &&
+        roadmap.metrics.has(name)
+      )
+        names.add(name);
     });
   }
   return [...names];
@@ -66,7 +77,11 @@ export function forecastReport(
     }
     // An aggregate (`avg(m, 1d) > x`) is reached when the value the evaluator saw is.
     const current = c.fn && c.value !== undefined ? { current: c.value } : {};
-    return forecastFromFit(fit, { op: c.op as '>' | '>=' | '<' | '<=', threshold: c.threshold as number, ...current });
+    return forecastFromFit(fit, {
+      op: c.op as '>' | '>=' | '<' | '<=',
+      threshold: c.threshold as number,
+      ...current,
+    });
   };
   const triggers = new Map(report.triggers.map((t) => [t.id, t.comparisons.map(of)]));
   const targets = new Map(
@@ -76,7 +91,10 @@ export function forecastReport(
         {
           ...(t.metAt ? { metAt: t.metAt } : {}),
           ...(t.deadline ? { deadline: t.deadline } : {}),
-          comparisons: t.comparisons.map((c, i) => ({ state: c.state, ...(comparisons[i] ? { forecast: comparisons[i] } : {}) })),
+          comparisons: t.comparisons.map((c, i) => ({
+            state: c.state,
+            ...(comparisons[i] ? { forecast: comparisons[i] } : {}),
+          })),
         },
         now,
         options.basis ? { basis: options.basis } : {},

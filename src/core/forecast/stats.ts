@@ -6,8 +6,9 @@
 
 // Lanczos approximation (g = 7, n = 9), as in Numerical Recipes' gammln: ~15 significant digits.
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+  -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+  1.5056327351493116e-7,
 ];
 
 function lnGamma(x: number): number {
@@ -53,9 +54,13 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
 export function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const front = Math.exp(lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  const front = Math.exp(
+    lnGamma(a + b) - lnGamma(a) - lnGamma(b) + a * Math.log(x) + b * Math.log(1 - x),
+  );
   // The continued fraction converges fast only below the mean; use the symmetry above it.
-  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(a, b, x)) / a : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
+  return x < (a + 1) / (a + b + 2)
+    ? (front * betaContinuedFraction(a, b, x)) / a
+    : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
 }
 
 /** P(T <= t) for Student's t with `df` degrees of freedom. */
@@ -70,7 +75,8 @@ const MEMO_LIMIT = 512;
 
 /** The `p` quantile (0.5 < p < 1) of Student's t with `df` > 0 degrees of freedom. */
 export function studentTQuantile(p: number, df: number): number {
-  if (!(p > 0.5 && p < 1) || !(df > 0)) throw new RangeError(`studentTQuantile: need 0.5 < p < 1 and df > 0 (got p=${p}, df=${df})`);
+  if (!(p > 0.5 && p < 1) || !(df > 0))
+    throw new RangeError(`studentTQuantile: need 0.5 < p < 1 and df > 0 (got p=${p}, df=${df})`);
   const key = `${df}:${p}`;
   const known = quantiles.get(key);
   if (known !== undefined) return known;

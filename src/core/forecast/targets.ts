@@ -46,10 +46,15 @@ export interface TargetOutlookResult {
   blocking?: number;
 }
 
-export function targetOutlook(input: TargetOutlookInput, now: Date, options: { basis?: 'eta' | 'high' } = {}): TargetOutlookResult {
+export function targetOutlook(
+  input: TargetOutlookInput,
+  now: Date,
+  options: { basis?: 'eta' | 'high' } = {},
+): TargetOutlookResult {
   if (input.metAt) return { state: 'met', reason: 'met' };
   const { deadline } = input;
-  if (deadline && now.getTime() >= deadline.getTime()) return { state: 'missed', reason: 'deadline-passed' };
+  if (deadline && now.getTime() >= deadline.getTime())
+    return { state: 'missed', reason: 'deadline-passed' };
 
   const pending = input.comparisons
     .map((c, index) => ({ ...c, index }))
@@ -60,7 +65,11 @@ export function targetOutlook(input: TargetOutlookInput, now: Date, options: { b
   let eta: Date | undefined;
   for (const c of pending) {
     const f = c.forecast;
-    const risk = (reason: TargetOutlookReason): TargetOutlookResult => ({ state: 'at_risk', reason, blocking: c.index });
+    const risk = (reason: TargetOutlookReason): TargetOutlookResult => ({
+      state: 'at_risk',
+      reason,
+      blocking: c.index,
+    });
     if (!f) return risk('no-forecast');
     if (f.status === 'not-enough-data') return risk('not-enough-data');
     if (f.status === 'not-trending') return risk('not-trending');

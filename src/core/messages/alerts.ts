@@ -19,7 +19,10 @@ export interface EpisodeInfo {
 export interface AlertContext {
   kind: NotificationKind;
   roadmap: { id: string; name: string; timezone: string };
-  trigger: Pick<TriggerReport, 'id' | 'kind' | 'severity' | 'state' | 'condition' | 'message' | 'comparisons' | 'missing'>;
+  trigger: Pick<
+    TriggerReport,
+    'id' | 'kind' | 'severity' | 'state' | 'condition' | 'message' | 'comparisons' | 'missing'
+  >;
   units: Map<string, Unit>;
   episode?: EpisodeInfo;
   next?: { id: string; name: string };
@@ -40,7 +43,13 @@ function actionsFor(ctx: AlertContext): Action[] {
     { id: 'snooze-1d', label: 'Snooze 1 day', command: `snooze ${ctx.trigger.id} 1d ${on}` },
     { id: 'snooze-1w', label: 'Snooze 1 week', command: `snooze ${ctx.trigger.id} 1w ${on}` },
   ];
-  if (ctx.trigger.kind === 'upgrade' && ctx.next) actions.push({ id: 'advance', label: `Advance to ${ctx.next.name}`.slice(0, 75), command: `advance ${on}`, style: 'danger' });
+  if (ctx.trigger.kind === 'upgrade' && ctx.next)
+    actions.push({
+      id: 'advance',
+      label: `Advance to ${ctx.next.name}`.slice(0, 75),
+      command: `advance ${on}`,
+      style: 'danger',
+    });
   return actions;
 }
 
@@ -50,8 +59,12 @@ function footerOf(ctx: AlertContext): string | undefined {
   const zone = ctx.roadmap.timezone;
   const parts: string[] = [];
   if (e?.resolvedAt) parts.push(`Resolved ${formatDateTime(e.resolvedAt, zone)}`);
-  if (e?.acknowledgedBy) parts.push(`Acknowledged by ${e.acknowledgedBy}${e.acknowledgedAt ? ` at ${formatDateTime(e.acknowledgedAt, zone)}` : ''}`);
-  if (e?.snoozedBy && e.snoozedUntil) parts.push(`Snoozed by ${e.snoozedBy} until ${formatDateTime(e.snoozedUntil, zone)}`);
+  if (e?.acknowledgedBy)
+    parts.push(
+      `Acknowledged by ${e.acknowledgedBy}${e.acknowledgedAt ? ` at ${formatDateTime(e.acknowledgedAt, zone)}` : ''}`,
+    );
+  if (e?.snoozedBy && e.snoozedUntil)
+    parts.push(`Snoozed by ${e.snoozedBy} until ${formatDateTime(e.snoozedUntil, zone)}`);
   return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
@@ -60,11 +73,16 @@ export function alertMessage(ctx: AlertContext): Message {
   const { trigger } = ctx;
   const what = trigger.kind === 'upgrade' ? 'upgrade trigger' : `${trigger.severity} alert`;
   const lines: Line[] = trigger.comparisons.map((c) => comparisonLine(c, ctx.units));
-  if (trigger.missing.length > 0) lines.push({ icon: 'unknown', text: `no fresh data for ${trigger.missing.join(', ')}` });
+  if (trigger.missing.length > 0)
+    lines.push({ icon: 'unknown', text: `no fresh data for ${trigger.missing.join(', ')}` });
   if (ctx.episode?.firedAt && ctx.kind !== 'approaching') {
-    lines.push({ icon: 'info', text: `firing since ${formatDateTime(ctx.episode.firedAt, ctx.roadmap.timezone)}` });
+    lines.push({
+      icon: 'info',
+      text: `firing since ${formatDateTime(ctx.episode.firedAt, ctx.roadmap.timezone)}`,
+    });
   }
-  const settled = ctx.episode?.resolvedAt !== undefined || ctx.episode?.acknowledgedBy !== undefined;
+  const settled =
+    ctx.episode?.resolvedAt !== undefined || ctx.episode?.acknowledgedBy !== undefined;
   const live = (ctx.kind === 'firing' || ctx.kind === 'repeat') && !settled;
   const footer = footerOf(ctx);
   return {

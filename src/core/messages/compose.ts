@@ -39,12 +39,23 @@ export function forecastText(f: Forecast | undefined, zone: string): string | un
   }
 }
 
-export function comparisonLine(c: ComparisonResult, units: Map<string, Unit>, forecast?: { f: Forecast | undefined; zone: string }): Line {
+export function comparisonLine(
+  c: ComparisonResult,
+  units: Map<string, Unit>,
+  forecast?: { f: Forecast | undefined; zone: string },
+): Line {
   const unit = units.get(c.metric) ?? 'count';
   const name = c.fn ? `${c.fn}(${c.metric}${c.window ? `, ${c.window}` : ''})` : c.metric;
   const shown = c.fn === 'count' ? 'count' : c.fn === 'change' ? 'percent' : unit;
   const value = c.value === undefined ? 'no data' : formatValue(c.value, shown);
-  const icon: Icon = c.state === 'met' ? 'met' : c.state === 'approaching' ? 'approaching' : c.state === 'unknown' ? 'unknown' : 'open';
+  const icon: Icon =
+    c.state === 'met'
+      ? 'met'
+      : c.state === 'approaching'
+        ? 'approaching'
+        : c.state === 'unknown'
+          ? 'unknown'
+          : 'open';
   const eta = c.state !== 'met' && forecast ? forecastText(forecast.f, forecast.zone) : undefined;
   return {
     icon,
@@ -61,26 +72,37 @@ function triggerTitle(t: TriggerReport): string {
 
 function toneOf(report: Report): Tone {
   if (report.triggers.some((t) => t.state === 'firing')) return 'alert';
-  if (report.triggers.some((t) => t.state === 'pending' || t.state === 'approaching')) return 'warn';
+  if (report.triggers.some((t) => t.state === 'pending' || t.state === 'approaching'))
+    return 'warn';
   return 'ok';
 }
 
 export function gateLine(g: GateReport, zone: string): Line {
   const icon: Icon = g.state === 'passed' ? 'passed' : g.state === 'unknown' ? 'unknown' : 'open';
-  const how = g.kind === 'check' ? 'checked from metrics' : g.by ? `${g.passed ? 'ticked' : 'unticked'} by ${g.by}${g.at ? ` on ${formatDate(g.at, zone)}` : ''}` : undefined;
+  const how =
+    g.kind === 'check'
+      ? 'checked from metrics'
+      : g.by
+        ? `${g.passed ? 'ticked' : 'unticked'} by ${g.by}${g.at ? ` on ${formatDate(g.at, zone)}` : ''}`
+        : undefined;
   return { icon, text: `${g.id}: ${g.text}`, ...(how ? { detail: how } : {}) };
 }
 
 /** "collector failing since …" for each failing collector. */
 export function collectorLines(report: Report): Line[] {
-  return report.collectors.map((c) => ({ icon: 'error', text: `${c.metric}: collector failing since ${formatDateTime(c.failingSince, report.roadmap.timezone)}`, detail: c.error }));
+  return report.collectors.map((c) => ({
+    icon: 'error',
+    text: `${c.metric}: collector failing since ${formatDateTime(c.failingSince, report.roadmap.timezone)}`,
+    detail: c.error,
+  }));
 }
 
 /** Actual infra cost against the stage's budget. */
 export function budgetLine(b: NonNullable<Report['budget']>): Line {
   const range = `${b.min !== undefined ? formatValue(b.min, 'usd') : '?'}–${b.max !== undefined ? formatValue(b.max, 'usd') : '?'}/month`;
   const cost = b.cost !== undefined ? `${formatValue(b.cost, 'usd')}/month` : 'no infra_cost data';
-  const icon: Icon = b.state === 'within' ? 'ok' : b.state === 'unknown' ? 'unknown' : 'approaching';
+  const icon: Icon =
+    b.state === 'within' ? 'ok' : b.state === 'unknown' ? 'unknown' : 'approaching';
   return { icon, text: `${cost} against ${range}: ${b.state}` };
 }
 
@@ -89,24 +111,40 @@ export function statusMessage(report: Report | ForecastedReport): Message {
   const forecasts = 'forecasts' in report ? report.forecasts : undefined;
   const zone = report.roadmap.timezone;
   const units = unitsOf(report);
-  const since = report.stage.since ? ` since ${formatDate(report.stage.since, zone)} (${daysBetween(report.stage.since, report.evaluatedAt)} days)` : '';
+  const since = report.stage.since
+    ? ` since ${formatDate(report.stage.since, zone)} (${daysBetween(report.stage.since, report.evaluatedAt)} days)`
+    : '';
   const sections: Section[] = [];
 
   for (const t of report.triggers) {
     if (t.kind === 'alert' && t.state === 'ok') continue;
     // The ETA shows where it helps decide: under an approaching or pending trigger.
     const withEta = t.state === 'approaching' || t.state === 'pending';
-    const lines = t.comparisons.map((c, i) => comparisonLine(c, units, withEta ? { f: forecasts?.triggers.get(t.id)?.[i], zone } : undefined));
-    if (t.missing.length > 0) lines.push({ icon: 'unknown', text: `no fresh data for ${t.missing.join(', ')}` });
-    if (t.message && (t.state === 'firing' || t.state === 'pending' || t.state === 'approaching')) lines.push({ icon: 'info', text: t.message });
-    sections.push({ title: `${TRIGGER_ICON[t.state] === 'firing' ? '🔥 ' : ''}${triggerTitle(t)}`, lines });
+    const lines = t.comparisons.map((c, i) =>
+      comparisonLine(
+        c,
+        units,
+        withEta ? { f: forecasts?.triggers.get(t.id)?.[i], zone } : undefined,
+      ),
+    );
+    if (t.missing.length > 0)
+      lines.push({ icon: 'unknown', text: `no fresh data for ${t.missing.join(', ')}` });
+    if (t.message && (t.state === 'firing' || t.state === 'pending' || t.state === 'approaching'))
+      lines.push({ icon: 'info', text: t.message });
+    sections.push({
+      title: `${TRIGGER_ICON[t.state] === 'firing' ? '🔥 ' : ''}${triggerTitle(t)}`,
+      lines,
+    });
   }
   const quiet = report.triggers.filter((t) => t.kind === 'alert' && t.state === 'ok').length;
   if (quiet > 0) sections.push({ title: `Alerts: ${quiet} quiet`, lines: [] });
 
   if (report.gates.length > 0) {
     const passed = report.gates.filter((g) => g.passed).length;
-    sections.push({ title: `Gates: ${passed} of ${report.gates.length} passed`, lines: report.gates.filter((g) => !g.passed).map((g) => gateLine(g, zone)) });
+    sections.push({
+      title: `Gates: ${passed} of ${report.gates.length} passed`,
+      lines: report.gates.filter((g) => !g.passed).map((g) => gateLine(g, zone)),
+    });
   }
   if (report.budget) sections.push({ title: 'Budget', lines: [budgetLine(report.budget)] });
   if (report.targets.length > 0) {
@@ -115,9 +153,21 @@ export function statusMessage(report: Report | ForecastedReport): Message {
       lines: report.targets.map((t) => {
         const outlook = forecasts?.targets.get(t.id)?.outlook;
         const state = outlook?.state ?? t.state;
-        const why = outlook && state === 'at_risk' ? ` (${outlook.reason.replaceAll('-', ' ')})` : outlook?.eta && state === 'on_track' ? ` (ETA ${formatDate(outlook.eta, zone)})` : '';
+        const why =
+          outlook && state === 'at_risk'
+            ? ` (${outlook.reason.replaceAll('-', ' ')})`
+            : outlook?.eta && state === 'on_track'
+              ? ` (ETA ${formatDate(outlook.eta, zone)})`
+              : '';
         return {
-          icon: state === 'met' ? 'met' : state === 'missed' ? 'missed' : state === 'at_risk' ? 'approaching' : 'open',
+          icon:
+            state === 'met'
+              ? 'met'
+              : state === 'missed'
+                ? 'missed'
+                : state === 'at_risk'
+                  ? 'approaching'
+                  : 'open',
           text: `${t.id}: ${state.replace('_', ' ')}${why}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''} — ${t.condition}`,
         };
       }),
@@ -127,11 +177,16 @@ export function statusMessage(report: Report | ForecastedReport): Message {
     const never = report.stale.filter((s) => s.reason === 'missing').map((s) => s.metric);
     const lines: Line[] = report.stale
       .filter((s) => s.reason === 'stale')
-      .map((s) => ({ icon: 'unknown', text: `${s.metric}: stale, last point ${formatDateTime(s.lastAt as Date, zone)}` }));
-    if (never.length > 0) lines.push({ icon: 'unknown', text: `never recorded: ${never.join(', ')}` });
+      .map((s) => ({
+        icon: 'unknown',
+        text: `${s.metric}: stale, last point ${formatDateTime(s.lastAt as Date, zone)}`,
+      }));
+    if (never.length > 0)
+      lines.push({ icon: 'unknown', text: `never recorded: ${never.join(', ')}` });
     sections.push({ title: 'No fresh data', lines });
   }
-  if (report.collectors.length > 0) sections.push({ title: 'Collectors failing', lines: collectorLines(report) });
+  if (report.collectors.length > 0)
+    sections.push({ title: 'Collectors failing', lines: collectorLines(report) });
   const upgrade = report.triggers.find((t) => t.kind === 'upgrade');
   const fallback = `${report.roadmap.name}: ${report.stage.name}${upgrade ? `, upgrade trigger ${upgrade.state}` : ''}`;
   return {
@@ -150,7 +205,9 @@ export function gatesMessage(report: Report): Message {
   return {
     title: `${report.stage.name}: gates ${passed} of ${report.gates.length} passed`,
     tone: passed === report.gates.length ? 'ok' : 'info',
-    sections: [{ lines: lines.length > 0 ? lines : [{ icon: 'info', text: 'This stage has no gates.' }] }],
+    sections: [
+      { lines: lines.length > 0 ? lines : [{ icon: 'info', text: 'This stage has no gates.' }] },
+    ],
     fallback: `${report.stage.name}: ${passed}/${report.gates.length} gates passed`,
   };
 }
@@ -171,12 +228,21 @@ function change(now: number | undefined, before: number | undefined): string | u
 /** One metric with its latest value, day-over-day and week-over-week change, and sparkline. */
 export function metricLine({ metric, dayAgo, weekAgo, series }: MetricChange, zone: string): Line {
   const value = metric.value === undefined ? 'no data' : formatValue(metric.value, metric.unit);
-  const changes = [change(metric.value, dayAgo) && `day ${change(metric.value, dayAgo)}`, change(metric.value, weekAgo) && `week ${change(metric.value, weekAgo)}`].filter(Boolean);
-  const when = metric.at ? `at ${formatDateTime(metric.at, zone)}` : metric.derived ? 'derived' : undefined;
+  const changes = [
+    change(metric.value, dayAgo) && `day ${change(metric.value, dayAgo)}`,
+    change(metric.value, weekAgo) && `week ${change(metric.value, weekAgo)}`,
+  ].filter(Boolean);
+  const when = metric.at
+    ? `at ${formatDateTime(metric.at, zone)}`
+    : metric.derived
+      ? 'derived'
+      : undefined;
   return {
     icon: metric.stale ? 'unknown' : metric.value === undefined ? 'unknown' : 'ok',
     text: `${metric.label}: ${value}${metric.stale ? ' (stale)' : ''}`,
-    ...(changes.length > 0 || when ? { detail: [...changes, when].filter(Boolean).join(' · ') } : {}),
+    ...(changes.length > 0 || when
+      ? { detail: [...changes, when].filter(Boolean).join(' · ') }
+      : {}),
     series,
   };
 }
@@ -184,25 +250,58 @@ export function metricLine({ metric, dayAgo, weekAgo, series }: MetricChange, zo
 /** `/roadmap metrics`: latest values, day and week change, sparkline. */
 export function metricsMessage(roadmapName: string, zone: string, rows: MetricChange[]): Message {
   const lines: Line[] = rows.map((row) => metricLine(row, zone));
-  return { title: `${roadmapName}: metrics`, tone: 'info', sections: [{ lines }], fallback: `${roadmapName}: ${rows.length} metrics` };
+  return {
+    title: `${roadmapName}: metrics`,
+    tone: 'info',
+    sections: [{ lines }],
+    fallback: `${roadmapName}: ${rows.length} metrics`,
+  };
 }
 
 /** `/roadmap metrics <name>`: one metric's history. */
-export function metricHistoryMessage(roadmapName: string, zone: string, metric: MetricReport, history: { at: Date; value: number }[], window: string): Message {
+export function metricHistoryMessage(
+  roadmapName: string,
+  zone: string,
+  metric: MetricReport,
+  history: { at: Date; value: number }[],
+  window: string,
+): Message {
   const values = history.map((h) => h.value);
   const lines: Line[] = [
-    { icon: metric.value === undefined ? 'unknown' : 'ok', text: `latest: ${metric.value === undefined ? 'no data' : formatValue(metric.value, metric.unit)}${metric.at ? ` at ${formatDateTime(metric.at, zone)}` : ''}`, series: values },
+    {
+      icon: metric.value === undefined ? 'unknown' : 'ok',
+      text: `latest: ${metric.value === undefined ? 'no data' : formatValue(metric.value, metric.unit)}${metric.at ? ` at ${formatDateTime(metric.at, zone)}` : ''}`,
+      series: values,
+    },
   ];
   if (values.length > 0) {
-    lines.push({ text: `over ${window}: min ${formatValue(Math.min(...values), metric.unit)}, max ${formatValue(Math.max(...values), metric.unit)}, ${history.length} buckets` });
+    lines.push({
+      text: `over ${window}: min ${formatValue(Math.min(...values), metric.unit)}, max ${formatValue(Math.max(...values), metric.unit)}, ${history.length} buckets`,
+    });
   }
-  return { title: `${roadmapName}: ${metric.label}`, tone: 'info', sections: [{ lines }], fallback: `${metric.label}: ${metric.value ?? 'no data'}` };
+  return {
+    title: `${roadmapName}: ${metric.label}`,
+    tone: 'info',
+    sections: [{ lines }],
+    fallback: `${metric.label}: ${metric.value ?? 'no data'}`,
+  };
 }
 
 export function infoMessage(title: string, lines: string[] = [], tone: Tone = 'ok'): Message {
-  return { title, tone, sections: lines.length > 0 ? [{ lines: lines.map((text) => ({ text })) }] : [], fallback: title };
+  return {
+    title,
+    tone,
+    sections: lines.length > 0 ? [{ lines: lines.map((text) => ({ text })) }] : [],
+    fallback: title,
+  };
 }
 
 export function errorMessage(title: string, lines: string[] = []): Message {
-  return { title, tone: 'error', sections: lines.length > 0 ? [{ lines: lines.map((text) => ({ icon: 'error' as const, text })) }] : [], fallback: title };
+  return {
+    title,
+    tone: 'error',
+    sections:
+      lines.length > 0 ? [{ lines: lines.map((text) => ({ icon: 'error' as const, text })) }] : [],
+    fallback: title,
+  };
 }

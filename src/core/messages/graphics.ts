@@ -10,7 +10,11 @@ export function sparkline(values: number[]): string {
   const max = Math.max(...finite);
   const span = max - min;
   return values
-    .map((v) => (Number.isFinite(v) ? (SPARKS[span === 0 ? 3 : Math.round(((v - min) / span) * (SPARKS.length - 1))] as string) : ' '))
+    .map((v) =>
+      Number.isFinite(v)
+        ? (SPARKS[span === 0 ? 3 : Math.round(((v - min) / span) * (SPARKS.length - 1))] as string)
+        : ' ',
+    )
     .join('');
 }
 

@@ -11,7 +11,12 @@ export function statusJson(report: Report | ForecastedReport) {
   return {
     roadmap: { id: report.roadmap.id, name: report.roadmap.name },
     evaluated_at: report.evaluatedAt.toISOString(),
-    stage: { id: report.stage.id, name: report.stage.name, index: report.stage.index, since: iso(report.stage.since) },
+    stage: {
+      id: report.stage.id,
+      name: report.stage.name,
+      index: report.stage.index,
+      since: iso(report.stage.since),
+    },
     next_stage: report.next ? { id: report.next.id, name: report.next.name } : null,
     triggers: report.triggers.map((t) => ({
       id: t.id,
@@ -33,9 +38,22 @@ export function statusJson(report: Report | ForecastedReport) {
       })),
       missing: t.missing,
     })),
-    gates: report.gates.map((g) => ({ id: g.id, text: g.text, passed: g.passed, state: g.state, kind: g.kind, by: g.by ?? null, at: iso(g.at) })),
+    gates: report.gates.map((g) => ({
+      id: g.id,
+      text: g.text,
+      passed: g.passed,
+      state: g.state,
+      kind: g.kind,
+      by: g.by ?? null,
+      at: iso(g.at),
+    })),
     budget: report.budget
-      ? { min: report.budget.min ?? null, max: report.budget.max ?? null, cost: report.budget.cost ?? null, state: report.budget.state }
+      ? {
+          min: report.budget.min ?? null,
+          max: report.budget.max ?? null,
+          cost: report.budget.cost ?? null,
+          state: report.budget.state,
+        }
       : null,
     targets: report.targets.map((t) => {
       const outlook = forecasts?.targets.get(t.id);
@@ -47,12 +65,33 @@ export function statusJson(report: Report | ForecastedReport) {
         by: t.by ?? null,
         deadline: iso(t.deadline),
         met_at: iso(t.metAt),
-        comparisons: t.comparisons.map((c, i) => ({ metric: c.metric, op: c.op, threshold: c.threshold ?? null, value: c.value ?? null, state: c.state, ...forecastJson(outlook?.comparisons[i]) })),
+        comparisons: t.comparisons.map((c, i) => ({
+          metric: c.metric,
+          op: c.op,
+          threshold: c.threshold ?? null,
+          value: c.value ?? null,
+          state: c.state,
+          ...forecastJson(outlook?.comparisons[i]),
+        })),
       };
     }),
-    metrics: report.metrics.map((m) => ({ name: m.name, unit: m.unit, value: m.value ?? null, at: iso(m.at), stale: m.stale })),
-    stale: report.stale.map((s) => ({ metric: s.metric, reason: s.reason, last_at: iso(s.lastAt) })),
-    collectors: report.collectors.map((c) => ({ metric: c.metric, failing_since: c.failingSince.toISOString(), error: c.error })),
+    metrics: report.metrics.map((m) => ({
+      name: m.name,
+      unit: m.unit,
+      value: m.value ?? null,
+      at: iso(m.at),
+      stale: m.stale,
+    })),
+    stale: report.stale.map((s) => ({
+      metric: s.metric,
+      reason: s.reason,
+      last_at: iso(s.lastAt),
+    })),
+    collectors: report.collectors.map((c) => ({
+      metric: c.metric,
+      failing_since: c.failingSince.toISOString(),
+      error: c.error,
+    })),
   };
 }
 

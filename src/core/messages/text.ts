@@ -25,7 +25,8 @@ export function renderText(message: Message): string {
     if (section.title) out.push(section.title);
     for (const line of section.lines) {
       const parts = [line.icon ? ICON_TEXT[line.icon] : '•', line.text];
-      if (line.progress !== undefined) parts.push(`${progressBar(line.progress)} ${percent(line.progress)}`);
+      if (line.progress !== undefined)
+        parts.push(`${progressBar(line.progress)} ${percent(line.progress)}`);
       if (line.series && line.series.length > 1) parts.push(sparkline(line.series));
       out.push(`  ${parts.join('  ')}`);
       if (line.detail) out.push(`      ${line.detail}`);

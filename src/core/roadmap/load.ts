@@ -1,5 +1,13 @@
 import { DateTime } from 'luxon';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Node as YamlNode,
+} from 'yaml';
 import type { Condition, MetricInfo } from '../condition/compile.js';
 import { cronIsValid } from '../collectors/schedule.js';
 import { compileCondition } from '../condition/compile.js';
@@ -35,7 +43,10 @@ export function formatProblem(problem: Problem): string {
 type Path = (string | number)[];
 
 function pathText(path: Path): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key),
+    '',
+  );
 }
 
 /** Collects problems with positions taken from the YAML nodes their paths point at. */
@@ -67,7 +78,10 @@ class Problems {
     return pair && isScalar(pair.key) ? pair.key : undefined;
   }
 
-  private position(node: YamlNode | undefined, offsetInValue = 0): { line: number; column: number } {
+  private position(
+    node: YamlNode | undefined,
+    offsetInValue = 0,
+  ): { line: number; column: number } {
     let offset = node?.range?.[0] ?? 0;
     if (node && isScalar(node) && offsetInValue > 0) {
       // Quoted scalars start one character before their value.
@@ -78,7 +92,11 @@ class Problems {
     return { line: pos.line, column: pos.col };
   }
 
-  add(path: Path, message: string, opts: { offset?: number; severity?: 'error' | 'warning'; key?: string } = {}): void {
+  add(
+    path: Path,
+    message: string,
+    opts: { offset?: number; severity?: 'error' | 'warning'; key?: string } = {},
+  ): void {
     // Locating a problem walks the document: past MAX_PROBLEMS only count them.
     if (this.errors.length + this.warnings.length >= MAX_PROBLEMS) {
       if ((opts.severity ?? 'error') === 'error') this.omittedErrors++;
@@ -100,7 +118,14 @@ class Problems {
   /** Says how many problems were only counted (an error among them still fails the file). */
   summarizeOmitted(): void {
     if (this.omittedErrors > 0) this.addRaw(1, 1, `… and ${this.omittedErrors} more errors`);
-    if (this.omittedWarnings > 0) this.warnings.push({ file: this.file, line: 1, column: 1, message: `… and ${this.omittedWarnings} more warnings`, severity: 'warning' });
+    if (this.omittedWarnings > 0)
+      this.warnings.push({
+        file: this.file,
+        line: 1,
+        column: 1,
+        message: `… and ${this.omittedWarnings} more warnings`,
+        severity: 'warning',
+      });
   }
 
   addRaw(line: number, column: number, message: string): void {
@@ -109,7 +134,13 @@ class Problems {
 }
 
 /** Compiles a condition at `path`, reporting its problems at their column in the file. */
-function compileAt(problems: Problems, path: Path, text: string, metrics: ReadonlyMap<string, MetricInfo>, refused: ReadonlySet<string>): Condition | undefined {
+function compileAt(
+  problems: Problems,
+  path: Path,
+  text: string,
+  metrics: ReadonlyMap<string, MetricInfo>,
+  refused: ReadonlySet<string>,
+): Condition | undefined {
   const compiled = compileCondition(text, metrics);
   if (compiled.ok) return compiled.condition;
   for (const error of compiled.errors) {
@@ -120,12 +151,21 @@ function compileAt(problems: Problems, path: Path, text: string, metrics: Readon
   return undefined;
 }
 
-function checkUnique(problems: Problems, items: ({ id: string } | undefined)[], path: Path, what: string): void {
+function checkUnique(
+  problems: Problems,
+  items: ({ id: string } | undefined)[],
+  path: Path,
+  what: string,
+): void {
   const seen = new Map<string, number>();
   items.forEach((item, index) => {
     if (!item) return;
     const first = seen.get(item.id);
-    if (first !== undefined) problems.add([...path, index, 'id'], `duplicate ${what} id "${item.id}" (first used at ${pathText([...path, first])})`);
+    if (first !== undefined)
+      problems.add(
+        [...path, index, 'id'],
+        `duplicate ${what} id "${item.id}" (first used at ${pathText([...path, first])})`,
+      );
     else seen.set(item.id, index);
   });
 }
@@ -137,11 +177,17 @@ function checkDeriveCycles(problems: Problems, metrics: Map<string, MetricDef>):
   const visit = (name: string, chain: string[]): void => {
     if (done.has(name)) return;
     if (visiting.has(name)) {
-      problems.add(['metrics', name, 'derive'], `derived metrics form a cycle: ${[...chain, name].join(' -> ')}`);
+      problems.add(
+        ['metrics', name, 'derive'],
+        `derived metrics form a cycle: ${[...chain, name].join(' -> ')}`,
+      );
       return;
     }
     if (chain.length >= MAX_DERIVE_DEPTH) {
-      problems.add(['metrics', chain[0] as string, 'derive'], `derived metrics nest deeper than ${MAX_DERIVE_DEPTH} (${chain[0]} -> … -> ${name})`);
+      problems.add(
+        ['metrics', chain[0] as string, 'derive'],
+        `derived metrics nest deeper than ${MAX_DERIVE_DEPTH} (${chain[0]} -> … -> ${name})`,
+      );
       return;
     }
     visiting.add(name);
@@ -153,11 +199,18 @@ function checkDeriveCycles(problems: Problems, metrics: Map<string, MetricDef>):
 }
 
 /** End of the `by` day (or of the Nth month after `start`) in the roadmap's timezone. */
-function deadlineOf(by: string, start: string | undefined, zone: string): Date | 'needs-start' | 'invalid' {
+function deadlineOf(
+  by: string,
+  start: string | undefined,
+  zone: string,
+): Date | 'needs-start' | 'invalid' {
   const month = /^month\s+(\d+)$/i.exec(by);
   if (month) {
     if (!start) return 'needs-start';
-    return DateTime.fromISO(start, { zone }).plus({ months: Number(month[1]) }).startOf('day').toJSDate();
+    return DateTime.fromISO(start, { zone })
+      .plus({ months: Number(month[1]) })
+      .startOf('day')
+      .toJSDate();
   }
   const day = DateTime.fromISO(by, { zone });
   return day.isValid ? day.plus({ days: 1 }).startOf('day').toJSDate() : 'invalid';
@@ -165,17 +218,32 @@ function deadlineOf(by: string, start: string | undefined, zone: string): Date |
 
 function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   const info = new Map<string, MetricInfo>(
-    Object.entries(data.metrics).map(([name, m]) => [name, { unit: m.unit, derived: m.derive !== undefined }]),
+    Object.entries(data.metrics).map(([name, m]) => [
+      name,
+      { unit: m.unit, derived: m.derive !== undefined },
+    ]),
   );
-  const compile = (path: Path, text: string) => compileAt(problems, path, text, info, data.refusedMetrics);
+  const compile = (path: Path, text: string) =>
+    compileAt(problems, path, text, info, data.refusedMetrics);
   const metrics = new Map<string, MetricDef>();
   for (const [name, m] of Object.entries(data.metrics)) {
-    const derive = m.derive !== undefined ? compile(['metrics', name, 'derive'], m.derive) : undefined;
-    if (m.derive !== undefined && m.source) problems.add(['metrics', name, 'source'], 'a derived metric is computed, so it cannot also have a source');
+    const derive =
+      m.derive !== undefined ? compile(['metrics', name, 'derive'], m.derive) : undefined;
+    if (m.derive !== undefined && m.source)
+      problems.add(
+        ['metrics', name, 'source'],
+        'a derived metric is computed, so it cannot also have a source',
+      );
     const every = m.source?.every;
-    if (m.source && every === undefined && m.source.cron === undefined) problems.add(['metrics', name, 'source'], 'expected `every` (such as 1h) or `cron`');
-    if (m.source?.cron !== undefined && !cronIsValid(m.source.cron)) problems.add(['metrics', name, 'source', 'cron'], `expected a cron expression such as "0 * * * *", got "${m.source.cron}"`);
-    if (every !== undefined && every < 10_000) problems.add(['metrics', name, 'source', 'every'], 'expected at least 10s between runs');
+    if (m.source && every === undefined && m.source.cron === undefined)
+      problems.add(['metrics', name, 'source'], 'expected `every` (such as 1h) or `cron`');
+    if (m.source?.cron !== undefined && !cronIsValid(m.source.cron))
+      problems.add(
+        ['metrics', name, 'source', 'cron'],
+        `expected a cron expression such as "0 * * * *", got "${m.source.cron}"`,
+      );
+    if (every !== undefined && every < 10_000)
+      problems.add(['metrics', name, 'source', 'every'], 'expected at least 10s between runs');
     metrics.set(name, {
       name,
       unit: m.unit,
@@ -187,8 +255,20 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
         ? {
             source:
               m.source.sql !== undefined
-                ? { kind: 'sql' as const, sql: m.source.sql, database: m.source.database, everyMs: m.source.every, cron: m.source.cron }
-                : { kind: 'prometheus' as const, query: m.source.prometheus, url: m.source.url, everyMs: m.source.every, cron: m.source.cron },
+                ? {
+                    kind: 'sql' as const,
+                    sql: m.source.sql,
+                    database: m.source.database,
+                    everyMs: m.source.every,
+                    cron: m.source.cron,
+                  }
+                : {
+                    kind: 'prometheus' as const,
+                    query: m.source.prometheus,
+                    url: m.source.url,
+                    everyMs: m.source.every,
+                    cron: m.source.cron,
+                  },
           }
         : {}),
     });
@@ -196,16 +276,19 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   checkDeriveCycles(problems, metrics);
 
   checkUnique(problems, data.stages, ['stages'], 'stage');
-  if (data.users_metric !== undefined && !metrics.has(data.users_metric)) problems.add(['users_metric'], `unknown metric "${data.users_metric}"`);
+  if (data.users_metric !== undefined && !metrics.has(data.users_metric))
+    problems.add(['users_metric'], `unknown metric "${data.users_metric}"`);
   const stages: Stage[] = data.stages.flatMap((s, index) => {
     if (!s) return [];
     const path: Path = ['stages', index];
     checkUnique(problems, s.gates ?? [], [...path, 'gates'], 'gate');
     const gates: Gate[] = (s.gates ?? []).map((g, gi) => {
-      const check = g.check !== undefined ? compile([...path, 'gates', gi, 'check'], g.check) : undefined;
+      const check =
+        g.check !== undefined ? compile([...path, 'gates', gi, 'check'], g.check) : undefined;
       return { id: g.id, text: g.text, ...(check ? { check } : {}) };
     });
-    if (s.users?.max !== undefined && s.users.max < s.users.min) problems.add([...path, 'users'], 'expected [min, max] with min <= max');
+    if (s.users?.max !== undefined && s.users.max < s.users.min)
+      problems.add([...path, 'users'], 'expected [min, max] with min <= max');
     if (s.budget?.min !== undefined && s.budget.max !== undefined && s.budget.max < s.budget.min) {
       problems.add([...path, 'budget'], 'expected min <= max');
     }
@@ -221,10 +304,15 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
     };
     if (s.upgrade) {
       if (index === data.stages.length - 1) {
-        problems.add([...path, 'upgrade'], 'the last stage has no next stage to upgrade to', { severity: 'warning' });
+        problems.add([...path, 'upgrade'], 'the last stage has no next stage to upgrade to', {
+          severity: 'warning',
+        });
       }
       const when = compile([...path, 'upgrade', 'when'], s.upgrade.when);
-      const clearWhen = s.upgrade.clear_when !== undefined ? compile([...path, 'upgrade', 'clear_when'], s.upgrade.clear_when) : undefined;
+      const clearWhen =
+        s.upgrade.clear_when !== undefined
+          ? compile([...path, 'upgrade', 'clear_when'], s.upgrade.clear_when)
+          : undefined;
       if (when) {
         stage.upgrade = {
           id: `${s.id}.upgrade`,
@@ -246,9 +334,13 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
   const alerts: AlertRule[] = [];
   alertsIn.forEach((a, index) => {
     if (!a) return;
-    if (upgradeIds.has(a.id)) problems.add(['alerts', index, 'id'], `"${a.id}" is the id of a stage's upgrade trigger`);
+    if (upgradeIds.has(a.id))
+      problems.add(['alerts', index, 'id'], `"${a.id}" is the id of a stage's upgrade trigger`);
     const when = compile(['alerts', index, 'when'], a.when);
-    const clearWhen = a.clear_when !== undefined ? compile(['alerts', index, 'clear_when'], a.clear_when) : undefined;
+    const clearWhen =
+      a.clear_when !== undefined
+        ? compile(['alerts', index, 'clear_when'], a.clear_when)
+        : undefined;
     if (!when) return;
     alerts.push({
       id: a.id,
@@ -270,11 +362,22 @@ function build(file: string, data: RoadmapFile, problems: Problems): Roadmap {
     let deadline: Date | undefined;
     if (t.by !== undefined) {
       const computed = deadlineOf(t.by, data.start, data.timezone);
-      if (computed === 'needs-start') problems.add(['targets', index, 'by'], '`month N` counts from `start`, which this roadmap does not set');
-      else if (computed === 'invalid') problems.add(['targets', index, 'by'], 'expected an ISO date (2026-03-31) or "month N"');
+      if (computed === 'needs-start')
+        problems.add(
+          ['targets', index, 'by'],
+          '`month N` counts from `start`, which this roadmap does not set',
+        );
+      else if (computed === 'invalid')
+        problems.add(['targets', index, 'by'], 'expected an ISO date (2026-03-31) or "month N"');
       else deadline = computed;
     }
-    if (when) targets.push({ id: t.id, when, ...(t.by !== undefined ? { by: t.by } : {}), ...(deadline ? { deadline } : {}) });
+    if (when)
+      targets.push({
+        id: t.id,
+        when,
+        ...(t.by !== undefined ? { by: t.by } : {}),
+        ...(deadline ? { deadline } : {}),
+      });
   });
 
   return {
@@ -297,19 +400,29 @@ const strictSchemas = roadmapSchemas(true);
 const looseSchemas = roadmapSchemas(false);
 
 /** Validates one part; unknown keys become warnings, other issues errors at `path`. */
-function part<S extends z.ZodType>(strict: z.ZodType, loose: S, value: unknown, path: Path, problems: Problems): z.output<S> | undefined {
+function part<S extends z.ZodType>(
+  strict: z.ZodType,
+  loose: S,
+  value: unknown,
+  path: Path,
+  problems: Problems,
+): z.output<S> | undefined {
   const checked = strict.safeParse(value);
   if (!checked.success) {
     for (const issue of checked.error.issues) {
       if (issue.code !== 'unrecognized_keys') continue;
       for (const key of issue.keys) {
-        problems.add([...path, ...(issue.path as Path)], `unknown key "${key}" (ignored)`, { severity: 'warning', key });
+        problems.add([...path, ...(issue.path as Path)], `unknown key "${key}" (ignored)`, {
+          severity: 'warning',
+          key,
+        });
       }
     }
   }
   const parsed = loose.safeParse(value);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) problems.add([...path, ...(issue.path as Path)], issue.message);
+  for (const issue of parsed.error.issues)
+    problems.add([...path, ...(issue.path as Path)], issue.message);
   return undefined;
 }
 
@@ -318,22 +431,36 @@ function validate(raw: unknown, problems: Problems): RoadmapFile | undefined {
   const header = part(strictSchemas.header, looseSchemas.header, raw, [], problems);
   // A bad header (say, the id) still lets us check every part, to report all problems at once.
   const parts = (header ?? raw) as Record<string, unknown>;
-  const entries = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : []);
+  const entries = (value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : [];
   const items = (value: unknown) => (Array.isArray(value) ? (value as unknown[]) : []);
   const metrics: RoadmapFile['metrics'] = {};
   const refusedMetrics = new Set<string>();
   for (const [name, value] of entries(parts.metrics)) {
     if (!looseSchemas.metricName.safeParse(name).success) {
-      problems.add(['metrics'], `metric name "${name}" must be letters, digits and _ (it appears in conditions)`, { key: name });
+      problems.add(
+        ['metrics'],
+        `metric name "${name}" must be letters, digits and _ (it appears in conditions)`,
+        { key: name },
+      );
       refusedMetrics.add(name);
       continue;
     }
-    const metric = part(strictSchemas.metric, looseSchemas.metric, value, ['metrics', name], problems);
+    const metric = part(
+      strictSchemas.metric,
+      looseSchemas.metric,
+      value,
+      ['metrics', name],
+      problems,
+    );
     if (metric) metrics[name] = metric;
     else refusedMetrics.add(name);
   }
-  const list = <S extends z.ZodType>(key: 'stages' | 'alerts' | 'targets', loose: S, strict: z.ZodType) =>
-    items(parts[key]).map((value, index) => part(strict, loose, value, [key, index], problems));
+  const list = <S extends z.ZodType>(
+    key: 'stages' | 'alerts' | 'targets',
+    loose: S,
+    strict: z.ZodType,
+  ) => items(parts[key]).map((value, index) => part(strict, loose, value, [key, index], problems));
   const stages = list('stages', looseSchemas.stage, strictSchemas.stage);
   const alerts = list('alerts', looseSchemas.alert, strictSchemas.alert);
   const targets = list('targets', looseSchemas.target, strictSchemas.target);
@@ -342,7 +469,10 @@ function validate(raw: unknown, problems: Problems): RoadmapFile | undefined {
     id: 'invalid',
     name: 'invalid',
     timezone: timezoneIsValid(parts.timezone) ? parts.timezone : 'UTC',
-    ...(typeof parts.start === 'string' && looseSchemas.header.shape.start.safeParse(parts.start).success ? { start: parts.start } : {}),
+    ...(typeof parts.start === 'string' &&
+    looseSchemas.header.shape.start.safeParse(parts.start).success
+      ? { start: parts.start }
+      : {}),
     approaching: 0.8,
   };
   return { ...(header ?? fallback), metrics, stages, alerts, targets, refusedMetrics };
@@ -354,8 +484,23 @@ function validate(raw: unknown, problems: Problems): RoadmapFile | undefined {
  */
 export function loadRoadmap(file: string, text: string): LoadResult {
   const lines = new LineCounter();
-  if (text.length > MAX_ROADMAP_BYTES || new TextEncoder().encode(text).length > MAX_ROADMAP_BYTES) {
-    return { ok: false, errors: [{ file, line: 1, column: 1, message: `file is larger than ${MAX_ROADMAP_BYTES} bytes`, severity: 'error' }], warnings: [] };
+  if (
+    text.length > MAX_ROADMAP_BYTES ||
+    new TextEncoder().encode(text).length > MAX_ROADMAP_BYTES
+  ) {
+    return {
+      ok: false,
+      errors: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          message: `file is larger than ${MAX_ROADMAP_BYTES} bytes`,
+          severity: 'error',
+        },
+      ],
+      warnings: [],
+    };
   }
   // maxAliasCount guards against alias bombs ("billion laughs").
   // Duplicate keys are found below with one Set per mapping: yaml's uniqueKeys compares every pair.
@@ -402,6 +547,7 @@ export function loadRoadmap(file: string, text: string): LoadResult {
   problems.errors.sort(byPosition);
   problems.warnings.sort(byPosition);
   problems.summarizeOmitted();
-  if (problems.errors.length > 0) return { ok: false, errors: problems.errors, warnings: problems.warnings };
+  if (problems.errors.length > 0)
+    return { ok: false, errors: problems.errors, warnings: problems.warnings };
   return { ok: true, roadmap, warnings: problems.warnings };
 }

@@ -51,10 +51,10 @@ export interface Bot {
   /** The signature Discord would send for this body at this timestamp. */
   signature(rawBody: string, timestamp: string): string;
   /** Sends a body signed as Discord signs it (or with the signature and timestamp given). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the response JSON as Discord would get it; tests inspect it freely
   send(
     body: unknown,
     opts?: { timestamp?: string; signature?: string | null; rawBody?: string },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the response JSON as Discord would get it; tests inspect it freely
   ): Promise<{ status: number; json: any }>;
   close(): Promise<void>;
 }

@@ -22,4 +22,6 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
+# Node itself is the container's process (no shell, no npm), so `docker stop`'s SIGTERM reaches
+# src/main.ts, which shuts down cleanly (test/main.test.ts runs this CMD and signals it).
 CMD ["node", "--import", "tsx", "src/main.ts"]

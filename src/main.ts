@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { connectDatabase } from './adapters/pg/connect.js';
 import { migrate } from './adapters/pg/migrate.js';
 import { createPool } from './adapters/pg/pool.js';
@@ -21,6 +22,24 @@ import { createLogger, redactUrl } from './logger.js';
 
 /** Shutdown gives up after this long and exits anyway (a hung connection must not block a deploy). */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+/** Set once start-up finished; until then a signal has nothing to drain. */
+let shutdown: ((signal: NodeJS.Signals) => Promise<void>) | undefined;
+
+// Installed before anything starts. Without a listener a SIGTERM during start-up (initdb,
+// migrations) kills Node without its 'exit' event, orphaning the embedded PostgreSQL, and Node
+// as a container's PID 1 ignores it altogether. Exiting runs the embedded server's exit hook
+// (a fast shutdown) and releases the port.
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (shutdown) {
+    void shutdown(signal);
+    return;
+  }
+  process.stderr.write(`roadmap-bot: ${signal} during start-up; exiting\n`);
+  process.exit(128 + (os.constants.signals[signal] ?? 0));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 /** The long-lived process: database, migrations, roadmaps, HTTP server. */
 async function main(): Promise<void> {
@@ -135,7 +154,7 @@ async function main(): Promise<void> {
   started = true;
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  shutdown = async (signal) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal}: shutting down`);
@@ -161,8 +180,6 @@ async function main(): Promise<void> {
     logger.info('stopped');
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch((error: Error) => {

@@ -7,6 +7,7 @@ import type { AppDeps } from '../src/app/context.js';
 import { runCommand } from '../src/app/run.js';
 import { admin, appWith, roadmapsFolder, TestClock } from './support/app.js';
 import { useTestDatabase } from './support/db.js';
+import { cli as spawnCli } from './support/spawn.js';
 
 const db = useTestDatabase();
 const clock = new TestClock(new Date('2026-03-02T12:00:00Z'));
@@ -236,14 +237,30 @@ describe('GET /api/v1/roadmaps/:id/status and the OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.components.schemas.Point.properties).toHaveProperty('metric');
     expect(doc.components.schemas.Point.required).toEqual(['roadmap', 'metric', 'value']);
+    // Every answer the route can give; test/openapi-contract.test.ts provokes each one.
     expect(Object.keys(doc.paths['/metrics'].post.responses)).toEqual([
       '200',
       '400',
       '401',
       '403',
       '413',
+      '415',
       '429',
+      '500',
     ]);
+    expect(Object.keys(doc.paths['/roadmaps/{id}/status'].get.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '414',
+      '429',
+      '500',
+    ]);
+    // The rules ingest enforces for every way a point arrives are published too.
+    expect(doc.components.schemas.Point.properties.source.pattern).toBe('^[A-Za-z0-9_.:-]{1,64}$');
+    expect(doc.components.schemas.Batch.properties.points.maxItems).toBe(2000);
   });
 });
 
@@ -251,7 +268,7 @@ describe('roadmap token', () => {
   const cli = (line: string) => runCommand(app, admin, line, 'cli');
 
   it('creates a token shown once, lists it by prefix, and revokes it', async () => {
-    const created = await cli('token create ci-feed --roadmaps oviya,mirai');
+    const created = await cli('token create ci-feed --roadmaps oviya,mirai --json');
     expect(created.exitCode).toBe(0);
     const { token } = created.json as { token: string };
     expect(token).toMatch(/^rbt_[A-Za-z0-9_-]{43}$/);
@@ -269,9 +286,39 @@ describe('roadmap token', () => {
     expect((await post({ points: [point(1)] }, token)).status).toBe(401);
   });
 
+  it('prints the token once as text, or with --json as {id, name, token, roadmaps}, from the real CLI', async () => {
+    const env = {
+      DATABASE_URL: db.url,
+      ROADMAPS_DIR: roadmapsFolder('oviya', 'mirai'),
+      ROADMAP_ACTOR: 'ci',
+    };
+    // --json was refused ("unknown option") although docs/SECURITY.md shows it.
+    const json = await spawnCli(
+      ['token', 'create', 'ci-json', '--roadmaps', 'oviya', '--json'],
+      env,
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const created = JSON.parse(json.stdout);
+    expect(created).toEqual({
+      id: expect.any(Number),
+      name: 'ci-json',
+      token: expect.stringMatching(/^rbt_[A-Za-z0-9_-]{43}$/),
+      roadmaps: ['oviya'],
+    });
+    expect((await post({ points: [point(1)] }, created.token)).status).toBe(200);
+
+    const text = await spawnCli(['token', 'create', 'ci-text', '--roadmaps', 'oviya'], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/Token "ci-text" created for oviya/);
+    expect(text.stdout).toMatch(/\brbt_[A-Za-z0-9_-]{43}\b/);
+    expect(text.stdout).toMatch(/Shown once/);
+  });
+
   it('refuses unknown roadmaps, missing scope, duplicate names, and chat use', async () => {
     expect((await cli('token create x --roadmaps nope')).exitCode).toBe(1);
     expect((await cli('token create x')).exitCode).toBe(2);
+    // A letter first: `token revoke 7` can then only mean the token with id 7.
+    expect((await cli('token create 7 --roadmaps oviya')).exitCode).toBe(2);
     await cli('token create twice --roadmaps oviya');
     expect((await cli('token create twice --roadmaps oviya')).exitCode).toBe(1);
     expect((await runCommand(app, admin, 'token list', 'chat')).exitCode).toBe(2);

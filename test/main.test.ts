@@ -1,10 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { roadmapsFolder } from './support/app.js';
 import { useTestDatabase } from './support/db.js';
-import { cli, startMain } from './support/spawn.js';
+import { listening, processTree, stillRunning, type ProcessRef } from './support/processes.js';
+import { cli, ROOT, startMain } from './support/spawn.js';
 
 const db = useTestDatabase();
 
@@ -78,6 +80,146 @@ describe('the main job (npm start)', () => {
         second.child.kill('SIGINT');
       }
       expect(await second.exited).toBe(0);
+    },
+    120_000,
+  );
+});
+
+/** SHUTDOWN_TIMEOUT_MS of src/main.ts: after it the bot exits whatever is still open. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+const EMBEDDED = process.env.DATABASE_URL === undefined;
+
+/** Starts the bot the way a supervisor would: `command` is the process it will signal. */
+function launch(command: string, args: string[], env: Record<string, string>) {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+  });
+  let logs = '';
+  child.stdout.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  // 'exit', not 'close': an orphan that inherited the pipes would keep them open.
+  let result: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.on('exit', (code, signal) => (result = { code, signal }));
+  let closed = false;
+  child.on('close', () => (closed = true));
+  return { child, logs: () => logs, result: () => result, closed: () => closed };
+}
+
+/** The postmaster's pid from its lock file, which a clean shutdown removes. */
+function postmasterOf(dataDir: string): number | undefined {
+  const file = path.join(dataDir, 'postgres', 'postmaster.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined;
+}
+
+/**
+ * Sends SIGTERM to the started process alone (as `docker stop` or `kill <pid>` does, not to its
+ * process group) and checks that within the shutdown timeout it exited, that nothing it started
+ * still runs, and that the port is closed. Kills whatever is left, so a failure leaks nothing.
+ */
+async function expectCleanStop(
+  run: ReturnType<typeof launch>,
+  port: number | undefined,
+  exitCodes: number[],
+): Promise<void> {
+  const tree: ProcessRef[] = processTree(run.child.pid as number);
+  try {
+    run.child.kill('SIGTERM');
+    await vi.waitFor(() => expect(run.result(), run.logs()).toBeDefined(), {
+      timeout: SHUTDOWN_TIMEOUT_MS,
+      interval: 50,
+    });
+    // Exited by itself (a code, not killed by the signal), with one of the codes expected.
+    expect(run.result()?.signal, run.logs()).toBeNull();
+    expect(exitCodes, run.logs()).toContain(run.result()?.code);
+    await vi.waitFor(() => expect(stillRunning(tree).map((p) => p.command)).toEqual([]), {
+      timeout: SHUTDOWN_TIMEOUT_MS,
+      interval: 50,
+    });
+    if (port !== undefined) expect(await listening(port)).toBe(false);
+    // Every process that held its output is gone, so the last log lines are in.
+    await vi.waitFor(() => expect(run.closed()).toBe(true), { timeout: 5_000, interval: 20 });
+  } finally {
+    for (const p of stillRunning(tree)) {
+      try {
+        // SIGINT is PostgreSQL's fast shutdown; for Node and esbuild it ends them too.
+        process.kill(p.pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+async function listeningPort(run: ReturnType<typeof launch>): Promise<number> {
+  return vi.waitFor(
+    () => {
+      const match = /http: listening on 127\.0\.0\.1:(\d+)/.exec(run.logs());
+      if (!match) throw new Error(`not listening yet:\n${run.logs()}`);
+      return Number(match[1]);
+    },
+    { timeout: 60_000, interval: 50 },
+  );
+}
+
+describe('stopping on SIGTERM to the process that was started', () => {
+  // npm runs a script as `sh -c '<script>'`, and forwards SIGTERM to that shell only. dash (the
+  // /bin/sh of Debian and of the node images) forks instead of exec'ing the last command and
+  // dies of the signal without passing it on: npm exited 143 and the bot ran on, orphaned. The
+  // start script exec's node, so npm's signal reaches the bot itself.
+  it(`npm start: npm exits 0, and the bot${EMBEDDED ? ', its embedded PostgreSQL' : ''} and every process they started are gone, the port closed`, async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'roadmap-data-'));
+    const run = launch('npm', ['start'], {
+      DATA_DIR: dataDir,
+      ROADMAPS_DIR: roadmapsFolder('oviya'),
+      DATABASE_URL: EMBEDDED ? '' : db.url,
+    });
+    const port = await listeningPort(run);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    const postmaster = EMBEDDED ? postmasterOf(dataDir) : undefined;
+    if (EMBEDDED) {
+      expect(postmaster).toBeGreaterThan(0);
+      expect(processTree(run.child.pid as number).map((p) => p.pid)).toContain(postmaster);
+    }
+    await expectCleanStop(run, port, [0]);
+    expect(run.logs()).toMatch(/SIGTERM: shutting down/);
+    expect(run.logs()).toMatch(/"stopped"/);
+    // The postmaster shut down cleanly: it removes its lock file only then.
+    if (EMBEDDED) expect(postmasterOf(dataDir)).toBeUndefined();
+  }, 120_000);
+
+  it("the Dockerfile CMD (node as the container's process): exits 0 and leaves nothing running", async () => {
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
+    const [command, ...args] = JSON.parse(cmd?.[1] ?? '[]') as string[];
+    expect(command).toBe('node');
+    const run = launch(process.execPath, args, {
+      ROADMAPS_DIR: roadmapsFolder('oviya'),
+      DATABASE_URL: db.url,
+    });
+    const port = await listeningPort(run);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await expectCleanStop(run, port, [0]);
+  }, 120_000);
+
+  it.skipIf(!EMBEDDED)(
+    'a SIGTERM during start-up (embedded PostgreSQL up, migrations next) stops PostgreSQL too (skipped when DATABASE_URL is set)',
+    async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'roadmap-data-'));
+      const run = launch(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+        DATA_DIR: dataDir,
+        ROADMAPS_DIR: roadmapsFolder('oviya'),
+        DATABASE_URL: '',
+      });
+      // Logged once the embedded server is ready, before migrations, roadmaps and the port.
+      await vi.waitFor(() => expect(run.logs()).toMatch(/database: embedded PostgreSQL/), {
+        timeout: 60_000,
+        interval: 10,
+      });
+      const postmaster = postmasterOf(dataDir);
+      expect(postmaster).toBeGreaterThan(0);
+      // 143 (128 + SIGTERM) during start-up; 0 should start-up have finished in the meantime.
+      await expectCleanStop(run, undefined, [143, 0]);
+      expect(postmasterOf(dataDir)).toBeUndefined();
     },
     120_000,
   );

@@ -1,6 +1,7 @@
 import type { PointInput } from '../adapters/pg/store.js';
 import type { Roadmap } from '../core/roadmap/model.js';
 import { parseTime } from '../core/time.js';
+import { valueProblem } from '../core/units.js';
 import { valueFor } from './commands/values.js';
 
 /** A point as people and scripts send it: the API's JSON, a CSV line, a chat command. */
@@ -8,7 +9,9 @@ export interface RawPoint {
   roadmap?: string;
   metric: string;
   value: number | string;
+  /** Absent: now. An empty string is refused (a CSV line's empty cell is left out instead). */
   at?: string;
+  /** Absent: the context's default source. An empty string is refused, as for `at`. */
   source?: string;
 }
 
@@ -31,7 +34,8 @@ export interface IngestContext {
 
 /** Points this far in the future are refused (clock skew between machines is smaller). */
 const FUTURE_SLACK_MS = 5 * 60_000;
-const SOURCE = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** A point's `source`; the push API's OpenAPI document publishes this pattern. */
+export const SOURCE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Validates one point; returns it ready to write, or the problem. */
 export function validatePoint(
@@ -56,7 +60,6 @@ export function validatePoint(
 
   let value: number;
   if (typeof raw.value === 'number' && metric.unit !== 'flag') {
-    if (!Number.isFinite(raw.value)) return fail('value', 'expected a finite number');
     value = raw.value;
   } else {
     const text = String(raw.value);
@@ -71,9 +74,24 @@ export function validatePoint(
       }
     }
   }
+  // The same bound as chat's `record` (valueFor), checked after unit conversion.
+  const outOfRange = valueProblem(value, metric.unit);
+  if (outOfRange) return fail('value', outOfRange);
+
+  // An empty string is a mistake (a template's unset variable), not a request for the default.
+  if (raw.at === '')
+    return fail(
+      'at',
+      'empty: leave it out to mean now, or give an ISO time such as 2026-03-01T09:30:00Z',
+    );
+  if (raw.source === '')
+    return fail(
+      'source',
+      `empty: leave it out to mean "${ctx.defaultSource}", or give 1-64 letters, digits, and . _ : -`,
+    );
 
   let at = ctx.now;
-  if (raw.at !== undefined && raw.at !== '') {
+  if (raw.at !== undefined) {
     // Full ISO timestamps with an offset parse natively (fast); others in the roadmap's zone.
     const native = /[zZ]|[+-]\d\d:?\d\d$/.test(raw.at) ? Date.parse(raw.at) : Number.NaN;
     const parsed = Number.isNaN(native) ? parseTime(raw.at, roadmap.timezone) : new Date(native);
@@ -88,7 +106,7 @@ export function validatePoint(
       return fail('at', `${parsed.toISOString()} is in the future`);
     at = parsed;
   }
-  const source = raw.source === undefined || raw.source === '' ? ctx.defaultSource : raw.source;
+  const source = raw.source ?? ctx.defaultSource;
   if (!SOURCE.test(source)) return fail('source', 'expected 1-64 letters, digits, and . _ : -');
   return { point: { roadmapId: roadmap.id, metric: metric.name, value, at, source } };
 }

@@ -24,7 +24,11 @@ export interface SchedulerOptions {
 /** Drains at most this many batches per call, so a flood cannot starve the evaluation tick. */
 const MAX_BATCHES = 20;
 
-/** How long accepted interaction ids are remembered: twice the signatures' 5-minute window, and some. */
+/**
+ * How long accepted chat requests (Discord interaction ids, Slack request and event keys) are
+ * remembered: twice the signatures' 5-minute window, and some (Slack's last retry of an event
+ * comes about 5 minutes after the first delivery).
+ */
 const REPLAY_MEMORY_MS = 15 * 60_000;
 
 /**
@@ -50,6 +54,7 @@ export class Scheduler {
         this.deps.telemetry?.collector('all', 'ok', ran - failed);
         this.deps.telemetry?.collector('all', 'failed', failed);
       } catch (error) {
+        this.deps.telemetry?.failure('collectors', 'all');
         this.opts.logger.error({ err: error }, 'collectors failed; retried next tick');
       }
     }
@@ -67,6 +72,7 @@ export class Scheduler {
         );
       } catch (error) {
         this.deps.telemetry?.evaluation(roadmap.id, (performance.now() - started) / 1000, 'error');
+        this.deps.telemetry?.failure('evaluation', roadmap.id);
         // One roadmap's failure (a database hiccup) must not stop the others' alerts.
         this.opts.logger.error(
           { err: error, roadmap: roadmap.id },
@@ -74,9 +80,12 @@ export class Scheduler {
         );
       }
     }
+    // Failures of one roadmap or subscription are isolated (and counted) inside; this is a
+    // failure before any roadmap was reached (the subscriptions could not be read).
     try {
       await enqueueDueDigests(this.deps, now, this.opts.logger);
     } catch (error) {
+      this.deps.telemetry?.failure('digest', 'all');
       this.opts.logger.error({ err: error }, 'digest scheduling failed; retried next tick');
     }
     await this.drain(now);
@@ -100,6 +109,8 @@ export class Scheduler {
         if (done.sent + done.retried + done.failed === 0) break;
       }
     } catch (error) {
+      // Each message's send is isolated in drainOutbox; this is the outbox itself failing.
+      this.deps.telemetry?.failure('delivery', 'all');
       this.opts.logger.error({ err: error }, 'outbox drain failed; retried shortly');
     }
   }

@@ -2,8 +2,23 @@
 export const UNITS = ['count', 'usd', 'percent', 'ms', 's', 'bytes', 'ratio', 'flag'] as const;
 export type Unit = (typeof UNITS)[number];
 
-/** The kind of unit a literal in a condition carries (`2s`, `99.5%`, `$5k`, `1,600`). */
-export type LiteralUnit = 'plain' | 'percent' | 'usd' | 'duration';
+/** The kind of unit a literal in a condition carries (`2s`, `99.5%`, `$5k`, `1,600`, `500MB`). */
+export type LiteralUnit = 'plain' | 'percent' | 'usd' | 'duration' | 'bytes';
+
+/** Bytes per size suffix: `MB` is decimal (10^6), `MiB` binary (2^20). */
+export const SIZE_UNIT_BYTES: Readonly<Record<string, number>> = {
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  PB: 1e15,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+  PiB: 2 ** 50,
+};
 
 function compact(value: number, digits = 1): string {
   const abs = Math.abs(value);
@@ -33,11 +48,12 @@ export function formatValue(value: number | undefined, unit: Unit): string {
         ? `${Number((value * 1000).toFixed(1))} ms`
         : `${Number(value.toFixed(2))} s`;
     case 'bytes': {
-      const steps = ['B', 'KB', 'MB', 'GB', 'TB'];
+      // Decimal, as the format page says sizes display (`10 GB` is 10^10 bytes).
+      const steps = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
       let v = value;
       let i = 0;
-      while (Math.abs(v) >= 1024 && i < steps.length - 1) {
-        v /= 1024;
+      while (Math.abs(v) >= 1000 && i < steps.length - 1) {
+        v /= 1000;
         i++;
       }
       return `${Number(v.toFixed(1))} ${steps[i]}`;
@@ -73,5 +89,27 @@ export function convertLiteral(
       if (target === 'ms') return { value };
       if (target === 's') return { value: value / 1000 };
       return { error: `a duration cannot be compared with a metric in ${target}` };
+    case 'bytes':
+      // Sizes are parsed in bytes.
+      if (target === 'bytes') return { value };
+      return { error: `a size cannot be compared with a metric in ${target}` };
   }
+}
+
+/**
+ * The largest magnitude a stored metric value may have, in the metric's unit (after `1.5s` or
+ * `$2k` is converted). 1e15 is the largest power of ten below 2^53, so every whole count up to
+ * it is exact in a JS number, and PostgreSQL's float8 sum and avg (which also sums squares) of
+ * any number of such values stays finite, whereas two values near 1.8e308 overflow and fail
+ * every read of the roadmap. No real metric comes near it: a quadrillion users or dollars,
+ * 31,000 years in ms, a petabyte.
+ */
+export const VALUE_LIMIT = 1e15;
+
+/** Why `value` cannot be stored (not finite, or beyond ±VALUE_LIMIT); undefined when it can. */
+export function valueProblem(value: number, unit?: Unit): string | undefined {
+  if (!Number.isFinite(value)) return 'expected a finite number';
+  if (Math.abs(value) > VALUE_LIMIT)
+    return `expected a value between -1e15 and 1e15${unit ? ` (in ${unit})` : ''}, got ${value}`;
+  return undefined;
 }

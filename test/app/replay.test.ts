@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createPool } from '../../src/adapters/pg/pool.js';
 import { ReplayStore } from '../../src/adapters/pg/replay.js';
+import { Scheduler } from '../../src/app/scheduler.js';
+import { appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
 
 const db = useTestDatabase();
@@ -21,5 +23,48 @@ describe('replay memory shared by replicas', () => {
     } finally {
       await otherPool.end();
     }
+  });
+});
+
+describe('Slack replay memory (issue 12)', () => {
+  const count = async () =>
+    Number((await db.pool.query(`SELECT count(*) AS n FROM seen_slack_requests`)).rows[0].n);
+
+  it('accepts a request once on whichever replica; an event id seen before makes it a replay', async () => {
+    const here = new ReplayStore(db.pool);
+    const otherPool = createPool(db.url, { max: 2, applicationName: 'another replica' });
+    try {
+      const there = new ReplayStore(otherPool);
+      expect(await here.firstSeenSlack(['sig:aa'], at)).toBe(true);
+      expect(await there.firstSeenSlack(['sig:aa'], at)).toBe(false);
+      expect(await here.firstSeenSlack(['sig:bb', 'event:Ev1'], at)).toBe(true);
+      // Slack's retry of that event, signed again: a new signature, the same event id.
+      expect(await there.firstSeenSlack(['sig:cc', 'event:Ev1'], at)).toBe(false);
+      // Forgotten (it failed before it was taken): the retry may run.
+      await there.forgetSlack(['sig:bb', 'event:Ev1']);
+      expect(await here.firstSeenSlack(['sig:dd', 'event:Ev1'], at)).toBe(true);
+    } finally {
+      await otherPool.end();
+    }
+  });
+
+  it('is pruned by the scheduler with the Discord ids: what is older than 15 minutes goes', async () => {
+    const now = new Date('2026-03-01T13:00:00Z');
+    const deps = await appWith(db.pool, roadmapsFolder('oviya'), new TestClock(now));
+    const store = new ReplayStore(db.pool);
+    await db.pool.query(`DELETE FROM seen_slack_requests`);
+    await store.firstSeenSlack(['sig:old'], new Date(now.getTime() - 16 * 60_000));
+    await store.firstSeenSlack(['sig:recent'], new Date(now.getTime() - 14 * 60_000));
+    const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+    await new Scheduler(deps, deps.outbox, {
+      evaluateCron: '* * * * *',
+      outboxCron: '* * * * *',
+      repeatIntervalMs: 3_600_000,
+      worker: { worker: 'test', sinks: new Map() },
+      logger: quiet,
+    }).tick(now);
+    expect(await count()).toBe(1);
+    expect(await store.firstSeenSlack(['sig:recent'], now)).toBe(false);
+    expect(await store.firstSeenSlack(['sig:old'], now)).toBe(true);
   });
 });

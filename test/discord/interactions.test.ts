@@ -136,6 +136,94 @@ describe('signed requests', () => {
   });
 });
 
+describe('signed but malformed bodies (issue 12): 400 with what was wrong, nothing run', () => {
+  const record = () =>
+    slash('record', { metric: 'active_users', value: '777', roadmap: 'oviya', at: '2026-02-11' });
+  /** The interaction with its id written as a JSON number, digits as Discord would send them. */
+  const numberId = () => {
+    const interaction = record();
+    return JSON.stringify(interaction).replace(
+      `"id":"${interaction.id}"`,
+      `"id":${interaction.id}`,
+    );
+  };
+  const without = (key: string) => {
+    const body: Record<string, unknown> = { ...record() };
+    delete body[key];
+    return JSON.stringify(body);
+  };
+  const cases: [string, string, RegExp][] = [
+    ['JSON null', 'null', /expected a JSON object \(an interaction\), got null/],
+    ['a JSON array', '[]', /got an array/],
+    ['a JSON string', '"x"', /got a string/],
+    ['a JSON number', '123', /got a number/],
+    ['an object without id or type', '{}', /^invalid interaction: id: /],
+    ['text that is not JSON', 'not json', /the body is not JSON/],
+    [
+      'an interaction whose id is a JSON number',
+      numberId(),
+      /^invalid interaction: id: expected a snowflake/,
+    ],
+    ['an interaction without its id', without('id'), /^invalid interaction: id: /],
+    [
+      'an interaction whose id is not a snowflake',
+      JSON.stringify({ ...record(), id: 'abc' }),
+      /^invalid interaction: id: expected a snowflake/,
+    ],
+    [
+      'an interaction whose id is too short for a snowflake',
+      JSON.stringify({ ...record(), id: '1234' }),
+      /^invalid interaction: id: expected a snowflake/,
+    ],
+    ['a type given as a string', JSON.stringify({ ...record(), type: '2' }), /type: /],
+    ['a command without its data', without('data'), /^invalid interaction: data: /],
+    ['a command without its token', without('token'), /^invalid interaction: token: /],
+    [
+      'a command whose options are not a list',
+      JSON.stringify({ ...record(), data: { type: 1, name: 'roadmap', options: 'record' } }),
+      /^invalid interaction: data\.options: /,
+    ],
+    [
+      'a member whose user id is a number',
+      JSON.stringify(record()).replace(`"id":"${PEOPLE.alice.id}"`, `"id":${PEOPLE.alice.id}`),
+      /^invalid interaction: member\.user\.id: expected a snowflake/,
+    ],
+    [
+      'a member whose roles are not a list',
+      JSON.stringify({ ...record(), member: { ...record().member, roles: 'admin' } }),
+      /^invalid interaction: member\.roles: /,
+    ],
+    [
+      'a button click without the message it is on',
+      JSON.stringify({
+        ...click({ id: '1', embeds: [], components: [] }, 'rb:record active_users 777'),
+        message: undefined,
+      }),
+      /^invalid interaction: message: /,
+    ],
+  ];
+
+  it.each(cases)('%s', async (_what, rawBody, error) => {
+    const points = await count('metric_points');
+    const audits = await count('audit_log');
+    const res = await bot.send(undefined, { rawBody });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatch(error);
+    expect(res.json.error).not.toMatch(/TypeError|Cannot read|properties of|\bat \S+ \(/);
+    expect(await count('metric_points')).toBe(points);
+    expect(await count('audit_log')).toBe(audits);
+  });
+
+  it('an interaction with a number id is refused every time, so a replay cannot slip past the replay memory', async () => {
+    const raw = numberId();
+    const audits = await count('audit_log');
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await bot.send(undefined, { rawBody: raw })).status);
+    expect(statuses).toEqual([400, 400, 400]);
+    expect(await count('audit_log')).toBe(audits);
+  });
+});
+
 /** Values for a generic run of every subcommand: by what the option completes to, its type, or its name. */
 function sample(plan: OptionPlan): string | boolean {
   if (plan.kind === 'flag') return true;

@@ -68,9 +68,9 @@ const METRICS: Record<string, [number | string, number][]> = {
     [0, 0],
     [-0, 0],
     [1.5, 1.5],
-    [1e308, 1e308],
-    [-1e308, -1e308],
-    [2 ** 53 + 1, 2 ** 53 + 1],
+    [1e15, 1e15],
+    [-1e15, -1e15],
+    ['1e15', 1e15],
     ['420', 420],
     ['1,600', 1600],
     ['2k', 2000],
@@ -110,6 +110,11 @@ const INVALID_VALUES: unknown[] = [
   'lots',
   '',
   '1e400',
+  // Beyond ±1e15 (VALUE_LIMIT): PostgreSQL's avg of two values near 1.8e308 overflows.
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  '1.0000001e15',
   'NaN',
   '2s%',
   '$',
@@ -132,7 +137,6 @@ const INVALID_FOR: Record<string, unknown[]> = {
 
 const AT_VALID: [string | undefined, number][] = [
   [undefined, NOW_MS],
-  ['', NOW_MS],
   ['2026-03-01T09:00:00Z', Date.parse('2026-03-01T09:00:00Z')],
   ['2026-03-01T09:00:00+02:00', Date.parse('2026-03-01T07:00:00Z')],
   ['2026-03-01', DateTime.fromISO('2026-03-01', { zone: 'UTC' }).toMillis()],
@@ -142,6 +146,7 @@ const AT_VALID: [string | undefined, number][] = [
   ['1970-01-01T00:00:00Z', 0],
 ];
 const AT_INVALID: unknown[] = [
+  '', // left out means now; empty is refused
   '2026-02-30',
   'yesterday',
   '2026-03-03T00:00:00Z',
@@ -154,12 +159,11 @@ const AT_INVALID: unknown[] = [
 ];
 const SOURCE_VALID: [string | undefined, string][] = [
   [undefined, 'api'],
-  ['', 'api'],
   ['ci', 'ci'],
   ['a.b:c-d_1', 'a.b:c-d_1'],
   ['X'.repeat(64), 'X'.repeat(64)],
 ];
-const SOURCE_INVALID: unknown[] = ['bad source', 'é', 'x'.repeat(65), 5, null, 'a/b'];
+const SOURCE_INVALID: unknown[] = ['', 'bad source', 'é', 'x'.repeat(65), 5, null, 'a/b'];
 
 interface PointCase {
   body: Record<string, unknown>;

@@ -1,8 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_WINDOW_MS, verifySignature } from '../../src/adapters/slack/receiver.js';
+import Fastify from 'fastify';
+import type { App } from '@slack/bolt';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ReplayStore } from '../../src/adapters/pg/replay.js';
+import { ACTION_ID_PREFIX } from '../../src/adapters/slack/blocks.js';
+import {
+  FastifyReceiver,
+  SIGNATURE_WINDOW_MS,
+  verifySignature,
+} from '../../src/adapters/slack/receiver.js';
+import { createLogger } from '../../src/logger.js';
+import { slackSignature } from '../fakes/slack.js';
 import { TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
-import { ADMIN, countRows, SlackHarness } from './harness.js';
+import { ADMIN, countRows, SECRET, SlackHarness } from './harness.js';
 
 const db = useTestDatabase();
 
@@ -201,5 +211,304 @@ describe('refused requests change nothing', () => {
 
   it('leaves the rest of the HTTP server as it was', async () => {
     expect((await fetch(`${slack.baseUrl}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('replayed requests (issue 12): remembered by every replica, run once', () => {
+  const clock = new TestClock(new Date('2026-03-03T10:00:00Z'));
+  let slack: SlackHarness;
+  let replica: SlackHarness;
+  beforeAll(async () => {
+    slack = await SlackHarness.start({ pool: db.pool, clock });
+    // Another replica: its own Bolt app, HTTP server and connections, the same database.
+    replica = await SlackHarness.start({ pool: db.pool, clock });
+  });
+  afterAll(async () => {
+    await slack?.close();
+    await replica?.close();
+  });
+
+  const FORM = 'application/x-www-form-urlencoded';
+  const state = async () => ({
+    transitions: await countRows(db.pool, 'stage_transitions'),
+    points: await countRows(db.pool, 'metric_points'),
+    audit: await countRows(db.pool, 'audit_log'),
+  });
+
+  it.each([
+    ['check no-secrets', 'audit'],
+    ['record active_users 420', 'points'],
+    ['advance force', 'transitions'],
+  ] as const)(
+    '"%s" sent three times (the same signed bytes) runs once; the replays get 401',
+    async (line, grows) => {
+      const { body, responseId } = slack.commandBody(line, ADMIN);
+      const timestampSec = slack.nowSec;
+      const before = await state();
+      const first = await slack.send(body, FORM, { timestampSec });
+      expect(first.status).toBe(200);
+      await slack.responded(responseId);
+      const replays = [
+        await slack.send(body, FORM, { timestampSec }),
+        await slack.send(body, FORM, { timestampSec }),
+      ];
+      expect(replays.map((r) => r.status)).toEqual([401, 401]);
+      expect(await replays[0]?.json()).toEqual({ error: 'request_already_received' });
+      const after = await state();
+      expect(after[grows]).toBe(before[grows] + 1);
+      expect(after.audit).toBe(before.audit + 1);
+      expect(slack.fake.respondedTo(responseId)).toHaveLength(1);
+    },
+  );
+
+  it('the same request sent to another replica on the same database is refused there', async () => {
+    const { body, responseId } = slack.commandBody('advance force', ADMIN);
+    const timestampSec = slack.nowSec;
+    const before = await state();
+    expect((await slack.send(body, FORM, { timestampSec })).status).toBe(200);
+    await slack.responded(responseId);
+    const there = await replica.send(body, FORM, { timestampSec });
+    expect(there.status).toBe(401);
+    expect(await state()).toEqual({
+      ...before,
+      transitions: before.transitions + 1,
+      audit: before.audit + 1,
+    });
+    expect(replica.logs).toMatch(/already received/);
+  });
+
+  it('a button click replayed runs once', async () => {
+    const responseId = `click-${Math.random().toString(36).slice(2)}`;
+    const payload = {
+      type: 'block_actions',
+      user: { id: ADMIN, team_id: 'T0FAKE' },
+      team: { id: 'T0FAKE' },
+      channel: { id: 'C0MAIN' },
+      response_url: slack.fake.responseUrl(responseId),
+      actions: [
+        {
+          type: 'button',
+          action_id: `${ACTION_ID_PREFIX}0`,
+          block_id: 'b',
+          text: { type: 'plain_text', text: 'Record' },
+          value: 'record response_time_p95 1.2s',
+          action_ts: '1',
+        },
+      ],
+    };
+    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const timestampSec = slack.nowSec;
+    const before = await state();
+    expect((await slack.send(body, FORM, { timestampSec })).status).toBe(200);
+    await slack.responded(responseId);
+    expect((await slack.send(body, FORM, { timestampSec })).status).toBe(401);
+    expect((await replica.send(body, FORM, { timestampSec })).status).toBe(401);
+    expect(await state()).toEqual({
+      ...before,
+      points: before.points + 1,
+      audit: before.audit + 1,
+    });
+  });
+
+  describe("Slack's own retries of an event already taken", () => {
+    const homeOpened = (eventId: string) =>
+      JSON.stringify({
+        type: 'event_callback',
+        team_id: 'T0FAKE',
+        api_app_id: 'A0FAKE',
+        event_id: eventId,
+        event_time: 1772532000,
+        event: { type: 'app_home_opened', user: ADMIN, channel: 'D0HOME', tab: 'home' },
+        authorizations: [
+          { enterprise_id: null, team_id: 'T0FAKE', user_id: 'U0BOT', is_bot: true },
+        ],
+      });
+    const publishes = () =>
+      slack.fake.callsTo('views.publish').length + replica.fake.callsTo('views.publish').length;
+
+    it('are acknowledged (200, X-Slack-No-Retry) and not run again, with the same or a fresh signature', async () => {
+      const body = homeOpened(`Ev${Math.random().toString(36).slice(2)}`);
+      const timestampSec = slack.nowSec;
+      const before = publishes();
+      expect((await slack.send(body, 'application/json', { timestampSec })).status).toBe(200);
+      await vi.waitFor(() => expect(publishes()).toBe(before + 1), { timeout: 10_000 });
+      const retry = { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' };
+      const same = await slack.send(body, 'application/json', { timestampSec, headers: retry });
+      expect(same.status).toBe(200);
+      expect(same.headers.get('x-slack-no-retry')).toBe('1');
+      // Slack signs a retry when it sends it: a later timestamp, the same event_id.
+      const fresh = await replica.send(body, 'application/json', {
+        timestampSec: timestampSec + 60,
+        headers: { ...retry, 'x-slack-retry-num': '2' },
+      });
+      expect(fresh.status).toBe(200);
+      expect(fresh.headers.get('x-slack-no-retry')).toBe('1');
+      // Both retries were answered before anything ran.
+      expect(publishes()).toBe(before + 1);
+    });
+  });
+});
+
+describe('a request that fails before it is acknowledged', () => {
+  it("is forgotten, so that Slack's retry of it runs", async () => {
+    const http = Fastify();
+    const replays = new ReplayStore(db.pool);
+    const now = Date.parse('2026-03-03T11:00:00Z');
+    const receiver = new FastifyReceiver({
+      http,
+      signingSecret: SECRET,
+      now: () => now,
+      replays: () => replays,
+      logger: createLogger('silent'),
+    });
+    let calls = 0;
+    receiver.init({
+      processEvent: async (event: { ack: () => Promise<void> }) => {
+        calls += 1;
+        if (calls === 1) throw new Error('secret internals: pool exhausted at 10.0.0.7');
+        await event.ack();
+      },
+    } as unknown as App);
+    await http.ready();
+    const body = new URLSearchParams({
+      command: '/roadmap',
+      text: 'status',
+      user_id: ADMIN,
+      team_id: 'T0FAKE',
+      channel_id: 'C0MAIN',
+    }).toString();
+    const send = (headers: Record<string, string> = {}) =>
+      http.inject({
+        method: 'POST',
+        url: '/slack/events',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...slackSignature(SECRET, body, Math.floor(now / 1000)),
+          ...headers,
+        },
+        payload: body,
+      });
+    const failed = await send();
+    expect(failed.statusCode).toBe(500);
+    expect(failed.body).not.toMatch(/secret internals|10\.0\.0\.7/);
+    expect((await send({ 'x-slack-retry-num': '1' })).statusCode).toBe(200);
+    expect(calls).toBe(2);
+    // Taken now: the same request again is a replay.
+    expect((await send()).statusCode).toBe(401);
+    expect(calls).toBe(2);
+    await http.close();
+  });
+});
+
+describe('signed but malformed bodies (issue 12): 400 with what was expected, nothing run', () => {
+  const clock = new TestClock(new Date('2026-03-03T12:00:00Z'));
+  let slack: SlackHarness;
+  beforeAll(async () => {
+    slack = await SlackHarness.start({ pool: db.pool, clock });
+  });
+  afterAll(() => slack?.close());
+
+  const JSON_TYPE = 'application/json';
+  const FORM = 'application/x-www-form-urlencoded';
+  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+  const payload = (value: unknown) => form({ payload: JSON.stringify(value) });
+  const command = { command: '/roadmap', text: 'record active_users 999', user_id: ADMIN };
+
+  it.each([
+    ['JSON null', 'null', JSON_TYPE, /expected a JSON object .*got null/],
+    ['a JSON array', '[]', JSON_TYPE, /expected a JSON object .*got an array/],
+    ['a JSON string', '"x"', JSON_TYPE, /expected a JSON object .*got a string/],
+    ['a JSON number', '123', JSON_TYPE, /expected a JSON object .*got a number/],
+    ['an object without a type', '{}', JSON_TYPE, /^type: expected url_verification/],
+    ['an unknown type', '{"type":"hello"}', JSON_TYPE, /^type: expected/],
+    ['an empty JSON body', '', JSON_TYPE, /expected a JSON body/],
+    ['text that is not JSON', 'not json', JSON_TYPE, /expected a JSON body/],
+    [
+      'an event callback without its event',
+      '{"type":"event_callback","event_id":"Ev1"}',
+      JSON_TYPE,
+      /^event: /,
+    ],
+    [
+      'an event whose user is null',
+      JSON.stringify({
+        type: 'event_callback',
+        event_id: 'Ev2',
+        event: { type: 'app_home_opened', user: null },
+      }),
+      JSON_TYPE,
+      /^event\.user: /,
+    ],
+    [
+      'a url_verification without its challenge',
+      '{"type":"url_verification"}',
+      JSON_TYPE,
+      /^challenge: /,
+    ],
+    [
+      'a payload= field that is not JSON',
+      form({ payload: '{not json' }),
+      FORM,
+      /^payload: expected JSON/,
+    ],
+    ['a payload that is JSON null', payload(null), FORM, /^payload: expected a JSON object/],
+    [
+      'a payload without a user',
+      payload({ type: 'block_actions', actions: [] }),
+      FORM,
+      /^payload\.user: /,
+    ],
+    [
+      'block_actions whose actions are not a list',
+      payload({ type: 'block_actions', user: { id: ADMIN }, actions: 'advance force' }),
+      FORM,
+      /^payload\.actions: /,
+    ],
+    [
+      'a button action without its text',
+      payload({
+        type: 'block_actions',
+        user: { id: ADMIN },
+        actions: [{ type: 'button', action_id: `${ACTION_ID_PREFIX}0`, value: 'advance force' }],
+      }),
+      FORM,
+      /^payload\.actions\.0\.text: /,
+    ],
+    [
+      'a view_submission without its view',
+      payload({ type: 'view_submission', user: { id: ADMIN } }),
+      FORM,
+      /^payload\.view: /,
+    ],
+    [
+      'form fields that are neither a command nor a payload',
+      form({ text: 'advance force' }),
+      FORM,
+      /^expected a slash command/,
+    ],
+    ['a command without team_id and channel_id', form(command), FORM, /^team_id: .*; channel_id: /],
+    [
+      'a command given twice',
+      `${form({ ...command, team_id: 'T', channel_id: 'C' })}&command=%2Fother`,
+      FORM,
+      /^command: /,
+    ],
+  ])('%s', async (_what, body, contentType, message) => {
+    const before = {
+      points: await countRows(db.pool, 'metric_points'),
+      audit: await countRows(db.pool, 'audit_log'),
+      answers: slack.fake.responses.length,
+    };
+    const res = await slack.send(body, contentType);
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as { error: string; message: string };
+    expect(answer.error).toBe('invalid_body');
+    expect(answer.message).toMatch(message);
+    expect(answer.message).not.toMatch(/TypeError|Cannot read|properties of|\bat \S+ \(/);
+    expect({
+      points: await countRows(db.pool, 'metric_points'),
+      audit: await countRows(db.pool, 'audit_log'),
+      answers: slack.fake.responses.length,
+    }).toEqual(before);
   });
 });

@@ -1,13 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import { API, type APIInteraction } from '@discordjs/core/http-only';
+import { API } from '@discordjs/core/http-only';
 import { ReplayStore } from '../pg/replay.js';
 import type { RESTOptions } from '@discordjs/rest';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.js';
 import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
 import { createInteractionHandler, type InteractionHandler } from './handler.js';
+import { checkInteraction } from './payload.js';
 import { closeRest, createRest, DEFAULT_DISCORD_API, DiscordSink } from './rest.js';
 import { publicKeyFromHex, verifyInteraction } from './verify.js';
 
@@ -88,6 +89,14 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
+    // Whatever fails unexpectedly is logged here and answered without its message, which
+    // could name internals; fastify's own 4xx (a body over the limit) keep theirs.
+    scope.setErrorHandler((error: FastifyError, _request, reply) => {
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message });
+      opts.logger.error({ err: error }, 'discord: handling an interaction failed');
+      return reply.code(500).send({ error: 'internal error' });
+    });
     scope.post(INTERACTIONS_PATH, async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const verdict = verifyInteraction(
@@ -104,17 +113,16 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
         opts.logger.debug({ verdict }, 'discord: refused an interaction request');
         return reply.code(401).send({ error: 'invalid request signature' });
       }
-      let interaction: APIInteraction;
-      try {
-        interaction = JSON.parse(body.toString('utf8')) as APIInteraction;
-      } catch {
-        return reply.code(400).send({ error: 'the body is not JSON' });
+      // Signed but not an interaction the handler can read: refused with what was wrong. The
+      // id must be a snowflake string, so the replay memory below always sees it.
+      const checked = checkInteraction(body.toString('utf8'));
+      if (!checked.ok) {
+        opts.logger.warn(`discord: refused a signed request: ${checked.error}`);
+        return reply.code(400).send({ error: `invalid interaction: ${checked.error}` });
       }
+      const interaction = checked.interaction;
       // A verified request sent again (to this replica or another) within the signature's window.
-      if (
-        typeof interaction?.id === 'string' &&
-        !(await opts.replays.firstSeen('discord', interaction.id, opts.clock()))
-      ) {
+      if (!(await opts.replays.firstSeen('discord', interaction.id, opts.clock()))) {
         return reply.code(401).send({ error: 'interaction already received' });
       }
       const answer = await opts.handle(interaction);

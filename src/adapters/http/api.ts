@@ -4,28 +4,42 @@ import { TokenStore, tokenAllows, type ApiToken } from '../pg/tokens.js';
 import type { AppDeps } from '../../app/context.js';
 import { evaluateWithForecast } from '../../app/evaluate.js';
 import { parsePointsCsv } from '../../app/import-csv.js';
-import { validateBatch, type PointError } from '../../app/ingest.js';
+import { SOURCE, validateBatch, type PointError } from '../../app/ingest.js';
+import { VALUE_LIMIT } from '../../core/units.js';
 import { statusJson } from '../../core/messages/status-json.js';
 
-/** The push API's request and response shapes: they validate requests and generate the OpenAPI document. */
+/**
+ * The push API's request and response shapes: they validate requests and generate the OpenAPI
+ * document. Rules that `validatePoint` enforces for every way a point arrives (JSON, CSV, chat)
+ * are published here with `.meta()` from the same constants rather than checked twice, so a
+ * refused point gets ingest's message naming its index and field.
+ */
+/** VALUE_LIMIT as people write it: 1e15. */
+const LIMIT = VALUE_LIMIT.toExponential().replace('+', '');
 export const PointSchema = z
   .strictObject({
     roadmap: z.string().min(1).max(64).describe('roadmap id'),
     metric: z.string().min(1).max(128).describe('metric name, as declared in the roadmap'),
     value: z
-      .union([z.number(), z.string().max(64)])
-      .describe('a number, or a literal with units such as "1.5s", "99.5%", "$1.2k", "yes"'),
+      .union([z.number().meta({ minimum: -VALUE_LIMIT, maximum: VALUE_LIMIT }), z.string().max(64)])
+      .describe(
+        `a number, or a literal with units such as "1.5s", "99.5%", "$1.2k", "yes"; between -${LIMIT} and ${LIMIT} after unit conversion`,
+      ),
     at: z
       .string()
       .max(64)
+      .meta({ minLength: 1 })
       .optional()
-      .describe('ISO 8601 time; without an offset it is read in the roadmap timezone; default now'),
+      .describe(
+        'ISO 8601 time; without an offset it is read in the roadmap timezone; at most 5 minutes ahead; leave it out for now (an empty string is refused)',
+      ),
     source: z
       .string()
       .max(64)
+      .meta({ pattern: SOURCE.source })
       .optional()
       .describe(
-        'which feed sent it (default "api"); points are idempotent on (roadmap, metric, at, source)',
+        'which feed sent it; leave it out for "api" (an empty string is refused); points are idempotent on (roadmap, metric, at, source)',
       ),
   })
   .describe('one metric point');
@@ -37,12 +51,40 @@ export const BatchResultSchema = z.object({
   written: z.number().int().describe('points new or changed; 0 when the batch was sent before'),
 });
 export const ProblemSchema = z.object({
-  error: z.string(),
+  error: z.string().describe('a stable code such as invalid_batch, unauthorized, rate_limited'),
   message: z.string(),
   errors: z
     .array(z.object({ index: z.number().int(), field: z.string(), message: z.string() }))
-    .optional(),
+    .optional()
+    .describe('400 invalid_batch and 403 of CSV lines: every problem; index -1 is the whole body'),
 });
+/** What fastify itself answers when its router refuses a URL, before the API's hooks run. */
+export const FastifyErrorSchema = z
+  .object({
+    statusCode: z.number().int(),
+    code: z.string().optional().describe('such as FST_ERR_MAX_PARAM_LENGTH or FST_ERR_BAD_URL'),
+    error: z.string(),
+    message: z.string(),
+  })
+  .describe("fastify's own error format");
+/**
+ * The parts of the `status --json` document (src/core/messages/status-json.ts) that every answer
+ * has; fields may be added, so more are allowed.
+ */
+export const StatusDocumentSchema = z
+  .looseObject({
+    roadmap: z.looseObject({ id: z.string(), name: z.string() }),
+    evaluated_at: z.string().describe('ISO 8601'),
+    stage: z.looseObject({ id: z.string(), name: z.string(), index: z.number().int() }),
+    next_stage: z.looseObject({ id: z.string(), name: z.string() }).nullable(),
+    triggers: z.array(z.looseObject({ id: z.string(), state: z.string() })),
+    gates: z.array(z.looseObject({ id: z.string(), passed: z.boolean() })),
+    targets: z.array(z.looseObject({ id: z.string(), state: z.string() })),
+    metrics: z.array(z.looseObject({ name: z.string() })),
+    stale: z.array(z.looseObject({ metric: z.string() })),
+    collectors: z.array(z.looseObject({ metric: z.string(), error: z.string() })),
+  })
+  .describe('the `roadmap status --json` document (see README)');
 
 export interface ApiOptions {
   /** Points accepted in one request. */
@@ -250,20 +292,71 @@ export function registerApi(app: FastifyInstance, deps: AppDeps, opts: ApiOption
         return reply.send(statusJson(await evaluateWithForecast(deps, roadmap, deps.clock())));
       });
 
-      api.get('/openapi.json', async () => openApiDocument(opts));
+      api.get('/openapi.json', async () =>
+        openApiDocument(opts, app.initialConfig.maxParamLength ?? DEFAULT_MAX_PARAM_LENGTH),
+      );
     },
     { prefix: '/api/v1' },
   );
 }
 
-/** The OpenAPI 3.1 description, generated from the same zod schemas that validate requests. */
-export function openApiDocument(opts: ApiOptions) {
-  const json = (schema: z.ZodType) =>
-    z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input' });
-  const problemResponse = (description: string) => ({
+/** Fastify's default: a longer path parameter is refused with 414 by its router. */
+const DEFAULT_MAX_PARAM_LENGTH = 100;
+
+/**
+ * The OpenAPI 3.1 description, generated from the same zod schemas that validate requests. Every
+ * status a route can answer is listed, including those fastify gives before the API's handlers
+ * run (its own error format); test/openapi-contract.test.ts provokes each one and checks it.
+ */
+export function openApiDocument(opts: ApiOptions, maxParamLength = DEFAULT_MAX_PARAM_LENGTH) {
+  const json = (schema: z.ZodType) => {
+    // The dialect is OpenAPI 3.1's (JSON Schema 2020-12) for the whole document.
+    const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io: 'input',
+    });
+    return rest;
+  };
+  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+  const answer = (description: string, schema: string, headers?: Record<string, unknown>) => ({
     description,
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    ...(headers ? { headers } : {}),
+    content: { 'application/json': { schema: ref(schema) } },
   });
+  const problem = (description: string, headers?: Record<string, unknown>) =>
+    answer(description, 'Problem', headers);
+  const authenticate = {
+    'WWW-Authenticate': {
+      description: 'Bearer realm="roadmap-bot"',
+      schema: { type: 'string' },
+    },
+  };
+  const retryAfter = {
+    'Retry-After': {
+      description: 'seconds until the token may send again',
+      schema: { type: 'integer', minimum: 1 },
+    },
+  };
+  // Authentication and the rate limit run before anything else on every route but this document.
+  const guarded = {
+    '401': problem('no or unknown token (error unauthorized)', authenticate),
+    '429': problem(
+      `more than ${opts.rateLimitPerMinute} requests a minute for this token (error rate_limited)`,
+      retryAfter,
+    ),
+    '500': problem(
+      'the server failed (for example, the database is unreachable); nothing was applied',
+    ),
+  };
+  // The point limit is configuration (API_MAX_POINTS), not part of the static schema.
+  const batchJson = json(BatchSchema);
+  const batch = {
+    ...batchJson,
+    properties: {
+      ...batchJson.properties,
+      points: { ...(batchJson.properties?.points as object), maxItems: opts.maxPoints },
+    },
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -282,9 +375,11 @@ export function openApiDocument(opts: ApiOptions) {
       },
       schemas: {
         Point: json(PointSchema),
-        Batch: json(BatchSchema),
+        Batch: batch,
         BatchResult: json(BatchResultSchema),
         Problem: json(ProblemSchema),
+        FastifyError: json(FastifyErrorSchema),
+        StatusDocument: json(StatusDocumentSchema),
       },
     },
     security: [{ bearer: [] }],
@@ -295,7 +390,7 @@ export function openApiDocument(opts: ApiOptions) {
           requestBody: {
             required: true,
             content: {
-              'application/json': { schema: { $ref: '#/components/schemas/Batch' } },
+              'application/json': { schema: ref('Batch') },
               'text/csv': {
                 schema: {
                   type: 'string',
@@ -303,41 +398,73 @@ export function openApiDocument(opts: ApiOptions) {
                     'a header naming the columns roadmap,metric,value[,at][,source], then one point a line',
                 },
               },
+              'text/plain': {
+                schema: { type: 'string', description: 'read as text/csv' },
+              },
             },
           },
           responses: {
             '200': {
               description: 'written (re-sending the same batch writes nothing new)',
-              content: {
-                'application/json': { schema: { $ref: '#/components/schemas/BatchResult' } },
-              },
+              content: { 'application/json': { schema: ref('BatchResult') } },
             },
-            '400': problemResponse(
-              'invalid batch: every problem as {index, field, message}; nothing written',
+            '400': problem(
+              'invalid batch (error invalid_batch): every problem as {index, field, message}; or a body that is not JSON (error bad_request); nothing written',
             ),
-            '401': problemResponse('no or unknown token'),
-            '403': problemResponse('the token may not write to a roadmap of the batch'),
-            '413': problemResponse(
-              `body over ${opts.maxBodyBytes} bytes or more than ${opts.maxPoints} points`,
+            '403': problem(
+              'the token may not write to a roadmap of the batch (error forbidden); nothing written',
             ),
-            '429': problemResponse(
-              `more than ${opts.rateLimitPerMinute} requests a minute for this token (see Retry-After)`,
+            '413': problem(
+              `body over ${opts.maxBodyBytes} bytes (error payload_too_large) or more than ${opts.maxPoints} points (error too_many_points); nothing written`,
             ),
+            '415': problem(
+              'a Content-Type other than application/json, text/csv or text/plain (error unsupported_media_type)',
+            ),
+            ...guarded,
           },
         },
       },
       '/roadmaps/{id}/status': {
         get: {
           summary: 'The status document of a roadmap (the same as `roadmap status --json`)',
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', maxLength: maxParamLength },
+            },
+          ],
           responses: {
             '200': {
               description: 'status',
+              content: { 'application/json': { schema: ref('StatusDocument') } },
+            },
+            '400': answer(
+              'the id is not a valid URL component (bad percent-encoding); answered by fastify before authentication',
+              'FastifyError',
+            ),
+            '403': problem('the roadmap is not in the token scope (error forbidden)'),
+            '404': problem(
+              'no roadmap with this id is loaded (error not_found); checked before the scope',
+            ),
+            '414': answer(
+              `an id longer than ${maxParamLength} characters; answered by fastify before authentication`,
+              'FastifyError',
+            ),
+            ...guarded,
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          security: [],
+          responses: {
+            '200': {
+              description: 'the OpenAPI 3.1 document',
               content: { 'application/json': { schema: { type: 'object' } } },
             },
-            '401': problemResponse('no or unknown token'),
-            '403': problemResponse('not in the token scope'),
-            '404': problemResponse('no such roadmap'),
           },
         },
       },

@@ -10,6 +10,12 @@ export function createPrometheusTelemetry(outbox: OutboxStore): {
 } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'roadmap_bot_' });
+  // prom-client also exports gauges named *_total (nodejs_active_handles_total and the like),
+  // which the exposition format reserves for counters: `promtool check metrics` fails on them.
+  // Each is the sum of its per-type gauge (nodejs_active_handles{type}), so nothing is lost.
+  for (const metric of registry.getMetricsAsArray())
+    if (!(metric instanceof Counter) && metric.name.endsWith('_total'))
+      registry.removeSingleMetric(metric.name);
   const evaluations = new Counter({
     name: 'roadmap_bot_evaluations_total',
     help: 'Roadmap evaluations by the scheduler',
@@ -42,6 +48,12 @@ export function createPrometheusTelemetry(outbox: OutboxStore): {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
     registers: [registry],
   });
+  const failures = new Counter({
+    name: 'roadmap_bot_failures_total',
+    help: 'Scheduled jobs (evaluation, digest, delivery, collectors) that failed for a roadmap and were skipped until the next tick',
+    labelNames: ['job', 'roadmap'],
+    registers: [registry],
+  });
   new Gauge({
     name: 'roadmap_bot_outbox_depth',
     help: 'Deliveries waiting (pending or being sent) and parked as failed',
@@ -70,6 +82,9 @@ export function createPrometheusTelemetry(outbox: OutboxStore): {
         { platform, command, outcome: exitCode === 0 ? 'ok' : 'refused' },
         seconds,
       );
+    },
+    failure(job, roadmap) {
+      failures.inc({ job, roadmap });
     },
   };
   return { telemetry, registry };

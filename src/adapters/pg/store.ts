@@ -11,7 +11,9 @@ import type {
 } from '../../core/evaluate/report.js';
 import type { HistoryPoint } from '../../core/forecast/fit.js';
 import { HistoryCache, type HistoryCacheOptions } from './history-cache.js';
+import { retryTransient } from './retry.js';
 import { windowKey } from '../../core/evaluate/report.js';
+import { VALUE_LIMIT } from '../../core/units.js';
 
 /** One metric point to write. `source` separates feeds (manual, api, sql, csv…). */
 export interface PointInput {
@@ -38,6 +40,16 @@ export interface AuditEntry {
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * A stored value as every read sees it: saturated at ±VALUE_LIMIT, the bound ingest enforces.
+ * Rows stored before the bound existed (migration 0007 leaves them) may hold up to ±1.8e308,
+ * and PostgreSQL's float8 avg or sum of two of them overflows and fails the whole query (so
+ * status, forecasts and digests of the roadmap). Saturated, every aggregate stays finite, min
+ * and max still point at the extreme, and NaN or ±Infinity (never accepted, but possible in
+ * old rows) read as the bound too; it costs two comparisons a row.
+ */
+const VALUE = `least(greatest(value, '${-VALUE_LIMIT}'::float8), '${VALUE_LIMIT}'::float8)`;
 
 /** Runs `work` in one transaction on a pooled client: committed if it returns, rolled back if it throws. */
 export async function inTransaction<T>(
@@ -97,7 +109,13 @@ export class PgStore {
 
   /**
    * Writes points idempotently on (roadmap, metric, time, source): re-sending a point with the
-   * same value changes nothing; a new value for the same key replaces the old one.
+   * same value changes nothing; a new value for the same key replaces the old one. Repeated keys
+   * in `points`: the last one wins.
+   *
+   * Rows are written in key order, the same order as the import's upsert, so that concurrent
+   * writers of overlapping keys lock them in one order and cannot deadlock each other; a
+   * deadlock or serialization failure that still happens (the import's COPY, which writes in
+   * file order) reruns the whole transaction, audit row included, a few times.
    */
   async recordPoints(
     points: PointInput[],
@@ -106,28 +124,35 @@ export class PgStore {
     if (points.length === 0) return 0;
     // Before and after: a status reading meanwhile must not cache the buckets from before.
     this.histories.written(points);
-    const written = await this.transaction(async (client) => {
-      const result = await client.query(
-        `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::float8[]) AS p, (SELECT $6::timestamptz) AS r
-         ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
-           SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
-           WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
-        [
-          points.map((p) => p.roadmapId),
-          points.map((p) => p.metric),
-          points.map((p) => p.at),
-          points.map((p) => p.source),
-          points.map((p) => p.value),
-          entry.at,
-        ],
-      );
-      await audit(client, {
-        ...entry,
-        details: { points: points.length, written: result.rowCount ?? 0, ...entry.details },
-      });
-      return result.rowCount ?? 0;
-    });
+    const written = await retryTransient(() =>
+      this.transaction(async (client) => {
+        // `n` numbers the points as given, so the last of repeated keys wins (ON CONFLICT
+        // cannot update one row twice in a statement).
+        const result = await client.query(
+          `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
+             SELECT DISTINCT ON (roadmap_id, metric, at, source) roadmap_id, metric, at, source, value, $6::timestamptz
+               FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::float8[])
+                    WITH ORDINALITY AS p(roadmap_id, metric, at, source, value, n)
+              ORDER BY roadmap_id, metric, at, source, n DESC
+             ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
+               SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
+               WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
+          [
+            points.map((p) => p.roadmapId),
+            points.map((p) => p.metric),
+            points.map((p) => p.at),
+            points.map((p) => p.source),
+            points.map((p) => p.value),
+            entry.at,
+          ],
+        );
+        await audit(client, {
+          ...entry,
+          details: { points: points.length, written: result.rowCount ?? 0, ...entry.details },
+        });
+        return result.rowCount ?? 0;
+      }),
+    );
     this.histories.written(points);
     return written;
   }
@@ -147,50 +172,57 @@ export class PgStore {
   ): Promise<number> {
     const pass = typeof points === 'function' ? points : () => points;
     this.histories.clear();
-    const written = await this.transaction(async (client) => {
-      let stored: number | undefined;
-      let sent = 0;
-      await client.query('SAVEPOINT import_fast');
-      try {
-        const copy = client.query(
-          copyStreams.from(
-            'COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN',
-          ),
-        );
-        await pipeline(Readable.from(copyLines(pass(), entry.at)), copy);
-        stored = sent = copy.rowCount ?? 0;
-        await client.query('RELEASE SAVEPOINT import_fast');
-      } catch (error) {
-        if ((error as { code?: string }).code !== '23505') throw error;
-        await client.query('ROLLBACK TO SAVEPOINT import_fast');
-      }
-      if (stored === undefined) {
-        // `n` numbers the rows as sent, so the last of repeated keys can win.
-        await client.query(
-          `CREATE TEMP TABLE import_points (n bigint GENERATED ALWAYS AS IDENTITY, roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
-        );
-        const copy = client.query(
-          copyStreams.from('COPY import_points (roadmap_id, metric, at, source, value) FROM STDIN'),
-        );
-        await pipeline(Readable.from(copyLines(pass())), copy);
-        sent = copy.rowCount ?? 0;
-        const result = await client.query(
-          `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
-           SELECT DISTINCT ON (roadmap_id, metric, at, source) roadmap_id, metric, at, source, value, $1
-             FROM import_points ORDER BY roadmap_id, metric, at, source, n DESC
-           ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
-             SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
-             WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
-          [entry.at],
-        );
-        stored = result.rowCount ?? 0;
-      }
-      await audit(client, {
-        ...entry,
-        details: { points: sent, written: stored, ...entry.details },
-      });
-      return stored;
-    });
+    // A deadlock with a concurrent writer (COPY writes in file order, not key order) or a
+    // serialization failure reruns the whole import: `points` can be read again.
+    const written = await retryTransient(() =>
+      this.transaction(async (client) => {
+        let stored: number | undefined;
+        let sent = 0;
+        await client.query('SAVEPOINT import_fast');
+        try {
+          const copy = client.query(
+            copyStreams.from(
+              'COPY metric_points (roadmap_id, metric, at, source, value, recorded_at) FROM STDIN',
+            ),
+          );
+          await pipeline(Readable.from(copyLines(pass(), entry.at)), copy);
+          stored = sent = copy.rowCount ?? 0;
+          await client.query('RELEASE SAVEPOINT import_fast');
+        } catch (error) {
+          if ((error as { code?: string }).code !== '23505') throw error;
+          await client.query('ROLLBACK TO SAVEPOINT import_fast');
+        }
+        if (stored === undefined) {
+          // `n` numbers the rows as sent, so the last of repeated keys can win. Key order, as
+          // recordPoints writes: concurrent upserts then lock overlapping rows in one order.
+          await client.query(
+            `CREATE TEMP TABLE import_points (n bigint GENERATED ALWAYS AS IDENTITY, roadmap_id text, metric text, at timestamptz, source text, value float8) ON COMMIT DROP`,
+          );
+          const copy = client.query(
+            copyStreams.from(
+              'COPY import_points (roadmap_id, metric, at, source, value) FROM STDIN',
+            ),
+          );
+          await pipeline(Readable.from(copyLines(pass())), copy);
+          sent = copy.rowCount ?? 0;
+          const result = await client.query(
+            `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
+               SELECT DISTINCT ON (roadmap_id, metric, at, source) roadmap_id, metric, at, source, value, $1
+                 FROM import_points ORDER BY roadmap_id, metric, at, source, n DESC
+               ON CONFLICT (roadmap_id, metric, at, source) DO UPDATE
+                 SET value = EXCLUDED.value, recorded_at = EXCLUDED.recorded_at
+                 WHERE metric_points.value IS DISTINCT FROM EXCLUDED.value`,
+            [entry.at],
+          );
+          stored = result.rowCount ?? 0;
+        }
+        await audit(client, {
+          ...entry,
+          details: { points: sent, written: stored, ...entry.details },
+        });
+        return stored;
+      }),
+    );
     this.histories.clear();
     return written;
   }
@@ -216,7 +248,7 @@ export class PgStore {
         `SELECT m.name, p.value, p.at
            FROM unnest($2::text[]) AS m(name)
            CROSS JOIN LATERAL (
-             SELECT value, at FROM metric_points
+             SELECT ${VALUE} AS value, at FROM metric_points
               WHERE roadmap_id = $1 AND metric = m.name AND at <= $3
               ORDER BY at DESC, recorded_at DESC LIMIT 1) p`,
         [roadmapId, metrics, now],
@@ -227,11 +259,11 @@ export class PgStore {
             // `w.stats` only refers to the outer row, so PostgreSQL checks it once per window
             // (a one-time filter) and skips the scan of windows that need no statistics.
             `SELECT w.metric, w.ms, w.stats, a.count, a.avg, a.min, a.max, a.sum,
-                    (SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4 ORDER BY at ASC LIMIT 1) AS first,
-                    (SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at <= $4 ORDER BY at DESC LIMIT 1) AS last
+                    (SELECT ${VALUE} FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4 ORDER BY at ASC LIMIT 1) AS first,
+                    (SELECT ${VALUE} FROM metric_points WHERE roadmap_id = $1 AND metric = w.metric AND at <= $4 ORDER BY at DESC LIMIT 1) AS last
                FROM unnest($2::text[], $3::float8[], $5::bool[]) AS w(metric, ms, stats)
                CROSS JOIN LATERAL (
-                 SELECT count(*)::int AS count, avg(value) AS avg, min(value) AS min, max(value) AS max, sum(value) AS sum
+                 SELECT count(*)::int AS count, avg(${VALUE}) AS avg, min(${VALUE}) AS min, max(${VALUE}) AS max, sum(${VALUE}) AS sum
                    FROM metric_points
                   WHERE w.stats AND roadmap_id = $1 AND metric = w.metric
                     AND at > $4::timestamptz - w.ms * interval '1 millisecond' AND at <= $4) a`,
@@ -357,7 +389,7 @@ export class PgStore {
   ): Promise<{ at: Date; value: number }[]> {
     const bucketMs = Math.max(1000, Math.ceil(spanMs / buckets));
     const rows = await this.pool.query<{ bucket: Date; value: number }>(
-      `SELECT date_bin($3 * interval '1 millisecond', at, $4::timestamptz) AS bucket, avg(value) AS value
+      `SELECT date_bin($3 * interval '1 millisecond', at, $4::timestamptz) AS bucket, avg(${VALUE}) AS value
          FROM metric_points
         WHERE roadmap_id = $1 AND metric = $2 AND at > $4::timestamptz - $5 * interval '1 millisecond' AND at <= $4
         GROUP BY 1 ORDER BY 1`,
@@ -387,7 +419,7 @@ export class PgStore {
       now,
       async (names, since, until) => {
         const { rows } = await this.pool.query<{ metric: string; start: Date; v: number }>(
-          `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ 'epoch') AS start, avg(value) AS v
+          `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ 'epoch') AS start, avg(${VALUE}) AS v
            FROM metric_points
           WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at >= $3 AND at <= $5
           GROUP BY 1, 2 ORDER BY 1, 2`,
@@ -415,7 +447,7 @@ export class PgStore {
          FROM unnest($2::text[]) AS m(name)
          CROSS JOIN unnest($3::timestamptz[]) WITH ORDINALITY AS t(at, i)
          CROSS JOIN LATERAL (
-           SELECT value FROM metric_points WHERE roadmap_id = $1 AND metric = m.name AND at <= t.at
+           SELECT ${VALUE} AS value FROM metric_points WHERE roadmap_id = $1 AND metric = m.name AND at <= t.at
             ORDER BY at DESC, recorded_at DESC LIMIT 1) p`,
       [roadmapId, metrics, instants],
     );

@@ -6,8 +6,10 @@ import {
   ReceiverMultipleAckError,
   verifySlackRequest,
 } from '@slack/bolt';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { ReplayStore } from '../pg/replay.js';
+import { parseSlackRequest, requestKeys } from './requests.js';
 
 /** Slack's replay window: requests signed longer ago than this are refused. */
 export const SIGNATURE_WINDOW_MS = 5 * 60_000;
@@ -53,6 +55,11 @@ export interface FastifyReceiverOptions {
   path?: string;
   /** The time signatures are checked against (the app's injected clock). */
   now: () => number;
+  /**
+   * Requests already accepted, shared by every replica: a replay is refused. Asked for when a
+   * request arrives, so mounting the route needs no database yet.
+   */
+  replays: () => ReplayStore;
   logger: Logger;
 }
 
@@ -80,6 +87,15 @@ export class FastifyReceiver implements Receiver {
         scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
           done(null, body),
         );
+        // Whatever fails unexpectedly is logged here and answered without its message, which
+        // could name internals; fastify's own 4xx (a body over the limit) keep theirs.
+        scope.setErrorHandler((error: FastifyError, request, reply) => {
+          const status = error.statusCode ?? 500;
+          if (status >= 400 && status < 500)
+            return reply.code(status).send({ error: 'bad_request', message: error.message });
+          this.logger.error({ err: error, url: request.url }, 'slack: handling a request failed');
+          return reply.code(500).send({ error: 'internal_error' });
+        });
         scope.post(path, (request, reply) => this.handle(request, reply));
       });
     } catch (error) {
@@ -129,24 +145,49 @@ export class FastifyReceiver implements Receiver {
       return reply.code(401).send({ error: 'invalid_signature' });
     }
 
-    let body: Record<string, unknown>;
-    try {
-      body = parseBody(raw, isForm);
-    } catch {
-      return reply.code(400).send({ error: 'unparseable_body' });
+    // Signed but not a shape Slack sends: refused before Bolt, which would throw on it.
+    const parsed = parseSlackRequest(raw, isForm);
+    if (!parsed.ok) {
+      this.logger.warn(`slack: refused a signed request to ${request.url}: ${parsed.error}`);
+      return reply.code(400).send({ error: 'invalid_body', message: parsed.error });
     }
-    if (body.type === 'url_verification')
-      return reply.code(200).send({ challenge: body.challenge });
+    const slackRequest = parsed.request;
+    if (slackRequest.kind === 'url_verification')
+      return reply.code(200).send({ challenge: slackRequest.challenge });
+    if (slackRequest.kind === 'app_rate_limited') {
+      this.logger.warn('slack: Slack is holding back events for this app (app_rate_limited)');
+      return reply.code(200).send();
+    }
     if (!this.app) return reply.code(503).send();
+
+    const retryNum = Number(header(request, 'x-slack-retry-num'));
+    const retryReason = header(request, 'x-slack-retry-reason');
+    const isRetry = Number.isInteger(retryNum);
+    // Remembered before anything runs, in the database every replica shares: the same signed
+    // request (or the same event) a second time, here or elsewhere, runs nothing.
+    const keys = requestKeys(header(request, 'x-slack-request-timestamp') ?? '', raw, slackRequest);
+    if (!(await this.options.replays().firstSeenSlack(keys, new Date(this.options.now())))) {
+      if (isRetry) {
+        // Slack retries what it thinks was not acknowledged in 3 s; the first delivery was
+        // taken, so acknowledge and ask for no more retries.
+        this.logger.info(
+          `slack: acknowledged retry ${retryNum} (${retryReason ?? 'no reason given'}) of a request already taken; not run again`,
+        );
+        return reply.code(200).header('x-slack-no-retry', '1').send();
+      }
+      this.logger.warn(
+        `slack: refused a request to ${request.url} already received (a replay within the signature window)`,
+      );
+      return reply.code(401).send({ error: 'request_already_received' });
+    }
+    const body = slackRequest.body;
 
     let acked = false;
     let resolveAck: (outcome: Outcome) => void = () => undefined;
     const ackOutcome = new Promise<Outcome>((resolve) => (resolveAck = resolve));
-    const retryNum = Number(header(request, 'x-slack-retry-num'));
-    const retryReason = header(request, 'x-slack-retry-reason');
     const event: ReceiverEvent = {
       body,
-      ...(Number.isInteger(retryNum) ? { retryNum } : {}),
+      ...(isRetry ? { retryNum } : {}),
       ...(retryReason ? { retryReason } : {}),
       ack: async (response?: unknown) => {
         if (acked) throw new ReceiverMultipleAckError();
@@ -176,7 +217,14 @@ export class FastifyReceiver implements Receiver {
         { err: outcome.error },
         'slack: handling a request failed before it was acknowledged',
       );
-      return reply.code(500).send();
+      // Nothing was acknowledged, so Slack may retry it: let the retry run.
+      await this.options
+        .replays()
+        .forgetSlack(keys)
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'slack: could not forget a failed request');
+        });
+      return reply.code(500).send({ error: 'internal_error' });
     }
     // No listener took it (an action or event this app does not handle); Bolt answers 404 too.
     return reply.code(404).send();
@@ -186,15 +234,6 @@ export class FastifyReceiver implements Receiver {
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** Slash commands are form fields; interactivity is a form with one JSON `payload`; events are JSON. */
-function parseBody(raw: string, isForm: boolean): Record<string, unknown> {
-  if (!isForm) return JSON.parse(raw) as Record<string, unknown>;
-  const fields = parseQuery(raw);
-  if (typeof fields.payload === 'string')
-    return JSON.parse(fields.payload) as Record<string, unknown>;
-  return fields as Record<string, unknown>;
 }
 
 function sendAck(reply: FastifyReply, response: unknown): FastifyReply {

@@ -109,26 +109,49 @@ interface Due {
   key: string;
 }
 
+/** Logs and counts a digest job that failed, to be retried on the next tick. */
+function failed(
+  deps: Pick<AppDeps, 'telemetry'>,
+  logger: Pick<Logger, 'error'> | undefined,
+  roadmapId: string,
+  subscriptions: number[],
+  error: unknown,
+  what: string,
+): void {
+  deps.telemetry?.failure('digest', roadmapId);
+  logger?.error(
+    { err: error, roadmap: roadmapId, subscriptions },
+    `${what} skipped: ${(error as Error)?.message ?? String(error)}; retried next tick`,
+  );
+}
+
 /**
  * Puts every due digest in the outbox, once per subscription per local day: the key
  * `digest:<subscription>:<local date>` makes a second replica's insert a no-op. A roadmap is
  * evaluated once for all its due digests (a thousand channels following one roadmap cost one
  * evaluation, not a thousand); each digest then differs only in what changed since its own
  * previous one. Written in chunks, each one transaction with its digests' snapshots.
+ *
+ * A roadmap or a subscription that fails (bad data, a failing query) is logged, counted and
+ * skipped; it stays due, so the next tick tries again, and the others are queued meanwhile.
  */
 export async function enqueueDueDigests(
-  deps: Pick<AppDeps, 'store' | 'registry'>,
+  deps: Pick<AppDeps, 'store' | 'registry' | 'telemetry'>,
   now: Date,
-  logger?: Pick<Logger, 'info' | 'warn'>,
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>,
 ): Promise<number> {
   const pool = deps.store.pool;
   const dues: Due[] = [];
   for (const sub of await q.digestSubscriptions(pool)) {
-    const due = dueDigest(
-      { time: sub.time, timezone: sub.timezone, createdAt: sub.createdAt },
-      now,
-    );
-    if (due) dues.push({ sub, due, key: `digest:${sub.id}:${due.localDate}` });
+    try {
+      const due = dueDigest(
+        { time: sub.time, timezone: sub.timezone, createdAt: sub.createdAt },
+        now,
+      );
+      if (due) dues.push({ sub, due, key: `digest:${sub.id}:${due.localDate}` });
+    } catch (error) {
+      failed(deps, logger, sub.roadmapId, [sub.id], error, `digest of subscription ${sub.id}`);
+    }
   }
   if (dues.length === 0) return 0;
   const existing = await pool.query<{ idempotency_key: string }>(
@@ -155,66 +178,93 @@ export async function enqueueDueDigests(
         );
       continue;
     }
-    const basis = await digestBasis(deps, roadmap, now);
-    const previous = await pool.query<{ subscription_id: string; snapshot: DigestSnapshot }>(
-      `SELECT DISTINCT ON (subscription_id) subscription_id, snapshot FROM digest_snapshots
-        WHERE subscription_id = ANY($1::bigint[]) ORDER BY subscription_id, local_date DESC`,
-      [list.map((d) => d.sub.id)],
-    );
-    const previousOf = new Map(previous.rows.map((r) => [Number(r.subscription_id), r.snapshot]));
-    const sinceOf = (d: Due): Date => {
-      const p = previousOf.get(d.sub.id);
-      return p ? new Date(p.takenAt) : new Date(now.getTime() - DAY);
-    };
-    // Every episode any of these digests can show; each digest keeps those since its previous one.
-    const oldest = new Date(Math.min(...list.map((d) => sinceOf(d).getTime())));
-    const changed = await q.episodes(pool, roadmap.id, { since: oldest, limit: 10_000 });
-    const snapshot = JSON.stringify(digestSnapshot(basis.report));
+    try {
+      queued += await queueRoadmapDigests(deps, roadmap, list, now, logger);
+    } catch (error) {
+      const ids = list.map((d) => d.sub.id);
+      failed(deps, logger, roadmap.id, ids, error, `digests of ${roadmap.id}`);
+    }
+  }
+  return queued;
+}
 
-    for (let i = 0; i < list.length; i += CHUNK) {
-      const chunk = list.slice(i, i + CHUNK).map((d) => {
-        const prev = previousOf.get(d.sub.id);
+/** Queues the due digests `list` of one roadmap; returns how many this call queued. */
+async function queueRoadmapDigests(
+  deps: Pick<AppDeps, 'store' | 'telemetry'>,
+  roadmap: Roadmap,
+  list: Due[],
+  now: Date,
+  logger: Pick<Logger, 'info' | 'error'> | undefined,
+): Promise<number> {
+  const pool = deps.store.pool;
+  const basis = await digestBasis(deps, roadmap, now);
+  const previous = await pool.query<{ subscription_id: string; snapshot: DigestSnapshot }>(
+    `SELECT DISTINCT ON (subscription_id) subscription_id, snapshot FROM digest_snapshots
+      WHERE subscription_id = ANY($1::bigint[]) ORDER BY subscription_id, local_date DESC`,
+    [list.map((d) => d.sub.id)],
+  );
+  const previousOf = new Map(previous.rows.map((r) => [Number(r.subscription_id), r.snapshot]));
+  const sinceOf = (d: Due): Date => {
+    const taken = new Date(previousOf.get(d.sub.id)?.takenAt ?? Number.NaN);
+    // No previous digest, or one whose time cannot be read: the last day.
+    return Number.isNaN(taken.getTime()) ? new Date(now.getTime() - DAY) : taken;
+  };
+  // Every episode any of these digests can show; each digest keeps those since its previous one.
+  const oldest = new Date(Math.min(...list.map((d) => sinceOf(d).getTime())));
+  const changed = await q.episodes(pool, roadmap.id, { since: oldest, limit: 10_000 });
+  const snapshot = JSON.stringify(digestSnapshot(basis.report));
+
+  let queued = 0;
+  for (let i = 0; i < list.length; i += CHUNK) {
+    const chunk = list.slice(i, i + CHUNK).flatMap((d) => {
+      const prev = previousOf.get(d.sub.id);
+      try {
         const message = composeFor(basis, {
           localDate: d.due.localDate,
           late: d.due.late,
           ...(prev ? { previous: prev } : {}),
           episodes: changedSince(changed, sinceOf(d)),
         });
-        return { d, message: JSON.stringify(message) };
-      });
-      const mine = await deps.store.transaction(async (client) => {
-        const inserted = await client.query<{ idempotency_key: string }>(
-          `INSERT INTO deliveries (idempotency_key, platform, channel_id, kind, roadmap_id, message, next_attempt_at, created_at)
-           SELECT k, p, c, 'digest', $4, m::jsonb, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) AS x(k, p, c, m)
-           ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key`,
-          [
-            chunk.map((c) => c.d.key),
-            chunk.map((c) => c.d.sub.platform),
-            chunk.map((c) => c.d.sub.channel),
-            roadmap.id,
-            chunk.map((c) => c.message),
-            now,
-          ],
+        return [{ d, message: JSON.stringify(message) }];
+      } catch (error) {
+        // One subscription's bad data (say, an unreadable previous snapshot) costs only its digest.
+        failed(deps, logger, roadmap.id, [d.sub.id], error, `digest of subscription ${d.sub.id}`);
+        return [];
+      }
+    });
+    if (chunk.length === 0) continue;
+    const mine = await deps.store.transaction(async (client) => {
+      const inserted = await client.query<{ idempotency_key: string }>(
+        `INSERT INTO deliveries (idempotency_key, platform, channel_id, kind, roadmap_id, message, next_attempt_at, created_at)
+         SELECT k, p, c, 'digest', $4, m::jsonb, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) AS x(k, p, c, m)
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key`,
+        [
+          chunk.map((c) => c.d.key),
+          chunk.map((c) => c.d.sub.platform),
+          chunk.map((c) => c.d.sub.channel),
+          roadmap.id,
+          chunk.map((c) => c.message),
+          now,
+        ],
+      );
+      // Another replica may have queued some of them meanwhile: snapshots only for ours.
+      const fresh = new Set(inserted.rows.map((r) => r.idempotency_key));
+      const ours = chunk.filter((c) => fresh.has(c.d.key));
+      if (ours.length > 0) {
+        await client.query(
+          `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot)
+           SELECT s, d::date, $3, $4::jsonb FROM unnest($1::bigint[], $2::text[]) AS x(s, d) ON CONFLICT DO NOTHING`,
+          [ours.map((c) => c.d.sub.id), ours.map((c) => c.d.due.localDate), now, snapshot],
         );
-        // Another replica may have queued some of them meanwhile: snapshots only for ours.
-        const fresh = new Set(inserted.rows.map((r) => r.idempotency_key));
-        const ours = chunk.filter((c) => fresh.has(c.d.key));
-        if (ours.length > 0) {
-          await client.query(
-            `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot)
-             SELECT s, d::date, $3, $4::jsonb FROM unnest($1::bigint[], $2::text[]) AS x(s, d) ON CONFLICT DO NOTHING`,
-            [ours.map((c) => c.d.sub.id), ours.map((c) => c.d.due.localDate), now, snapshot],
-          );
-        }
-        return ours;
-      });
-      queued += mine.length;
-      for (const c of mine)
-        logger?.info(
-          { subscription: c.d.sub.id, localDate: c.d.due.localDate, late: c.d.due.late },
-          `queued digest for ${c.d.sub.platform}:${c.d.sub.channel}`,
-        );
-    }
+      }
+      return ours;
+    });
+    queued += mine.length;
+    for (const c of mine)
+      logger?.info(
+        { subscription: c.d.sub.id, localDate: c.d.due.localDate, late: c.d.due.late },
+        `queued digest for ${c.d.sub.platform}:${c.d.sub.channel}`,
+      );
   }
   return queued;
 }

@@ -1,15 +1,25 @@
 import type { Logger } from 'pino';
+import { clearCollectorFailure, markCollectorFailing } from '../../adapters/pg/collector-state.js';
 import { nextRun } from '../../core/collectors/schedule.js';
 import type { MetricDef, Roadmap } from '../../core/roadmap/model.js';
 import type { AppDeps } from '../context.js';
 import { runPrometheusCollector } from './prometheus.js';
-import { CollectorError, runSqlCollector } from './sql.js';
+import {
+  checkSqlCollectorRole,
+  CollectorError,
+  REFUSED,
+  runSqlCollector,
+  sharedRoleChecks,
+  type SqlRoleChecks,
+} from './sql.js';
 
 export interface CollectorOptions {
   /** Where `database:` / `url:` names are looked up (process.env in production). */
   env: Record<string, string | undefined>;
   timeoutMs: number;
   logger?: Pick<Logger, 'info' | 'warn'>;
+  /** Verdicts on SQL collectors' roles, cached per connection string (default: the process's). */
+  roleChecks?: SqlRoleChecks;
 }
 
 /** Takes this run for this replica: moves next_run_at forward in one guarded UPDATE, like pg-boss's cron. */
@@ -40,8 +50,75 @@ async function collect(metric: MetricDef, now: Date, opts: CollectorOptions): Pr
       `${name} is not set (the environment variable naming the ${source.kind === 'sql' ? 'database' : 'Prometheus server'})`,
     );
   return source.kind === 'sql'
-    ? runSqlCollector(target, source.sql, opts.timeoutMs)
+    ? runSqlCollector(target, source.sql, opts.timeoutMs, {
+        now,
+        checks: opts.roleChecks ?? sharedRoleChecks,
+      })
     : runPrometheusCollector(target, source.query, now, opts.timeoutMs);
+}
+
+/** Records a failure; warns when a collector starts failing (its repeats are in status). */
+async function recordFailure(
+  deps: Pick<AppDeps, 'store'>,
+  roadmap: Roadmap,
+  metric: MetricDef,
+  now: Date,
+  message: string,
+  opts: CollectorOptions,
+): Promise<void> {
+  const first = await markCollectorFailing(
+    deps.store.pool,
+    roadmap.id,
+    metric.name,
+    now,
+    message,
+  ).catch(() => true);
+  if (first)
+    opts.logger?.warn(
+      { roadmap: roadmap.id, metric: metric.name },
+      `collector failing: ${message} (retried on schedule; see status)`,
+    );
+}
+
+/**
+ * Checks the role of every SQL collector database whose verdict is older than the checks' TTL
+ * (so at start, and about once a minute after), whether or not its collectors are due: a
+ * refusal shows in `status` at once for every collector of that database, not at its next
+ * run, which may be a day away; a refusal whose cause is gone is cleared. An unreachable
+ * database is left to the runs to report.
+ */
+async function checkSqlRoles(
+  deps: Pick<AppDeps, 'store' | 'registry'>,
+  now: Date,
+  opts: CollectorOptions,
+  checks: SqlRoleChecks,
+): Promise<void> {
+  const byUrl = new Map<string, { roadmap: Roadmap; metric: MetricDef }[]>();
+  for (const roadmap of deps.registry.list()) {
+    for (const metric of roadmap.metrics.values()) {
+      const url = metric.source?.kind === 'sql' ? opts.env[metric.source.database] : undefined;
+      if (!url) continue;
+      let list = byUrl.get(url);
+      if (!list) byUrl.set(url, (list = []));
+      list.push({ roadmap, metric });
+    }
+  }
+  for (const [url, collectors] of byUrl) {
+    if (checks.cached(url, now)) continue;
+    let refused: string | undefined;
+    try {
+      refused = await checkSqlCollectorRole(url, opts.timeoutMs, now, checks);
+    } catch {
+      continue;
+    }
+    for (const { roadmap, metric } of collectors) {
+      if (refused) await recordFailure(deps, roadmap, metric, now, refused, opts);
+      else
+        await clearCollectorFailure(deps.store.pool, roadmap.id, metric.name, REFUSED).catch(
+          () => undefined,
+        );
+    }
+  }
 }
 
 /**
@@ -55,6 +132,7 @@ export async function runDueCollectors(
 ): Promise<{ ran: number; failed: number }> {
   let ran = 0;
   let failed = 0;
+  await checkSqlRoles(deps, now, opts, opts.roleChecks ?? sharedRoleChecks);
   for (const roadmap of deps.registry.list()) {
     for (const metric of roadmap.metrics.values()) {
       if (!metric.source || !(await claim(deps, roadmap, metric, now))) continue;
@@ -89,21 +167,7 @@ export async function runDueCollectors(
           error instanceof CollectorError
             ? error.message
             : `unexpected: ${(error as Error).message}`;
-        const updated = await deps.store.pool
-          .query<{ first: boolean }>(
-            `UPDATE collector_state c SET failing_since = COALESCE(c.failing_since, $3), last_error = $4
-               FROM (SELECT failing_since IS NULL AS first FROM collector_state WHERE roadmap_id = $1 AND metric = $2) before
-              WHERE c.roadmap_id = $1 AND c.metric = $2 RETURNING before.first`,
-            [roadmap.id, metric.name, now, message],
-          )
-          .catch(() => undefined);
-        // Warn when a collector starts failing; its repeats are in status, not every minute in the logs.
-        const first = updated?.rows[0]?.first ?? true;
-        if (first)
-          opts.logger?.warn(
-            { roadmap: roadmap.id, metric: metric.name },
-            `collector failing: ${message} (retried on schedule; see status)`,
-          );
+        await recordFailure(deps, roadmap, metric, now, message, opts);
       }
     }
   }

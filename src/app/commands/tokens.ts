@@ -72,9 +72,12 @@ export async function token(
       ],
       fallback: `Token ${name} created`,
     };
+    // The CLI prints `json` instead of the message when there is one: only with --json.
     return {
       message,
-      json: { id: created.id, name, token: created.token, roadmaps: scope },
+      ...(command.options.json
+        ? { json: { id: created.id, name, token: created.token, roadmaps: scope } }
+        : {}),
       exitCode: 0,
     };
   }

@@ -1,7 +1,7 @@
 import { parseLiteral } from '../../core/condition/parse.js';
 import type { MetricDef, Roadmap } from '../../core/roadmap/model.js';
 import { parseTime } from '../../core/time.js';
-import { convertLiteral } from '../../core/units.js';
+import { convertLiteral, valueProblem } from '../../core/units.js';
 import { CommandError } from '../errors.js';
 
 /** Parsing of command arguments into values, with errors that say what was expected. */
@@ -68,5 +68,8 @@ export function valueFor(metric: MetricDef, text: string): number {
     );
   if (!Number.isFinite(converted.value))
     throw new CommandError('invalid', `value: "${text}" is not a finite number`);
+  // The bound every way a point arrives shares (the push API and CSV imports check it too).
+  const outOfRange = valueProblem(converted.value, metric.unit);
+  if (outOfRange) throw new CommandError('invalid', `value: ${outOfRange} ("${text}")`);
   return converted.value;
 }

@@ -10,6 +10,8 @@ export interface ArgSpec {
   type: ArgType;
   required: boolean;
   description: string;
+  /** The last argument only: takes this word and every one after it (`validate a.yaml b.yaml`). */
+  variadic?: boolean;
 }
 
 export interface OptionSpec {
@@ -294,7 +296,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'token',
     summary:
-      'push API tokens: `token create <name> --roadmaps a,b` (shown once), `token list`, `token revoke <name|id>`',
+      'push API tokens: `token create <name> --roadmaps a,b [--json]` (shown once), `token list`, `token revoke <name|id>`',
     args: [
       { name: 'action', type: 'text', required: true, description: 'create, list or revoke' },
       {
@@ -310,6 +312,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         takes: 'value',
         type: 'text',
         description: 'comma-separated roadmap ids the token may use, or * for all (create)',
+      },
+      {
+        name: 'json',
+        takes: 'flag',
+        description: 'create: print {id, name, token, roadmaps} as JSON, for scripts',
       },
     ],
     mutates: true,
@@ -349,13 +356,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'validate',
-    summary: 'check roadmap files and list every problem',
+    summary: 'check roadmap files and list every problem (exit 1 if any file has errors)',
     args: [
       {
         name: 'file',
         type: 'path',
         required: false,
-        description: 'a file or folder (default ROADMAPS_DIR)',
+        description: 'files or folders, several allowed: roadmaps/*.yaml (default ROADMAPS_DIR)',
+        variadic: true,
       },
     ],
     options: [],
@@ -393,7 +401,10 @@ export function findCommand(name: string): CommandSpec | undefined {
 
 /** `record <metric> <value> [--at <time>] [--roadmap <id>]` */
 export function usageOf(spec: CommandSpec): string {
-  const args = spec.args.map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`));
+  const args = spec.args.map((a) => {
+    const name = a.variadic ? `${a.name}...` : a.name;
+    return a.required ? `<${name}>` : `[${name}]`;
+  });
   const options = spec.options.map((o) =>
     o.takes === 'flag' ? `[--${o.name}]` : `[--${o.name} <${o.type === 'time' ? 'time' : o.name}>]`,
   );

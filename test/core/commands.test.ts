@@ -269,7 +269,7 @@ describe('parseCommand', () => {
       expect(usage('subscribe')).toBe(
         'subscribe <what> [when] [timezone] [--roadmap <roadmap>] [--channel <channel>]',
       );
-      expect(usage('validate')).toBe('validate [file]');
+      expect(usage('validate')).toBe('validate [file...]');
       expect(usage('migrate')).toBe('migrate');
       // Every command has one.
       for (const spec of COMMANDS) expect(usageOf(spec).startsWith(spec.name)).toBe(true);

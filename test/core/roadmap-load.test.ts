@@ -7,19 +7,9 @@ import type { LoadResult, Problem } from '../../src/core/roadmap/load.js';
 import { formatProblem, loadRoadmap, MAX_ROADMAP_BYTES } from '../../src/core/roadmap/load.js';
 import type { Roadmap } from '../../src/core/roadmap/model.js';
 import { ROADMAPS_DIR } from '../support/roadmaps.js';
+import { formatPageExample } from './format-page.js';
 
-const FORMAT_PAGE = path.resolve(import.meta.dirname, '../../docs/ROADMAP_FORMAT.md');
 const DAY = 86_400_000;
-
-/** The last ```yaml block of the format page: its complete example. */
-function formatPageExample(): string {
-  const blocks = [...readFileSync(FORMAT_PAGE, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map(
-    (m) => m[1] as string,
-  );
-  const last = blocks.at(-1);
-  if (!last) throw new Error('no yaml block in the format page');
-  return last;
-}
 
 function loaded(result: LoadResult): Roadmap {
   if (!result.ok) throw new Error(result.errors.map(formatProblem).join('\n'));
@@ -274,10 +264,11 @@ describe('problems', () => {
       // Inside a quoted scalar: the column of the literal itself, past the quote.
       `${at(FILE, BROKEN, 13, '$5k')}: stages[0].gates[0].check: a dollar amount cannot be compared with a metric in count`,
       // The exact column of the unknown metric inside the condition.
-      `${at(FILE, BROKEN, 15, 'active_userz')}: stages[0].upgrade.when: unknown metric "active_userz" (declared: active_users, latency, mrr)`,
+      // signups is declared: only its stale_after is refused (reported above).
+      `${at(FILE, BROKEN, 15, 'active_userz')}: stages[0].upgrade.when: unknown metric "active_userz" (declared: active_users, latency, mrr, signups)`,
       `${at(FILE, BROKEN, 16, 'tier0')}: stages[1].id: duplicate stage id "tier0" (first used at stages[0])`,
       `${at(FILE, BROKEN, 19, 'Slow_Alert')}: alerts[0].id: expected a slug: lowercase letters, digits, "-" and "_", starting with a letter or digit`,
-      `${at(FILE, BROKEN, 22, 'month 3')}: targets[0].by: \`month N\` counts from \`start\`, which this roadmap does not set`,
+      `${at(FILE, BROKEN, 22, 'month 3')}: targets[0].by: \`month 3\` counts from \`start\`, which this roadmap does not set (add a top-level start such as start: 2026-01-01)`,
     ]);
   });
 
@@ -325,7 +316,7 @@ describe('problems', () => {
         expect.stringMatching(/^stages\[0\]\.upgrade\.when: unknown metric "active_userz"/),
         expect.stringMatching(/^stages\[0\]\.gates\[0\]\.check: a dollar amount/),
         expect.stringMatching(/^stages\[1\]\.id: duplicate stage id "tier0"/),
-        expect.stringMatching(/^targets\[0\]\.by: `month N` counts from `start`/),
+        expect.stringMatching(/^targets\[0\]\.by: `month 3` counts from `start`/),
       ]),
     );
   });
@@ -395,6 +386,8 @@ describe('problems', () => {
     ].join('\n');
     expect(refused(loadRoadmap('r.yaml', text)).map((e) => e.message)).toEqual([
       'metrics.a.source.database: a `sql` source needs `database`: the name of the environment variable holding its URL',
+      // b's extra `database` is refused, and the rest of its source still checked: it has no schedule.
+      'metrics.b.source: expected `every` (such as 1h) or `cron`',
       'metrics.b.source.database: `database` does not belong to a `prometheus` source (`url` names its server)',
       'metrics.c.source: expected { sql, database, every } or { prometheus, url, every }',
       'metrics.d.source.every: expected a duration such as 10m, 1h or 7d, got "5 minutes"',
@@ -419,10 +412,10 @@ describe('problems', () => {
     expect(result.ok).toBe(false);
   });
 
-  it('refuses a `by` that is neither a date nor month N', () => {
+  it('refuses a `by` that is neither a date nor a period', () => {
     const text = `${MINIMAL}targets:\n  - { id: t, when: users > 1, by: next spring }\n`;
     expect(refused(loadRoadmap('r.yaml', text)).map((e) => e.message)).toEqual([
-      'targets[0].by: expected an ISO date (2026-03-31) or "month N"',
+      'targets[0].by: expected a date or period such as 2026-03-31, week 2, month 3, quarter 1, year 1 or 2026-Q2, got "next spring"',
     ]);
   });
 

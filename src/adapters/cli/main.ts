@@ -22,23 +22,40 @@ import { createPool } from '../pg/pool.js';
 import { OutboxStore } from '../pg/outbox.js';
 import { PgStore } from '../pg/store.js';
 
-/** `roadmap validate [file|folder]`: no database needed. */
-async function validate(config: Config, target: string | undefined): Promise<Reply> {
-  const where = path.resolve(target ?? config.roadmapsDir);
-  const info = await stat(where).catch(() => undefined);
-  if (!info) throw new CommandError('not_found', `no such file or folder: ${where}`);
+/**
+ * `roadmap validate [path...]`: every problem of every file or folder given (a shell's
+ * `roadmaps/*.yaml` too, as `promtool check rules` takes them); no database needed. Exit 1
+ * when any file has errors or a path does not exist.
+ */
+async function validate(config: Config, targets: string[]): Promise<Reply> {
   const lines: string[] = [];
   let bad = 0;
   let good = 0;
-  if (info.isDirectory()) {
-    const statuses = await new RoadmapRegistry(where).reload();
-    for (const s of statuses) {
-      lines.push(...[...s.errors, ...s.warnings].map(formatProblem));
-      if (s.errors.length > 0) bad++;
-      else good++;
+  for (const target of targets.length > 0 ? targets : [config.roadmapsDir]) {
+    const where = path.resolve(target);
+    const info = await stat(where).catch(() => undefined);
+    if (!info) {
+      // One missing path does not stop the others from being checked.
+      lines.push(`${target}: no such file or folder`);
+      bad++;
+      continue;
     }
-  } else {
-    const result = loadRoadmap(path.relative(process.cwd(), where), await readFile(where, 'utf8'));
+    if (info.isDirectory()) {
+      const statuses = await new RoadmapRegistry(where).reload();
+      for (const s of statuses) {
+        lines.push(...[...s.errors, ...s.warnings].map(formatProblem));
+        if (s.errors.length > 0) bad++;
+        else good++;
+      }
+      continue;
+    }
+    const text = await readFile(where, 'utf8').catch((error: Error) => error);
+    if (text instanceof Error) {
+      lines.push(`${target}: cannot be read (${text.message})`);
+      bad++;
+      continue;
+    }
+    const result = loadRoadmap(path.relative(process.cwd(), where), text);
     lines.push(
       ...(result.ok ? [] : result.errors).map(formatProblem),
       ...result.warnings.map(formatProblem),
@@ -129,7 +146,7 @@ async function run(argv: string[]): Promise<Reply> {
       new CommandError('usage', parsed.error, parsed.usage ? [`usage: ${parsed.usage}`] : []),
     );
   const { spec, args, options } = parsed.command;
-  if (spec.name === 'validate') return validate(config, args.file);
+  if (spec.name === 'validate') return validate(config, parsed.command.rest ?? []);
   if (spec.name === 'discord') {
     if (args.action !== 'register')
       throw new CommandError(

@@ -6,6 +6,8 @@ export interface ParsedCommand {
   spec: CommandSpec;
   args: Record<string, string>;
   options: Record<string, string | true>;
+  /** Every word a variadic last argument took, the first included (it is also in `args`). */
+  rest?: string[];
 }
 
 export type ParseResult =
@@ -102,6 +104,11 @@ export function parseCommand(words: string[]): ParseResult {
       continue;
     }
     args[arg.name] = value;
+  }
+  const last = spec.args[spec.args.length - 1];
+  if (last?.variadic && positional.length >= spec.args.length) {
+    const rest = positional.slice(spec.args.length - 1);
+    return { ok: true, command: { spec, args, options, rest } };
   }
   if (positional.length > spec.args.length)
     return fail(`unexpected "${positional.slice(spec.args.length).join(' ')}"`);

@@ -3,7 +3,7 @@ import { convertLiteral } from '../units.js';
 import type { Expr } from './ast.js';
 import { metricsOf, walk } from './ast.js';
 import type { ParseError } from './parse.js';
-import { parseCondition } from './parse.js';
+import { parseCondition, parseExpression } from './parse.js';
 
 /** Aggregate windows longer than this (ten years) are refused: `now - window` must stay a timestamp. */
 export const MAX_WINDOW_MS = 3650 * 86_400_000;
@@ -111,8 +111,35 @@ export function compileCondition(
 ): { ok: true; condition: Condition } | { ok: false; errors: ParseError[] } {
   const parsed = parseCondition(text);
   if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  const errors = checkMetrics(parsed.expr, metrics);
+  const expr = convertUnits(parsed.expr, metrics, errors);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, condition: { text, expr, metrics: metricsOf(expr) } };
+}
+
+/**
+ * Compiles arithmetic that yields an amount in `unit` (a budget bound in usd, a plan value in
+ * its metric's unit): metrics checked as in conditions, literals converted to `unit` (`$5k`,
+ * `500MB`), so `2s` in a usd bound is refused as it is beside a usd metric. Evaluate it with
+ * `evaluateNumber`.
+ */
+export function compileExpression(
+  text: string,
+  metrics: ReadonlyMap<string, MetricInfo>,
+  unit: Unit,
+): { ok: true; expression: Condition } | { ok: false; errors: ParseError[] } {
+  const parsed = parseExpression(text);
+  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  const errors = checkMetrics(parsed.expr, metrics);
+  const expr = convertSide(parsed.expr, unit, errors);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, expression: { text, expr, metrics: metricsOf(expr) } };
+}
+
+/** Every metric declared, aggregates only over recorded metrics and with a bounded window. */
+function checkMetrics(parsed: Expr, metrics: ReadonlyMap<string, MetricInfo>): ParseError[] {
   const errors: ParseError[] = [];
-  walk(parsed.expr, (node) => {
+  walk(parsed, (node) => {
     if (node.kind !== 'metric' && node.kind !== 'call') return;
     const name = node.kind === 'metric' ? node.name : node.metric;
     const info = metrics.get(name);
@@ -143,7 +170,5 @@ export function compileCondition(
       });
     }
   });
-  const expr = convertUnits(parsed.expr, metrics, errors);
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, condition: { text, expr, metrics: metricsOf(expr) } };
+  return errors;
 }

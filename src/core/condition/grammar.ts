@@ -4,7 +4,8 @@ import * as ohm from 'ohm-js';
  * The condition grammar of docs/ROADMAP_FORMAT.md, written for ohm (a PEG parser library).
  * Keywords are case-insensitive and never swallow the start of a metric name
  * (`orders` is a metric, not `or ders`). `m` is minutes and `M` is million, so case matters
- * in literal suffixes.
+ * in literal suffixes. Sizes (`500MB` decimal, `8GiB` binary) always end in B; a bare `B` is
+ * billion, never bytes.
  */
 export const conditionGrammar = ohm.grammar(String.raw`
 Condition {
@@ -49,8 +50,9 @@ Condition {
          | digit+                            -- plain
   fraction = "." digit+
   multiplier = ("k" | "K" | "M" | "B") ~(alnum)
-  suffix = "%" | durationUnit
+  suffix = "%" | sizeUnit | durationUnit
   duration (a duration such as 7d) = digit+ fraction? durationUnit ~identPart
   durationUnit = "ms" | "s" | "m" | "h" | "d" | "w"
+  sizeUnit = "KiB" | "MiB" | "GiB" | "TiB" | "PiB" | "kB" | "KB" | "MB" | "GB" | "TB" | "PB"
 }
 `);

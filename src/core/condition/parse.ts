@@ -1,6 +1,7 @@
 import type { Node as OhmNode } from 'ohm-js';
 import { DURATION_UNIT_MS } from '../duration.js';
 import type { LiteralUnit } from '../units.js';
+import { SIZE_UNIT_BYTES } from '../units.js';
 import type { Aggregate, ArithOp, CompareOp, Expr, Span } from './ast.js';
 import { conditionGrammar } from './grammar.js';
 
@@ -94,7 +95,10 @@ semantics.addOperation('ast', {
     const suffixText = suffix.sourceString;
     let unit: LiteralUnit = dollar.sourceString ? 'usd' : 'plain';
     if (suffixText === '%') unit = 'percent';
-    else if (suffixText) {
+    else if (SIZE_UNIT_BYTES[suffixText] !== undefined) {
+      unit = 'bytes';
+      value *= SIZE_UNIT_BYTES[suffixText];
+    } else if (suffixText) {
       unit = 'duration';
       value *= DURATION_UNIT_MS[suffixText] as number;
     }
@@ -106,10 +110,28 @@ semantics.addOperation('ast', {
 export function parseCondition(
   text: string,
 ): { ok: true; expr: Expr } | { ok: false; error: ParseError } {
+  return parseRule(text, 'Expr', 'condition');
+}
+
+/**
+ * Parses arithmetic (the grammar's `sum`: `0.029 * mrr + 30`, `$5k`), as budget bounds and
+ * plan values write it: a number, never a truth value.
+ */
+export function parseExpression(
+  text: string,
+): { ok: true; expr: Expr } | { ok: false; error: ParseError } {
+  return parseRule(text, 'Sum', 'expression');
+}
+
+function parseRule(
+  text: string,
+  rule: 'Expr' | 'Sum',
+  what: 'condition' | 'expression',
+): { ok: true; expr: Expr } | { ok: false; error: ParseError } {
   if (text.length > MAX_CONDITION_LENGTH) {
     return {
       ok: false,
-      error: { offset: 0, message: `condition is longer than ${MAX_CONDITION_LENGTH} characters` },
+      error: { offset: 0, message: `${what} is longer than ${MAX_CONDITION_LENGTH} characters` },
     };
   }
   // Parentheses and chains of unary `-` / `not` both nest the parse; bound them before parsing.
@@ -134,19 +156,19 @@ export function parseCondition(
     }
     if (isNot) i += 2; // the "o" and "t" of the keyword do not end the chain
   }
-  const match = conditionGrammar.match(text);
+  const match = conditionGrammar.match(text, rule);
   if (match.failed()) {
     const offset = match.getRightmostFailurePosition();
     // ohm's shortMessage reads "Line 1, col 5: expected …"; keep only the explanation.
-    const message = (match.shortMessage ?? 'invalid condition').replace(/^Line \d+, col \d+: /, '');
-    return { ok: false, error: { offset, message: `${message} in condition "${text}"` } };
+    const message = (match.shortMessage ?? `invalid ${what}`).replace(/^Line \d+, col \d+: /, '');
+    return { ok: false, error: { offset, message: `${message} in ${what} "${text}"` } };
   }
   try {
     return { ok: true, expr: semantics(match).ast() as Expr };
   } catch (error) {
     // A last guard: no input may take the process down (the checks above should prevent this).
     if (error instanceof RangeError)
-      return { ok: false, error: { offset: 0, message: 'condition is too deeply nested' } };
+      return { ok: false, error: { offset: 0, message: `${what} is too deeply nested` } };
     throw error;
   }
 }
@@ -157,12 +179,15 @@ export function parseDurationLiteral(text: string): number | undefined {
   return match.succeeded() ? (semantics(match).ast() as number) : undefined;
 }
 
-/** Parses a number literal the way conditions do (`1,600`, `$1.5k`, `99.5%`); undefined if not one. */
+/**
+ * Parses a number literal the way conditions do (`1,600`, `$1.5k`, `99.5%`); undefined if not
+ * one, or if it is a duration or a size (those need a metric's unit to mean a number).
+ */
 export function parseNumberLiteral(text: string): number | undefined {
   const match = conditionGrammar.match(text.trim(), 'number');
   if (match.failed()) return undefined;
   const literal = semantics(match).ast() as Extract<Expr, { kind: 'number' }>;
-  return literal.unit === 'duration' ? undefined : literal.value;
+  return literal.unit === 'duration' || literal.unit === 'bytes' ? undefined : literal.value;
 }
 
 /** Parses a value typed by a person (`420`, `1.5s`, `99.5%`, `$1.2k`) with its literal unit. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report, RoadmapState, Snapshot } from '../../src/core/evaluate/report.js';
 import { currentStage, dataNeeds, evaluateRoadmap } from '../../src/core/evaluate/report.js';
@@ -11,6 +13,7 @@ import {
   someValues,
   stateIn,
 } from '../support/roadmaps.js';
+import { snapshotWithEveryWindow } from './ladders-support.js';
 
 const roadmap = shippedRoadmap('example');
 
@@ -113,10 +116,17 @@ describe('evaluateRoadmap on the example roadmap', () => {
 
   it('reads, in each stage of every shipped roadmap, only the windows of that stage, and evaluates as with them all', () => {
     let fewer = 0;
-    for (const id of shippedRoadmapIds()) {
-      const shipped = shippedRoadmap(id);
+    // And a v2 file with a window in every v2 part (to-dos, team, budget, tracks, plans, scoped alerts).
+    const v2File = path.join(import.meta.dirname, 'fixtures/windows-v2.yaml');
+    const v2 = loadRoadmap(v2File, readFileSync(v2File, 'utf8'));
+    if (!v2.ok) throw new Error(v2.errors.map((e) => e.message).join('; '));
+    for (const shipped of [...shippedRoadmapIds().map(shippedRoadmap), v2.roadmap]) {
+      const id = shipped.id;
       const values = someValues(shipped);
-      const all = snapshotOf(shipped, values, NOW);
+      // Every window written in the file, whether dataNeeds knows of it or not.
+      const all = snapshotWithEveryWindow(shipped, values, NOW);
+      // Every track at its first step, then every track at its second, ...: a track may stand anywhere.
+      const steps = Math.max(0, ...shipped.tracks.map((t) => t.steps.length));
       for (const stage of shipped.stages) {
         const wanted = new Set(
           dataNeeds(shipped, stage).windows.map((w) => `${w.metric}@${w.windowMs}`),
@@ -126,12 +136,21 @@ describe('evaluateRoadmap on the example roadmap', () => {
           windows: new Map([...all.windows].filter(([key]) => wanted.has(key))),
         };
         if (only.windows.size < all.windows.size) fewer++;
-        expect(evaluateRoadmap(shipped, only, stateIn(stage.id), NOW), `${id} ${stage.id}`).toEqual(
-          evaluateRoadmap(shipped, all, stateIn(stage.id), NOW),
-        );
+        for (let i = 0; i < Math.max(1, steps); i++) {
+          const trackSteps = new Map(
+            shipped.tracks.map((t) => {
+              const step = t.steps[Math.min(i, t.steps.length - 1)];
+              return [t.id, { step: step?.id ?? '', since: NOW }];
+            }),
+          );
+          const state = { ...stateIn(stage.id), trackSteps };
+          expect(evaluateRoadmap(shipped, only, state, NOW), `${id} ${stage.id} step ${i}`).toEqual(
+            evaluateRoadmap(shipped, all, state, NOW),
+          );
+        }
       }
     }
-    expect(fewer).toBeGreaterThan(3);
+    expect(fewer).toBeGreaterThan(5);
   });
 
   it('reports a quiet roadmap: first stage, trigger ok, nothing stale', () => {
@@ -236,6 +255,7 @@ describe('evaluateRoadmap on the example roadmap', () => {
         unit: 'percent',
         derived: false,
         stale: false,
+        reviewDue: false,
       });
     });
 
@@ -256,6 +276,7 @@ describe('evaluateRoadmap on the example roadmap', () => {
         value: 7.5,
         derived: true,
         stale: false,
+        reviewDue: false,
       });
     });
 
@@ -270,6 +291,34 @@ describe('evaluateRoadmap on the example roadmap', () => {
   });
 
   describe('budget (infra_cost against the stage band)', () => {
+    /** A v1 budget: its v1 fields, and the same as the one line `infra` and its monthly total. */
+    const v1Budget = (
+      min: number,
+      max: number,
+      cost: number | undefined,
+      state: 'under' | 'within' | 'over' | 'unknown',
+    ) => ({
+      min,
+      max,
+      ...(cost !== undefined ? { cost } : {}),
+      state,
+      lines: [
+        {
+          id: 'infra',
+          per: 'month',
+          min,
+          max,
+          hasMin: true,
+          hasMax: true,
+          metric: 'infra_cost',
+          ...(cost !== undefined ? { value: cost } : {}),
+          state,
+          watched: false,
+        },
+      ],
+      totals: [{ per: 'month', min, max, ...(cost !== undefined ? { value: cost } : {}), state }],
+    });
+
     it.each([
       [50, 'under'],
       [100, 'within'],
@@ -277,29 +326,23 @@ describe('evaluateRoadmap on the example roadmap', () => {
       [200, 'within'],
       [250, 'over'],
     ] as const)('infra_cost %i in tier0 ($100–$200) is %s', (cost, state) => {
-      expect(evaluate({ ...QUIET, infra_cost: cost }).budget).toEqual({
-        min: 100,
-        max: 200,
-        cost,
-        state,
-      });
+      expect(evaluate({ ...QUIET, infra_cost: cost }).budget).toEqual(
+        v1Budget(100, 200, cost, state),
+      );
     });
 
     it('is unknown without fresh infra_cost', () => {
       const { infra_cost: _cost, ...rest } = QUIET;
-      expect(evaluate(rest).budget).toEqual({ min: 100, max: 200, state: 'unknown' });
+      expect(evaluate(rest).budget).toEqual(v1Budget(100, 200, undefined, 'unknown'));
       expect(evaluate(QUIET, { when: { infra_cost: ago(10 * DAY) } }).budget?.state).toBe(
         'unknown',
       );
     });
 
     it('follows the current stage, and is absent for a stage without one', () => {
-      expect(evaluate({ ...QUIET, infra_cost: 250 }, { state: stateIn('tier1') }).budget).toEqual({
-        min: 300,
-        max: 500,
-        cost: 250,
-        state: 'under',
-      });
+      expect(evaluate({ ...QUIET, infra_cost: 250 }, { state: stateIn('tier1') }).budget).toEqual(
+        v1Budget(300, 500, 250, 'under'),
+      );
       expect(evaluate(QUIET, { state: stateIn('tier2') }).budget).toBeUndefined();
     });
   });

@@ -354,7 +354,12 @@ export function metricChartInput(
     trigger.comparisons
       .filter((c) => c.metric === metric && c.threshold !== undefined && isForecastOp(c.op))
       .filter((c) => !seen.has(`${c.text}@${c.threshold}`) && seen.add(`${c.text}@${c.threshold}`))
-      .map((c) => ({ c, kind: trigger.kind, threshold: c.threshold as number })),
+      // v2 budget and track triggers are drawn as alerts (a rule in the alert colour).
+      .map((c) => ({
+        c,
+        kind: trigger.kind === 'upgrade' ? ('upgrade' as const) : ('alert' as const),
+        threshold: c.threshold as number,
+      })),
   );
   const thresholds = comparisons.map(({ c, kind, threshold }) => ({
     value: threshold,

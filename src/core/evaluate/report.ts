@@ -7,10 +7,27 @@ import type {
   WindowAggregate,
 } from '../condition/evaluate.js';
 import { evaluateCondition, evaluateNumber } from '../condition/evaluate.js';
-import type { Roadmap, Rule, Severity, Stage } from '../roadmap/model.js';
+import type { Roadmap, Rule, Stage } from '../roadmap/model.js';
+import { staleAt } from '../roadmap/rules.js';
 import type { Unit } from '../units.js';
-import type { TransitionReason, TriggerMemory, TriggerState } from './transition.js';
-import { nextTriggerState } from './transition.js';
+import type { BudgetReport } from './budget.js';
+import { budgetTriggers, evaluateBudget } from './budget.js';
+import type { TargetReport } from './targets.js';
+import { evaluateTarget } from './targets.js';
+import type { TeamRoleReport } from './team.js';
+import { evaluateTeam } from './team.js';
+import type { StagePlannedReport } from './timeline.js';
+import { reviewDue, stagePlanned } from './timeline.js';
+import type { PlanReport } from './plans.js';
+import { evaluatePlans } from './plans.js';
+import { alertsWatchedIn, v2ConditionsRead } from './reads.js';
+import type { TodoChecks, TodoReport } from './todos.js';
+import { evaluateTodos } from './todos.js';
+import type { TrackReport, TrackSteps } from './tracks.js';
+import { evaluateTracks } from './tracks.js';
+import type { TriggerMemory } from './transition.js';
+import type { TriggerReport } from './trigger-report.js';
+import { watchRule } from './watch.js';
 
 /** A metric's newest point. */
 export interface MetricPoint {
@@ -31,8 +48,16 @@ export interface RoadmapState {
   gateChecks: ReadonlyMap<string, { passed: boolean; actor: string; at: Date }>;
   triggers: ReadonlyMap<string, TriggerMemory>;
   targetsMet: ReadonlyMap<string, Date>;
+  /** Kept targets (`keep: true`) that lapsed after being met, and since when; absent: none. */
+  targetsLapsed?: ReadonlyMap<string, Date>;
   /** Collectors whose last runs failed: since when, and why. */
   collectorFailures?: ReadonlyMap<string, { since: Date; error: string }>;
+  /** v2: each track's current step and since when, by track id; a track not in it is at its first. */
+  trackSteps?: TrackSteps;
+  /** v2: the current stage's to-do ticks, by to-do id; absent: nothing ticked. */
+  todoChecks?: TodoChecks;
+  /** v2: when each of the current stage's to-dos became due (latched), by to-do id; absent: none. */
+  todosDue?: ReadonlyMap<string, Date>;
 }
 
 export const windowKey = (metric: string, windowMs: number): string => `${metric}@${windowMs}`;
@@ -51,9 +76,9 @@ const ENDPOINT_AGGREGATES: ReadonlySet<Aggregate> = new Set(['change', 'last']);
 
 /**
  * Which recorded metrics and windows an evaluation of this roadmap reads: with `stage`, an
- * evaluation in that stage (its trigger and gates, every alert and target, derived metrics);
- * without, in any stage. Windows of other stages are never read, and a 30-day window is the
- * costliest read of a status.
+ * evaluation in that stage (its trigger and gates, the alerts watched in it, every target,
+ * derived metric, track step and plan, its v2 to-dos, team and budget); without, in any stage.
+ * Windows of other stages are never read, and a 30-day window is the costliest read of a status.
  */
 export function dataNeeds(
   roadmap: Roadmap,
@@ -85,9 +110,13 @@ function conditionsRead(roadmap: Roadmap, stage?: Stage): Condition[] {
       ...(s.upgrade ? [s.upgrade.when, s.upgrade.clearWhen] : []),
       ...s.gates.map((g) => g.check),
     ]),
-    ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]),
+    ...(stage ? alertsWatchedIn(roadmap, stage) : roadmap.alerts).flatMap((a) => [
+      a.when,
+      a.clearWhen,
+    ]),
     ...roadmap.targets.map((t) => t.when),
     ...[...roadmap.metrics.values()].map((m) => m.derive),
+    ...v2ConditionsRead(roadmap, stage),
   ].filter((c): c is Condition => c !== undefined);
 }
 
@@ -99,21 +128,11 @@ export interface MetricReport {
   at?: Date;
   derived: boolean;
   stale: boolean;
+  /** v2 `review`: one calendar period has passed since the newest point, or there is none. */
+  reviewDue: boolean;
 }
 
-export interface TriggerReport {
-  id: string;
-  kind: 'upgrade' | 'alert';
-  severity: Severity;
-  state: TriggerState;
-  reason: TransitionReason;
-  /** The memory to keep for the next evaluation (the shell persists it). */
-  memory: TriggerMemory;
-  condition: string;
-  message?: string;
-  comparisons: ComparisonResult[];
-  missing: string[];
-}
+export type { TriggerKind, TriggerReport } from './trigger-report.js';
 
 export interface GateReport {
   id: string;
@@ -126,24 +145,11 @@ export interface GateReport {
   comparisons: ComparisonResult[];
 }
 
-export interface BudgetReport {
-  min?: number;
-  max?: number;
-  cost?: number;
-  state: 'under' | 'within' | 'over' | 'unknown';
-}
+export type { BudgetLineReport, BudgetReport, BudgetTotalReport } from './budget.js';
+export type { TeamRoleReport } from './team.js';
+export type { StagePlannedReport } from './timeline.js';
 
-export type TargetState = 'met' | 'open' | 'missed';
-export interface TargetReport {
-  id: string;
-  state: TargetState;
-  condition: string;
-  by?: string;
-  deadline?: Date;
-  metAt?: Date;
-  comparisons: ComparisonResult[];
-  missing: string[];
-}
+export type { TargetReport, TargetState } from './targets.js';
 
 export interface CollectorReport {
   metric: string;
@@ -169,19 +175,29 @@ export interface Report {
     since?: Date;
     users?: Stage['users'];
     goal?: string;
+    /** v2 `planned`: early, on time or late; absent without `planned`. */
+    planned?: StagePlannedReport;
   };
   next?: { id: string; name: string };
   stageCount: number;
   triggers: TriggerReport[];
   gates: GateReport[];
   budget?: BudgetReport;
+  /** v2 `team` of the current stage. */
+  team: TeamRoleReport[];
   targets: TargetReport[];
   metrics: MetricReport[];
   stale: StaleReport[];
   collectors: CollectorReport[];
+  /** v2 `tracks`, in file order. */
+  tracks: TrackReport[];
+  /** v2 to-dos of the current stage (actions with an id; text-only actions are not listed). */
+  actions: TodoReport[];
+  /** v2 `plan`, in file order. */
+  plans: PlanReport[];
 }
 
-/** Fresh values: a point older than the metric's `stale_after` counts as no data. */
+/** Fresh values: a point past the metric's stale rule (`stale_after`, `review`) counts as no data. */
 function freshInputs(
   roadmap: Roadmap,
   snapshot: Snapshot,
@@ -191,8 +207,8 @@ function freshInputs(
     const point = snapshot.latest.get(name);
     const def = roadmap.metrics.get(name);
     if (!point || !def) return undefined;
-    if (def.staleAfterMs !== null && now.getTime() - point.at.getTime() > def.staleAfterMs)
-      return undefined;
+    const until = staleAt(def.stale, point.at, roadmap.timezone);
+    if (until !== null && now.getTime() > until.getTime()) return undefined;
     return point.value;
   };
   const derived = new Map<string, number | undefined>();
@@ -217,66 +233,6 @@ function freshInputs(
   return inputs;
 }
 
-function evaluateRule(
-  rule: Rule,
-  inputs: ConditionInputs,
-  roadmap: Roadmap,
-  prev: TriggerMemory | undefined,
-  now: Date,
-): TriggerReport {
-  const result = evaluateCondition(rule.when, inputs, roadmap.approaching);
-  const clears = rule.clearWhen
-    ? evaluateCondition(rule.clearWhen, inputs, roadmap.approaching).holds
-    : undefined;
-  const { memory, reason } = nextTriggerState(
-    prev,
-    {
-      holds: result.holds,
-      approaching: result.approaching,
-      hasClearWhen: rule.clearWhen !== undefined,
-      ...(clears !== undefined ? { clears } : {}),
-      forMs: rule.forMs,
-    },
-    now,
-  );
-  return {
-    id: rule.id,
-    kind: rule.kind,
-    severity: rule.severity,
-    state: memory.state,
-    reason,
-    memory,
-    condition: rule.when.text,
-    ...(rule.message ? { message: rule.message } : {}),
-    comparisons: result.comparisons,
-    missing: result.missing,
-  };
-}
-
-function budgetOf(
-  stage: Stage,
-  inputs: ConditionInputs,
-  roadmap: Roadmap,
-): BudgetReport | undefined {
-  if (!stage.budget) return undefined;
-  const cost = roadmap.metrics.has('infra_cost') ? inputs.value('infra_cost') : undefined;
-  const { min, max } = stage.budget;
-  const state: BudgetReport['state'] =
-    cost === undefined
-      ? 'unknown'
-      : min !== undefined && cost < min
-        ? 'under'
-        : max !== undefined && cost > max
-          ? 'over'
-          : 'within';
-  return {
-    ...(min !== undefined ? { min } : {}),
-    ...(max !== undefined ? { max } : {}),
-    ...(cost !== undefined ? { cost } : {}),
-    state,
-  };
-}
-
 /** The current stage: the remembered one if it still exists in the file, else the first. */
 export function currentStage(roadmap: Roadmap, state: Pick<RoadmapState, 'stage'>): Stage {
   return roadmap.stages.find((s) => s.id === state.stage?.id) ?? (roadmap.stages[0] as Stage);
@@ -298,9 +254,13 @@ export function evaluateRoadmap(
   const stage = currentStage(roadmap, state);
   const next = roadmap.stages[stage.index + 1];
 
-  const rules: Rule[] = [...(stage.upgrade ? [stage.upgrade] : []), ...roadmap.alerts];
+  // An alert scoped to other stages (`stages`) is not watched, so absent from `triggers`.
+  const rules: Rule[] = [
+    ...(stage.upgrade ? [stage.upgrade] : []),
+    ...alertsWatchedIn(roadmap, stage),
+  ];
   const triggers = rules.map((rule) =>
-    evaluateRule(rule, inputs, roadmap, state.triggers.get(rule.id), now),
+    watchRule(rule, inputs, roadmap.approaching, state.triggers.get(rule.id), now),
   );
 
   const gates: GateReport[] = stage.gates.map((gate) => {
@@ -328,25 +288,9 @@ export function evaluateRoadmap(
     };
   });
 
-  const targets: TargetReport[] = roadmap.targets.map((target) => {
-    const result = evaluateCondition(target.when, inputs, roadmap.approaching);
-    const metAt = state.targetsMet.get(target.id) ?? (result.holds === true ? now : undefined);
-    const targetState: TargetState = metAt
-      ? 'met'
-      : target.deadline && now >= target.deadline
-        ? 'missed'
-        : 'open';
-    return {
-      id: target.id,
-      state: targetState,
-      condition: target.when.text,
-      ...(target.by ? { by: target.by } : {}),
-      ...(target.deadline ? { deadline: target.deadline } : {}),
-      ...(metAt ? { metAt } : {}),
-      comparisons: result.comparisons,
-      missing: result.missing,
-    };
-  });
+  const targets: TargetReport[] = roadmap.targets.map((target) =>
+    evaluateTarget(target, inputs, roadmap.approaching, state, now),
+  );
 
   const metrics: MetricReport[] = [...roadmap.metrics.values()].map((def) => {
     const point = def.derive ? undefined : snapshot.latest.get(def.name);
@@ -359,6 +303,7 @@ export function evaluateRoadmap(
       ...(point ? { at: point.at } : {}),
       derived: def.derive !== undefined,
       stale: point !== undefined && value === undefined,
+      reviewDue: reviewDue(def, point?.at, roadmap.timezone, now),
     };
   });
   const stale: StaleReport[] = metrics
@@ -369,7 +314,13 @@ export function evaluateRoadmap(
       reason: m.at ? 'stale' : 'missing',
     }));
 
-  const budget = budgetOf(stage, inputs, roadmap);
+  const team = evaluateTeam(stage, inputs, roadmap.approaching);
+  const budget = evaluateBudget(roadmap, stage, inputs, team, now);
+  triggers.push(...budgetTriggers(roadmap, stage, budget, inputs, state.triggers, now));
+  const tracks = evaluateTracks(roadmap, inputs, state, now);
+  triggers.push(...tracks.triggers);
+  const actions = evaluateTodos(stage, inputs, roadmap.approaching, state, now);
+  const planned = stagePlanned(stage, now);
   return {
     roadmap: { id: roadmap.id, name: roadmap.name, timezone: roadmap.timezone },
     evaluatedAt: now,
@@ -380,12 +331,14 @@ export function evaluateRoadmap(
       ...(state.stage && state.stage.id === stage.id ? { since: state.stage.since } : {}),
       ...(stage.users ? { users: stage.users } : {}),
       ...(stage.goal ? { goal: stage.goal } : {}),
+      ...(planned ? { planned } : {}),
     },
     ...(next ? { next: { id: next.id, name: next.name } } : {}),
     stageCount: roadmap.stages.length,
     triggers,
     gates,
     ...(budget ? { budget } : {}),
+    team,
     targets,
     metrics,
     stale,
@@ -394,5 +347,8 @@ export function evaluateRoadmap(
       failingSince: f.since,
       error: f.error,
     })),
+    tracks: tracks.tracks,
+    actions,
+    plans: evaluatePlans(roadmap.plans, inputs, now),
   };
 }

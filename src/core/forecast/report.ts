@@ -6,6 +6,7 @@
  */
 import { walk } from '../condition/ast.js';
 import type { ComparisonResult } from '../condition/evaluate.js';
+import { alertsWatchedIn } from '../evaluate/reads.js';
 import type { Report } from '../evaluate/report.js';
 import type { Roadmap, Stage } from '../roadmap/model.js';
 import type { HistoryPoint } from './fit.js';
@@ -22,6 +23,11 @@ export interface ReportForecasts {
   triggers: Map<string, (Forecast | undefined)[]>;
   /** Per target id: its comparisons' forecasts and its outlook. */
   targets: Map<string, { comparisons: (Forecast | undefined)[]; outlook: TargetOutlookResult }>;
+  /**
+   * v2: per watched budget line id, when its metric is forecast to pass the line's max (the
+   * forecast of its `budget.<line-id>` trigger, against the max as it evaluates now).
+   */
+  budgets?: Map<string, Forecast | undefined>;
 }
 
 /** A comparison can be forecast when it compares one metric (maybe aggregated) with `> >= < <=`. */
@@ -37,9 +43,19 @@ export function forecastNeeds(roadmap: Roadmap, stage: Stage): string[] {
   const names = new Set<string>();
   const conditions = [
     ...(stage.upgrade ? [stage.upgrade.when, stage.upgrade.clearWhen] : []),
-    ...roadmap.alerts.flatMap((a) => [a.when, a.clearWhen]),
+    ...alertsWatchedIn(roadmap, stage).flatMap((a) => [a.when, a.clearWhen]),
     ...roadmap.targets.map((t) => t.when),
+    // v2 tracks' triggers compare the steps' `when`s and the limits (a track stands at any step).
+    ...roadmap.tracks.flatMap((t) => t.steps.map((s) => s.when)),
   ];
+  for (const track of roadmap.tracks)
+    for (const step of track.steps)
+      for (const { metric } of step.capacity)
+        if (!roadmap.metrics.get(metric)?.derive) names.add(metric);
+  // A watched budget line's metric gets a burn date (`over_eta`).
+  for (const line of stage.budgetLines)
+    if (line.watched && line.metric && !roadmap.metrics.get(line.metric)?.derive)
+      names.add(line.metric);
   for (const condition of conditions) {
     if (!condition) continue;
     walk(condition.expr, (node) => {
@@ -102,7 +118,12 @@ export function forecastReport(
       return [t.id, { comparisons, outlook }];
     }),
   );
-  return { triggers, targets };
+  const budgets = new Map(
+    (report.budget?.lines ?? [])
+      .filter((l) => l.watched)
+      .map((l) => [l.id, triggers.get(`budget.${l.id}`)?.[0]]),
+  );
+  return { triggers, targets, budgets };
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Report } from '../evaluate/report.js';
 import { forecastJson, type ForecastedReport } from '../forecast/report.js';
+import { laddersJson } from './status-json-ladders.js';
+import { budgetJson, lapsedJson, plannedJson, teamJson } from './status-json-money.js';
 
 /**
  * The `status --json` document: a stable contract (documented in the README). Fields may be
@@ -16,6 +18,7 @@ export function statusJson(report: Report | ForecastedReport) {
       name: report.stage.name,
       index: report.stage.index,
       since: iso(report.stage.since),
+      planned: plannedJson(report.stage.planned),
     },
     next_stage: report.next ? { id: report.next.id, name: report.next.name } : null,
     triggers: report.triggers.map((t) => ({
@@ -47,20 +50,15 @@ export function statusJson(report: Report | ForecastedReport) {
       by: g.by ?? null,
       at: iso(g.at),
     })),
-    budget: report.budget
-      ? {
-          min: report.budget.min ?? null,
-          max: report.budget.max ?? null,
-          cost: report.budget.cost ?? null,
-          state: report.budget.state,
-        }
-      : null,
+    budget: budgetJson(report.budget, forecasts),
+    team: teamJson(report.team),
     targets: report.targets.map((t) => {
       const outlook = forecasts?.targets.get(t.id);
       return {
         id: t.id,
-        // met | on_track | at_risk | missed with a forecast; met | open | missed without one.
-        state: outlook?.outlook.state ?? t.state,
+        // met | on_track | at_risk | missed with a forecast; met | open | missed without one;
+        // lapsed: a kept target no longer holding (its outlook knows only that it was met).
+        state: t.state === 'lapsed' ? t.state : (outlook?.outlook.state ?? t.state),
         ...(outlook ? { reason: outlook.outlook.reason, eta: iso(outlook.outlook.eta) } : {}),
         by: t.by ?? null,
         deadline: iso(t.deadline),
@@ -73,6 +71,7 @@ export function statusJson(report: Report | ForecastedReport) {
           state: c.state,
           ...forecastJson(outlook?.comparisons[i]),
         })),
+        ...lapsedJson(t),
       };
     }),
     metrics: report.metrics.map((m) => ({
@@ -81,6 +80,7 @@ export function statusJson(report: Report | ForecastedReport) {
       value: m.value ?? null,
       at: iso(m.at),
       stale: m.stale,
+      review_due: m.reviewDue,
     })),
     stale: report.stale.map((s) => ({
       metric: s.metric,
@@ -92,6 +92,7 @@ export function statusJson(report: Report | ForecastedReport) {
       failing_since: c.failingSince.toISOString(),
       error: c.error,
     })),
+    ...laddersJson(report),
   };
 }
 

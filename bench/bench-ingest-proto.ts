@@ -1,4 +1,7 @@
-import { audit, type AuditEntry, type PgStore, type PointInput } from '../src/adapters/pg/store.js';
+import type pg from 'pg';
+import { audit } from '../src/adapters/pg/audit.js';
+import { withTransaction } from '../src/adapters/pg/db.js';
+import type { PointInput, PointsAudit } from '../src/app/ports/points.js';
 
 /**
  * A PROTOTYPE of a change bench/ingest.ts measures for the push API's write path, kept here
@@ -7,18 +10,18 @@ import { audit, type AuditEntry, type PgStore, type PointInput } from '../src/ad
  */
 
 /**
- * PgStore.recordPoints with smaller parameters: the batch's roadmap id and source go as scalars
+ * The store's points.record with smaller parameters: the batch's roadmap id and source go as scalars
  * when every point shares them (the API's usual case), and times as epoch milliseconds in a
  * float8[] turned into timestamptz by the server, instead of five text-serialized arrays (pg
  * escapes every element and formats every Date as text; the server parses them back).
- * Same statement otherwise: one transaction (PgStore.transaction) with the upsert and its audit
- * row (the store's audit writer). recordPoints also drops the store's cached histories, which
+ * Same statement otherwise: one transaction (withTransaction) with the upsert and its audit
+ * row (the store's audit writer). points.record also drops the store's cached histories, which
  * does not matter here.
  */
 export async function recordPointsCompact(
-  store: PgStore,
+  pool: pg.Pool,
   points: PointInput[],
-  entry: Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> },
+  entry: PointsAudit,
 ): Promise<number> {
   if (points.length === 0) return 0;
   const first = points[0] as PointInput;
@@ -26,7 +29,7 @@ export async function recordPointsCompact(
   // In src, a batch of several roadmaps or sources would take the current statement.
   if (!uniform)
     throw new Error('recordPointsCompact: the prototype handles one roadmap and source per batch');
-  return store.transaction(async (client) => {
+  return withTransaction(pool, async (client) => {
     const result = await client.query(
       `INSERT INTO metric_points (roadmap_id, metric, at, source, value, recorded_at)
        SELECT $1, p.metric, to_timestamp(p.ms / 1000.0), $4, p.value, $6

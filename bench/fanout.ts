@@ -49,12 +49,12 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { pino } from 'pino';
-import { OutboxStore } from '../src/adapters/pg/outbox.js';
 import { createPool } from '../src/adapters/pg/pool.js';
-import { PgStore } from '../src/adapters/pg/store.js';
+import { pgStore } from '../src/adapters/pg/store.js';
 import { createSlack } from '../src/adapters/slack/app.js';
 import { buildDigest } from '../src/app/alerts/digests.js';
 import type { AppDeps } from '../src/app/context.js';
+import type { Outbox } from '../src/app/ports/outbox.js';
 import { RoadmapRegistry } from '../src/app/registry.js';
 import { Scheduler, type SchedulerOptions } from '../src/app/scheduler.js';
 import type { Sink } from '../src/app/sink.js';
@@ -209,7 +209,7 @@ class BenchScheduler extends Scheduler {
 
   constructor(
     private readonly benchDeps: AppDeps,
-    private readonly benchOutbox: OutboxStore,
+    private readonly benchOutbox: Outbox,
     private readonly benchOpts: SchedulerOptions,
     private readonly proto: { concurrency?: number; drainOnly: boolean },
   ) {
@@ -413,8 +413,7 @@ async function compareWithBuildDigest(
   n: number,
 ): Promise<{ same: string; firstDifference?: string }> {
   const deps: AppDeps = {
-    store: new PgStore(admin),
-    outbox: new OutboxStore(admin),
+    store: pgStore(admin),
     registry,
     clock: () => DUE,
   };
@@ -509,8 +508,9 @@ async function runVariant(
       onError: () => undefined,
     });
     meter.attach(pool);
-    const outbox = new OutboxStore(pool);
-    const deps: AppDeps = { store: new PgStore(pool), outbox, registry: ctx.registry, clock };
+    const store = pgStore(pool);
+    const outbox = store.outbox;
+    const deps: AppDeps = { store, registry: ctx.registry, clock };
     // The adapter main.ts builds (its WebClient, retry policy and timeout), Socket Mode so that
     // nothing is mounted or connected: only the sink is used, and it works before start().
     const slack = createSlack({
@@ -719,8 +719,7 @@ async function main(): Promise<void> {
       onError: () => undefined,
     });
     const setupDeps: AppDeps = {
-      store: new PgStore(admin),
-      outbox: new OutboxStore(admin),
+      store: pgStore(admin),
       registry,
       clock: () => DUE,
     };

@@ -43,7 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { TokenStore } from '../src/adapters/pg/tokens.js';
+import { pgTokens } from '../src/adapters/pg/tokens.js';
 import { slackSignature } from '../test/fakes/slack.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import type { FakeMessage } from './http-fake-slack.js';
@@ -954,7 +954,7 @@ async function main(): Promise<void> {
       `SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'shared_buffers', 'synchronous_commit', 'fsync')`,
     );
     const pgSettings = Object.fromEntries(settings.rows.map((r) => [r.name, r.setting]));
-    const { token } = await new TokenStore(admin).create(
+    const { token } = await pgTokens(admin).create(
       'http-load-bench',
       ['oviya'],
       'bench',

@@ -13,7 +13,7 @@
  * Last, measured in this process against the same database: one batch's server-side steps
  * (the token's two statements, JSON.parse, the zod schema, validateBatch, recordPoints), to say
  * where the time goes; and the write path's alternatives side by side, interleaved, with their
- * CPU: the shipped recordPoints, PgStore.importPoints' COPY path, and the prototypes of
+ * CPU: the shipped points.record, points.import's COPY path, and the prototypes of
  * bench/bench-ingest-proto.ts (compact parameters).
  *
  *   INGEST_LEVELS=1,2,4,8   concurrency levels
@@ -38,8 +38,8 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { BatchSchema } from '../src/adapters/http/api.js';
 import { createPool } from '../src/adapters/pg/pool.js';
-import { PgStore, type PointInput } from '../src/adapters/pg/store.js';
-import { TokenStore } from '../src/adapters/pg/tokens.js';
+import { pgStore } from '../src/adapters/pg/store.js';
+import { pgTokens } from '../src/adapters/pg/tokens.js';
 import { validateBatch } from '../src/app/ingest.js';
 import { RoadmapRegistry } from '../src/app/registry.js';
 import { cpuOf, postmasterPid, reapedCpuOf, serverCpu, serverDelta } from './bench-cpu.js';
@@ -47,6 +47,7 @@ import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { numberEnv } from './env.js';
 import { percentiles, type Percentiles, request } from './http-loader.js';
 import { findPsql, psqlVersion, runPsql } from './import.js';
+import type { PointInput } from '../src/app/ports/points.js';
 import { recordPointsCompact } from './bench-ingest-proto.js';
 import { checkpoint } from './load.js';
 
@@ -397,8 +398,8 @@ async function breakdown(
     onError: () => undefined,
   });
   try {
-    const store = new PgStore(pool);
-    const tokens = new TokenStore(pool);
+    const store = pgStore(pool);
+    const tokens = pgTokens(pool);
     const entry = (at: Date) => ({
       actor: { platform: 'api' as const, id: 'bench' },
       action: 'push',
@@ -438,7 +439,7 @@ async function breakdown(
       expect(
         'recordPoints',
         await time('recordPoints (unnest upsert + audit, 1 tx)', () =>
-          store.recordPoints(valid.points, entry(now)),
+          store.points.record(valid.points, entry(now)),
         ),
       );
     }
@@ -451,8 +452,8 @@ async function breakdown(
     // recordPoints must change nothing (same keys, same values).
     {
       const b = source.batch();
-      expect('recordPointsCompact', await recordPointsCompact(store, b.points, entry(new Date())));
-      const again = await store.recordPoints(b.points, entry(new Date()));
+      expect('recordPointsCompact', await recordPointsCompact(pool, b.points, entry(new Date())));
+      const again = await store.points.record(b.points, entry(new Date()));
       if (again !== 0)
         throw new Error(
           `recordPointsCompact's rows differ from recordPoints' (${again} rewritten)`,
@@ -467,7 +468,7 @@ async function breakdown(
         call: () => {
           const b = source.batch();
           return async () =>
-            expect('recordPoints', await store.recordPoints(b.points, entry(new Date())));
+            expect('recordPoints', await store.points.record(b.points, entry(new Date())));
         },
       },
       {
@@ -477,7 +478,7 @@ async function breakdown(
           return async () =>
             expect(
               'recordPointsCompact',
-              await recordPointsCompact(store, b.points, entry(new Date())),
+              await recordPointsCompact(pool, b.points, entry(new Date())),
             );
         },
       },
@@ -486,7 +487,7 @@ async function breakdown(
         call: () => {
           const b = source.batch();
           return async () =>
-            expect('importPoints', await store.importPoints(b.points, entry(new Date())));
+            expect('importPoints', await store.points.import(b.points, entry(new Date())));
         },
       },
     ];
@@ -645,7 +646,7 @@ async function main(): Promise<void> {
         )
       ).rows.map((r) => [r.name, r.setting]),
     );
-    const { token } = await new TokenStore(admin).create(
+    const { token } = await pgTokens(admin).create(
       `bench-ingest-${randomBytes(3).toString('hex')}`,
       ['example'],
       'bench',

@@ -18,8 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool } from '../src/adapters/pg/pool.js';
-import { OutboxStore } from '../src/adapters/pg/outbox.js';
-import { PgStore } from '../src/adapters/pg/store.js';
+import { pgStore } from '../src/adapters/pg/store.js';
 import type { AppDeps, Invocation } from '../src/app/context.js';
 import { runCommand } from '../src/app/run.js';
 import type { StatusJson } from '../src/core/messages/status-json.js';
@@ -120,8 +119,7 @@ async function main(): Promise<void> {
       onError: (e) => closing || log(`idle PostgreSQL connection failed: ${e.message}`),
     });
     const deps: AppDeps = {
-      store: new PgStore(pool),
-      outbox: new OutboxStore(pool),
+      store: pgStore(pool),
       registry,
       clock: () => new Date(DATA_END),
     };

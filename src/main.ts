@@ -8,8 +8,8 @@ import { createPrometheusTelemetry, registerMetricsRoute } from './adapters/http
 import { createDiscord, discordStatus } from './adapters/discord/interactions.js';
 import { createSlack, slackMode } from './adapters/slack/app.js';
 import { ConsoleSink } from './adapters/console/sink.js';
-import { OutboxStore } from './adapters/pg/outbox.js';
-import { PgStore } from './adapters/pg/store.js';
+import { pgSqlCollector } from './adapters/pg/sql-collector.js';
+import { pgStore } from './adapters/pg/store.js';
 import type { AppDeps } from './app/context.js';
 import pLimit from 'p-limit';
 import { chartRenderer } from './adapters/charts/renderer.js';
@@ -83,21 +83,20 @@ async function main(): Promise<void> {
     `roadmaps: ${ids.length} loaded from ${config.roadmapsDir} (${ids.join(', ') || 'none'}); edits are picked up without a restart`,
   );
 
-  const outbox = new OutboxStore(pool);
-  const { telemetry, registry: metrics } = createPrometheusTelemetry(outbox);
+  const store = pgStore(pool);
+  const { telemetry, registry: metrics } = createPrometheusTelemetry(store.outbox);
   // A bound on chat commands at once: a burst is acknowledged first, then answered in turn,
   // instead of every answer competing for the one event loop and the pool's 10 connections.
   const admit = pLimit(config.COMMAND_CONCURRENCY);
   const deps: AppDeps = {
-    store: new PgStore(pool),
-    outbox,
+    store,
     registry,
     clock: clockOf(config),
     telemetry,
     charts: chartRenderer,
     admit: (work) => admit(work),
   };
-  const http = createHttpServer({ pool, registry, logger, started: () => started });
+  const http = createHttpServer({ store, registry, logger, started: () => started });
   registerMetricsRoute(http, metrics);
   registerApi(http, deps, {
     maxPoints: config.API_MAX_POINTS,
@@ -135,12 +134,17 @@ async function main(): Promise<void> {
   await discord?.start();
   logger.info(`alerts and digests go to: ${[...sinks.keys()].join(', ')}`);
 
-  const scheduler = new Scheduler(deps, deps.outbox, {
+  const scheduler = new Scheduler(deps, store.outbox, {
     evaluateCron: config.EVALUATE_CRON,
     outboxCron: '*/5 * * * * *',
     repeatIntervalMs: config.ALERT_REPEAT_INTERVAL,
     worker: { worker: config.REPLICA_ID, sinks, maxAttempts: config.DELIVERY_MAX_ATTEMPTS, logger },
-    collectors: { env: process.env, timeoutMs: config.COLLECTOR_TIMEOUT, logger },
+    collectors: {
+      env: process.env,
+      timeoutMs: config.COLLECTOR_TIMEOUT,
+      logger,
+      sql: pgSqlCollector(),
+    },
     logger,
   });
   scheduler.start();

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerApi } from '../src/adapters/http/api.js';
 import { createHttpServer } from '../src/adapters/http/server.js';
-import { TokenStore } from '../src/adapters/pg/tokens.js';
+import { pgTokens } from '../src/adapters/pg/tokens.js';
 import type { AppDeps } from '../src/app/context.js';
 import { runCommand } from '../src/app/run.js';
 import { admin, appWith, roadmapsFolder, TestClock } from './support/app.js';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('oviya', 'mirai'), clock);
   const pino = (await import('pino')).pino(silent);
   http = createHttpServer({
-    pool: db.pool,
+    store: app.store,
     registry: app.registry,
     logger: pino,
     started: () => true,
@@ -49,7 +49,7 @@ beforeAll(async () => {
   await http.listen({ port: 0, host: '127.0.0.1' });
   const address = http.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const tokens = new TokenStore(db.pool);
+  const tokens = pgTokens(db.pool);
   oviyaToken = (await tokens.create('oviya-feed', ['oviya'], 'test', clock.now())).token;
   allToken = (await tokens.create('everything', ['*'], 'test', clock.now())).token;
 });
@@ -127,7 +127,7 @@ describe('POST /api/v1/metrics', () => {
   });
 
   it('stops accepting a revoked token', async () => {
-    const tokens = new TokenStore(db.pool);
+    const tokens = pgTokens(db.pool);
     const { token } = await tokens.create('short-lived', ['oviya'], 'test', clock.now());
     expect((await post({ points: [point(1)] }, token)).status).toBe(200);
     await tokens.revoke('short-lived', clock.now());
@@ -141,7 +141,7 @@ describe('POST /api/v1/metrics', () => {
   });
 
   it('notes when a token was last used, to the minute', async () => {
-    const tokens = new TokenStore(db.pool);
+    const tokens = pgTokens(db.pool);
     const { token } = await tokens.create('noted', ['oviya'], 'test', clock.now());
     const lastUsed = async () =>
       (await db.pool.query(`SELECT last_used_at FROM api_tokens WHERE name = 'noted'`)).rows[0]
@@ -174,7 +174,7 @@ describe('POST /api/v1/metrics', () => {
   });
 
   it('answers 429 with Retry-After past the per-token rate, writing nothing', async () => {
-    const tokens = new TokenStore(db.pool);
+    const tokens = pgTokens(db.pool);
     const { token } = await tokens.create('chatty', ['oviya'], 'test', clock.now());
     for (let i = 0; i < 30; i++)
       expect((await post({ points: [point(i)] }, token)).status).toBe(200);
@@ -199,6 +199,36 @@ describe('POST /api/v1/metrics', () => {
       field: 'value',
       message: expect.stringMatching(/line 2/),
     });
+  });
+
+  it('classifies refused CSV lines by their code, not by their words', async () => {
+    // A line outside the token scope: 403, every refused line listed, nothing written.
+    const before = await points();
+    const outside = await post(
+      'roadmap,metric,value\noviya,active_users,1\nmirai,mrr,100\n',
+      oviyaToken,
+      'text/csv',
+    );
+    expect(outside.status).toBe(403);
+    expect(await body(outside)).toEqual({
+      error: 'forbidden',
+      message: 'this token may not write to some of these roadmaps; nothing was written',
+      errors: [
+        { index: 1, field: 'roadmap', message: 'line 3: this token may not write to "mirai"' },
+      ],
+    });
+    // A bad line whose text happens to say "may not write" is still only invalid: 400.
+    const wording = await post(
+      'roadmap,metric,value\noviya,may not write,1\n',
+      oviyaToken,
+      'text/csv',
+    );
+    expect(wording.status).toBe(400);
+    expect(await body(wording)).toMatchObject({
+      error: 'invalid_batch',
+      errors: [{ index: 0, field: 'metric', message: expect.stringMatching(/may not write/) }],
+    });
+    expect(await points()).toBe(before);
   });
 });
 

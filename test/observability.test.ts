@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createPrometheusTelemetry, registerMetricsRoute } from '../src/adapters/http/metrics.js';
-import { OutboxStore } from '../src/adapters/pg/outbox.js';
+import { pgOutbox } from '../src/adapters/pg/outbox.js';
 import { runCommand } from '../src/app/run.js';
 import { Scheduler } from '../src/app/scheduler.js';
 import { admin, appWith, roadmapsFolder, TestClock } from './support/app.js';
@@ -16,7 +16,7 @@ const PROMTOOL = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf
 /** GET /metrics after the bot has done a bit of everything: commands, an evaluation, a delivery. */
 async function scrape(): Promise<{ status: number; contentType: string; text: string }> {
   const clock = new TestClock(new Date('2026-03-02T12:00:00Z'));
-  const outbox = new OutboxStore(db.pool);
+  const outbox = pgOutbox(db.pool);
   const { telemetry, registry } = createPrometheusTelemetry(outbox);
   const app = { ...(await appWith(db.pool, roadmapsFolder('example'), clock)), telemetry };
   const invocation = { ...admin, defaultRoadmap: 'example' };

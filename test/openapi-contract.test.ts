@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerApi } from '../src/adapters/http/api.js';
 import { createHttpServer } from '../src/adapters/http/server.js';
-import { TokenStore } from '../src/adapters/pg/tokens.js';
+import { pgTokens } from '../src/adapters/pg/tokens.js';
 import { appWith, roadmapsFolder, TestClock } from './support/app.js';
 import { useTestDatabase } from './support/db.js';
 
@@ -451,7 +451,7 @@ beforeAll(async () => {
   const app = await appWith(db.pool, roadmapsFolder('oviya', 'mirai'), clock);
   const pino = (await import('pino')).pino({ level: 'silent' });
   http = createHttpServer({
-    pool: db.pool,
+    store: app.store,
     registry: app.registry,
     logger: pino,
     started: () => true,
@@ -460,7 +460,7 @@ beforeAll(async () => {
   await http.listen({ port: 0, host: '127.0.0.1' });
   const address = http.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const tokens = new TokenStore(db.pool);
+  const tokens = pgTokens(db.pool);
   oviyaToken = (await tokens.create('oviya-feed', ['oviya'], 'test', clock.now())).token;
 
   doc = await (await fetch(`${base}/api/v1/openapi.json`)).json();
@@ -504,14 +504,8 @@ describe('the OpenAPI document says what the server answers', () => {
 
       // A token of its own, so the warm-up counts against this probe only.
       const token = probe.warmUp
-        ? (
-            await new TokenStore(db.pool).create(
-              `warm-up-${++warmUps}`,
-              ['oviya'],
-              'test',
-              clock.now(),
-            )
-          ).token
+        ? (await pgTokens(db.pool).create(`warm-up-${++warmUps}`, ['oviya'], 'test', clock.now()))
+            .token
         : oviyaToken;
       for (let i = 0; i < (probe.warmUp ?? 0); i++) await send(probe, token);
       if (probe.database) await db.pool.query(probe.database.setup);

@@ -1,15 +1,15 @@
-import type { OutboxStore } from '../adapters/pg/outbox.js';
-import type { Actor, PgStore } from '../adapters/pg/store.js';
 import type { Report } from '../core/evaluate/report.js';
 import type { HistoryPoint } from '../core/forecast/fit.js';
 import type { Message } from '../core/messages/model.js';
+import type { Actor } from './ports/audit.js';
+import type { Store } from './ports/store.js';
 import type { RoadmapRegistry } from './registry.js';
 import type { Telemetry } from './telemetry.js';
 
 /** What every command handler may use: injected, so tests pass their own clock and store. */
 export interface AppDeps {
-  store: PgStore;
-  outbox: OutboxStore;
+  /** Every storage port, and the unit of work (see src/app/ports/store.ts). */
+  store: Store;
   registry: RoadmapRegistry;
   clock: () => Date;
   /** Counters for /metrics; absent in tests and the CLI. */

@@ -4,17 +4,22 @@ import { forecastNeeds, forecastReport, type ForecastedReport } from '../core/fo
 import type { Roadmap, Stage } from '../core/roadmap/model.js';
 import type { AppDeps, Invocation } from './context.js';
 import { CommandError } from './errors.js';
+import type { StoreTx } from './ports/store.js';
+
+/**
+ * What an evaluation reads: the store, or one of its transactions (the alert engine reads
+ * inside its own, as `{ store: tx }`).
+ */
+export interface EvaluationReads {
+  store: Pick<StoreTx, 'points' | 'state'>;
+}
 
 /** History is fitted in buckets of this size: 4,032 points over 28 days, ten times fewer than raw minutes. */
 export const FORECAST_BUCKET_MS = 10 * 60_000;
 
 /** The stage, gate ticks, targets met and collector health of a roadmap as they stood at `now`. */
-export function stateAt(
-  deps: Pick<AppDeps, 'store'>,
-  roadmap: Roadmap,
-  now: Date,
-): Promise<RoadmapState> {
-  return deps.store.state(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now);
+export function stateAt(deps: EvaluationReads, roadmap: Roadmap, now: Date): Promise<RoadmapState> {
+  return deps.store.state.at(roadmap.id, (roadmap.stages[0] as Roadmap['stages'][number]).id, now);
 }
 
 /**
@@ -22,7 +27,7 @@ export function stateAt(
  * which windows are read, then the snapshot of those.
  */
 export async function evaluationInputs(
-  deps: Pick<AppDeps, 'store'>,
+  deps: EvaluationReads,
   roadmap: Roadmap,
   now: Date,
 ): Promise<{ snapshot: Snapshot; state: RoadmapState }> {
@@ -31,18 +36,18 @@ export async function evaluationInputs(
 }
 
 function snapshotIn(
-  deps: Pick<AppDeps, 'store'>,
+  deps: EvaluationReads,
   roadmap: Roadmap,
   stage: Stage,
   now: Date,
 ): Promise<Snapshot> {
   const needs = dataNeeds(roadmap, stage);
-  return deps.store.snapshot(roadmap.id, needs.metrics, needs.windows, now);
+  return deps.store.points.snapshot(roadmap.id, needs.metrics, needs.windows, now);
 }
 
 /** Reads what the roadmap needs from the store and evaluates it at `now` (the shell around the pure evaluator). */
 export async function evaluateAt(
-  deps: Pick<AppDeps, 'store'>,
+  deps: EvaluationReads,
   roadmap: Roadmap,
   now: Date,
 ): Promise<Report> {
@@ -63,7 +68,7 @@ export async function evaluateWithForecast(
   const stage = currentStage(roadmap, state);
   const [snapshot, histories] = await Promise.all([
     snapshotIn(deps, roadmap, stage, now),
-    deps.store.forecastHistories(
+    deps.store.points.forecastHistories(
       roadmap.id,
       forecastNeeds(roadmap, stage),
       roadmap.forecastWindowMs,

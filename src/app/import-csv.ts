@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import type { PointInput } from '../adapters/pg/store.js';
+import type { PointInput } from './ports/points.js';
 import type { Roadmap } from '../core/roadmap/model.js';
 import type { AppDeps, Invocation } from './context.js';
 import { CommandError } from './errors.js';
@@ -64,6 +64,8 @@ export interface CsvRowError {
   line: number;
   field: string;
   message: string;
+  /** As for a point: `forbidden` when the sender may not write to the line's roadmap. */
+  code: PointError['code'];
 }
 
 /** Where each field of a line is: indexes into the row, -1 for a column the header lacks. */
@@ -92,6 +94,7 @@ function readPointsCsv(
         line: (error as { lines?: number }).lines ?? 1,
         field: 'csv',
         message: (error as Error).message,
+        code: 'invalid',
       },
     };
   }
@@ -107,6 +110,7 @@ function readPointsCsv(
         line: first.done ? 1 : first.value.line,
         field: 'header',
         message: `expected a header naming the columns metric,value[,at][,source][,roadmap]; got "${headerRow.join(',')}"`,
+        code: 'invalid',
       },
     };
   }
@@ -116,6 +120,7 @@ function readPointsCsv(
         line: 1,
         field: 'roadmap',
         message: 'no roadmap column: add one or pass --roadmap <id>',
+        code: 'invalid',
       },
     };
   const rows = function* (): Generator<CsvRow> {
@@ -156,6 +161,7 @@ const lineError = (line: number, e: PointError): CsvRowError => ({
   line,
   field: e.field,
   message: e.message,
+  code: e.code,
 });
 
 /**
@@ -218,7 +224,7 @@ export async function importCsv(
   };
   let written = 0;
   try {
-    written = await deps.store.importPoints(pass, {
+    written = await deps.store.points.import(pass, {
       actor: invocation.actor,
       ...(fallbackRoadmap ? { roadmapId: fallbackRoadmap.id } : {}),
       action: 'import',

@@ -1,8 +1,9 @@
-import type { PointInput } from '../adapters/pg/store.js';
+import type { PointInput } from './ports/points.js';
 import type { Roadmap } from '../core/roadmap/model.js';
 import { parseTime } from '../core/time.js';
 import { valueProblem } from '../core/units.js';
-import { valueFor } from './commands/values.js';
+import { parseValue } from './commands/values.js';
+import type { FieldProblem } from './errors.js';
 
 /** A point as people and scripts send it: the API's JSON, a CSV line, a chat command. */
 export interface RawPoint {
@@ -16,10 +17,9 @@ export interface RawPoint {
 }
 
 /** What is wrong with one point of a batch: which point, which field, what was expected. */
-export interface PointError {
-  index: number;
-  field: string;
-  message: string;
+export interface PointError extends FieldProblem {
+  /** `forbidden`: the sender may not write to the point's roadmap; `invalid`: anything else. */
+  code: 'invalid' | 'forbidden';
 }
 
 export interface IngestContext {
@@ -43,13 +43,15 @@ export function validatePoint(
   index: number,
   ctx: IngestContext,
 ): { point: PointInput } | { error: PointError } {
-  const fail = (field: string, message: string) => ({ error: { index, field, message } });
+  const fail = (field: string, message: string, code: PointError['code'] = 'invalid') => ({
+    error: { index, field, message, code },
+  });
   const roadmapId = raw.roadmap ?? ctx.fallbackRoadmap?.id;
   if (!roadmapId) return fail('roadmap', 'no roadmap given, and several are loaded');
   const roadmap = ctx.roadmaps(roadmapId);
   if (!roadmap) return fail('roadmap', `no roadmap "${roadmapId}" is loaded`);
   if (ctx.allowed && !ctx.allowed(roadmap.id))
-    return fail('roadmap', `this token may not write to "${roadmap.id}"`);
+    return fail('roadmap', `this token may not write to "${roadmap.id}"`, 'forbidden');
   const metric = roadmap.metrics.get(raw.metric);
   if (!metric) return fail('metric', `no metric "${raw.metric}" in ${roadmap.id}`);
   if (metric.derive)
@@ -67,11 +69,9 @@ export function validatePoint(
     const plain = Number(text);
     if (text.trim() !== '' && Number.isFinite(plain) && metric.unit !== 'flag') value = plain;
     else {
-      try {
-        value = valueFor(metric, text);
-      } catch (error) {
-        return fail('value', (error as Error).message.replace(/^value: /, ''));
-      }
+      const parsed = parseValue(metric, text);
+      if ('problem' in parsed) return fail('value', parsed.problem);
+      value = parsed.value;
     }
   }
   // The same bound as chat's `record` (valueFor), checked after unit conversion.

@@ -1,13 +1,11 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../adapters/pg/outbox.js';
-import { ReplayStore } from '../adapters/pg/replay.js';
-import { TokenStore } from '../adapters/pg/tokens.js';
 import { evaluateAndNotify } from './alerts/engine.js';
 import { runDueCollectors, type CollectorOptions } from './collectors/run.js';
 import { enqueueDueDigests } from './alerts/digests.js';
 import type { AppDeps } from './context.js';
 import { drainOutbox, type WorkerOptions } from './outbox/worker.js';
+import type { Outbox } from './ports/outbox.js';
 
 export interface SchedulerOptions {
   /** When to evaluate every roadmap and look for due digests (default: each minute). */
@@ -42,7 +40,7 @@ export class Scheduler {
 
   constructor(
     private readonly deps: AppDeps,
-    private readonly outbox: OutboxStore,
+    private readonly outbox: Outbox,
     private readonly opts: SchedulerOptions,
   ) {}
 
@@ -89,10 +87,10 @@ export class Scheduler {
       this.opts.logger.error({ err: error }, 'digest scheduling failed; retried next tick');
     }
     await this.drain(now);
-    await new TokenStore(this.deps.store.pool).pruneRateWindows(now).catch(() => undefined);
+    await this.deps.store.tokens.pruneRateWindows(now).catch(() => undefined);
     // A request signed up to 5 minutes from when it was first seen can still pass the window
     // check for 10 minutes after: what is older cannot be replayed.
-    await new ReplayStore(this.deps.store.pool)
+    await this.deps.store.replays
       .prune(new Date(now.getTime() - REPLAY_MEMORY_MS))
       .catch(() => undefined);
   }

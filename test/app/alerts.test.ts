@@ -1,6 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxStore } from '../../src/adapters/pg/outbox.js';
+import { pgOutbox } from '../../src/adapters/pg/outbox.js';
 import type { AppDeps } from '../../src/app/context.js';
+import { evaluateAndNotify } from '../../src/app/alerts/engine.js';
 import { runCommand } from '../../src/app/run.js';
 import { Scheduler } from '../../src/app/scheduler.js';
 import { renderText } from '../../src/core/messages/text.js';
@@ -34,7 +35,7 @@ beforeEach(async () => {
   );
   clock.set('2026-03-02T12:00:00Z');
   sink = new RecordingSink('console');
-  scheduler = new Scheduler(app, new OutboxStore(db.pool), {
+  scheduler = new Scheduler(app, pgOutbox(db.pool), {
     evaluateCron: '* * * * *',
     outboxCron: '* * * * *',
     repeatIntervalMs: 4 * HOUR,
@@ -184,6 +185,61 @@ describe('the alert engine', () => {
     await run('record active_users 370');
     await tick();
     expect(sink.titles().filter((t) => t.includes('approaching'))).toHaveLength(2);
+  });
+
+  it('closes the episode of the upgrade trigger of a stage the team has left, and edits its first post', async () => {
+    await run('record active_users 420');
+    await run('record response_time_p95 300ms');
+    await tick();
+    expect(sink.titles()).toEqual(['ops: Example SaaS — scaling roadmap: tier0.upgrade 🔥 firing']);
+    expect((await run('advance force')).exitCode).toBe(0);
+    await tick();
+    // No resolution is posted (the condition still holds); the first post says it is over.
+    expect(sink.posts).toHaveLength(1);
+    expect(sink.updates.map((u) => [u.ref, u.message.footer, u.message.actions])).toEqual([
+      ['m1', expect.stringMatching(/^Resolved /), undefined],
+    ]);
+    const edits = await db.pool.query(
+      `SELECT idempotency_key, update_of, episode_id FROM deliveries WHERE kind = 'update'`,
+    );
+    expect(edits.rows).toEqual([
+      { idempotency_key: 'alert:1:edit:left-stage:1', update_of: 1, episode_id: 1 },
+    ]);
+    const episode = await db.pool.query(`SELECT resolved_at FROM alert_episodes WHERE id = 1`);
+    expect(episode.rows[0].resolved_at).toEqual(new Date(clock.now()));
+    const memory = await db.pool.query(
+      `SELECT state, episode_id FROM trigger_states WHERE trigger_id = 'tier0.upgrade'`,
+    );
+    expect(memory.rows).toEqual([{ state: 'ok', episode_id: null }]);
+    await tick(10 * 60);
+    expect(sink.updates).toHaveLength(1);
+  });
+
+  it('reads every input inside its own evaluation transaction', async () => {
+    await run('subscribe alerts --channel console:eng');
+    await run('record active_users 420');
+    await run('record response_time_p95 300ms');
+    // The store outside the transaction refuses every read: the engine needs only its transaction.
+    const outside = new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error('read outside the evaluation transaction');
+        },
+      },
+    ) as never;
+    const store = { ...app.store, points: outside, state: outside, alerts: outside };
+    const report = await evaluateAndNotify({ store }, app.registry.get('example')!, clock.now(), {
+      repeatIntervalMs: 4 * HOUR,
+    });
+    expect(report?.triggers.find((t) => t.id === 'tier0.upgrade')?.state).toBe('firing');
+    const queued = await db.pool.query(
+      `SELECT idempotency_key FROM deliveries WHERE kind = 'firing' ORDER BY id`,
+    );
+    expect(queued.rows.map((r) => r.idempotency_key)).toEqual([
+      'alert:1:fired:console:ops',
+      'alert:1:fired:console:eng',
+    ]);
   });
 
   it('lists what is firing and pending with `alerts`', async () => {

@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDigest, enqueueDueDigests } from '../../src/app/alerts/digests.js';
 import type { AppDeps } from '../../src/app/context.js';
+import { evaluateAt } from '../../src/app/evaluate.js';
 import { runCommand } from '../../src/app/run.js';
 import { digestSnapshot, type DigestSnapshot } from '../../src/core/digest/compose.js';
+import { renderText } from '../../src/core/messages/text.js';
 import { admin, appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
 
@@ -82,5 +84,29 @@ describe('daily digests, one evaluation per roadmap', () => {
       `SELECT count(*)::int AS n FROM digest_snapshots WHERE local_date = '2026-03-02'`,
     );
     expect(snapshots.rows[0].n).toBe(250);
+  });
+
+  it('shows the trigger states the alert engine remembers, without changing the evaluation or the memory', async () => {
+    // The engine remembers tier0.upgrade firing; evaluated now (380 users) it does not hold.
+    await db.pool.query(
+      `INSERT INTO trigger_states (roadmap_id, trigger_id, state, since, active_since, firing_since, evaluated_at)
+       VALUES ('example', 'tier0.upgrade', 'firing', $1, $1, $1, $1)`,
+      [new Date(DUE.getTime() - 3_600_000)],
+    );
+    const before = (await db.pool.query(`SELECT * FROM trigger_states ORDER BY trigger_id`)).rows;
+    const roadmap = app.registry.get('example')!;
+    const digest = await buildDigest(app, roadmap, DUE, { localDate: '2026-03-02', late: false });
+    expect(renderText(digest.message)).toMatch(/tier0\.upgrade: firing/);
+    expect(digest.snapshot.triggers['tier0.upgrade']).toBe('firing');
+    // The report stays the evaluator's: the remembered state is the digest's to show.
+    const evaluated = await evaluateAt(app, roadmap, DUE);
+    expect(digest.report.triggers.map((t) => [t.id, t.state])).toEqual(
+      evaluated.triggers.map((t) => [t.id, t.state]),
+    );
+    expect(digest.report.triggers.find((t) => t.id === 'tier0.upgrade')?.state).not.toBe('firing');
+    expect((await db.pool.query(`SELECT * FROM trigger_states ORDER BY trigger_id`)).rows).toEqual(
+      before,
+    );
+    await db.pool.query(`DELETE FROM trigger_states`);
   });
 });

@@ -32,7 +32,7 @@ async function growUsers(perDay = 10) {
       source: 'test',
     });
   }
-  await app.store.importPoints(points, {
+  await app.store.points.import(points, {
     actor: { platform: 'cli', id: 'test' },
     action: 'import',
     at: NOW,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HistoryCache, type ReadBuckets } from '../../src/adapters/pg/history-cache.js';
 import { memoryBuckets } from '../support/history.js';
-import { PgStore } from '../../src/adapters/pg/store.js';
+import { pgStore, type PgStore } from '../../src/adapters/pg/store.js';
 import { useTestDatabase } from '../support/db.js';
 
 const db = useTestDatabase();
@@ -21,13 +21,13 @@ async function write(store: PgStore, fromHour: number, toHour: number) {
       source: 'test',
     });
   }
-  await store.recordPoints(points, { actor, action: 'record', at: new Date(T0) });
+  await store.points.record(points, { actor, action: 'record', at: new Date(T0) });
 }
 
 describe('forecast histories cache', () => {
   it('answers like a fresh read as new points arrive from another replica', async () => {
-    const cached = new PgStore(db.pool);
-    const other = new PgStore(db.pool); // another replica: its writes do not touch `cached`
+    const cached = pgStore(db.pool);
+    const other = pgStore(db.pool); // another replica: its writes do not touch `cached`
     await write(other, 0, 48);
     const at = (hour: number, minute = 0) => new Date(T0 + hour * HOUR + minute * 60_000);
     for (const [hour, minute, writeUntil] of [
@@ -39,8 +39,14 @@ describe('forecast histories cache', () => {
     ] as const) {
       if (writeUntil > 48) await write(other, 48, writeUntil);
       const now = at(hour, minute);
-      const fromCache = await cached.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
-      const fresh = await new PgStore(db.pool).forecastHistories(
+      const fromCache = await cached.points.forecastHistories(
+        'r',
+        ['users'],
+        20 * HOUR,
+        BUCKET,
+        now,
+      );
+      const fresh = await pgStore(db.pool).points.forecastHistories(
         'r',
         ['users'],
         20 * HOUR,
@@ -51,17 +57,17 @@ describe('forecast histories cache', () => {
       expect(fromCache.get('users')!.length).toBeGreaterThan(100);
     }
     // A replay of the past (--now) is answered correctly and leaves the live cache alone.
-    const past = await cached.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, at(10));
+    const past = await cached.points.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, at(10));
     expect(past).toEqual(
-      await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, at(10)),
+      await pgStore(db.pool).points.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, at(10)),
     );
   });
 
   it('forgets a roadmap history when this store writes to it (a backfill of old buckets)', async () => {
-    const store = new PgStore(db.pool);
+    const store = pgStore(db.pool);
     const now = new Date(T0 + 30 * HOUR);
-    const before = await store.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
-    await store.recordPoints(
+    const before = await store.points.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
+    await store.points.record(
       [
         {
           roadmapId: 'r',
@@ -73,10 +79,10 @@ describe('forecast histories cache', () => {
       ],
       { actor, action: 'record', at: now },
     );
-    const after = await store.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
+    const after = await store.points.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now);
     expect(after).not.toEqual(before);
     expect(after).toEqual(
-      await new PgStore(db.pool).forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now),
+      await pgStore(db.pool).points.forecastHistories('r', ['users'], 20 * HOUR, BUCKET, now),
     );
   });
 });

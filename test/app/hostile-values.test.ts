@@ -5,10 +5,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerApi } from '../../src/adapters/http/api.js';
 import { createPrometheusTelemetry } from '../../src/adapters/http/metrics.js';
 import { createHttpServer } from '../../src/adapters/http/server.js';
-import { OutboxStore } from '../../src/adapters/pg/outbox.js';
-import { PgStore } from '../../src/adapters/pg/store.js';
-import { TokenStore } from '../../src/adapters/pg/tokens.js';
+import type pg from 'pg';
+import { pgStore, type PgStore } from '../../src/adapters/pg/store.js';
+import { pgTokens } from '../../src/adapters/pg/tokens.js';
 import type { AppDeps } from '../../src/app/context.js';
+import type { PointReads } from '../../src/app/ports/points.js';
 import { CommandError } from '../../src/app/errors.js';
 import { importCsv } from '../../src/app/import-csv.js';
 import { runCommand } from '../../src/app/run.js';
@@ -35,13 +36,28 @@ const clock = new TestClock(DUE);
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const HUGE = 1.7e308;
 
-/** A store whose reads of some roadmaps fail, as any query can (an outage, bad data). */
-class FaultyStore extends PgStore {
-  readonly failing = new Set<string>();
-  override snapshot(...args: Parameters<PgStore['snapshot']>): ReturnType<PgStore['snapshot']> {
-    if (this.failing.has(args[0])) return Promise.reject(new Error('value out of range: overflow'));
-    return super.snapshot(...args);
-  }
+type FaultyStore = PgStore & { readonly failing: Set<string> };
+
+/**
+ * A store whose reads of some roadmaps fail, as any query can (an outage, bad data): on the
+ * pool and in transactions alike.
+ */
+function faultyStore(pool: pg.Pool): FaultyStore {
+  const base = pgStore(pool);
+  const failing = new Set<string>();
+  const faulty = <T extends PointReads>(points: T): T => ({
+    ...points,
+    snapshot: (...args: Parameters<PointReads['snapshot']>) =>
+      failing.has(args[0])
+        ? Promise.reject(new Error('value out of range: overflow'))
+        : points.snapshot(...args),
+  });
+  return {
+    ...base,
+    failing,
+    points: faulty(base.points),
+    transaction: (work) => base.transaction((tx) => work({ ...tx, points: faulty(tx.points) })),
+  };
 }
 
 let app: AppDeps;
@@ -133,12 +149,11 @@ async function samples(name: string): Promise<string[]> {
 
 beforeAll(async () => {
   const base = await appWith(db.pool, roadmapsFolder('example', 'oviya'), clock);
-  store = new FaultyStore(db.pool);
-  const outbox = new OutboxStore(db.pool);
-  const prometheus = createPrometheusTelemetry(outbox);
+  store = faultyStore(db.pool);
+  const prometheus = createPrometheusTelemetry(store.outbox);
   registry = prometheus.registry;
-  app = { ...base, store, outbox, telemetry: prometheus.telemetry };
-  scheduler = new Scheduler(app, outbox, {
+  app = { ...base, store, telemetry: prometheus.telemetry };
+  scheduler = new Scheduler(app, store.outbox, {
     evaluateCron: '* * * * *',
     outboxCron: '* * * * *',
     repeatIntervalMs: 3_600_000,
@@ -146,14 +161,14 @@ beforeAll(async () => {
     logger: silent,
   });
   http = createHttpServer({
-    pool: db.pool,
+    store: app.store,
     registry: app.registry,
     logger: pino({ level: 'silent' }),
     started: () => true,
   });
   registerApi(http, app, { maxPoints: 100, maxBodyBytes: 64 * 1024, rateLimitPerMinute: 1000 });
   await http.ready();
-  token = (await new TokenStore(db.pool).create('feed', ['*'], 'test', clock.now())).token;
+  token = (await pgTokens(db.pool).create('feed', ['*'], 'test', clock.now())).token;
 });
 
 afterAll(async () => {
@@ -268,7 +283,7 @@ describe('values are bounded where they arrive, with a message naming the point 
 
   it('any other writer (a collector, a script with the bot’s role) is held to it by PostgreSQL', async () => {
     await expect(
-      store.recordPoints(
+      store.points.record(
         [{ roadmapId: 'example', metric: 'active_users', value: HUGE, at: DUE, source: 'sql' }],
         { actor: { platform: 'system', id: 'collector' }, action: 'collect', at: DUE },
       ),
@@ -302,7 +317,7 @@ describe('values stored before the bound cannot take a roadmap down', () => {
   it('window aggregates and history buckets read such values as the bound', async () => {
     await poison();
     const metric = 'response_time_p95';
-    const { windows } = await store.snapshot(
+    const { windows } = await store.points.snapshot(
       'example',
       [metric],
       [{ metric, windowMs: 600_000, stats: true }],
@@ -319,15 +334,25 @@ describe('values stored before the bound cannot take a roadmap down', () => {
         last: VALUE_LIMIT,
       },
     ]);
-    expect(await store.history('example', metric, 3_600_000, 6, DUE)).toEqual([
+    expect(await store.points.history('example', metric, 3_600_000, 6, DUE)).toEqual([
       { at: expect.any(Date), value: VALUE_LIMIT },
     ]);
-    const histories = await store.forecastHistories('example', [metric], 86_400_000, 600_000, DUE);
+    const histories = await store.points.forecastHistories(
+      'example',
+      [metric],
+      86_400_000,
+      600_000,
+      DUE,
+    );
     expect(histories.get(metric)?.map((p) => p.v)).toEqual([VALUE_LIMIT]);
     const [dayAgo, now] =
-      (await store.valuesAt('example', [metric], [new Date(DUE.getTime() - 86_400_000), DUE])).get(
-        metric,
-      ) ?? [];
+      (
+        await store.points.valuesAt(
+          'example',
+          [metric],
+          [new Date(DUE.getTime() - 86_400_000), DUE],
+        )
+      ).get(metric) ?? [];
     expect([dayAgo, now]).toEqual([undefined, VALUE_LIMIT]);
   });
 
@@ -352,7 +377,7 @@ describe("one roadmap's or subscription's failure never stops another's", () => 
   it('a roadmap whose reads fail: the others are evaluated and get their digests; it is counted, logged and retried', async () => {
     const errors: unknown[][] = [];
     const logger = { ...silent, error: (...args: unknown[]) => void errors.push(args) };
-    const logged = new Scheduler(app, app.outbox, {
+    const logged = new Scheduler(app, app.store.outbox, {
       evaluateCron: '* * * * *',
       outboxCron: '* * * * *',
       repeatIntervalMs: 3_600_000,

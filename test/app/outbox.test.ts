@@ -1,7 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enqueue } from '../../src/adapters/pg/alerts.js';
-import { OutboxStore } from '../../src/adapters/pg/outbox.js';
+import { pgOutbox } from '../../src/adapters/pg/outbox.js';
 import { drainOutbox } from '../../src/app/outbox/worker.js';
+import type { Outbox } from '../../src/app/ports/outbox.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { runCommand } from '../../src/app/run.js';
 import { renderText } from '../../src/core/messages/text.js';
@@ -11,7 +12,7 @@ import { clientError, rateLimited, RecordingSink, serverError } from '../support
 
 const db = useTestDatabase();
 const clock = new TestClock(new Date('2026-03-02T12:00:00Z'));
-let outbox: OutboxStore;
+let outbox: Outbox;
 let sink: RecordingSink;
 let app: AppDeps;
 const message = (title: string) => ({
@@ -35,7 +36,7 @@ const status = async (key: string) =>
   ).rows[0];
 
 beforeAll(async () => {
-  outbox = new OutboxStore(db.pool);
+  outbox = pgOutbox(db.pool);
   app = await appWith(db.pool, roadmapsFolder('example'), clock);
 });
 

@@ -5,8 +5,8 @@ import { registerApi } from '../../src/adapters/http/api.js';
 import { createHttpServer } from '../../src/adapters/http/server.js';
 import { createPool } from '../../src/adapters/pg/pool.js';
 import { retryTransient } from '../../src/adapters/pg/retry.js';
-import { PgStore } from '../../src/adapters/pg/store.js';
-import { TokenStore } from '../../src/adapters/pg/tokens.js';
+import { pgStore } from '../../src/adapters/pg/store.js';
+import { pgTokens } from '../../src/adapters/pg/tokens.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
@@ -39,14 +39,19 @@ beforeAll(async () => {
   // pool holds 10; the test database's shared pool only 5).
   pool = createPool(db.url, { max: CONCURRENT + 4, applicationName: 'push-deadlock test' });
   const base_ = await appWith(pool, roadmapsFolder('oviya'), clock);
-  app = { ...base_, store: new PgStore(pool) };
+  app = { ...base_, store: pgStore(pool) };
   const pino = (await import('pino')).pino({ level: 'silent' });
-  http = createHttpServer({ pool, registry: app.registry, logger: pino, started: () => true });
+  http = createHttpServer({
+    store: app.store,
+    registry: app.registry,
+    logger: pino,
+    started: () => true,
+  });
   registerApi(http, app, { maxPoints: 2000, maxBodyBytes: 1024 * 1024, rateLimitPerMinute: 1000 });
   await http.listen({ port: 0, host: '127.0.0.1' });
   const address = http.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  token = (await new TokenStore(pool).create('feed', ['oviya'], 'test', clock.now())).token;
+  token = (await pgTokens(pool).create('feed', ['oviya'], 'test', clock.now())).token;
 });
 
 afterAll(async () => {
@@ -111,8 +116,8 @@ describe('concurrent pushes of overlapping points', () => {
       await other.query('BEGIN');
       const insert = `INSERT INTO metric_points (roadmap_id, metric, at, source, value) VALUES ('oviya', 'active_users', $1, 'api', 1)`;
       await other.query(insert, [at(2)]);
-      const store = new PgStore(pool);
-      const written = store.recordPoints([key(1, 10), key(2, 20)], {
+      const store = pgStore(pool);
+      const written = store.points.record([key(1, 10), key(2, 20)], {
         actor: { platform: 'api', id: 'feed' },
         action: 'deadlock-test',
         at: clock.now(),

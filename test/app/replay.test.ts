@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPool } from '../../src/adapters/pg/pool.js';
-import { ReplayStore } from '../../src/adapters/pg/replay.js';
+import { pgReplays } from '../../src/adapters/pg/replay.js';
 import { Scheduler } from '../../src/app/scheduler.js';
 import { appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
@@ -10,10 +10,10 @@ const at = new Date('2026-03-01T12:00:00Z');
 
 describe('replay memory shared by replicas', () => {
   it('accepts an interaction id once, on whichever replica, until it is pruned', async () => {
-    const here = new ReplayStore(db.pool);
+    const here = pgReplays(db.pool);
     const otherPool = createPool(db.url, { max: 2, applicationName: 'another replica' });
     try {
-      const there = new ReplayStore(otherPool); // another replica: its own connections
+      const there = pgReplays(otherPool); // another replica: its own connections
       expect(await here.firstSeen('discord', '1100', at)).toBe(true);
       expect(await here.firstSeen('discord', '1100', at)).toBe(false);
       expect(await there.firstSeen('discord', '1100', at)).toBe(false);
@@ -31,10 +31,10 @@ describe('Slack replay memory (issue 12)', () => {
     Number((await db.pool.query(`SELECT count(*) AS n FROM seen_slack_requests`)).rows[0].n);
 
   it('accepts a request once on whichever replica; an event id seen before makes it a replay', async () => {
-    const here = new ReplayStore(db.pool);
+    const here = pgReplays(db.pool);
     const otherPool = createPool(db.url, { max: 2, applicationName: 'another replica' });
     try {
-      const there = new ReplayStore(otherPool);
+      const there = pgReplays(otherPool);
       expect(await here.firstSeenSlack(['sig:aa'], at)).toBe(true);
       expect(await there.firstSeenSlack(['sig:aa'], at)).toBe(false);
       expect(await here.firstSeenSlack(['sig:bb', 'event:Ev1'], at)).toBe(true);
@@ -51,12 +51,12 @@ describe('Slack replay memory (issue 12)', () => {
   it('is pruned by the scheduler with the Discord ids: what is older than 15 minutes goes', async () => {
     const now = new Date('2026-03-01T13:00:00Z');
     const deps = await appWith(db.pool, roadmapsFolder('oviya'), new TestClock(now));
-    const store = new ReplayStore(db.pool);
+    const store = pgReplays(db.pool);
     await db.pool.query(`DELETE FROM seen_slack_requests`);
     await store.firstSeenSlack(['sig:old'], new Date(now.getTime() - 16 * 60_000));
     await store.firstSeenSlack(['sig:recent'], new Date(now.getTime() - 14 * 60_000));
     const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-    await new Scheduler(deps, deps.outbox, {
+    await new Scheduler(deps, deps.store.outbox, {
       evaluateCron: '* * * * *',
       outboxCron: '* * * * *',
       repeatIntervalMs: 3_600_000,

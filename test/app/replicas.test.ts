@@ -1,9 +1,8 @@
 import { DateTime } from 'luxon';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxStore } from '../../src/adapters/pg/outbox.js';
 import { createPool } from '../../src/adapters/pg/pool.js';
-import { PgStore } from '../../src/adapters/pg/store.js';
+import { pgStore } from '../../src/adapters/pg/store.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { runCommand } from '../../src/app/run.js';
 import { Scheduler } from '../../src/app/scheduler.js';
@@ -23,8 +22,8 @@ let sink: RecordingSink;
 function replica(name: string): Scheduler {
   const pool = createPool(db.url, { max: 4, applicationName: `replica ${name}` });
   pools.push(pool);
-  const deps: AppDeps = { ...app, store: new PgStore(pool), outbox: new OutboxStore(pool) };
-  return new Scheduler(deps, deps.outbox, {
+  const deps: AppDeps = { ...app, store: pgStore(pool) };
+  return new Scheduler(deps, deps.store.outbox, {
     evaluateCron: '* * * * *',
     outboxCron: '* * * * *',
     repeatIntervalMs: 4 * 60 * MIN,

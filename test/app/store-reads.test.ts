@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PgStore } from '../../src/adapters/pg/store.js';
+import { pgStore } from '../../src/adapters/pg/store.js';
 import { windowKey } from '../../src/core/evaluate/report.js';
 import { useTestDatabase } from '../support/db.js';
 
@@ -12,7 +12,7 @@ const actor = { platform: 'cli' as const, id: 'test' };
 
 describe('what an evaluation reads from the store', () => {
   it('aggregates a window with statistics, and only its first and last points without', async () => {
-    const store = new PgStore(db.pool);
+    const store = pgStore(db.pool);
     // users = 1, 2, … 120 at minutes 0 … 119.
     const points = Array.from({ length: 120 }, (_, m) => ({
       roadmapId: 'r',
@@ -21,9 +21,9 @@ describe('what an evaluation reads from the store', () => {
       at: at(m),
       source: 'test',
     }));
-    await store.recordPoints(points, { actor, action: 'record', at: at(120) });
+    await store.points.record(points, { actor, action: 'record', at: at(120) });
     const now = at(119);
-    const snapshot = await store.snapshot(
+    const snapshot = await store.points.snapshot(
       'r',
       ['users'],
       [
@@ -49,33 +49,26 @@ describe('what an evaluation reads from the store', () => {
   });
 
   it('reads stage, gate ticks, targets met and failing collectors as they stood at a moment, times intact', async () => {
-    const store = new PgStore(db.pool);
+    const store = pgStore(db.pool);
     const moved = new Date('2026-03-02T10:11:12.345Z');
-    await store.moveStage('s', 'tier0', 'tier1', false, {
-      actor,
+    await store.state.moveStage({
       roadmapId: 's',
-      action: 'advance',
+      from: 'tier0',
+      to: 'tier1',
+      forced: false,
+      actor,
       at: moved,
     });
-    await store.tickGate('s', 'tier1', 'backups', true, {
-      actor,
-      roadmapId: 's',
-      action: 'check',
-      at: new Date(moved.getTime() + HOUR),
-    });
-    await store.tickGate('s', 'tier0', 'old-gate', true, {
-      actor,
-      roadmapId: 's',
-      action: 'check',
-      at: new Date(moved.getTime() + HOUR),
-    });
-    await store.markTargetsMet('s', [{ targetId: 'first-100', at: moved }]);
+    const tick = { roadmapId: 's', passed: true, actor, at: new Date(moved.getTime() + HOUR) };
+    await store.state.tickGate({ ...tick, stageId: 'tier1', gateId: 'backups' });
+    await store.state.tickGate({ ...tick, stageId: 'tier0', gateId: 'old-gate' });
+    await store.state.markTargetsMet('s', [{ targetId: 'first-100', at: moved }]);
     await db.pool.query(
       `INSERT INTO collector_state (roadmap_id, metric, next_run_at, failing_since, last_error) VALUES ('s', 'mrr', $1, $1, 'timeout')`,
       [new Date(moved.getTime() + 2 * HOUR)],
     );
 
-    const later = await store.state('s', 'tier0', new Date(moved.getTime() + 3 * HOUR));
+    const later = await store.state.at('s', 'tier0', new Date(moved.getTime() + 3 * HOUR));
     expect(later.stage).toEqual({ id: 'tier1', since: moved });
     expect([...later.gateChecks]).toEqual([
       ['backups', { passed: true, actor: 'cli:test', at: new Date(moved.getTime() + HOUR) }],
@@ -86,7 +79,7 @@ describe('what an evaluation reads from the store', () => {
     ]);
 
     // Before the move: the first stage, its own ticks, nothing met or failing yet.
-    const before = await store.state('s', 'tier0', new Date(moved.getTime() - 1));
+    const before = await store.state.at('s', 'tier0', new Date(moved.getTime() - 1));
     expect(before.stage).toBeUndefined();
     expect([...before.gateChecks]).toEqual([]);
     expect(before.targetsMet.size).toBe(0);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runPrometheusCollector } from '../../src/app/collectors/prometheus.js';
+import { pgSqlCollector } from '../../src/adapters/pg/sql-collector.js';
 import { runDueCollectors } from '../../src/app/collectors/run.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { appWith, TestClock } from '../support/app.js';
@@ -107,6 +108,7 @@ stages:
       const result = await runDueCollectors(app, clock.now(), {
         env: { PROMETHEUS_URL: promUrl },
         timeoutMs: 2000,
+        sql: pgSqlCollector(),
       });
       expect(result).toEqual({ ran: 3, failed: 1 });
       const points = await db.pool.query(

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { pgSqlCollector, SqlRoleChecks } from '../../src/adapters/pg/sql-collector.js';
 import { runDueCollectors } from '../../src/app/collectors/run.js';
-import { SqlRoleChecks } from '../../src/app/collectors/sql.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { runCommand } from '../../src/app/run.js';
 import { renderText } from '../../src/core/messages/text.js';
@@ -17,6 +17,8 @@ const product = useTestDatabase();
 /** A database with the dblink extension installed. */
 const linked = useTestDatabase();
 const clock = new TestClock(new Date('2026-03-02T12:00:00Z'));
+/** The SQL collector with the process's role verdicts, as the bot runs it. */
+const sql = pgSqlCollector();
 let app: AppDeps;
 let env: Record<string, string>;
 
@@ -122,7 +124,7 @@ beforeEach(async () => {
 
 describe('SQL collectors', () => {
   it("run the MIRAI document's daily-metrics queries as written and record their numbers", async () => {
-    await runDueCollectors(app, clock.now(), { env, timeoutMs: 500 });
+    await runDueCollectors(app, clock.now(), { env, timeoutMs: 500, sql });
     expect(await value('mirai', 'daily_active_users')).toBe(3);
     expect(await value('mirai', 'messages_per_day')).toBe(5);
     expect(await value('mirai', 'paying_users')).toBe(2);
@@ -135,8 +137,8 @@ describe('SQL collectors', () => {
 
   it('run once per schedule, whatever the number of replicas', async () => {
     const [a, b] = await Promise.all([
-      runDueCollectors(app, clock.now(), { env, timeoutMs: 500 }),
-      runDueCollectors(app, clock.now(), { env, timeoutMs: 500 }),
+      runDueCollectors(app, clock.now(), { env, timeoutMs: 500, sql }),
+      runDueCollectors(app, clock.now(), { env, timeoutMs: 500, sql }),
     ]);
     const collectors = [...app.registry.list()].flatMap((r) =>
       [...r.metrics.values()].filter((m) => m.source),
@@ -148,6 +150,7 @@ describe('SQL collectors', () => {
         await runDueCollectors(app, new Date(clock.now().getTime() + 30 * 60_000), {
           env,
           timeoutMs: 500,
+          sql,
         })
       ).ran,
     ).toBe(0);
@@ -156,6 +159,7 @@ describe('SQL collectors', () => {
         await runDueCollectors(app, new Date(clock.now().getTime() + 60 * 60_000), {
           env,
           timeoutMs: 500,
+          sql,
         })
       ).ran,
     ).toBe(collectors);
@@ -164,7 +168,7 @@ describe('SQL collectors', () => {
   it('never write to the product database: an INSERT fails and writes nothing, a second statement is refused', async () => {
     const before = (await product.pool.query('SELECT count(*)::int AS n FROM chat_messages'))
       .rows[0].n;
-    await runDueCollectors(app, clock.now(), { env, timeoutMs: 500 });
+    await runDueCollectors(app, clock.now(), { env, timeoutMs: 500, sql });
     expect((await health('writes')).last_error).toMatch(/read-only transaction/);
     expect((await health('two_statements')).last_error).toMatch(/multiple commands/);
     expect(
@@ -173,7 +177,7 @@ describe('SQL collectors', () => {
   });
 
   it('record timeouts, wrong shapes, unreachable databases and unset variables as failures, without throwing', async () => {
-    const result = await runDueCollectors(app, clock.now(), { env, timeoutMs: 300 });
+    const result = await runDueCollectors(app, clock.now(), { env, timeoutMs: 300, sql });
     expect(result.failed).toBeGreaterThanOrEqual(8);
     expect((await health('slow')).last_error).toMatch(/timed out after 300 ms/);
     expect((await health('two_columns')).last_error).toMatch(
@@ -187,10 +191,10 @@ describe('SQL collectors', () => {
   });
 
   it('show "collector failing since" in status, keep the first failure time, and clear it on success', async () => {
-    await runDueCollectors(app, clock.now(), { env, timeoutMs: 300 });
+    await runDueCollectors(app, clock.now(), { env, timeoutMs: 300, sql });
     const first = (await health('unset')).failing_since;
     const later = new Date(clock.now().getTime() + 2 * 3_600_000);
-    await runDueCollectors(app, later, { env, timeoutMs: 300 });
+    await runDueCollectors(app, later, { env, timeoutMs: 300, sql });
     expect((await health('unset')).failing_since).toEqual(first);
     const text = renderText(
       (await runCommand(app, { ...admin, defaultRoadmap: 'hostile' }, 'status', 'cli')).message,
@@ -205,6 +209,7 @@ describe('SQL collectors', () => {
     await runDueCollectors(app, new Date(later.getTime() + 3_600_000), {
       env: { ...env, NOT_SET_DATABASE_URL: as(product, READER) },
       timeoutMs: 300,
+      sql,
     });
     expect((await health('unset')).failing_since).toBeNull();
   });
@@ -226,7 +231,7 @@ describe('SQL collectors only run as a role that may only read', () => {
     const result = await runDueCollectors(deps, clock.now(), {
       env,
       timeoutMs: 2000,
-      roleChecks: new SqlRoleChecks(),
+      sql: pgSqlCollector(new SqlRoleChecks()),
     });
     expect(result.failed).toBe(0);
     expect(await failures('mirai')).toEqual([]);
@@ -238,7 +243,7 @@ describe('SQL collectors only run as a role that may only read', () => {
     await runDueCollectors(deps, clock.now(), {
       env: { ...env, PRODUCT_DATABASE_URL: as(product, WRITER) },
       timeoutMs: 2000,
-      roleChecks: new SqlRoleChecks(),
+      sql: pgSqlCollector(new SqlRoleChecks()),
     });
     const failing = await failures('mirai');
     expect(failing.map((f) => f.metric)).toEqual(expect.arrayContaining(MIRAI_SQL));
@@ -268,7 +273,7 @@ describe('SQL collectors only run as a role that may only read', () => {
     await runDueCollectors(deps, clock.now(), {
       env: { ...env, PRODUCT_DATABASE_URL: product.url },
       timeoutMs: 2000,
-      roleChecks: new SqlRoleChecks(),
+      sql: pgSqlCollector(new SqlRoleChecks()),
     });
     expect((await health('mrr')).last_error).toMatch(/^refused to run: role "[^"]+" .*SUPERUSER/);
     expect(await value('mirai', 'mrr')).toBeUndefined();
@@ -278,7 +283,7 @@ describe('SQL collectors only run as a role that may only read', () => {
     const deps = await miraiOnly();
     const checks = new SqlRoleChecks(60_000);
     const run = (at: Date) =>
-      runDueCollectors(deps, at, { env, timeoutMs: 2000, roleChecks: checks });
+      runDueCollectors(deps, at, { env, timeoutMs: 2000, sql: pgSqlCollector(checks) });
     const start = clock.now();
     expect((await run(start)).failed).toBe(0);
     try {
@@ -327,7 +332,7 @@ describe('SQL collectors only run as a role that may only read', () => {
       await runDueCollectors(deps, clock.now(), {
         env: { LINKED_DATABASE_URL: as(linked, READER) },
         timeoutMs: 2000,
-        roleChecks: new SqlRoleChecks(),
+        sql: pgSqlCollector(new SqlRoleChecks()),
       });
       expect(await inserted()).toBe(0);
       const failing = await failures('linked');
@@ -344,7 +349,7 @@ describe('SQL collectors only run as a role that may only read', () => {
         await runDueCollectors(deps, clock.now(), {
           env: { LINKED_DATABASE_URL: as(linked, READER) },
           timeoutMs: 2000,
-          roleChecks: new SqlRoleChecks(),
+          sql: pgSqlCollector(new SqlRoleChecks()),
         });
         expect(await value('linked', 'messages')).toBe(0);
         expect((await health('escape')).last_error).toMatch(
@@ -364,7 +369,7 @@ describe('SQL collectors only run as a role that may only read', () => {
         await runDueCollectors(deps, clock.now(), {
           env: { LINKED_DATABASE_URL: as(linked, READER) },
           timeoutMs: 2000,
-          roleChecks: new SqlRoleChecks(),
+          sql: pgSqlCollector(new SqlRoleChecks()),
         });
         expect((await health('messages')).last_error).toMatch(
           /refused to run: .*USAGE on foreign-data wrapper postgres_fdw/,

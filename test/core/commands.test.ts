@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ParseResult } from '../../src/core/commands/parse.js';
 import { MAX_COMMAND_LENGTH, parseCommand, tokenize } from '../../src/core/commands/parse.js';
-import { COMMANDS, usageOf } from '../../src/core/commands/table.js';
+import { availableOn, COMMANDS, usageOf } from '../../src/core/commands/table.js';
 import { evaluateRoadmap } from '../../src/core/evaluate/report.js';
 import { statusMessage } from '../../src/core/messages/compose.js';
 import { percent, progressBar, sparkline } from '../../src/core/messages/graphics.js';
@@ -291,7 +291,7 @@ describe('parseCommand', () => {
         'migrate',
         'use',
       ]);
-      expect(COMMANDS.filter((c) => c.cliOnly).map((c) => c.name)).toEqual([
+      expect(COMMANDS.filter((c) => !availableOn(c, 'chat')).map((c) => c.name)).toEqual([
         'import',
         'token',
         'discord',

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,5 +69,17 @@ describe('roadmap validate <path...> (a real process, no database)', () => {
     const ok = await cli(['validate', good, v2], NO_DATABASE);
     expect(ok.code).toBe(0);
     expect(ok.stdout + ok.stderr).toMatch(/2 roadmap files valid/);
+  });
+
+  it('refuses a file over the size limit unread, named on its own as in a folder', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'validate-'));
+    const huge = path.join(dir, 'huge.yaml');
+    // A sparse 2 GB file: reading it whole would take seconds and gigabytes; refused at once.
+    truncateSync((writeFileSync(huge, ''), huge), 2_000_000_000);
+    const run = await cli(['validate', huge], NO_DATABASE);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(
+      /huge\.yaml:1:1: file is 2000000000 bytes, over the limit of 1000000 bytes; refused unread/,
+    );
   });
 });

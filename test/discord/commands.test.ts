@@ -16,7 +16,7 @@ import {
   COMMAND_LIMITS,
 } from '../../src/adapters/discord/limits.js';
 import { parseCommand, tokenize } from '../../src/core/commands/parse.js';
-import { COMMANDS, type CommandSpec } from '../../src/core/commands/table.js';
+import { availableOn, COMMANDS, type CommandSpec } from '../../src/core/commands/table.js';
 
 /** The `/roadmap` definition generated from the command table, and interactions back to words. Pure. */
 
@@ -63,7 +63,7 @@ describe('the /roadmap definition', () => {
   it('has one subcommand per chat command of the table, CLI-only ones left out', () => {
     expect(definition.name).toBe('roadmap');
     expect((definition.options as unknown as Sub[]).map((o) => o.name)).toEqual(
-      COMMANDS.filter((c) => !c.cliOnly).map((c) => c.name),
+      COMMANDS.filter((c) => availableOn(c, 'chat')).map((c) => c.name),
     );
     expect(sub('import')).toBeUndefined();
     expect(sub('migrate')).toBeUndefined();
@@ -146,6 +146,7 @@ describe('the /roadmap definition', () => {
       args: [{ name: 'metric', type: 'text', required: false, description: 'a metric name' }],
       options: [{ name: 'roadmap', takes: 'value', type: 'text', description: 'roadmap id' }],
       mutates: false,
+      platforms: ['cli', 'chat'],
     };
     const generated = commandDefinition([...COMMANDS, extra]).options as unknown as Sub[];
     expect(generated.at(-1)).toMatchObject({
@@ -164,6 +165,7 @@ describe('the /roadmap definition', () => {
       args: [],
       options: [],
       mutates: false,
+      platforms: ['cli', 'chat'],
     }));
     expect(commandProblems(commandDefinition(many))).toEqual([
       expect.stringMatching(/26 options, more than 25/),
@@ -233,6 +235,7 @@ describe('an interaction back to words for runCommand', () => {
       ],
       options: [],
       mutates: true,
+      platforms: ['cli', 'chat'],
     };
     expect(
       wordsFor(data('subscribe', { what: 'digest', timezone: 'Europe/Paris' }), [two]),

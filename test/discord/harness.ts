@@ -90,7 +90,7 @@ export async function startBot(opts: BotOptions): Promise<Bot> {
   const base = await appWith(opts.pool, roadmapsFolder(...opts.roadmaps), opts.clock);
   const deps = opts.wrap ? opts.wrap(base) : base;
   const http = createHttpServer({
-    pool: opts.pool,
+    store: deps.store,
     registry: deps.registry,
     logger,
     started: () => true,

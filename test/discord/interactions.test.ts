@@ -578,7 +578,7 @@ describe('an alert end to end: subscribe, fire, post with buttons, acknowledge b
     ).toBe(false);
     // A roadmap-wide alert, whatever the stage: tier1_to_tier2 fires on response_time_p95 > 1.5s.
     await run('record', { metric: 'response_time_p95', value: '3s', roadmap: 'oviya' });
-    const scheduler = new Scheduler(bot.deps, bot.deps.outbox, {
+    const scheduler = new Scheduler(bot.deps, bot.deps.store.outbox, {
       evaluateCron: '* * * * *',
       outboxCron: '* * * * *',
       repeatIntervalMs: 4 * 3_600_000,
@@ -630,7 +630,7 @@ describe('deferred answers', () => {
       clock,
       deferAfterMs: 0,
       wrap: (deps) => {
-        const store = new Proxy(deps.store, {
+        const points = new Proxy(deps.store.points, {
           get(target, key) {
             const value = Reflect.get(target, key, target);
             if (typeof value !== 'function') return value;
@@ -645,7 +645,7 @@ describe('deferred answers', () => {
             };
           },
         });
-        return { ...deps, store };
+        return { ...deps, store: { ...deps.store, points } };
       },
     });
   });
@@ -733,7 +733,7 @@ describe('the largest seed roadmap (mirai.yaml: most metrics and alerts)', () =>
           source: 'manual',
         })),
       );
-    await big.deps.store.recordPoints(points, {
+    await big.deps.store.points.record(points, {
       actor: { platform: 'system', id: 'test' },
       action: 'seed',
       at: clock.now(),

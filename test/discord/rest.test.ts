@@ -301,7 +301,7 @@ describe('configuration', () => {
     const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
     const logger = createLogger('silent');
     const http = createHttpServer({
-      pool: db.pool,
+      store: deps.store,
       registry: deps.registry,
       logger,
       started: () => true,

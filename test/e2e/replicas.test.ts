@@ -11,7 +11,7 @@ import {
 } from '../../src/adapters/pg/embedded.js';
 import { migrate } from '../../src/adapters/pg/migrate.js';
 import { createPool } from '../../src/adapters/pg/pool.js';
-import { TokenStore } from '../../src/adapters/pg/tokens.js';
+import { pgTokens } from '../../src/adapters/pg/tokens.js';
 import { runCommand } from '../../src/app/run.js';
 import { FakeDiscord } from '../fakes/discord.js';
 import { FakeSlack } from '../fakes/slack.js';
@@ -98,7 +98,7 @@ describe.skipIf(process.env.DATABASE_URL !== undefined)(
       ]) {
         expect((await runCommand(cli, as, line, 'cli')).exitCode).toBe(0);
       }
-      const { token } = await new TokenStore(pool).create('e2e', ['example'], 'test', start);
+      const { token } = await pgTokens(pool).create('e2e', ['example'], 'test', start);
 
       const { publicKey } = generateKeyPairSync('ed25519');
       const rawKey = publicKey

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerApi } from '../../src/adapters/http/api.js';
 import { createHttpServer } from '../../src/adapters/http/server.js';
-import { TokenStore } from '../../src/adapters/pg/tokens.js';
+import { pgTokens } from '../../src/adapters/pg/tokens.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
@@ -32,7 +32,7 @@ let token: string;
 beforeAll(async () => {
   app = await appWith(db.pool, roadmapsFolder('oviya', 'mirai'), clock);
   http = createHttpServer({
-    pool: db.pool,
+    store: app.store,
     registry: app.registry,
     logger: pino({ level: 'silent' }),
     started: () => true,
@@ -41,8 +41,7 @@ beforeAll(async () => {
   await http.listen({ port: 0, host: '127.0.0.1' });
   const address = http.server.address();
   base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  token = (await new TokenStore(db.pool).create('property-feed', ['oviya'], 'test', clock.now()))
-    .token;
+  token = (await pgTokens(db.pool).create('property-feed', ['oviya'], 'test', clock.now())).token;
 });
 
 afterAll(async () => {

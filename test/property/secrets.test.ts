@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDiscord, type Discord } from '../../src/adapters/discord/interactions.js';
 import { registerApi } from '../../src/adapters/http/api.js';
 import { createHttpServer } from '../../src/adapters/http/server.js';
-import { TokenStore } from '../../src/adapters/pg/tokens.js';
+import { pgSqlCollector } from '../../src/adapters/pg/sql-collector.js';
+import { pgTokens } from '../../src/adapters/pg/tokens.js';
 import { createSlack, type SlackAdapter } from '../../src/adapters/slack/app.js';
 import { runDueCollectors } from '../../src/app/collectors/run.js';
 import type { AppDeps } from '../../src/app/context.js';
@@ -82,7 +83,7 @@ describe('the push API logs no token', () => {
   beforeAll(async () => {
     app = await appWith(db.pool, roadmapsFolder('oviya'), clock);
     http = createHttpServer({
-      pool: db.pool,
+      store: app.store,
       registry: app.registry,
       logger: log.logger,
       started: () => true,
@@ -91,8 +92,7 @@ describe('the push API logs no token', () => {
     await http.listen({ port: 0, host: '127.0.0.1' });
     const address = http.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    token = (await new TokenStore(db.pool).create('secret-feed', ['oviya'], 'test', clock.now()))
-      .token;
+    token = (await pgTokens(db.pool).create('secret-feed', ['oviya'], 'test', clock.now())).token;
   });
 
   afterAll(async () => {
@@ -211,7 +211,7 @@ describe('the Slack adapter logs neither the signing secret nor the bot token', 
     fake = await FakeSlack.start();
     const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
     http = createHttpServer({
-      pool: db.pool,
+      store: deps.store,
       registry: deps.registry,
       logger: log.logger,
       started: () => true,
@@ -386,7 +386,7 @@ async function signedDiscord(
   });
   const deps = await appWith(db.pool, roadmapsFolder('oviya'), clock);
   const http = createHttpServer({
-    pool: db.pool,
+    store: deps.store,
     registry: deps.registry,
     logger,
     started: () => true,
@@ -655,7 +655,12 @@ describe('collectors and start-up lines log no database password', () => {
           const deps = await appWith(db.pool, folder, clock);
           clock.advance(61_000);
           const env = { PRODUCT_DATABASE_URL: url(), PROM_URL: 'http://127.0.0.1:1/' };
-          await runDueCollectors(deps, clock.now(), { env, timeoutMs: 1000, logger: log.logger });
+          await runDueCollectors(deps, clock.now(), {
+            env,
+            timeoutMs: 1000,
+            logger: log.logger,
+            sql: pgSqlCollector(),
+          });
           const stored = await db.pool.query<{ last_error: string | null }>(
             `SELECT last_error FROM collector_state WHERE roadmap_id = 'feeds'`,
           );
@@ -738,7 +743,12 @@ describe('collectors and start-up lines log no database password', () => {
         PRODUCT_DATABASE_URL: urlWith(role, DB_PASSWORD),
         PROM_URL: `http://metrics:${PROM_PASSWORD}@127.0.0.1:1/`,
       };
-      await runDueCollectors(deps, clock.now(), { env, timeoutMs: 1000, logger: log.logger });
+      await runDueCollectors(deps, clock.now(), {
+        env,
+        timeoutMs: 1000,
+        logger: log.logger,
+        sql: pgSqlCollector(),
+      });
       const stored = await db.pool.query(
         `SELECT last_error FROM collector_state WHERE roadmap_id = 'feeds'`,
       );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBlocks } from '../../src/adapters/slack/limits.js';
-import { COMMANDS, type ArgType } from '../../src/core/commands/table.js';
+import { availableOn, COMMANDS, type ArgType } from '../../src/core/commands/table.js';
 import { TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
 import { ADMIN, blocksText, countRows, READER, SlackHarness } from './harness.js';
@@ -51,7 +51,7 @@ const SAMPLE: Record<ArgType, string> = {
   yesno: 'yes',
   path: 'x',
 };
-const chatCommands = COMMANDS.filter((c) => !c.cliOnly);
+const chatCommands = COMMANDS.filter((c) => availableOn(c, 'chat'));
 const sampleLine = (c: (typeof COMMANDS)[number]) =>
   [
     c.name,
@@ -77,7 +77,7 @@ describe('/roadmap', () => {
     const { text, type } = await roadmap('help', READER);
     expect(type).toBe('ephemeral');
     for (const c of COMMANDS) {
-      if (c.cliOnly) expect(text).not.toMatch(new RegExp(`^•\\s+${c.name} `, 'm'));
+      if (!availableOn(c, 'chat')) expect(text).not.toMatch(new RegExp(`^•\\s+${c.name} `, 'm'));
       else expect(text).toMatch(new RegExp(`^•\\s+${c.name}\\b`, 'm'));
     }
     expect((await roadmap('help record', READER)).text).toMatch(

@@ -68,7 +68,7 @@ export class SlackHarness {
       SLACK_ADMIN_USER_IDS: [ADMIN],
     };
     const http = createHttpServer({
-      pool: options.pool,
+      store: deps.store,
       registry: deps.registry,
       logger,
       started: () => true,

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import type { App } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ReplayStore } from '../../src/adapters/pg/replay.js';
+import { pgReplays } from '../../src/adapters/pg/replay.js';
 import { ACTION_ID_PREFIX } from '../../src/adapters/slack/blocks.js';
 import {
   FastifyReceiver,
@@ -352,7 +352,7 @@ describe('replayed requests (issue 12): remembered by every replica, run once', 
 describe('a request that fails before it is acknowledged', () => {
   it("is forgotten, so that Slack's retry of it runs", async () => {
     const http = Fastify();
-    const replays = new ReplayStore(db.pool);
+    const replays = pgReplays(db.pool);
     const now = Date.parse('2026-03-03T11:00:00Z');
     const receiver = new FastifyReceiver({
       http,

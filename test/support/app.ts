@@ -2,8 +2,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import { OutboxStore } from '../../src/adapters/pg/outbox.js';
-import { PgStore } from '../../src/adapters/pg/store.js';
+import { pgStore } from '../../src/adapters/pg/store.js';
 import type { AppDeps, Invocation } from '../../src/app/context.js';
 import { RoadmapRegistry } from '../../src/app/registry.js';
 import { ROADMAPS_DIR } from './roadmaps.js';
@@ -30,7 +29,7 @@ export function roadmapsFolder(...ids: string[]): string {
 export async function appWith(pool: pg.Pool, dir: string, clock: TestClock): Promise<AppDeps> {
   const registry = new RoadmapRegistry(dir);
   await registry.reload();
-  return { store: new PgStore(pool), outbox: new OutboxStore(pool), registry, clock: clock.now };
+  return { store: pgStore(pool), registry, clock: clock.now };
 }
 
 export const admin: Invocation = { actor: { platform: 'cli', id: 'alice' }, isAdmin: true };

@@ -8,8 +8,14 @@ import {
   type APIApplicationCommandSubcommandOption,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from '@discordjs/core/http-only';
+import type { Completion } from '../../app/completions.js';
 import { parseCommand, tokenize, type ParsedCommand } from '../../core/commands/parse.js';
-import { COMMANDS, type ArgType, type CommandSpec } from '../../core/commands/table.js';
+import {
+  availableOn,
+  COMMANDS,
+  type ArgType,
+  type CommandSpec,
+} from '../../core/commands/table.js';
 import { COMMAND_LIMITS, MESSAGE_LIMITS } from './limits.js';
 
 /**
@@ -27,8 +33,8 @@ export const ROOT_COMMAND = 'roadmap';
  */
 const TERMINAL_OPTIONS = new Set(['channel', 'json']);
 
-/** What an option's autocomplete offers. */
-export type Completion = 'roadmap' | 'metric' | 'flag' | 'gate' | 'alert' | 'command';
+/** What an option's autocomplete offers (the app finds the candidates: src/app/completions.ts). */
+export type { Completion } from '../../app/completions.js';
 
 const COMPLETION_BY_NAME: Record<string, Completion> = {
   roadmap: 'roadmap',
@@ -52,7 +58,7 @@ export interface OptionPlan {
 
 /** The commands chat can run (CLI-only ones such as import and migrate are left out). */
 export function chatCommands(table: readonly CommandSpec[] = COMMANDS): CommandSpec[] {
-  return table.filter((c) => !c.cliOnly);
+  return table.filter((c) => availableOn(c, 'chat'));
 }
 
 /**

@@ -16,7 +16,8 @@ import {
 import { DiscordAPIError, HTTPError, type RawFile } from '@discordjs/rest';
 import type { Logger } from 'pino';
 import type { AppDeps, Attachment, Invocation, Reply } from '../../app/context.js';
-import { runCommand } from '../../app/run.js';
+import { replyForError, runCommand, type CommandReply } from '../../app/run.js';
+import { CommandError } from '../../app/errors.js';
 import type { CommandSpec } from '../../core/commands/table.js';
 import { errorMessage } from '../../core/messages/compose.js';
 import type { Message } from '../../core/messages/model.js';
@@ -78,19 +79,19 @@ function settle(work: Promise<Reply>): Promise<Outcome> {
   );
 }
 
-/** Usage errors name the slash form of the subcommand, not the CLI's `--options`. */
-function forDiscord(reply: Reply, spec: CommandSpec): Reply {
-  if (reply.exitCode !== 2) return reply;
+/**
+ * Usage errors name the slash form of the subcommand, not the CLI's `--options`: the reply is
+ * rendered again from its error, the slash usage where the command line's would be.
+ */
+function forDiscord(reply: CommandReply, spec: CommandSpec): Reply {
+  const error = reply.error;
+  if (error?.code !== 'usage') return reply;
   const usage = `usage: ${discordUsage(spec)}`;
-  let replaced = false;
-  const sections = reply.message.sections.map((s) => ({
-    ...s,
-    lines: s.lines.map((l) =>
-      l.text.startsWith('usage: ') ? ((replaced = true), { ...l, text: usage }) : l,
-    ),
-  }));
-  if (!replaced) sections.push({ lines: [{ icon: 'info', text: usage }] });
-  return { ...reply, message: { ...reply.message, sections } };
+  if (error.usage !== undefined)
+    return { ...reply, message: errorMessage(error.message, [...error.details, usage]) };
+  const message = errorMessage(error.message, error.details);
+  const sections = [...message.sections, { lines: [{ icon: 'info' as const, text: usage }] }];
+  return { ...reply, message: { ...message, sections } };
 }
 
 /** Discord's limit on an attachment's description (its alt text). */
@@ -293,10 +294,12 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
 
   async function command(interaction: APIChatInputApplicationCommandInteraction): Promise<Answer> {
     const translated = wordsFor(interaction.data);
-    if (!translated.ok)
+    if (!translated.ok) {
+      const usage = translated.usage ? { usage: translated.usage } : {};
       return ephemeral(
-        errorMessage(translated.error, translated.usage ? [`usage: ${translated.usage}`] : []),
+        replyForError(new CommandError('usage', translated.error, [], usage)).message,
       );
+    }
     const who = whoIs(interaction, opts.admins);
     if (!who) return ephemeral(errorMessage('This interaction names no user.'));
     const { spec } = translated;

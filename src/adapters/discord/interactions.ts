@@ -1,10 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { API } from '@discordjs/core/http-only';
-import { ReplayStore } from '../pg/replay.js';
 import type { RESTOptions } from '@discordjs/rest';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.js';
+import type { ReplayMemory } from '../../app/ports/replays.js';
 import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
 import { createInteractionHandler, type InteractionHandler } from './handler.js';
@@ -71,7 +71,7 @@ export function discordStatus(config: Config): { enabled: boolean; summary: stri
 interface RouteOptions {
   key: KeyObject;
   /** Interaction ids already accepted, shared by every replica. */
-  replays: ReplayStore;
+  replays: ReplayMemory;
   clock: () => Date;
   handle: InteractionHandler;
   logger: Logger;
@@ -168,7 +168,7 @@ export function createDiscord(opts: DiscordOptions): Discord {
     if (config.DISCORD_PUBLIC_KEY)
       mountInteractions(opts.http, {
         key: publicKeyFromHex(config.DISCORD_PUBLIC_KEY),
-        replays: new ReplayStore(deps.store.pool),
+        replays: deps.store.replays,
         clock,
         handle,
         logger,

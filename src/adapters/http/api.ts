@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { TokenStore, tokenAllows, type ApiToken } from '../pg/tokens.js';
 import type { AppDeps } from '../../app/context.js';
-import { evaluateWithForecast } from '../../app/evaluate.js';
-import { parsePointsCsv } from '../../app/import-csv.js';
-import { SOURCE, validateBatch, type PointError } from '../../app/ingest.js';
+import { CommandError, isCodedError, type ErrorCode, type FieldProblem } from '../../app/errors.js';
+import { SOURCE } from '../../app/ingest.js';
+import type { ApiToken } from '../../app/ports/tokens.js';
+import { authenticate, pushCsv, pushPoints, statusDocument } from '../../app/push.js';
 import { VALUE_LIMIT } from '../../core/units.js';
-import { statusJson } from '../../core/messages/status-json.js';
 
 /**
  * The push API's request and response shapes: they validate requests and generate the OpenAPI
@@ -101,17 +100,53 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Each way a request can fail (src/app/errors.ts) as the API answers it: its HTTP status and
+ * the stable `error` code of the body. A new code fails the type-check until it is here.
+ */
+const HTTP: Record<ErrorCode, { status: number; error: string }> = {
+  usage: { status: 400, error: 'bad_request' },
+  invalid: { status: 400, error: 'invalid_batch' },
+  not_found: { status: 404, error: 'not_found' },
+  forbidden: { status: 403, error: 'forbidden' },
+  conflict: { status: 409, error: 'conflict' },
+  unauthorized: { status: 401, error: 'unauthorized' },
+  rate_limited: { status: 429, error: 'rate_limited' },
+  too_many_points: { status: 413, error: 'too_many_points' },
+  payload_too_large: { status: 413, error: 'payload_too_large' },
+  unsupported_media_type: { status: 415, error: 'unsupported_media_type' },
+  bad_request: { status: 400, error: 'bad_request' },
+  internal: { status: 500, error: 'internal' },
+};
+
 const problem = (
   reply: FastifyReply,
   status: number,
   error: string,
   message: string,
-  errors?: PointError[],
+  errors?: readonly FieldProblem[],
 ) => reply.code(status).send({ error, message, ...(errors ? { errors } : {}) });
+
+/** The answer to a coded error: its status, its headers, and the Problem body. */
+function answer(reply: FastifyReply, error: CommandError) {
+  const { status, error: code } = HTTP[error.code];
+  if (error.code === 'unauthorized')
+    void reply.header('WWW-Authenticate', 'Bearer realm="roadmap-bot"');
+  if (error.retryAfterSeconds !== undefined)
+    void reply.header('Retry-After', String(error.retryAfterSeconds));
+  return problem(reply, status, code, error.message, error.problems);
+}
 
 /** The push API, the status document, and the OpenAPI description, under /api/v1. */
 export function registerApi(app: FastifyInstance, deps: AppDeps, opts: ApiOptions): void {
-  const tokens = new TokenStore(deps.store.pool);
+  /** More points in one request than allowed: refused before any is read. */
+  const checkCount = (count: number) => {
+    if (count > opts.maxPoints)
+      throw new CommandError(
+        'too_many_points',
+        `at most ${opts.maxPoints} points per request; got ${count}`,
+      );
+  };
 
   app.register(
     async (api) => {
@@ -121,30 +156,32 @@ export function registerApi(app: FastifyInstance, deps: AppDeps, opts: ApiOption
         (_req, body, done) => done(null, body),
       );
 
+      // Fastify's own refusals come by status; the app's failures by their code.
       api.setErrorHandler(
         (error: { statusCode?: number; message: string; code?: string }, request, reply) => {
+          if (isCodedError(error)) return answer(reply, error);
           const status = error.statusCode ?? 500;
           if (status === 413)
-            return problem(
+            return answer(
               reply,
-              413,
-              'payload_too_large',
-              `request body is larger than ${opts.maxBodyBytes} bytes`,
+              new CommandError(
+                'payload_too_large',
+                `request body is larger than ${opts.maxBodyBytes} bytes`,
+              ),
             );
           if (status === 415)
-            return problem(
+            return answer(
               reply,
-              415,
-              'unsupported_media_type',
-              'send application/json or text/csv',
+              new CommandError('unsupported_media_type', 'send application/json or text/csv'),
             );
-          if (status < 500) return problem(reply, status, 'bad_request', error.message);
+          if (status < 500) return problem(reply, status, HTTP.bad_request.error, error.message);
           request.log.error({ err: error }, 'api request failed');
-          return problem(
+          return answer(
             reply,
-            500,
-            'internal',
-            'something went wrong on our side; the request was not applied',
+            new CommandError(
+              'internal',
+              'something went wrong on our side; the request was not applied',
+            ),
           );
         },
       );
@@ -152,145 +189,51 @@ export function registerApi(app: FastifyInstance, deps: AppDeps, opts: ApiOption
       // Authentication and rate limit come first, before the body is even parsed.
       api.addHook('onRequest', async (request, reply) => {
         if (request.url.startsWith('/api/v1/openapi.json')) return;
-        const header = request.headers.authorization ?? '';
-        const match = /^Bearer\s+(\S+)$/i.exec(header);
-        const now = deps.clock();
-        const known = match
-          ? await tokens.authenticateAndCount(match[1] as string, now)
-          : undefined;
-        if (!known) {
-          void reply.header('WWW-Authenticate', 'Bearer realm="roadmap-bot"');
-          return problem(
-            reply,
-            401,
-            'unauthorized',
-            match
-              ? 'unknown or revoked token'
-              : 'send "Authorization: Bearer <token>" (roadmap token create)',
+        try {
+          request.apiToken = await authenticate(
+            deps,
+            request.headers.authorization,
+            opts.rateLimitPerMinute,
           );
+        } catch (error) {
+          if (isCodedError(error)) return answer(reply, error);
+          throw error;
         }
-        const { token, count, windowEnd } = known;
-        if (count > opts.rateLimitPerMinute) {
-          void reply.header(
-            'Retry-After',
-            String(Math.max(1, Math.ceil((windowEnd.getTime() - now.getTime()) / 1000))),
-          );
-          return problem(
-            reply,
-            429,
-            'rate_limited',
-            `at most ${opts.rateLimitPerMinute} requests a minute per token`,
-          );
-        }
-        request.apiToken = token;
       });
 
       api.post('/metrics', { bodyLimit: opts.maxBodyBytes }, async (request, reply) => {
         const token = request.apiToken as ApiToken;
-        const now = deps.clock();
-        const isCsv = /^text\/(csv|plain)/.test(request.headers['content-type'] ?? '');
-        let parsed: { points: Parameters<typeof deps.store.recordPoints>[0]; errors: PointError[] };
-        let received: number;
-        if (isCsv) {
+        if (/^text\/(csv|plain)/.test(request.headers['content-type'] ?? '')) {
           const text = request.body as string;
-          received = Math.max(0, text.split('\n').filter((l) => l.trim() !== '').length - 1);
-          if (received > opts.maxPoints)
-            return problem(
-              reply,
-              413,
-              'too_many_points',
-              `at most ${opts.maxPoints} points per request; got ${received}`,
-            );
-          const csv = parsePointsCsv(text, (id) => deps.registry.get(id), undefined, now, {
-            defaultSource: 'api',
-            allowed: (id) => tokenAllows(token, id),
-          });
-          parsed = {
-            points: csv.points,
-            errors: csv.errors.map((e) => ({
-              index: e.line - 2,
-              field: e.field,
-              message: `line ${e.line}: ${e.message}`,
-            })),
-          };
-        } else {
-          const body = BatchSchema.safeParse(request.body);
-          const count = Array.isArray((request.body as { points?: unknown })?.points)
-            ? (request.body as { points: unknown[] }).points.length
-            : 0;
-          if (count > opts.maxPoints)
-            return problem(
-              reply,
-              413,
-              'too_many_points',
-              `at most ${opts.maxPoints} points per request; got ${count}`,
-            );
-          if (!body.success) {
-            const errors = body.error.issues.map((i) => ({
-              index: typeof i.path[1] === 'number' ? i.path[1] : -1,
-              field: i.path.slice(2).join('.') || String(i.path[0] ?? 'body'),
-              message: i.message,
-            }));
-            return problem(
-              reply,
-              400,
-              'invalid_batch',
-              `${errors.length} problem(s); nothing was written`,
-              errors,
-            );
-          }
-          received = body.data.points.length;
-          const forbidden = [...new Set(body.data.points.map((p) => p.roadmap))].filter(
-            (id) => !tokenAllows(token, id),
-          );
-          if (forbidden.length > 0)
-            return problem(
-              reply,
-              403,
-              'forbidden',
-              `this token may not write to ${forbidden.join(', ')}; nothing was written`,
-            );
-          parsed = validateBatch(body.data.points, {
-            roadmaps: (id) => deps.registry.get(id),
-            now,
-            defaultSource: 'api',
-          });
+          const received = Math.max(0, text.split('\n').filter((l) => l.trim() !== '').length - 1);
+          checkCount(received);
+          return reply.code(200).send({ received, written: await pushCsv(deps, token, text) });
         }
-        if (parsed.errors.some((e) => e.message.includes('may not write'))) {
-          return problem(
-            reply,
-            403,
-            'forbidden',
-            'this token may not write to some of these roadmaps; nothing was written',
-            parsed.errors,
+        const points = (request.body as { points?: unknown })?.points;
+        checkCount(Array.isArray(points) ? points.length : 0);
+        const body = BatchSchema.safeParse(request.body);
+        if (!body.success) {
+          const errors = body.error.issues.map((i) => ({
+            index: typeof i.path[1] === 'number' ? i.path[1] : -1,
+            field: i.path.slice(2).join('.') || String(i.path[0] ?? 'body'),
+            message: i.message,
+          }));
+          throw new CommandError(
+            'invalid',
+            `${errors.length} problem(s); nothing was written`,
+            [],
+            {
+              problems: errors,
+            },
           );
         }
-        if (parsed.errors.length > 0)
-          return problem(
-            reply,
-            400,
-            'invalid_batch',
-            `${parsed.errors.length} problem(s); nothing was written`,
-            parsed.errors.slice(0, 100),
-          );
-        const written = await deps.store.recordPoints(parsed.points, {
-          actor: { platform: 'api', id: token.name },
-          action: 'push',
-          details: { points: parsed.points.length, format: isCsv ? 'csv' : 'json' },
-          at: now,
-        });
-        return reply.code(200).send({ received, written });
+        const written = await pushPoints(deps, token, body.data.points);
+        return reply.code(200).send({ received: body.data.points.length, written });
       });
 
-      api.get<{ Params: { id: string } }>('/roadmaps/:id/status', async (request, reply) => {
-        const token = request.apiToken as ApiToken;
-        const roadmap = deps.registry.get(request.params.id);
-        if (!roadmap)
-          return problem(reply, 404, 'not_found', `no roadmap "${request.params.id}" is loaded`);
-        if (!tokenAllows(token, roadmap.id))
-          return problem(reply, 403, 'forbidden', `this token may not read ${roadmap.id}`);
-        return reply.send(statusJson(await evaluateWithForecast(deps, roadmap, deps.clock())));
-      });
+      api.get<{ Params: { id: string } }>('/roadmaps/:id/status', async (request, reply) =>
+        reply.send(await statusDocument(deps, request.apiToken as ApiToken, request.params.id)),
+      );
 
       api.get('/openapi.json', async () =>
         openApiDocument(opts, app.initialConfig.maxParamLength ?? DEFAULT_MAX_PARAM_LENGTH),

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { OutboxStore } from '../pg/outbox.js';
+import type { Outbox } from '../../app/ports/outbox.js';
 import type { Telemetry } from '../../app/telemetry.js';
 
 /** prom-client behind the Telemetry interface, plus the outbox depth read at scrape time. */
-export function createPrometheusTelemetry(outbox: OutboxStore): {
+export function createPrometheusTelemetry(outbox: Pick<Outbox, 'depth'>): {
   telemetry: Telemetry;
   registry: Registry;
 } {

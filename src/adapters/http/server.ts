@@ -1,10 +1,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type pg from 'pg';
+import type { Store } from '../../app/ports/store.js';
 import type { RoadmapRegistry } from '../../app/registry.js';
 
 export interface HttpDeps {
-  pool: pg.Pool;
+  /** The store readiness pings. */
+  store: Pick<Store, 'ping'>;
   registry: RoadmapRegistry;
   logger: Logger;
   /** Set once start-up finished (migrations applied, roadmaps loaded). */
@@ -32,11 +33,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
     const checks: Record<string, string> = {};
     checks.startup = deps.started() ? 'ok' : 'starting';
     try {
-      // query_timeout is client-side: no session setting is left on the pooled connection.
-      await deps.pool.query({
-        text: 'SELECT 1',
-        query_timeout: READY_TIMEOUT_MS,
-      } as pg.QueryConfig);
+      await deps.store.ping(READY_TIMEOUT_MS);
       checks.database = 'ok';
     } catch (error) {
       checks.database = `unreachable: ${(error as Error).message}`;

@@ -1,14 +1,34 @@
-import type pg from 'pg';
-import type { Episode, Subscriber } from '../../core/alerts/notify.js';
+import type {
+  AlertStore,
+  DigestSubscription,
+  Outgoing,
+  QueuedDigest,
+} from '../../app/alerts/ports.js';
+import type {
+  EpisodeRecord,
+  FirstPost,
+  NewEpisode,
+  StoredTrigger,
+} from '../../core/alerts/episode.js';
+import type { Subscriber } from '../../core/alerts/notify.js';
+import type { DigestSnapshot } from '../../core/digest/compose.js';
 import type { TriggerMemory, TriggerState } from '../../core/evaluate/transition.js';
-import type { Message } from '../../core/messages/model.js';
 import type { Severity } from '../../core/roadmap/model.js';
+import type { Queryable } from './db.js';
 
-/** Queries of the alert engine, subscriptions and outbox. Each takes a client so callers choose the transaction. */
-export type Queryable = Pick<pg.PoolClient, 'query'>;
+/**
+ * The alert engine's, the digests' and the alert commands' queries (src/app/alerts/ports.ts):
+ * alert memory, episodes, subscriptions read for alerts and digests, and enqueueing into the
+ * outbox. Each takes the client it runs on, so callers choose the transaction.
+ */
 
-export interface StoredTrigger extends TriggerMemory {
-  episodeId?: number;
+/** Serializes evaluation of one roadmap across replicas, until the transaction ends. */
+export async function lockEvaluation(db: Queryable, roadmapId: string): Promise<boolean> {
+  const { rows } = await db.query<{ locked: boolean }>(
+    `SELECT pg_try_advisory_xact_lock(hashtext('roadmap-bot:evaluate'), hashtext($1)) AS locked`,
+    [roadmapId],
+  );
+  return rows[0]?.locked === true;
 }
 
 export async function triggerMemory(
@@ -67,28 +87,16 @@ export async function saveTriggerMemory(
   );
 }
 
-export interface EpisodeRow extends Episode {
-  roadmapId: string;
-  triggerId: string;
-  kind: 'upgrade' | 'alert';
-  severity: Severity;
-  condition: string;
-  message?: string;
-  resolvedAt?: Date;
-  acknowledgedBy?: string;
-  snoozedBy?: string;
-}
-
 const EPISODE_COLUMNS = `id, roadmap_id, trigger_id, kind, severity, condition, message, fired_at, resolved_at, acknowledged_by, acknowledged_at, snoozed_by, snoozed_until`;
 
-function toEpisode(r: Record<string, unknown>): EpisodeRow {
+function toEpisode(r: Record<string, unknown>): EpisodeRecord {
   const opt = <T>(key: string, value: unknown): Partial<Record<string, T>> =>
     value === null || value === undefined ? {} : { [key]: value as T };
   return {
     id: Number(r.id),
     roadmapId: r.roadmap_id as string,
     triggerId: r.trigger_id as string,
-    kind: r.kind as EpisodeRow['kind'],
+    kind: r.kind as EpisodeRecord['kind'],
     severity: r.severity as Severity,
     condition: r.condition as string,
     firedAt: r.fired_at as Date,
@@ -98,24 +106,11 @@ function toEpisode(r: Record<string, unknown>): EpisodeRow {
     ...opt('acknowledgedAt', r.acknowledged_at),
     ...opt('snoozedBy', r.snoozed_by),
     ...opt('snoozedUntil', r.snoozed_until),
-  } as EpisodeRow;
+  } as EpisodeRecord;
 }
 
 /** Opens the trigger's episode, or returns the one already open (another replica got there first). */
-export async function openEpisode(
-  db: Queryable,
-  e: {
-    roadmapId: string;
-    triggerId: string;
-    kind: 'upgrade' | 'alert';
-    severity: Severity;
-    condition: string;
-    message?: string;
-    pendingSince?: Date;
-    firedAt: Date;
-    details: unknown;
-  },
-): Promise<EpisodeRow> {
+export async function openEpisode(db: Queryable, e: NewEpisode): Promise<EpisodeRecord> {
   const inserted = await db.query(
     `INSERT INTO alert_episodes (roadmap_id, trigger_id, kind, severity, condition, message, pending_since, fired_at, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -143,7 +138,7 @@ export async function openEpisodeOf(
   db: Queryable,
   roadmapId: string,
   triggerId: string,
-): Promise<EpisodeRow | undefined> {
+): Promise<EpisodeRecord | undefined> {
   const rows = await db.query(
     `SELECT ${EPISODE_COLUMNS} FROM alert_episodes WHERE roadmap_id = $1 AND trigger_id = $2 AND resolved_at IS NULL`,
     [roadmapId, triggerId],
@@ -151,16 +146,24 @@ export async function openEpisodeOf(
   return rows.rows[0] ? toEpisode(rows.rows[0]) : undefined;
 }
 
-export async function episodeById(db: Queryable, id: number): Promise<EpisodeRow | undefined> {
-  const rows = await db.query(`SELECT ${EPISODE_COLUMNS} FROM alert_episodes WHERE id = $1`, [id]);
-  return rows.rows[0] ? toEpisode(rows.rows[0]) : undefined;
+/** Open episodes of the roadmap, and those its trigger memory names (one may have just resolved). */
+export async function liveEpisodes(db: Queryable, roadmapId: string): Promise<EpisodeRecord[]> {
+  const rows = await db.query(
+    `SELECT ${EPISODE_COLUMNS} FROM alert_episodes
+      WHERE roadmap_id = $1
+        AND (resolved_at IS NULL
+             OR id IN (SELECT episode_id FROM trigger_states WHERE roadmap_id = $1 AND episode_id IS NOT NULL))
+      ORDER BY id`,
+    [roadmapId],
+  );
+  return rows.rows.map(toEpisode);
 }
 
 export async function resolveEpisode(
   db: Queryable,
   id: number,
   at: Date,
-): Promise<EpisodeRow | undefined> {
+): Promise<EpisodeRecord | undefined> {
   const rows = await db.query(
     `UPDATE alert_episodes SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL RETURNING ${EPISODE_COLUMNS}`,
     [id, at],
@@ -173,7 +176,7 @@ export async function acknowledgeEpisode(
   id: number,
   by: string,
   at: Date,
-): Promise<EpisodeRow | undefined> {
+): Promise<EpisodeRecord | undefined> {
   const rows = await db.query(
     `UPDATE alert_episodes SET acknowledged_by = $2, acknowledged_at = $3 WHERE id = $1 RETURNING ${EPISODE_COLUMNS}`,
     [id, by, at],
@@ -186,7 +189,7 @@ export async function snoozeEpisode(
   id: number,
   by: string,
   until: Date,
-): Promise<EpisodeRow | undefined> {
+): Promise<EpisodeRecord | undefined> {
   const rows = await db.query(
     `UPDATE alert_episodes SET snoozed_by = $2, snoozed_until = $3 WHERE id = $1 RETURNING ${EPISODE_COLUMNS}`,
     [id, by, until],
@@ -198,7 +201,7 @@ export async function episodes(
   db: Queryable,
   roadmapId: string,
   opts: { openOnly?: boolean; since?: Date; limit?: number },
-): Promise<EpisodeRow[]> {
+): Promise<EpisodeRecord[]> {
   const rows = await db.query(
     `SELECT ${EPISODE_COLUMNS} FROM alert_episodes
       WHERE roadmap_id = $1 AND ($2::boolean IS NOT TRUE OR resolved_at IS NULL)
@@ -225,16 +228,6 @@ export async function alertSubscribers(db: Queryable, roadmapId: string): Promis
   }));
 }
 
-export interface DigestSubscription {
-  id: number;
-  platform: Subscriber['platform'];
-  channel: string;
-  roadmapId: string;
-  time: string;
-  timezone: string;
-  createdAt: Date;
-}
-
 export async function digestSubscriptions(db: Queryable): Promise<DigestSubscription[]> {
   const rows = await db.query(
     `SELECT id, platform, channel_id, roadmap_id, digest_time, timezone, created_at FROM subscriptions WHERE kind = 'digest' ORDER BY id`,
@@ -248,18 +241,6 @@ export async function digestSubscriptions(db: Queryable): Promise<DigestSubscrip
     timezone: r.timezone,
     createdAt: r.created_at,
   }));
-}
-
-export interface Outgoing {
-  key: string;
-  platform: string;
-  channel: string;
-  kind: string;
-  roadmapId?: string;
-  episodeId?: number;
-  message: Message;
-  updateOf?: number;
-  at: Date;
 }
 
 /** Adds a message to the outbox; returns its id, or undefined when the key was already there. */
@@ -283,14 +264,114 @@ export async function enqueue(db: Queryable, out: Outgoing): Promise<number | un
   return rows.rows[0] ? Number(rows.rows[0].id) : undefined;
 }
 
-/** The first posts of an episode (one per channel): what resolutions and acknowledgements edit. */
-export async function firstPostsOf(
+/** The first posts of each episode (one per channel), oldest first. */
+export async function firstPosts(
   db: Queryable,
-  episodeId: number,
-): Promise<{ id: number; platform: string; channel: string }[]> {
+  episodeIds: readonly number[],
+): Promise<Map<number, FirstPost[]>> {
+  const byEpisode = new Map<number, FirstPost[]>();
+  if (episodeIds.length === 0) return byEpisode;
   const rows = await db.query(
-    `SELECT id, platform, channel_id FROM deliveries WHERE episode_id = $1 AND kind = 'firing' ORDER BY id`,
-    [episodeId],
+    `SELECT id, episode_id, platform, channel_id FROM deliveries
+      WHERE episode_id = ANY($1::bigint[]) AND kind = 'firing' ORDER BY id`,
+    [episodeIds],
   );
-  return rows.rows.map((r) => ({ id: Number(r.id), platform: r.platform, channel: r.channel_id }));
+  for (const r of rows.rows) {
+    const post = { id: Number(r.id), platform: r.platform, channel: r.channel_id };
+    const list = byEpisode.get(Number(r.episode_id));
+    if (list) list.push(post);
+    else byEpisode.set(Number(r.episode_id), [post]);
+  }
+  return byEpisode;
+}
+
+export async function queuedKeys(db: Queryable, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.query<{ idempotency_key: string }>(
+    `SELECT idempotency_key FROM deliveries WHERE idempotency_key = ANY($1::text[])`,
+    [keys],
+  );
+  return new Set(rows.rows.map((r) => r.idempotency_key));
+}
+
+/**
+ * Queues digests in one statement, then the snapshot of each one this call queued (another
+ * replica may have queued some meanwhile: their snapshots are theirs). Run it in a
+ * transaction, so a digest and its snapshot are written together.
+ */
+export async function enqueueDigests(
+  db: Queryable,
+  roadmapId: string,
+  digests: readonly QueuedDigest[],
+  snapshot: DigestSnapshot,
+  at: Date,
+): Promise<Set<string>> {
+  if (digests.length === 0) return new Set();
+  const inserted = await db.query<{ idempotency_key: string }>(
+    `INSERT INTO deliveries (idempotency_key, platform, channel_id, kind, roadmap_id, message, next_attempt_at, created_at)
+     SELECT k, p, c, 'digest', $4, m::jsonb, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) AS x(k, p, c, m)
+     ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key`,
+    [
+      digests.map((d) => d.key),
+      digests.map((d) => d.platform),
+      digests.map((d) => d.channel),
+      roadmapId,
+      digests.map((d) => JSON.stringify(d.message)),
+      at,
+    ],
+  );
+  const fresh = new Set(inserted.rows.map((r) => r.idempotency_key));
+  const ours = digests.filter((d) => fresh.has(d.key));
+  if (ours.length > 0) {
+    await db.query(
+      `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot)
+       SELECT s, d::date, $3, $4::jsonb FROM unnest($1::bigint[], $2::text[]) AS x(s, d) ON CONFLICT DO NOTHING`,
+      [
+        ours.map((d) => d.subscriptionId),
+        ours.map((d) => d.localDate),
+        at,
+        JSON.stringify(snapshot),
+      ],
+    );
+  }
+  return fresh;
+}
+
+/** The newest digest snapshot of each subscription. */
+export async function previousDigests(
+  db: Queryable,
+  subscriptionIds: readonly number[],
+): Promise<Map<number, DigestSnapshot>> {
+  if (subscriptionIds.length === 0) return new Map();
+  const rows = await db.query<{ subscription_id: string; snapshot: DigestSnapshot }>(
+    `SELECT DISTINCT ON (subscription_id) subscription_id, snapshot FROM digest_snapshots
+      WHERE subscription_id = ANY($1::bigint[]) ORDER BY subscription_id, local_date DESC`,
+    [subscriptionIds],
+  );
+  return new Map(rows.rows.map((r) => [Number(r.subscription_id), r.snapshot]));
+}
+
+/** The AlertStore port on `db`: the pool, or a transaction's client. */
+export function pgAlertStore(db: Queryable): AlertStore {
+  return {
+    lockEvaluation: (roadmapId) => lockEvaluation(db, roadmapId),
+    memory: (roadmapId) => triggerMemory(db, roadmapId),
+    remember: (roadmapId, triggerId, memory, episodeId, now) =>
+      saveTriggerMemory(db, roadmapId, triggerId, memory, episodeId, now),
+    liveEpisodes: (roadmapId) => liveEpisodes(db, roadmapId),
+    firstPosts: (ids) => firstPosts(db, ids),
+    openEpisode: (episode) => openEpisode(db, episode),
+    closeEpisode: (id, at) => resolveEpisode(db, id, at),
+    openEpisodeOf: (roadmapId, triggerId) => openEpisodeOf(db, roadmapId, triggerId),
+    episodes: (roadmapId, opts) => episodes(db, roadmapId, opts),
+    acknowledge: (id, by, at) => acknowledgeEpisode(db, id, by, at),
+    snooze: (id, by, until) => snoozeEpisode(db, id, by, until),
+    subscribers: (roadmapId) => alertSubscribers(db, roadmapId),
+    digestSubscriptions: () => digestSubscriptions(db),
+    enqueue: (delivery) => enqueue(db, delivery),
+    queuedKeys: (keys) => queuedKeys(db, keys),
+    enqueueDigests: (roadmapId, digests, snapshot, at) =>
+      enqueueDigests(db, roadmapId, digests, snapshot, at),
+    previousDigests: (ids) => previousDigests(db, ids),
+  };
 }

@@ -1,12 +1,7 @@
 import type pg from 'pg';
+import type { RoleFinding } from '../../app/ports/collectors.js';
 
-/** One way the role a SQL collector connects as could change something. */
-export interface RoleFinding {
-  /** The role that has it: the connecting role or a role it is a member of. */
-  role: string;
-  /** What it can do, in words: "INSERT on public.orders", "SUPERUSER", "dblink". */
-  what: string;
-}
+export type { RoleFinding };
 
 /**
  * Roles that write outside the rules of READ ONLY: every table (pg_write_all_data), server

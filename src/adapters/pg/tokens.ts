@@ -1,113 +1,107 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type pg from 'pg';
-
-export interface ApiToken {
-  id: number;
-  name: string;
-  prefix: string;
-  roadmaps: string[];
-  createdBy: string;
-  createdAt: Date;
-  revokedAt?: Date;
-  lastUsedAt?: Date;
-}
+import type { ApiToken, Tokens } from '../../app/ports/tokens.js';
+import type { Queryable } from './db.js';
 
 /** SHA-256 is enough for 256-bit random tokens: there is no dictionary to slow down. */
 export const hashToken = (token: string): string =>
   createHash('sha256').update(token).digest('hex');
 
-/** API tokens: created (shown once), listed, revoked; only their hash is stored. */
-export class TokenStore {
-  constructor(private readonly pool: pg.Pool) {}
+/** A new random token (shown once); only its hash is stored. */
+export async function createToken(
+  db: Queryable,
+  name: string,
+  roadmaps: string[],
+  createdBy: string,
+  now: Date,
+): Promise<{ token: string; id: number }> {
+  const token = `rbt_${randomBytes(32).toString('base64url')}`;
+  const rows = await db.query<{ id: string }>(
+    `INSERT INTO api_tokens (name, token_hash, prefix, roadmaps, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    [name, hashToken(token), token.slice(0, 10), roadmaps, createdBy, now],
+  );
+  return { token, id: Number(rows.rows[0]?.id) };
+}
 
-  async create(
-    name: string,
-    roadmaps: string[],
-    createdBy: string,
-    now: Date,
-  ): Promise<{ token: string; id: number }> {
-    const token = `rbt_${randomBytes(32).toString('base64url')}`;
-    const rows = await this.pool.query<{ id: string }>(
-      `INSERT INTO api_tokens (name, token_hash, prefix, roadmaps, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [name, hashToken(token), token.slice(0, 10), roadmaps, createdBy, now],
-    );
-    return { token, id: Number(rows.rows[0]?.id) };
-  }
+export async function listTokens(db: Queryable): Promise<ApiToken[]> {
+  const rows = await db.query(
+    `SELECT id, name, prefix, roadmaps, created_by, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id`,
+  );
+  return rows.rows.map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    prefix: r.prefix,
+    roadmaps: r.roadmaps,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
+    ...(r.last_used_at ? { lastUsedAt: r.last_used_at } : {}),
+  }));
+}
 
-  async list(): Promise<ApiToken[]> {
-    const rows = await this.pool.query(
-      `SELECT id, name, prefix, roadmaps, created_by, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id`,
-    );
-    return rows.rows.map((r) => ({
+/** Revokes by id or name; false when no live token matched. */
+export async function revokeToken(db: Queryable, idOrName: string, now: Date): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE api_tokens SET revoked_at = $2 WHERE (name = $1 OR id::text = $1) AND revoked_at IS NULL`,
+    [idOrName, now],
+  );
+  return rows.rowCount === 1;
+}
+
+/**
+ * The live token a bearer string belongs to, with this request counted in the token's
+ * current minute (the count every replica shares), in one statement. Undefined for an
+ * unknown or revoked token, and then nothing is counted. `last_used_at` is moved at most
+ * once a minute: concurrent requests of one token would otherwise queue on its row.
+ */
+export async function authenticateAndCount(
+  db: Queryable,
+  token: string,
+  now: Date,
+): Promise<{ token: ApiToken; count: number; windowEnd: Date } | undefined> {
+  const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  const rows = await db.query(
+    `WITH t AS (
+       SELECT id, name, prefix, roadmaps, created_by, created_at, last_used_at FROM api_tokens
+        WHERE token_hash = $1 AND revoked_at IS NULL),
+     touched AS (
+       UPDATE api_tokens SET last_used_at = $2
+        WHERE id = (SELECT id FROM t) AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')),
+     counted AS (
+       INSERT INTO api_rate_windows (token_id, window_start, count) SELECT id, $3, 1 FROM t
+       ON CONFLICT (token_id, window_start) DO UPDATE SET count = api_rate_windows.count + 1 RETURNING count)
+     SELECT t.*, counted.count FROM t CROSS JOIN counted`,
+    [hashToken(token), now, windowStart],
+  );
+  const r = rows.rows[0];
+  if (!r) return undefined;
+  return {
+    token: {
       id: Number(r.id),
       name: r.name,
       prefix: r.prefix,
       roadmaps: r.roadmaps,
       createdBy: r.created_by,
       createdAt: r.created_at,
-      ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
-      ...(r.last_used_at ? { lastUsedAt: r.last_used_at } : {}),
-    }));
-  }
-
-  /** Revokes by id or name; false when no live token matched. */
-  async revoke(idOrName: string, now: Date): Promise<boolean> {
-    const rows = await this.pool.query(
-      `UPDATE api_tokens SET revoked_at = $2 WHERE (name = $1 OR id::text = $1) AND revoked_at IS NULL`,
-      [idOrName, now],
-    );
-    return rows.rowCount === 1;
-  }
-
-  /**
-   * The live token a bearer string belongs to, with this request counted in the token's
-   * current minute (the count every replica shares), in one statement. Undefined for an
-   * unknown or revoked token, and then nothing is counted. `last_used_at` is moved at most
-   * once a minute: concurrent requests of one token would otherwise queue on its row.
-   */
-  async authenticateAndCount(
-    token: string,
-    now: Date,
-  ): Promise<{ token: ApiToken; count: number; windowEnd: Date } | undefined> {
-    const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-    const rows = await this.pool.query(
-      `WITH t AS (
-         SELECT id, name, prefix, roadmaps, created_by, created_at, last_used_at FROM api_tokens
-          WHERE token_hash = $1 AND revoked_at IS NULL),
-       touched AS (
-         UPDATE api_tokens SET last_used_at = $2
-          WHERE id = (SELECT id FROM t) AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')),
-       counted AS (
-         INSERT INTO api_rate_windows (token_id, window_start, count) SELECT id, $3, 1 FROM t
-         ON CONFLICT (token_id, window_start) DO UPDATE SET count = api_rate_windows.count + 1 RETURNING count)
-       SELECT t.*, counted.count FROM t CROSS JOIN counted`,
-      [hashToken(token), now, windowStart],
-    );
-    const r = rows.rows[0];
-    if (!r) return undefined;
-    return {
-      token: {
-        id: Number(r.id),
-        name: r.name,
-        prefix: r.prefix,
-        roadmaps: r.roadmaps,
-        createdBy: r.created_by,
-        createdAt: r.created_at,
-      },
-      count: r.count,
-      windowEnd: new Date(windowStart.getTime() + 60_000),
-    };
-  }
-
-  /** Forgets counts of windows long past. */
-  async pruneRateWindows(now: Date): Promise<void> {
-    await this.pool.query(`DELETE FROM api_rate_windows WHERE window_start < $1`, [
-      new Date(now.getTime() - 3_600_000),
-    ]);
-  }
+    },
+    count: r.count,
+    windowEnd: new Date(windowStart.getTime() + 60_000),
+  };
 }
 
-/** True when a token may touch the roadmap. */
-export function tokenAllows(token: Pick<ApiToken, 'roadmaps'>, roadmapId: string): boolean {
-  return token.roadmaps.includes('*') || token.roadmaps.includes(roadmapId);
+/** Forgets counts of windows long past. */
+export async function pruneRateWindows(db: Queryable, now: Date): Promise<void> {
+  await db.query(`DELETE FROM api_rate_windows WHERE window_start < $1`, [
+    new Date(now.getTime() - 3_600_000),
+  ]);
+}
+
+/** The Tokens port on `db`. */
+export function pgTokens(db: Queryable): Tokens {
+  return {
+    create: (name, roadmaps, createdBy, now) => createToken(db, name, roadmaps, createdBy, now),
+    list: () => listTokens(db),
+    revoke: (idOrName, now) => revokeToken(db, idOrName, now),
+    authenticateAndCount: (token, now) => authenticateAndCount(db, token, now),
+    pruneRateWindows: (now) => pruneRateWindows(db, now),
+  };
 }

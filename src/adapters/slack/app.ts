@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.js';
 import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
-import { ReplayStore } from '../pg/replay.js';
 import type { HandlerContext } from './context.js';
 import { registerHandlers } from './handlers.js';
 import { slackLogger } from './logger.js';
@@ -96,7 +95,6 @@ export function createSlack(options: SlackOptions): SlackAdapter {
   // The route must exist before the server listens, so the receiver is made now; the Bolt app
   // is made in start(), once auth.test has said who the bot is.
   let receiver: FastifyReceiver | undefined;
-  let replays: ReplayStore | undefined;
   if (mode === 'http') {
     if (!options.http)
       throw new Error(
@@ -107,7 +105,7 @@ export function createSlack(options: SlackOptions): SlackAdapter {
       signingSecret: config.SLACK_SIGNING_SECRET as string,
       path: SLACK_EVENTS_PATH,
       now: () => (options.signatureClock ?? deps.clock)().getTime(),
-      replays: () => (replays ??= new ReplayStore(deps.store.pool)),
+      replays: () => deps.store.replays,
       logger,
     });
   }

@@ -1,5 +1,5 @@
 import type { HomeView } from '@slack/web-api';
-import type { PgStore } from '../pg/store.js';
+import type { ChannelBindings } from '../../app/ports/subscriptions.js';
 import { runCommand } from '../../app/run.js';
 import type { Message } from '../../core/messages/model.js';
 import { renderSlackHome } from './blocks.js';
@@ -10,8 +10,8 @@ import { checkBlocks, HOME_LIMITS } from './limits.js';
  * The roadmaps channels of this workspace follow (`/roadmap use`). The bot serves one
  * workspace per token, so every Slack binding is this workspace's.
  */
-export function boundRoadmapIds(store: PgStore): Promise<string[]> {
-  return store.boundRoadmaps('slack');
+export function boundRoadmapIds(channels: ChannelBindings): Promise<string[]> {
+  return channels.boundRoadmaps('slack');
 }
 
 /**
@@ -21,7 +21,7 @@ export function boundRoadmapIds(store: PgStore): Promise<string[]> {
  */
 export async function homeView(ctx: HandlerContext, userId: string): Promise<HomeView> {
   const loaded = ctx.deps.registry.list();
-  const bound = (await boundRoadmapIds(ctx.deps.store)).filter((id) =>
+  const bound = (await boundRoadmapIds(ctx.deps.store.channels)).filter((id) =>
     loaded.some((r) => r.id === id),
   );
   const ids = bound.length > 0 ? bound : loaded.map((r) => r.id);

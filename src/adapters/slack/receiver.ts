@@ -8,7 +8,7 @@ import {
 } from '@slack/bolt';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { ReplayStore } from '../pg/replay.js';
+import type { ReplayMemory } from '../../app/ports/replays.js';
 import { parseSlackRequest, requestKeys } from './requests.js';
 
 /** Slack's replay window: requests signed longer ago than this are refused. */
@@ -59,7 +59,7 @@ export interface FastifyReceiverOptions {
    * Requests already accepted, shared by every replica: a replay is refused. Asked for when a
    * request arrives, so mounting the route needs no database yet.
    */
-  replays: () => ReplayStore;
+  replays: () => ReplayMemory;
   logger: Logger;
 }
 

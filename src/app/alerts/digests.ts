@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import * as q from '../../adapters/pg/alerts.js';
+import type { EpisodeRecord, StoredTrigger } from '../../core/alerts/episode.js';
 import {
   composeDigest,
   digestSnapshot,
@@ -13,6 +13,7 @@ import type { Message } from '../../core/messages/model.js';
 import type { Roadmap } from '../../core/roadmap/model.js';
 import type { AppDeps } from '../context.js';
 import { evaluateWithForecast } from '../evaluate.js';
+import type { DigestSubscription, QueuedDigest } from './ports.js';
 
 const DAY = 86_400_000;
 
@@ -23,29 +24,28 @@ const CHUNK = 100;
 /** What every digest of one roadmap at one instant shares, whoever it goes to. */
 interface DigestBasis {
   report: Report;
+  /** Trigger states as the alert engine remembers them: the digest shows those it agrees with. */
+  remembered: ReadonlyMap<string, StoredTrigger>;
   headline: MetricChange[];
 }
 
-/** The evaluation with forecasts, trigger states as the alert engine remembers them, and the headline metrics. */
+/** The evaluation with forecasts, the trigger states the alert engine remembers, and the headline metrics. */
 async function digestBasis(
   deps: Pick<AppDeps, 'store'>,
   roadmap: Roadmap,
   now: Date,
 ): Promise<DigestBasis> {
-  const report = await evaluateWithForecast(deps, roadmap, now);
-  // Trigger states as the alert engine remembers them, so the digest agrees with the alerts.
-  const memory = await q.triggerMemory(deps.store.pool, roadmap.id);
-  for (const t of report.triggers) {
-    const stored = memory.get(t.id);
-    if (stored && (stored.state === 'firing' || stored.state === 'pending')) t.state = stored.state;
-  }
+  const [report, remembered] = await Promise.all([
+    evaluateWithForecast(deps, roadmap, now),
+    deps.store.alerts.memory(roadmap.id),
+  ]);
   const names = headlineMetrics(report);
   const [before, histories] = await Promise.all([
-    deps.store.valuesAt(roadmap.id, names, [
+    deps.store.points.valuesAt(roadmap.id, names, [
       new Date(now.getTime() - DAY),
       new Date(now.getTime() - 7 * DAY),
     ]),
-    Promise.all(names.map((n) => deps.store.history(roadmap.id, n, 7 * DAY, 14, now))),
+    Promise.all(names.map((n) => deps.store.points.history(roadmap.id, n, 7 * DAY, 14, now))),
   ]);
   const headline: MetricChange[] = names.flatMap((name, i) => {
     const metric = report.metrics.find((m) => m.name === name);
@@ -60,13 +60,13 @@ async function digestBasis(
       },
     ];
   });
-  return { report, headline };
+  return { report, remembered, headline };
 }
 
 /** One digest: the shared basis, and what changed since the previous digest to the same place. */
 function composeFor(
   basis: DigestBasis,
-  opts: { localDate: string; late: boolean; previous?: DigestSnapshot; episodes: q.EpisodeRow[] },
+  opts: { localDate: string; late: boolean; previous?: DigestSnapshot; episodes: EpisodeRecord[] },
 ): Message {
   return composeDigest({
     ...basis,
@@ -82,7 +82,7 @@ function composeFor(
 }
 
 /** Episodes that fired or resolved after `since`, newest first, as many as a digest lists. */
-const changedSince = (episodes: q.EpisodeRow[], since: Date): q.EpisodeRow[] =>
+const changedSince = (episodes: EpisodeRecord[], since: Date): EpisodeRecord[] =>
   episodes
     .filter((e) => e.firedAt > since || (e.resolvedAt !== undefined && e.resolvedAt > since))
     .slice(0, EPISODES_PER_DIGEST);
@@ -93,18 +93,22 @@ export async function buildDigest(
   roadmap: Roadmap,
   now: Date,
   opts: { localDate: string; late: boolean; previous?: DigestSnapshot },
-): Promise<{ message: Message; report: Report }> {
+): Promise<{ message: Message; report: Report; snapshot: DigestSnapshot }> {
   const basis = await digestBasis(deps, roadmap, now);
   const since = opts.previous ? new Date(opts.previous.takenAt) : new Date(now.getTime() - DAY);
-  const episodes = await q.episodes(deps.store.pool, roadmap.id, {
+  const episodes = await deps.store.alerts.episodes(roadmap.id, {
     since,
     limit: EPISODES_PER_DIGEST,
   });
-  return { message: composeFor(basis, { ...opts, episodes }), report: basis.report };
+  return {
+    message: composeFor(basis, { ...opts, episodes }),
+    report: basis.report,
+    snapshot: digestSnapshot(basis.report, basis.remembered),
+  };
 }
 
 interface Due {
-  sub: q.DigestSubscription;
+  sub: DigestSubscription;
   due: DueDigest;
   key: string;
 }
@@ -140,9 +144,8 @@ export async function enqueueDueDigests(
   now: Date,
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>,
 ): Promise<number> {
-  const pool = deps.store.pool;
   const dues: Due[] = [];
-  for (const sub of await q.digestSubscriptions(pool)) {
+  for (const sub of await deps.store.alerts.digestSubscriptions()) {
     try {
       const due = dueDigest(
         { time: sub.time, timezone: sub.timezone, createdAt: sub.createdAt },
@@ -154,11 +157,7 @@ export async function enqueueDueDigests(
     }
   }
   if (dues.length === 0) return 0;
-  const existing = await pool.query<{ idempotency_key: string }>(
-    `SELECT idempotency_key FROM deliveries WHERE idempotency_key = ANY($1::text[])`,
-    [dues.map((d) => d.key)],
-  );
-  const queuedAlready = new Set(existing.rows.map((r) => r.idempotency_key));
+  const queuedAlready = await deps.store.alerts.queuedKeys(dues.map((d) => d.key));
   const byRoadmap = new Map<string, Due[]>();
   for (const d of dues) {
     if (queuedAlready.has(d.key)) continue;
@@ -196,14 +195,8 @@ async function queueRoadmapDigests(
   now: Date,
   logger: Pick<Logger, 'info' | 'error'> | undefined,
 ): Promise<number> {
-  const pool = deps.store.pool;
   const basis = await digestBasis(deps, roadmap, now);
-  const previous = await pool.query<{ subscription_id: string; snapshot: DigestSnapshot }>(
-    `SELECT DISTINCT ON (subscription_id) subscription_id, snapshot FROM digest_snapshots
-      WHERE subscription_id = ANY($1::bigint[]) ORDER BY subscription_id, local_date DESC`,
-    [list.map((d) => d.sub.id)],
-  );
-  const previousOf = new Map(previous.rows.map((r) => [Number(r.subscription_id), r.snapshot]));
+  const previousOf = await deps.store.alerts.previousDigests(list.map((d) => d.sub.id));
   const sinceOf = (d: Due): Date => {
     const taken = new Date(previousOf.get(d.sub.id)?.takenAt ?? Number.NaN);
     // No previous digest, or one whose time cannot be read: the last day.
@@ -211,12 +204,12 @@ async function queueRoadmapDigests(
   };
   // Every episode any of these digests can show; each digest keeps those since its previous one.
   const oldest = new Date(Math.min(...list.map((d) => sinceOf(d).getTime())));
-  const changed = await q.episodes(pool, roadmap.id, { since: oldest, limit: 10_000 });
-  const snapshot = JSON.stringify(digestSnapshot(basis.report));
+  const changed = await deps.store.alerts.episodes(roadmap.id, { since: oldest, limit: 10_000 });
+  const snapshot = digestSnapshot(basis.report, basis.remembered);
 
   let queued = 0;
   for (let i = 0; i < list.length; i += CHUNK) {
-    const chunk = list.slice(i, i + CHUNK).flatMap((d) => {
+    const chunk = list.slice(i, i + CHUNK).flatMap((d): (QueuedDigest & { d: Due })[] => {
       const prev = previousOf.get(d.sub.id);
       try {
         const message = composeFor(basis, {
@@ -225,7 +218,17 @@ async function queueRoadmapDigests(
           ...(prev ? { previous: prev } : {}),
           episodes: changedSince(changed, sinceOf(d)),
         });
-        return [{ d, message: JSON.stringify(message) }];
+        return [
+          {
+            d,
+            key: d.key,
+            subscriptionId: d.sub.id,
+            localDate: d.due.localDate,
+            platform: d.sub.platform,
+            channel: d.sub.channel,
+            message,
+          },
+        ];
       } catch (error) {
         // One subscription's bad data (say, an unreadable previous snapshot) costs only its digest.
         failed(deps, logger, roadmap.id, [d.sub.id], error, `digest of subscription ${d.sub.id}`);
@@ -233,32 +236,11 @@ async function queueRoadmapDigests(
       }
     });
     if (chunk.length === 0) continue;
-    const mine = await deps.store.transaction(async (client) => {
-      const inserted = await client.query<{ idempotency_key: string }>(
-        `INSERT INTO deliveries (idempotency_key, platform, channel_id, kind, roadmap_id, message, next_attempt_at, created_at)
-         SELECT k, p, c, 'digest', $4, m::jsonb, $6, $6 FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) AS x(k, p, c, m)
-         ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key`,
-        [
-          chunk.map((c) => c.d.key),
-          chunk.map((c) => c.d.sub.platform),
-          chunk.map((c) => c.d.sub.channel),
-          roadmap.id,
-          chunk.map((c) => c.message),
-          now,
-        ],
-      );
-      // Another replica may have queued some of them meanwhile: snapshots only for ours.
-      const fresh = new Set(inserted.rows.map((r) => r.idempotency_key));
-      const ours = chunk.filter((c) => fresh.has(c.d.key));
-      if (ours.length > 0) {
-        await client.query(
-          `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot)
-           SELECT s, d::date, $3, $4::jsonb FROM unnest($1::bigint[], $2::text[]) AS x(s, d) ON CONFLICT DO NOTHING`,
-          [ours.map((c) => c.d.sub.id), ours.map((c) => c.d.due.localDate), now, snapshot],
-        );
-      }
-      return ours;
-    });
+    // Another replica may have queued some of them meanwhile: snapshots only for ours.
+    const fresh = await deps.store.transaction((tx) =>
+      tx.alerts.enqueueDigests(roadmap.id, chunk, snapshot, now),
+    );
+    const mine = chunk.filter((c) => fresh.has(c.key));
     queued += mine.length;
     for (const c of mine)
       logger?.info(

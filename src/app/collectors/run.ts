@@ -1,44 +1,34 @@
 import type { Logger } from 'pino';
-import { clearCollectorFailure, markCollectorFailing } from '../../adapters/pg/collector-state.js';
 import { nextRun } from '../../core/collectors/schedule.js';
 import type { MetricDef, Roadmap } from '../../core/roadmap/model.js';
 import type { AppDeps } from '../context.js';
+import type { SqlCollector } from '../ports/collectors.js';
 import { runPrometheusCollector } from './prometheus.js';
-import {
-  checkSqlCollectorRole,
-  CollectorError,
-  REFUSED,
-  runSqlCollector,
-  sharedRoleChecks,
-  type SqlRoleChecks,
-} from './sql.js';
+import { CollectorError, REFUSED } from './sql.js';
 
 export interface CollectorOptions {
   /** Where `database:` / `url:` names are looked up (process.env in production). */
   env: Record<string, string | undefined>;
   timeoutMs: number;
   logger?: Pick<Logger, 'info' | 'warn'>;
-  /** Verdicts on SQL collectors' roles, cached per connection string (default: the process's). */
-  roleChecks?: SqlRoleChecks;
+  /** Runs SQL collectors and checks their roles (verdicts cached per connection string). */
+  sql: SqlCollector;
 }
 
-/** Takes this run for this replica: moves next_run_at forward in one guarded UPDATE, like pg-boss's cron. */
-async function claim(
+/** Takes this run for this replica (once across replicas). */
+function claim(
   deps: Pick<AppDeps, 'store'>,
   roadmap: Roadmap,
   metric: MetricDef,
   now: Date,
 ): Promise<boolean> {
   const source = metric.source as NonNullable<MetricDef['source']>;
-  await deps.store.pool.query(
-    `INSERT INTO collector_state (roadmap_id, metric, next_run_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-    [roadmap.id, metric.name, now],
+  return deps.store.collectors.claim(
+    roadmap.id,
+    metric.name,
+    now,
+    nextRun(source, now, roadmap.timezone),
   );
-  const claimed = await deps.store.pool.query(
-    `UPDATE collector_state SET next_run_at = $4, last_run_at = $3 WHERE roadmap_id = $1 AND metric = $2 AND next_run_at <= $3`,
-    [roadmap.id, metric.name, now, nextRun(source, now, roadmap.timezone)],
-  );
-  return claimed.rowCount === 1;
 }
 
 async function collect(metric: MetricDef, now: Date, opts: CollectorOptions): Promise<number> {
@@ -50,10 +40,7 @@ async function collect(metric: MetricDef, now: Date, opts: CollectorOptions): Pr
       `${name} is not set (the environment variable naming the ${source.kind === 'sql' ? 'database' : 'Prometheus server'})`,
     );
   return source.kind === 'sql'
-    ? runSqlCollector(target, source.sql, opts.timeoutMs, {
-        now,
-        checks: opts.roleChecks ?? sharedRoleChecks,
-      })
+    ? opts.sql.run(target, source.sql, opts.timeoutMs, now)
     : runPrometheusCollector(target, source.query, now, opts.timeoutMs);
 }
 
@@ -66,13 +53,9 @@ async function recordFailure(
   message: string,
   opts: CollectorOptions,
 ): Promise<void> {
-  const first = await markCollectorFailing(
-    deps.store.pool,
-    roadmap.id,
-    metric.name,
-    now,
-    message,
-  ).catch(() => true);
+  const first = await deps.store.collectors
+    .failing(roadmap.id, metric.name, now, message)
+    .catch(() => true);
   if (first)
     opts.logger?.warn(
       { roadmap: roadmap.id, metric: metric.name },
@@ -91,7 +74,6 @@ async function checkSqlRoles(
   deps: Pick<AppDeps, 'store' | 'registry'>,
   now: Date,
   opts: CollectorOptions,
-  checks: SqlRoleChecks,
 ): Promise<void> {
   const byUrl = new Map<string, { roadmap: Roadmap; metric: MetricDef }[]>();
   for (const roadmap of deps.registry.list()) {
@@ -104,19 +86,19 @@ async function checkSqlRoles(
     }
   }
   for (const [url, collectors] of byUrl) {
-    if (checks.cached(url, now)) continue;
+    if (opts.sql.checked(url, now)) continue;
     let refused: string | undefined;
     try {
-      refused = await checkSqlCollectorRole(url, opts.timeoutMs, now, checks);
+      refused = await opts.sql.checkRole(url, opts.timeoutMs, now);
     } catch {
       continue;
     }
     for (const { roadmap, metric } of collectors) {
       if (refused) await recordFailure(deps, roadmap, metric, now, refused, opts);
       else
-        await clearCollectorFailure(deps.store.pool, roadmap.id, metric.name, REFUSED).catch(
-          () => undefined,
-        );
+        await deps.store.collectors
+          .clearFailure(roadmap.id, metric.name, REFUSED)
+          .catch(() => undefined);
     }
   }
 }
@@ -132,14 +114,14 @@ export async function runDueCollectors(
 ): Promise<{ ran: number; failed: number }> {
   let ran = 0;
   let failed = 0;
-  await checkSqlRoles(deps, now, opts, opts.roleChecks ?? sharedRoleChecks);
+  await checkSqlRoles(deps, now, opts);
   for (const roadmap of deps.registry.list()) {
     for (const metric of roadmap.metrics.values()) {
       if (!metric.source || !(await claim(deps, roadmap, metric, now))) continue;
       ran++;
       try {
         const value = await collect(metric, now, opts);
-        await deps.store.recordPoints(
+        await deps.store.points.record(
           [
             {
               roadmapId: roadmap.id,
@@ -157,10 +139,7 @@ export async function runDueCollectors(
             at: now,
           },
         );
-        await deps.store.pool.query(
-          `UPDATE collector_state SET last_success_at = $3, failing_since = NULL, last_error = NULL WHERE roadmap_id = $1 AND metric = $2`,
-          [roadmap.id, metric.name, now],
-        );
+        await deps.store.collectors.succeeded(roadmap.id, metric.name, now);
       } catch (error) {
         failed++;
         const message =

@@ -1,14 +1,14 @@
-import * as q from '../../adapters/pg/alerts.js';
-import { audit } from '../../adapters/pg/store.js';
+import type { EpisodeRecord } from '../../core/alerts/episode.js';
+import { editsOf, episodeMessage } from '../../core/alerts/plan.js';
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import { parseDurationLiteral } from '../../core/condition/parse.js';
 import { formatDuration } from '../../core/duration.js';
-import type { TriggerReport } from '../../core/evaluate/report.js';
 import { infoMessage } from '../../core/messages/compose.js';
 import type { Line, Message } from '../../core/messages/model.js';
 import type { Roadmap } from '../../core/roadmap/model.js';
 import { formatDateTime } from '../../core/time.js';
-import { enqueueEdits, messageFor } from '../alerts/engine.js';
+import { outgoing } from '../alerts/engine.js';
+import type { AlertStore } from '../alerts/ports.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
 import { CommandError } from '../errors.js';
 import { evaluateAt, resolveRoadmap } from '../evaluate.js';
@@ -29,7 +29,7 @@ export async function alerts(
     throw new CommandError('usage', `expected "alerts" or "alerts history", got "alerts ${mode}"`);
 
   if (mode !== undefined) {
-    const past = await q.episodes(deps.store.pool, roadmap.id, { limit: 25 });
+    const past = await deps.store.alerts.episodes(roadmap.id, { limit: 25 });
     const lines: Line[] = past.map((e) => ({
       icon: e.resolvedAt ? 'resolved' : 'firing',
       text: `#${e.id} ${e.triggerId} (${e.severity}): fired ${formatDateTime(e.firedAt, zone)}${e.resolvedAt ? `, resolved ${formatDateTime(e.resolvedAt, zone)}` : ', still firing'}`,
@@ -46,8 +46,8 @@ export async function alerts(
 
   const [report, memory, open] = await Promise.all([
     evaluateAt(deps, roadmap, deps.clock()),
-    q.triggerMemory(deps.store.pool, roadmap.id),
-    q.episodes(deps.store.pool, roadmap.id, { openOnly: true }),
+    deps.store.alerts.memory(roadmap.id),
+    deps.store.alerts.episodes(roadmap.id, { openOnly: true }),
   ]);
   const lines: Line[] = [];
   for (const t of report.triggers) {
@@ -97,7 +97,7 @@ async function openEpisodeNamed(
   deps: AppDeps,
   roadmap: Roadmap,
   id: string,
-): Promise<q.EpisodeRow> {
+): Promise<EpisodeRecord> {
   const known = [
     ...roadmap.stages.flatMap((s) => (s.upgrade ? [s.upgrade.id] : [])),
     ...roadmap.alerts.map((a) => a.id),
@@ -107,7 +107,7 @@ async function openEpisodeNamed(
       'not_found',
       `alert: no alert "${id}" in ${roadmap.id} (alerts: ${known.join(', ')})`,
     );
-  const episode = await q.openEpisodeOf(deps.store.pool, roadmap.id, id);
+  const episode = await deps.store.alerts.openEpisodeOf(roadmap.id, id);
   if (!episode)
     throw new CommandError(
       'conflict',
@@ -116,49 +116,34 @@ async function openEpisodeNamed(
   return episode;
 }
 
-/** The alert's message as it stands now, for editing its posts. */
-async function currentMessage(deps: AppDeps, roadmap: Roadmap, episode: q.EpisodeRow) {
-  const report = await evaluateAt(deps, roadmap, deps.clock());
-  const trigger: TriggerReport = report.triggers.find((t) => t.id === episode.triggerId) ?? {
-    id: episode.triggerId,
-    kind: episode.kind,
-    severity: episode.severity,
-    state: 'firing',
-    reason: 'still-firing',
-    memory: { state: 'firing', since: episode.firedAt },
-    condition: episode.condition,
-    comparisons: [],
-    missing: [],
-  };
-  return messageFor(roadmap, report, trigger, 'firing', episode);
-}
-
 function who(invocation: Invocation): string {
   const { platform, id } = invocation.actor;
   // Slack and Discord both render <@id> as a mention; elsewhere the id is the name.
   return platform === 'slack' || platform === 'discord' ? `<@${id}>` : id;
 }
 
+/**
+ * Records an acknowledgement or a snooze, edits the episode's first posts to show it (through
+ * the outbox), and audits it, in one transaction.
+ */
 async function settle(
   deps: AppDeps,
   invocation: Invocation,
   roadmap: Roadmap,
-  episode: q.EpisodeRow,
+  episode: EpisodeRecord,
   action: 'ack' | 'snooze',
   details: Record<string, unknown>,
-  update: (db: q.Queryable) => Promise<q.EpisodeRow | undefined>,
-): Promise<q.EpisodeRow> {
+  update: (alerts: AlertStore) => Promise<EpisodeRecord | undefined>,
+): Promise<EpisodeRecord> {
   const now = deps.clock();
-  return deps.store.transaction(async (client) => {
-    const updated = (await update(client)) ?? episode;
-    await enqueueEdits(
-      client,
-      updated,
-      await currentMessage(deps, roadmap, updated),
-      `${action}-${now.getTime()}`,
-      now,
-    );
-    await audit(client, {
+  return deps.store.transaction(async (tx) => {
+    const updated = (await update(tx.alerts)) ?? episode;
+    // The message as it stands now: the trigger's current evaluation, and who settled it.
+    const message = episodeMessage(await evaluateAt({ store: tx }, roadmap, deps.clock()), updated);
+    const posts = (await tx.alerts.firstPosts([updated.id])).get(updated.id) ?? [];
+    for (const edit of editsOf(updated.id, posts, `${action}-${now.getTime()}`, message))
+      await tx.alerts.enqueue(outgoing(edit, updated.roadmapId, updated.id, now));
+    await tx.audit.record({
       actor: invocation.actor,
       roadmapId: roadmap.id,
       action,
@@ -177,8 +162,8 @@ export async function ack(
 ): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
   const episode = await openEpisodeNamed(deps, roadmap, command.args.alert as string);
-  await settle(deps, invocation, roadmap, episode, 'ack', {}, (db) =>
-    q.acknowledgeEpisode(db, episode.id, who(invocation), deps.clock()),
+  await settle(deps, invocation, roadmap, episode, 'ack', {}, (alerts) =>
+    alerts.acknowledge(episode.id, who(invocation), deps.clock()),
   );
   return {
     message: infoMessage(`✅ ${episode.triggerId} acknowledged by ${who(invocation)}`),
@@ -202,8 +187,14 @@ export async function snooze(
     );
   const episode = await openEpisodeNamed(deps, roadmap, command.args.alert as string);
   const until = new Date(deps.clock().getTime() + ms);
-  await settle(deps, invocation, roadmap, episode, 'snooze', { until: until.toISOString() }, (db) =>
-    q.snoozeEpisode(db, episode.id, who(invocation), until),
+  await settle(
+    deps,
+    invocation,
+    roadmap,
+    episode,
+    'snooze',
+    { until: until.toISOString() },
+    (alerts) => alerts.snooze(episode.id, who(invocation), until),
   );
   return {
     message: infoMessage(

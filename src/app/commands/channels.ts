@@ -55,12 +55,16 @@ export async function use(
     );
   }
   const where = channelOf(invocation, command);
-  await deps.store.bindChannel(where.platform, where.channel, roadmap.id, {
-    actor: invocation.actor,
-    roadmapId: roadmap.id,
-    action: 'use',
-    details: { platform: where.platform, channel: where.channel },
-    at: deps.clock(),
+  const now = deps.clock();
+  await deps.store.transaction(async (tx) => {
+    await tx.channels.bind(where, roadmap.id, invocation.actor, now);
+    await tx.audit.record({
+      actor: invocation.actor,
+      roadmapId: roadmap.id,
+      action: 'use',
+      details: { platform: where.platform, channel: where.channel },
+      at: now,
+    });
   });
   return {
     message: infoMessage(`This channel now follows ${roadmap.name} (${roadmap.id})`),

@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon';
-import { audit } from '../../adapters/pg/store.js';
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import { formatDateTime } from '../../core/time.js';
 import type { Line, Message } from '../../core/messages/model.js';
@@ -50,10 +49,10 @@ export async function deliveries(
         `deliveries retry needs a delivery id, got "${command.args.id ?? ''}"`,
       );
     const now = deps.clock();
-    await deps.store.transaction(async (client) => {
-      if (!(await deps.outbox.retry(id, now, client)))
+    await deps.store.transaction(async (tx) => {
+      if (!(await tx.outbox.retry(id, now)))
         throw new CommandError('not_found', `delivery ${id} is not a failed delivery`);
-      await audit(client, {
+      await tx.audit.record({
         actor: invocation.actor,
         action: 'retry-delivery',
         details: { delivery: id },
@@ -70,11 +69,11 @@ export async function deliveries(
       exitCode: 0,
     };
   }
-  const rows = await deps.outbox.list({
+  const rows = await deps.store.outbox.list({
     ...(command.options.failed ? { status: 'failed' as const } : {}),
     limit: 25,
   });
-  const depth = await deps.outbox.depth();
+  const depth = await deps.store.outbox.depth();
   const lines: Line[] = rows.map((d) => ({
     icon: d.status === 'sent' ? 'ok' : d.status === 'failed' ? 'error' : 'pending',
     text: `#${d.id} ${d.kind} → ${d.platform}:${d.channel}: ${d.status}${d.attempts > 1 ? ` after ${d.attempts} attempts` : ''}`,

@@ -37,12 +37,22 @@ export function tick(passed: boolean) {
         `gate: "${gate.id}" is checked from metrics (${gate.check.text}); it passes while that holds`,
       );
     }
-    await deps.store.tickGate(roadmap.id, stage.id, gate.id, passed, {
-      actor: invocation.actor,
-      roadmapId: roadmap.id,
-      action: passed ? 'check' : 'uncheck',
-      details: { stage: stage.id, gate: gate.id },
-      at: now,
+    await deps.store.transaction(async (tx) => {
+      await tx.state.tickGate({
+        roadmapId: roadmap.id,
+        stageId: stage.id,
+        gateId: gate.id,
+        passed,
+        actor: invocation.actor,
+        at: now,
+      });
+      await tx.audit.record({
+        actor: invocation.actor,
+        roadmapId: roadmap.id,
+        action: passed ? 'check' : 'uncheck',
+        details: { stage: stage.id, gate: gate.id },
+        at: now,
+      });
     });
     return {
       message: infoMessage(`${passed ? '☑️ Checked' : '⬜ Unchecked'} ${gate.id}: ${gate.text}`),
@@ -75,17 +85,27 @@ export async function advance(
       open.map((g) => `${g.id}: ${g.text}${g.state === 'unknown' ? ' (no data)' : ''}`),
     );
   }
-  await deps.store.moveStage(roadmap.id, report.stage.id, next.id, forced && open.length > 0, {
-    actor: invocation.actor,
-    roadmapId: roadmap.id,
-    action: 'advance',
-    details: {
+  await deps.store.transaction(async (tx) => {
+    await tx.state.moveStage({
+      roadmapId: roadmap.id,
       from: report.stage.id,
       to: next.id,
       forced: forced && open.length > 0,
-      openGates: open.map((g) => g.id),
-    },
-    at: now,
+      actor: invocation.actor,
+      at: now,
+    });
+    await tx.audit.record({
+      actor: invocation.actor,
+      roadmapId: roadmap.id,
+      action: 'advance',
+      details: {
+        from: report.stage.id,
+        to: next.id,
+        forced: forced && open.length > 0,
+        openGates: open.map((g) => g.id),
+      },
+      at: now,
+    });
   });
   const lines =
     forced && open.length > 0

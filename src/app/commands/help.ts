@@ -1,12 +1,18 @@
 import type { ParsedCommand } from '../../core/commands/parse.js';
-import { COMMANDS, findCommand, usageOf } from '../../core/commands/table.js';
+import {
+  availableOn,
+  COMMANDS,
+  findCommand,
+  usageOf,
+  type Platform,
+} from '../../core/commands/table.js';
 import type { Message } from '../../core/messages/model.js';
 import type { Reply } from '../context.js';
 import { CommandError } from '../errors.js';
 
 /** `help [command]`: generated from the command table. */
-export function help(platform: 'cli' | 'chat', command: ParsedCommand): Reply {
-  const visible = COMMANDS.filter((c) => platform === 'cli' || !c.cliOnly);
+export function help(platform: Platform, command: ParsedCommand): Reply {
+  const visible = COMMANDS.filter((c) => availableOn(c, platform));
   const name = command.args.command;
   if (name !== undefined) {
     const spec = findCommand(name);

@@ -37,7 +37,7 @@ export async function metrics(
     if (!metric) throw new CommandError('not_found', `no metric "${name}"`);
     const history = def.derive
       ? []
-      : await deps.store.history(roadmap.id, def.name, windowMs, 48, now);
+      : await deps.store.points.history(roadmap.id, def.name, windowMs, 48, now);
     const message = metricHistoryMessage(
       roadmap.name,
       roadmap.timezone,
@@ -48,7 +48,7 @@ export async function metrics(
     let attachments: Attachment[] | undefined;
     if (deps.charts && !def.derive) {
       const chartWindow = Math.max(windowMs, roadmap.forecastWindowMs);
-      const histories = await deps.store.forecastHistories(
+      const histories = await deps.store.points.forecastHistories(
         roadmap.id,
         [def.name],
         chartWindow,
@@ -73,11 +73,11 @@ export async function metrics(
 
   const recorded = report.metrics.filter((m) => !m.derived).map((m) => m.name);
   const [before, series] = await Promise.all([
-    deps.store.valuesAt(roadmap.id, recorded, [
+    deps.store.points.valuesAt(roadmap.id, recorded, [
       new Date(now.getTime() - DAY),
       new Date(now.getTime() - 7 * DAY),
     ]),
-    Promise.all(recorded.map((m) => deps.store.history(roadmap.id, m, 7 * DAY, 14, now))),
+    Promise.all(recorded.map((m) => deps.store.points.history(roadmap.id, m, 7 * DAY, 14, now))),
   ]);
   const seriesByMetric = new Map(
     recorded.map((m, i) => [m, (series[i] ?? []).map((p) => p.value)]),
@@ -114,7 +114,7 @@ export async function record(
   const value = valueFor(metric, command.args.value as string);
   const now = deps.clock();
   const at = atFrom(command.options.at, roadmap.timezone, now);
-  await deps.store.recordPoints(
+  await deps.store.points.record(
     [{ roadmapId: roadmap.id, metric: metric.name, value, at, source: 'manual' }],
     {
       actor: invocation.actor,
@@ -147,7 +147,7 @@ export async function setFlag(
     );
   const value = valueFor(metric, command.args.value as string);
   const now = deps.clock();
-  await deps.store.recordPoints(
+  await deps.store.points.record(
     [{ roadmapId: roadmap.id, metric: metric.name, value, at: now, source: 'manual' }],
     {
       actor: invocation.actor,

@@ -1,4 +1,3 @@
-import { audit } from '../../adapters/pg/store.js';
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import { infoMessage } from '../../core/messages/compose.js';
 import { timezoneIsValid } from '../../core/roadmap/schema.js';
@@ -52,24 +51,18 @@ export async function subscribe(
       throw new CommandError('usage', 'alerts take a minimum severity, not a timezone');
   }
   const now = deps.clock();
-  await deps.store.transaction(async (client) => {
-    await client.query(
-      `INSERT INTO subscriptions (platform, channel_id, roadmap_id, kind, min_severity, digest_time, timezone, created_by, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (platform, channel_id, roadmap_id, kind) DO UPDATE SET min_severity = EXCLUDED.min_severity, digest_time = EXCLUDED.digest_time, timezone = EXCLUDED.timezone`,
-      [
-        where.platform,
-        where.channel,
-        roadmap.id,
-        kind,
-        severity,
-        time,
-        timezone,
-        `${invocation.actor.platform}:${invocation.actor.id}`,
-        now,
-      ],
-    );
-    await audit(client, {
+  await deps.store.transaction(async (tx) => {
+    await tx.subscriptions.save({
+      ...where,
+      roadmapId: roadmap.id,
+      kind,
+      minSeverity: severity,
+      digestTime: time,
+      timezone,
+      by: invocation.actor,
+      at: now,
+    });
+    await tx.audit.record({
       actor: { ...invocation.actor, channel: where.channel },
       roadmapId: roadmap.id,
       action: 'subscribe',
@@ -97,17 +90,13 @@ export async function unsubscribe(
   const where = channelOf(invocation, command);
   const kind = kindOf(command);
   const now = deps.clock();
-  await deps.store.transaction(async (client) => {
-    const removed = await client.query(
-      `DELETE FROM subscriptions WHERE platform = $1 AND channel_id = $2 AND roadmap_id = $3 AND kind = $4`,
-      [where.platform, where.channel, roadmap.id, kind],
-    );
-    if (removed.rowCount === 0)
+  await deps.store.transaction(async (tx) => {
+    if (!(await tx.subscriptions.remove(where, roadmap.id, kind)))
       throw new CommandError(
         'not_found',
         `${where.platform}:${where.channel} has no ${kind} subscription to ${roadmap.id}`,
       );
-    await audit(client, {
+    await tx.audit.record({
       actor: { ...invocation.actor, channel: where.channel },
       roadmapId: roadmap.id,
       action: 'unsubscribe',

@@ -1,9 +1,8 @@
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import type { Message } from '../../core/messages/model.js';
 import { formatDateTime } from '../../core/time.js';
-import { audit } from '../../adapters/pg/store.js';
-import { TokenStore } from '../../adapters/pg/tokens.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
+import { actorName } from '../ports/audit.js';
 import { CommandError } from '../errors.js';
 
 /** Names start with a letter, so `token revoke 12` can only mean the token with id 12. */
@@ -15,11 +14,15 @@ export async function token(
   invocation: Invocation,
   command: ParsedCommand,
 ): Promise<Reply> {
-  const tokens = new TokenStore(deps.store.pool);
+  const tokens = deps.store.tokens;
   const action = (command.args.action as string).toLowerCase();
   const now = deps.clock();
-  const audited = (action: string, details: Record<string, unknown>) =>
-    audit(deps.store.pool, { actor: invocation.actor, action, details, at: now });
+  const entry = (action: string, details: Record<string, unknown>) => ({
+    actor: invocation.actor,
+    action,
+    details,
+    at: now,
+  });
 
   if (action === 'create') {
     const name = command.args.name;
@@ -49,13 +52,12 @@ export async function token(
         'conflict',
         `a token named "${name}" exists; revoke it or pick another name`,
       );
-    const created = await tokens.create(
-      name,
-      scope,
-      `${invocation.actor.platform}:${invocation.actor.id}`,
-      now,
-    );
-    await audited('token-create', { token: created.id, name, roadmaps: scope });
+    // With its audit row in one transaction: no token exists that the audit log does not show.
+    const created = await deps.store.transaction(async (tx) => {
+      const made = await tx.tokens.create(name, scope, actorName(invocation.actor), now);
+      await tx.audit.record(entry('token-create', { token: made.id, name, roadmaps: scope }));
+      return made;
+    });
     const message: Message = {
       title: `Token "${name}" created for ${scope.join(', ')}`,
       tone: 'ok',
@@ -113,9 +115,11 @@ export async function token(
   if (action === 'revoke') {
     const which = command.args.name;
     if (!which) throw new CommandError('usage', 'token revoke needs the token name or id');
-    if (!(await tokens.revoke(which, now)))
-      throw new CommandError('not_found', `no live token "${which}"`);
-    await audited('token-revoke', { token: which });
+    await deps.store.transaction(async (tx) => {
+      if (!(await tx.tokens.revoke(which, now)))
+        throw new CommandError('not_found', `no live token "${which}"`);
+      await tx.audit.record(entry('token-revoke', { token: which }));
+    });
     return {
       message: {
         title: `Token "${which}" revoked`,

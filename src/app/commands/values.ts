@@ -45,31 +45,31 @@ export function metricFrom(roadmap: Roadmap, name: string): MetricDef {
 
 /** A value typed by a person, in the metric's unit: `1.5s` for an ms metric is 1500. */
 export function valueFor(metric: MetricDef, text: string): number {
+  const parsed = parseValue(metric, text);
+  if ('problem' in parsed) throw new CommandError('invalid', `value: ${parsed.problem}`);
+  return parsed.value;
+}
+
+/** `valueFor` without throwing: the value, or what is wrong with it (for batches of points). */
+export function parseValue(
+  metric: MetricDef,
+  text: string,
+): { value: number } | { problem: string } {
   if (metric.unit === 'flag') {
     const word = text.toLowerCase();
-    if (['yes', 'true', 'on', '1'].includes(word)) return 1;
-    if (['no', 'false', 'off', '0'].includes(word)) return 0;
-    throw new CommandError(
-      'invalid',
-      `value: ${metric.name} is a flag; expected yes or no, got "${text}"`,
-    );
+    if (['yes', 'true', 'on', '1'].includes(word)) return { value: 1 };
+    if (['no', 'false', 'off', '0'].includes(word)) return { value: 0 };
+    return { problem: `${metric.name} is a flag; expected yes or no, got "${text}"` };
   }
   const literal = parseLiteral(text);
   if (!literal)
-    throw new CommandError(
-      'invalid',
-      `value: expected a number such as 420, 1.5s, 99.5% or $1.2k, got "${text}"`,
-    );
+    return { problem: `expected a number such as 420, 1.5s, 99.5% or $1.2k, got "${text}"` };
   const converted = convertLiteral(literal.value, literal.unit, metric.unit);
   if ('error' in converted)
-    throw new CommandError(
-      'invalid',
-      `value: ${converted.error} (${metric.name} is in ${metric.unit})`,
-    );
-  if (!Number.isFinite(converted.value))
-    throw new CommandError('invalid', `value: "${text}" is not a finite number`);
+    return { problem: `${converted.error} (${metric.name} is in ${metric.unit})` };
+  if (!Number.isFinite(converted.value)) return { problem: `"${text}" is not a finite number` };
   // The bound every way a point arrives shares (the push API and CSV imports check it too).
   const outOfRange = valueProblem(converted.value, metric.unit);
-  if (outOfRange) throw new CommandError('invalid', `value: ${outOfRange} ("${text}")`);
-  return converted.value;
+  if (outOfRange) return { problem: `${outOfRange} ("${text}")` };
+  return { value: converted.value };
 }

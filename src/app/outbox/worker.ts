@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../../adapters/pg/outbox.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../../core/alerts/backoff.js';
+import type { Outbox } from '../ports/outbox.js';
 import { DeliveryError, type Sink } from '../sink.js';
 import type { Telemetry } from '../telemetry.js';
 
@@ -33,7 +33,7 @@ function classify(error: unknown): DeliveryError {
  * keeps failing is parked as failed after `maxAttempts`, for `roadmap deliveries` to show.
  */
 export async function drainOutbox(
-  store: OutboxStore,
+  store: Outbox,
   now: Date,
   opts: WorkerOptions,
 ): Promise<DrainResult> {

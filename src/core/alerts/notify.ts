@@ -50,16 +50,45 @@ export interface NotifyInput {
 }
 
 /**
+ * A notification's idempotency key, told apart from the episode id it names: an event of the
+ * episode (`alert:<episode id>:<event>`), or a key of its own. A plan names an episode it
+ * opens before the database has given it an id (src/core/alerts/plan.ts).
+ */
+export type NotificationKey = { episodeEvent: string } | { key: string };
+
+/** A notification to one channel, its key not yet bound to an episode id. */
+export interface PlannedNotification extends Omit<Notification, 'key'> {
+  key: NotificationKey;
+}
+
+/** The key as stored: `episodeId` is the id of the notification's episode. */
+export function keyText(key: NotificationKey, episodeId: number | undefined): string {
+  if ('key' in key) return key.key;
+  if (episodeId === undefined) throw new Error(`key ${key.episodeEvent} names no episode`);
+  return `alert:${episodeId}:${key.episodeEvent}`;
+}
+
+/**
  * Decides which notifications an evaluation calls for. Pure. Keys are derived from facts
  * every replica agrees on (episode ids, repeat numbers, the moment a state was entered), so
  * the outbox's unique key turns "decided twice" into "sent once".
  */
 export function notificationsFor(input: NotifyInput): Notification[] {
+  return plannedNotifications(input).map((n) => ({
+    ...n,
+    key: keyText(n.key, input.episode?.id),
+  }));
+}
+
+/** notificationsFor, with keys that name the episode without its id (the episode may be new). */
+export function plannedNotifications(
+  input: Omit<NotifyInput, 'episode'> & { episode?: Omit<Episode, 'id'> },
+): PlannedNotification[] {
   const { prev, next, episode, now } = input;
   const decisions: {
     kind: NotificationKind;
     reason: NotifyReason;
-    key: (dest: string) => string;
+    key: (dest: string) => NotificationKey;
   }[] = [];
 
   if (next.state === 'firing' && episode) {
@@ -68,7 +97,7 @@ export function notificationsFor(input: NotifyInput): Notification[] {
       decisions.push({
         kind: 'firing',
         reason: 'first-notification',
-        key: (d) => `alert:${episode.id}:fired:${d}`,
+        key: (d) => ({ episodeEvent: `fired:${d}` }),
       });
     } else if (!episode.acknowledgedAt && !(episode.snoozedUntil && episode.snoozedUntil > now)) {
       // Repeat k goes out once the k-th interval since firing has elapsed; k names it.
@@ -77,14 +106,14 @@ export function notificationsFor(input: NotifyInput): Notification[] {
         decisions.push({
           kind: 'repeat',
           reason: 'repeat-interval-elapsed',
-          key: (d) => `alert:${episode.id}:repeat:${k}:${d}`,
+          key: (d) => ({ episodeEvent: `repeat:${k}:${d}` }),
         });
     }
   } else if (next.state === 'resolved' && prev?.firingSince && episode) {
     decisions.push({
       kind: 'resolved',
       reason: 'episode-resolved',
-      key: (d) => `alert:${episode.id}:resolved:${d}`,
+      key: (d) => ({ episodeEvent: `resolved:${d}` }),
     });
   } else if (next.state === 'approaching' && prev?.state !== 'approaching') {
     // Once per crossing: the crossing is named by the moment the state was entered.
@@ -92,7 +121,7 @@ export function notificationsFor(input: NotifyInput): Notification[] {
     decisions.push({
       kind: 'approaching',
       reason: 'crossed-into-approaching',
-      key: (d) => `approaching:${input.roadmapId}:${input.trigger.id}:${crossing}:${d}`,
+      key: (d) => ({ key: `approaching:${input.roadmapId}:${input.trigger.id}:${crossing}:${d}` }),
     });
   }
 

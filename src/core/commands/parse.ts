@@ -1,9 +1,9 @@
-import type { CommandSpec } from './table.js';
+import type { TableCommand } from './table.js';
 import { COMMANDS, findCommand, usageOf } from './table.js';
 
 /** A command line, tokenized and matched against the table; values are still text. */
 export interface ParsedCommand {
-  spec: CommandSpec;
+  spec: TableCommand;
   args: Record<string, string>;
   options: Record<string, string | true>;
   /** Every word a variadic last argument took, the first included (it is also in `args`). */

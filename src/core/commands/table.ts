@@ -1,6 +1,7 @@
 /**
- * The one command table: the CLI, Slack and Discord parse with it, help and usage lines are
- * generated from it, and Discord's command definitions will be too.
+ * The one command table: the CLI, Slack and Discord parse with it, help, usage lines and
+ * Discord's command definitions are generated from it, and the app's handler map is typed by
+ * it (a command without a handler, or a handler without a command, fails the type-check).
  */
 
 export type ArgType = 'text' | 'number' | 'time' | 'yesno' | 'path';
@@ -24,16 +25,22 @@ export interface OptionSpec {
   word?: boolean;
 }
 
-export interface CommandSpec {
-  name: string;
+/** Where a command is run: a terminal (the CLI), or a chat (Slack, Discord). */
+export type Platform = 'cli' | 'chat';
+
+export interface CommandSpec<Name extends string = string> {
+  name: Name;
   summary: string;
-  args: ArgSpec[];
-  options: OptionSpec[];
+  args: readonly ArgSpec[];
+  options: readonly OptionSpec[];
   /** Changes state: only admins may run it from chat, and it is audited. */
   mutates: boolean;
-  /** Only from a terminal (files, database administration). */
-  cliOnly?: boolean;
+  /** Where it exists: some only from a terminal (files, database administration). */
+  platforms: readonly Platform[];
 }
+
+const EVERYWHERE: readonly Platform[] = ['cli', 'chat'];
+const TERMINAL: readonly Platform[] = ['cli'];
 
 const roadmapOption: OptionSpec = {
   name: 'roadmap',
@@ -56,7 +63,7 @@ const nowOption: OptionSpec = {
   description: 'evaluate as of this moment, using only data known then',
 };
 
-export const COMMANDS: readonly CommandSpec[] = [
+const TABLE = [
   {
     name: 'status',
     summary: 'stage, triggers with value/threshold/progress/state, gates, budget, targets',
@@ -73,6 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     mutates: false,
+    platforms: EVERYWHERE,
   },
   {
     name: 'metrics',
@@ -90,6 +98,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
     ],
     mutates: false,
+    platforms: EVERYWHERE,
   },
   {
     name: 'forecast',
@@ -102,6 +111,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
     ],
     mutates: false,
+    platforms: EVERYWHERE,
   },
   {
     name: 'record',
@@ -126,6 +136,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'set',
@@ -136,6 +147,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [roadmapOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'gates',
@@ -146,6 +158,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
     ],
     mutates: false,
+    platforms: EVERYWHERE,
   },
   {
     name: 'check',
@@ -153,6 +166,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'gate', type: 'text', required: true, description: 'a gate id' }],
     options: [roadmapOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'uncheck',
@@ -160,6 +174,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'gate', type: 'text', required: true, description: 'a gate id' }],
     options: [roadmapOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'advance',
@@ -175,6 +190,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'alerts',
@@ -192,6 +208,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
     ],
     mutates: false,
+    platforms: EVERYWHERE,
   },
   {
     name: 'ack',
@@ -206,6 +223,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [roadmapOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'snooze',
@@ -221,6 +239,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [roadmapOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'subscribe',
@@ -244,6 +263,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [roadmapOption, channelOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'unsubscribe',
@@ -251,6 +271,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'what', type: 'text', required: true, description: 'digest or alerts' }],
     options: [roadmapOption, channelOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'digest',
@@ -266,6 +287,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'public', takes: 'flag', description: 'post to the channel', word: true },
     ],
     mutates: false,
+    platforms: EVERYWHERE,
   },
   {
     name: 'deliveries',
@@ -277,6 +299,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [{ name: 'failed', takes: 'flag', description: 'only failed deliveries' }],
     mutates: false,
+    platforms: EVERYWHERE,
   },
   {
     name: 'import',
@@ -291,7 +314,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [roadmapOption],
     mutates: true,
-    cliOnly: true,
+    platforms: TERMINAL,
   },
   {
     name: 'token',
@@ -320,7 +343,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     mutates: true,
-    cliOnly: true,
+    platforms: TERMINAL,
   },
   {
     name: 'discord',
@@ -335,7 +358,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     mutates: false,
-    cliOnly: true,
+    platforms: TERMINAL,
   },
   {
     name: 'chart',
@@ -352,7 +375,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     mutates: false,
-    cliOnly: true,
+    platforms: TERMINAL,
   },
   {
     name: 'validate',
@@ -368,7 +391,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     options: [],
     mutates: false,
-    cliOnly: true,
+    platforms: TERMINAL,
   },
   {
     name: 'migrate',
@@ -376,7 +399,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [],
     options: [],
     mutates: true,
-    cliOnly: true,
+    platforms: TERMINAL,
   },
   {
     name: 'use',
@@ -385,6 +408,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'roadmap', type: 'text', required: true, description: 'a roadmap id' }],
     options: [channelOption],
     mutates: true,
+    platforms: EVERYWHERE,
   },
   {
     name: 'help',
@@ -392,11 +416,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: [{ name: 'command', type: 'text', required: false, description: 'a command name' }],
     options: [],
     mutates: false,
+    platforms: EVERYWHERE,
   },
-];
+] as const satisfies readonly CommandSpec[];
 
-export function findCommand(name: string): CommandSpec | undefined {
+/** Every command's name: the keys the app's handler map must have, no more and no fewer. */
+export type CommandName = (typeof TABLE)[number]['name'];
+
+/** A command of the table, its name known to be one of the table's. */
+export type TableCommand = CommandSpec<CommandName>;
+
+/** The table, typed plainly for the code that walks it (the literal types stay in CommandName). */
+export const COMMANDS: readonly TableCommand[] = TABLE;
+
+export function findCommand(name: string): TableCommand | undefined {
   return COMMANDS.find((c) => c.name === name.toLowerCase());
+}
+
+/** Whether the command exists on the platform (`import` is not one chat can run). */
+export function availableOn(spec: Pick<CommandSpec, 'platforms'>, platform: Platform): boolean {
+  return spec.platforms.includes(platform);
 }
 
 /** `record <metric> <value> [--at <time>] [--roadmap <id>]` */

@@ -101,6 +101,14 @@ function convertUnits(
   }
 }
 
+export interface CompileOptions {
+  /**
+   * Metrics the roadmap declares but refused for their own problems (reported where they are
+   * declared): a reference to one fails the compile without an "unknown metric" error too.
+   */
+  refused?: ReadonlySet<string>;
+}
+
 /**
  * Parses a condition and checks it against the roadmap's metrics: every metric declared,
  * aggregates only over recorded (not derived) metrics, literals in units that fit.
@@ -108,12 +116,13 @@ function convertUnits(
 export function compileCondition(
   text: string,
   metrics: ReadonlyMap<string, MetricInfo>,
+  opts: CompileOptions = {},
 ): { ok: true; condition: Condition } | { ok: false; errors: ParseError[] } {
   const parsed = parseCondition(text);
   if (!parsed.ok) return { ok: false, errors: [parsed.error] };
-  const errors = checkMetrics(parsed.expr, metrics);
+  const { errors, silenced } = checkMetrics(parsed.expr, metrics, opts.refused);
   const expr = convertUnits(parsed.expr, metrics, errors);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0 || silenced) return { ok: false, errors };
   return { ok: true, condition: { text, expr, metrics: metricsOf(expr) } };
 }
 
@@ -127,23 +136,34 @@ export function compileExpression(
   text: string,
   metrics: ReadonlyMap<string, MetricInfo>,
   unit: Unit,
+  opts: CompileOptions = {},
 ): { ok: true; expression: Condition } | { ok: false; errors: ParseError[] } {
   const parsed = parseExpression(text);
   if (!parsed.ok) return { ok: false, errors: [parsed.error] };
-  const errors = checkMetrics(parsed.expr, metrics);
+  const { errors, silenced } = checkMetrics(parsed.expr, metrics, opts.refused);
   const expr = convertSide(parsed.expr, unit, errors);
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0 || silenced) return { ok: false, errors };
   return { ok: true, expression: { text, expr, metrics: metricsOf(expr) } };
 }
 
-/** Every metric declared, aggregates only over recorded metrics and with a bounded window. */
-function checkMetrics(parsed: Expr, metrics: ReadonlyMap<string, MetricInfo>): ParseError[] {
+/**
+ * Every metric declared, aggregates only over recorded metrics and with a bounded window.
+ * `silenced`: a refused metric was referenced (the compile fails without saying it again).
+ */
+function checkMetrics(
+  parsed: Expr,
+  metrics: ReadonlyMap<string, MetricInfo>,
+  refused: ReadonlySet<string> = new Set(),
+): { errors: ParseError[]; silenced: boolean } {
   const errors: ParseError[] = [];
+  let silenced = false;
   walk(parsed, (node) => {
     if (node.kind !== 'metric' && node.kind !== 'call') return;
     const name = node.kind === 'metric' ? node.name : node.metric;
     const info = metrics.get(name);
-    if (!info) {
+    if (!info && refused.has(name)) {
+      silenced = true;
+    } else if (!info) {
       const known = [...metrics.keys()].join(', ');
       errors.push({
         offset: node.span.start,
@@ -170,5 +190,5 @@ function checkMetrics(parsed: Expr, metrics: ReadonlyMap<string, MetricInfo>): P
       });
     }
   });
-  return errors;
+  return { errors, silenced };
 }

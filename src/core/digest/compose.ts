@@ -1,6 +1,7 @@
+import { rememberedState } from '../alerts/episode.js';
 import type { Report } from '../evaluate/report.js';
 import type { ForecastedReport } from '../forecast/report.js';
-import type { TriggerState } from '../evaluate/transition.js';
+import type { TriggerMemory, TriggerState } from '../evaluate/transition.js';
 import type { MetricChange } from '../messages/compose.js';
 import {
   budgetLine,
@@ -32,6 +33,8 @@ export interface EpisodeChange {
 
 export interface DigestInput {
   report: Report | ForecastedReport;
+  /** Trigger states the alert engine remembers: remembered firing and pending ones are shown. */
+  remembered?: ReadonlyMap<string, Pick<TriggerMemory, 'state'>>;
   headline: MetricChange[];
   previous?: DigestSnapshot;
   episodes: EpisodeChange[];
@@ -62,13 +65,18 @@ export function etasOf(report: Report | ForecastedReport): Record<string, string
   return etas;
 }
 
-export function digestSnapshot(report: Report | ForecastedReport): DigestSnapshot {
+export function digestSnapshot(
+  report: Report | ForecastedReport,
+  remembered?: DigestInput['remembered'],
+): DigestSnapshot {
   return {
     etas: etasOf(report),
     takenAt: report.evaluatedAt.toISOString(),
     stageId: report.stage.id,
     gatesPassed: report.gates.filter((g) => g.passed).map((g) => g.id),
-    triggers: Object.fromEntries(report.triggers.map((t) => [t.id, t.state])),
+    triggers: Object.fromEntries(
+      report.triggers.map((t) => [t.id, rememberedState(t, remembered)]),
+    ),
     stale: report.stale.map((s) => s.metric),
   };
 }
@@ -144,7 +152,11 @@ export function composeDigest(input: DigestInput): Message {
       ),
       Number.POSITIVE_INFINITY,
     );
-  const active = report.triggers.filter(
+  const triggers = report.triggers.map((t) => ({
+    ...t,
+    state: rememberedState(t, input.remembered),
+  }));
+  const active = triggers.filter(
     (t) => t.state === 'firing' || t.state === 'pending' || t.state === 'approaching',
   );
   const order = { firing: 0, pending: 1, approaching: 2 } as Record<string, number>;
@@ -173,7 +185,7 @@ export function composeDigest(input: DigestInput): Message {
           ])
         : [{ icon: 'ok', text: 'all quiet' }],
   });
-  const unknown = report.triggers.filter((t) => t.state === 'unknown');
+  const unknown = triggers.filter((t) => t.state === 'unknown');
   if (unknown.length > 0) {
     sections.push({
       title: 'Unknown (missing data)',
@@ -231,7 +243,7 @@ export function composeDigest(input: DigestInput): Message {
   const days = report.stage.since
     ? `, day ${daysBetween(report.stage.since, report.evaluatedAt) + 1}`
     : '';
-  const firing = report.triggers.filter((t) => t.state === 'firing').length;
+  const firing = triggers.filter((t) => t.state === 'firing').length;
   return {
     title: `Daily digest — ${report.roadmap.name} — ${input.localDate}${input.late ? ' (late)' : ''}`,
     subtitle: `${report.stage.name} (stage ${report.stage.index + 1} of ${report.stageCount}${days})`,

@@ -1,3 +1,4 @@
+import type { EpisodeRecord } from '../alerts/episode.js';
 import type { NotificationKind } from '../alerts/notify.js';
 import type { TriggerReport } from '../evaluate/report.js';
 import { formatDateTime } from '../time.js';
@@ -7,7 +8,6 @@ import type { Action, Line, Message } from './model.js';
 
 /** What an alert message needs to know about its episode. */
 export interface EpisodeInfo {
-  id: number;
   firedAt?: Date;
   resolvedAt?: Date;
   acknowledgedBy?: string;
@@ -21,7 +21,7 @@ export interface AlertContext {
   roadmap: { id: string; name: string; timezone: string };
   trigger: Pick<
     TriggerReport,
-    'id' | 'kind' | 'severity' | 'state' | 'condition' | 'message' | 'comparisons' | 'missing'
+    'id' | 'kind' | 'severity' | 'condition' | 'message' | 'comparisons' | 'missing'
   >;
   units: Map<string, Unit>;
   episode?: EpisodeInfo;
@@ -95,4 +95,33 @@ export function alertMessage(ctx: AlertContext): Message {
     ...(footer ? { footer } : {}),
     ...(live && trigger.severity === 'critical' ? { urgent: true } : {}),
   };
+}
+
+/**
+ * The firing message of an episode from what was stored of it, for editing its posts when its
+ * trigger is not evaluated (the stage was left, or the roadmap no longer has it): no
+ * comparisons to show. It shows the condition, not the rule's message, as these edits always
+ * have.
+ */
+export function storedEpisodeMessage(ctx: {
+  roadmap: AlertContext['roadmap'];
+  episode: Pick<EpisodeRecord, 'triggerId' | 'kind' | 'severity' | 'condition'> & EpisodeInfo;
+  next?: AlertContext['next'];
+}): Message {
+  const { episode } = ctx;
+  return alertMessage({
+    kind: 'firing',
+    roadmap: ctx.roadmap,
+    trigger: {
+      id: episode.triggerId,
+      kind: episode.kind,
+      severity: episode.severity,
+      condition: episode.condition,
+      comparisons: [],
+      missing: [],
+    },
+    units: new Map(),
+    episode,
+    ...(ctx.next ? { next: ctx.next } : {}),
+  });
 }

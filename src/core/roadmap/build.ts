@@ -134,20 +134,12 @@ class Builder {
 
   /** Reports a compiler's errors at their column in the file. */
   private report(path: Path, errors: ParseError[]): void {
-    for (const error of errors) {
-      // A metric refused for its own problems (reported there) is not "unknown" here too.
-      if (
-        [...this.data.refusedMetrics].some((name) =>
-          error.message.startsWith(`unknown metric "${name}"`),
-        )
-      )
-        continue;
-      this.problems.add(path, error.message, { offset: error.offset });
-    }
+    for (const error of errors) this.problems.add(path, error.message, { offset: error.offset });
   }
 
   condition(path: Path, text: string): Condition | undefined {
-    const compiled = compileCondition(text, this.info);
+    // A metric refused for its own problems (reported there) is not "unknown" here too.
+    const compiled = compileCondition(text, this.info, { refused: this.data.refusedMetrics });
     if (compiled.ok) return compiled.condition;
     this.report(path, compiled.errors);
     return undefined;
@@ -193,7 +185,9 @@ class Builder {
       const value = this.literal(path, raw, unit, what);
       return value === undefined ? undefined : { kind: 'fixed', value };
     }
-    const compiled = compileExpression(raw, this.info, unit);
+    const compiled = compileExpression(raw, this.info, unit, {
+      refused: this.data.refusedMetrics,
+    });
     if (!compiled.ok) {
       this.report(path, compiled.errors);
       return undefined;

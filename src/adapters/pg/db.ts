@@ -1,0 +1,32 @@
+import type pg from 'pg';
+
+/**
+ * What every query function of this folder runs on: the pool (a statement of its own) or a
+ * transaction's client (so a unit of work is one transaction, see withTransaction).
+ */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** Runs `work` in one transaction on a pooled client: committed if it returns, rolled back if it throws. */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Resolves when the database answers within `timeoutMs` (readiness). */
+export async function ping(db: Queryable, timeoutMs: number): Promise<void> {
+  // query_timeout is client-side: no session setting is left on the pooled connection.
+  await db.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig);
+}

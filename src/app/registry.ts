@@ -40,7 +40,8 @@ export const DEFAULT_POLL_MS = 5_000;
 /** The files of a roadmaps folder that are roadmaps. */
 const ROADMAP_FILE = /\.ya?ml$/;
 
-type ReadResult = { ok: true; text: string } | { ok: false; message: string };
+/** A roadmap file's text, or why it was refused (unread when over the size limit). */
+export type ReadResult = { ok: true; text: string } | { ok: false; message: string };
 
 /**
  * Reads a roadmap file, refusing one over MAX_ROADMAP_BYTES without reading it: the size is
@@ -103,9 +104,14 @@ export async function loadRoadmapFile(
   shownAs: string = file,
 ): Promise<{ result: LoadResult; text?: string }> {
   const read = await readRoadmapFile(file);
-  if (read.ok) return { result: loadRoadmap(shownAs, read.text), text: read.text };
+  return { result: loadRead(read, shownAs), ...(read.ok ? { text: read.text } : {}) };
+}
+
+/** Loads what `readRoadmapFile` read; a refused read is one problem at 1:1 of `shownAs`. */
+export function loadRead(read: ReadResult, shownAs: string): LoadResult {
+  if (read.ok) return loadRoadmap(shownAs, read.text);
   const problem = { file: shownAs, line: 1, column: 1, message: read.message };
-  return { result: { ok: false, errors: [{ ...problem, severity: 'error' }], warnings: [] } };
+  return { ok: false, errors: [{ ...problem, severity: 'error' }], warnings: [] };
 }
 
 /** True when `file` is named after roadmap `id` (`oviya.yaml` / `oviya.yml` for `oviya`). */

@@ -1,4 +1,5 @@
 import type { ChartRenderer } from './context.js';
+import type { ReadResult } from './registry.js';
 
 /**
  * What only a terminal gives the commands that exist only there (`platforms: ['cli']` in the
@@ -13,6 +14,8 @@ export interface Terminal {
   kindOf(path: string): Promise<'file' | 'folder' | undefined>;
   /** A file's text; rejects with the file system's error (its `code` says why). */
   readText(path: string): Promise<string>;
+  /** A roadmap file's text, refused unread when over MAX_ROADMAP_BYTES (`readRoadmapFile`). */
+  readRoadmapText(path: string): Promise<ReadResult>;
   writeFile(path: string, bytes: Buffer): Promise<void>;
   /** Applies pending database migrations; the names applied (none when up to date). */
   migrate(): Promise<string[]>;

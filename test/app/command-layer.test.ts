@@ -43,6 +43,12 @@ function fakeTerminal(files: Record<string, string> = {}) {
         throw Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: 'ENOENT' });
       return text;
     },
+    readRoadmapText: async (file) => {
+      const text = files[path.basename(file)];
+      return text === undefined
+        ? { ok: false, message: `cannot read file: ENOENT: no such file, open '${file}'` }
+        : { ok: true, text };
+    },
     writeFile: async (file, bytes) => {
       written.set(file, bytes);
     },

@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { AppDeps, Invocation, Reply } from '../../app/context.js';
 import { exitCodeOf, isCodedError } from '../../app/errors.js';
-import { RoadmapRegistry } from '../../app/registry.js';
+import { readRoadmapFile, RoadmapRegistry } from '../../app/registry.js';
 import { replyForError, runFromTerminal } from '../../app/run.js';
 import type { Terminal } from '../../app/terminal.js';
 import { readConfig, type Config } from '../../config.js';
@@ -60,6 +60,7 @@ function terminalFor(config: Config, open: () => Promise<Session>): Terminal {
       return info ? (info.isDirectory() ? 'folder' : 'file') : undefined;
     },
     readText: (file) => readFile(file, 'utf8'),
+    readRoadmapText: (file) => readRoadmapFile(file),
     writeFile: (file, bytes) => writeFile(file, bytes),
     migrate: async () => migrate((await open()).db.url),
     registerDiscord: (guildId) => registerCommands(config, guildId ? { guildId } : {}),

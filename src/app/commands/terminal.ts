@@ -6,7 +6,7 @@ import type { AppDeps, Invocation, Reply } from '../context.js';
 import { CommandError } from '../errors.js';
 import { evaluateAt, FORECAST_BUCKET_MS, resolveRoadmap } from '../evaluate.js';
 import { importCsv, unreadable } from '../import-csv.js';
-import { loadRoadmapFile, RoadmapRegistry } from '../registry.js';
+import { loadRead, RoadmapRegistry } from '../registry.js';
 import type { Terminal } from '../terminal.js';
 import { nowFrom } from './values.js';
 
@@ -49,8 +49,9 @@ export async function validate(terminal: Terminal, targets: readonly string[]): 
       }
       continue;
     }
-    // Read through the registry's reader: a file over the size limit is refused unread.
-    const { result } = await loadRoadmapFile(where, path.relative(process.cwd(), where));
+    // A file over the size limit is refused unread, as in a folder.
+    const read = await terminal.readRoadmapText(where);
+    const result = loadRead(read, path.relative(process.cwd(), where));
     lines.push(
       ...(result.ok ? [] : result.errors).map(formatProblem),
       ...result.warnings.map(formatProblem),

@@ -46,6 +46,7 @@ metrics:
   two_columns: { unit: count, source: { sql: "SELECT 1, 2", database: PRODUCT_DATABASE_URL, every: 1h } }
   no_rows: { unit: count, source: { sql: "SELECT 1 WHERE false", database: PRODUCT_DATABASE_URL, every: 1h } }
   words: { unit: count, source: { sql: "SELECT 'many'", database: PRODUCT_DATABASE_URL, every: 1h } }
+  huge: { unit: count, source: { sql: "SELECT 1e300::float8", database: PRODUCT_DATABASE_URL, every: 1h } }
   elsewhere: { unit: count, source: { sql: "SELECT 1", database: UNREACHABLE_DATABASE_URL, every: 1h } }
   unset: { unit: count, source: { sql: "SELECT 1", database: NOT_SET_DATABASE_URL, every: 1h } }
 stages:
@@ -185,9 +186,14 @@ describe('SQL collectors', () => {
     );
     expect((await health('no_rows')).last_error).toMatch(/got 0 row/);
     expect((await health('words')).last_error).toMatch(/expected a number, got "many"/);
+    // Past the bound every way in holds: refused in our words, not the CHECK constraint's.
+    expect((await health('huge')).last_error).toMatch(
+      /refused the value: expected a value between -1e15 and 1e15 \(in count\), got 1e\+300/,
+    );
     expect((await health('elsewhere')).last_error).toMatch(/ECONNREFUSED|connect/);
     expect((await health('unset')).last_error).toMatch(/NOT_SET_DATABASE_URL is not set/);
-    for (const metric of ['slow', 'writes']) expect(await value('hostile', metric)).toBeUndefined();
+    for (const metric of ['slow', 'writes', 'huge'])
+      expect(await value('hostile', metric)).toBeUndefined();
   });
 
   it('show "collector failing since" in status, keep the first failure time, and clear it on success', async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { nextRun } from '../../core/collectors/schedule.js';
 import type { MetricDef, Roadmap } from '../../core/roadmap/model.js';
+import { valueProblem } from '../../core/units.js';
 import type { AppDeps } from '../context.js';
 import type { SqlCollector } from '../ports/collectors.js';
 import { runPrometheusCollector } from './prometheus.js';
@@ -121,6 +122,9 @@ export async function runDueCollectors(
       ran++;
       try {
         const value = await collect(metric, now, opts);
+        // The same bound as every other way in, said in our words, not the CHECK's.
+        const problem = valueProblem(value, metric.unit);
+        if (problem) throw new CollectorError(`refused the value: ${problem}`);
         await deps.store.points.record(
           [
             {

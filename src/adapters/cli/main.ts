@@ -23,15 +23,11 @@ import { pgStore } from '../pg/store.js';
 
 interface Session {
   deps: AppDeps;
-  db: Database;
   close(): Promise<void>;
 }
 
-async function openSession(config: Config): Promise<Session> {
-  const db = await connectDatabase({
-    ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
-    dataDir: config.dataDir,
-  });
+/** The pool and the roadmaps over a migrated database, for commands that read or write it. */
+async function openSession(config: Config, db: Database): Promise<Session> {
   await migrate(db.url);
   const pool = createPool(db.url, { max: 4, applicationName: 'roadmap-cli' });
   const registry = new RoadmapRegistry(config.roadmapsDir);
@@ -43,16 +39,12 @@ async function openSession(config: Config): Promise<Session> {
       registry,
       clock: () => new Date(),
     },
-    db,
-    close: async () => {
-      await pool.end();
-      await db.close();
-    },
+    close: () => pool.end(),
   };
 }
 
 /** What the terminal gives the commands that exist only there (files, migrations, Discord). */
-function terminalFor(config: Config, open: () => Promise<Session>): Terminal {
+function terminalFor(config: Config, connect: () => Promise<Database>): Terminal {
   return {
     roadmapsDir: config.roadmapsDir,
     kindOf: async (where) => {
@@ -62,7 +54,8 @@ function terminalFor(config: Config, open: () => Promise<Session>): Terminal {
     readText: (file) => readFile(file, 'utf8'),
     readRoadmapText: (file) => readRoadmapFile(file),
     writeFile: (file, bytes) => writeFile(file, bytes),
-    migrate: async () => migrate((await open()).db.url),
+    // Only the database: `roadmap migrate` migrates once and loads no roadmaps.
+    migrate: async () => migrate((await connect()).url),
     registerDiscord: (guildId) => registerCommands(config, guildId ? { guildId } : {}),
     charts: { render: chartRenderer, width: CHART_WIDTH, height: CHART_HEIGHT },
   };
@@ -73,8 +66,14 @@ async function run(argv: string[]): Promise<Reply> {
   // `-o file` is the short form of --output (as in `roadmap chart users -o users.png`).
   const words = (argv.length === 0 ? ['help'] : argv).map((w) => (w === '-o' ? '--output' : w));
   // Opened on first use: `validate` and `discord register` need no database.
-  let session: Session | undefined;
-  const open = async () => (session ??= await openSession(config));
+  let database: Promise<Database> | undefined;
+  const connect = () =>
+    (database ??= connectDatabase({
+      ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
+      dataDir: config.dataDir,
+    }));
+  let session: Promise<Session> | undefined;
+  const open = async () => (session ??= connect().then((db) => openSession(config, db)));
   const invocation: Invocation = {
     actor: { platform: 'cli', id: config.ROADMAP_ACTOR ?? os.userInfo().username },
     isAdmin: true,
@@ -84,10 +83,11 @@ async function run(argv: string[]): Promise<Reply> {
       async () => (await open()).deps,
       invocation,
       words,
-      terminalFor(config, open),
+      terminalFor(config, connect),
     );
   } finally {
-    await session?.close();
+    await (await session?.catch(() => undefined))?.close();
+    await (await database?.catch(() => undefined))?.close();
   }
 }
 

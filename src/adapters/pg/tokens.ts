@@ -27,15 +27,22 @@ export async function listTokens(db: Queryable): Promise<ApiToken[]> {
     `SELECT id, name, prefix, roadmaps, created_by, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id`,
   );
   return rows.rows.map((r) => ({
-    id: Number(r.id),
-    name: r.name,
-    prefix: r.prefix,
-    roadmaps: r.roadmaps,
-    createdBy: r.created_by,
-    createdAt: r.created_at,
+    ...tokenFromRow(r),
     ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
     ...(r.last_used_at ? { lastUsedAt: r.last_used_at } : {}),
   }));
+}
+
+/** The columns every read of a token selects, as an ApiToken. */
+function tokenFromRow(r: Record<string, unknown>): ApiToken {
+  return {
+    id: Number(r.id),
+    name: r.name as string,
+    prefix: r.prefix as string,
+    roadmaps: r.roadmaps as string[],
+    createdBy: r.created_by as string,
+    createdAt: r.created_at as Date,
+  };
 }
 
 /** Revokes by id or name; false when no live token matched. */
@@ -75,14 +82,7 @@ export async function authenticateAndCount(
   const r = rows.rows[0];
   if (!r) return undefined;
   return {
-    token: {
-      id: Number(r.id),
-      name: r.name,
-      prefix: r.prefix,
-      roadmaps: r.roadmaps,
-      createdBy: r.created_by,
-      createdAt: r.created_at,
-    },
+    token: tokenFromRow(r),
     count: r.count,
     windowEnd: new Date(windowStart.getTime() + 60_000),
   };

@@ -1,7 +1,7 @@
 import type { ParsedCommand } from '../../core/commands/parse.js';
 import type { Forecast } from '../../core/forecast/forecast.js';
 import { forecastJson } from '../../core/forecast/report.js';
-import { comparisonLine, forecastText, unitsOf } from '../../core/messages/compose.js';
+import { comparisonLine, forecastText, targetIcon, unitsOf } from '../../core/messages/compose.js';
 import type { Line, Message } from '../../core/messages/model.js';
 import { formatDate } from '../../core/time.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
@@ -40,14 +40,7 @@ export async function forecast(
     const o = report.forecasts?.targets.get(t.id)?.outlook;
     const state = o?.state ?? t.state;
     return {
-      icon:
-        state === 'met'
-          ? 'met'
-          : state === 'missed'
-            ? 'missed'
-            : state === 'at_risk'
-              ? 'approaching'
-              : 'open',
+      icon: targetIcon(state),
       text: `${t.id}: ${state.replace('_', ' ')}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''}`,
       detail: o?.eta
         ? `all parts reached by ${formatDate(o.eta, zone)}`

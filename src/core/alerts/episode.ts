@@ -8,27 +8,25 @@ export interface StoredTrigger extends TriggerMemory {
   episodeId?: number;
 }
 
-/** An episode to open: what the trigger was when it started firing. */
-export interface NewEpisode {
+/** What an episode says of its trigger, as it was when it started firing. */
+interface EpisodeTrigger {
   roadmapId: string;
   triggerId: string;
   kind: TriggerReport['kind'];
   severity: Severity;
   condition: string;
   message?: string;
+}
+
+/** An episode to open. */
+export interface NewEpisode extends EpisodeTrigger {
   pendingSince?: Date;
   firedAt: Date;
   details: unknown;
 }
 
 /** An episode as stored: from the moment a trigger fired until it resolved, and who settled it. */
-export interface EpisodeRecord extends Episode {
-  roadmapId: string;
-  triggerId: string;
-  kind: TriggerReport['kind'];
-  severity: Severity;
-  condition: string;
-  message?: string;
+export interface EpisodeRecord extends Episode, EpisodeTrigger {
   resolvedAt?: Date;
   acknowledgedBy?: string;
   snoozedBy?: string;

@@ -2,7 +2,7 @@ import { rememberedState } from '../alerts/episode.js';
 import type { Report } from '../evaluate/report.js';
 import type { ForecastedReport } from '../forecast/report.js';
 import type { TriggerMemory, TriggerState } from '../evaluate/transition.js';
-import type { MetricChange } from '../messages/compose.js';
+import { targetIcon, type MetricChange } from '../messages/compose.js';
 import {
   budgetLine,
   collectorLines,
@@ -208,14 +208,7 @@ export function composeDigest(input: DigestInput): Message {
         const o = outlookOf(t.id);
         const state = o?.state ?? t.state;
         return {
-          icon:
-            state === 'met'
-              ? 'met'
-              : state === 'missed'
-                ? 'missed'
-                : state === 'at_risk'
-                  ? 'approaching'
-                  : 'open',
+          icon: targetIcon(state),
           text: `${t.id}: ${state.replace('_', ' ')}${o?.eta && state === 'on_track' ? ` (ETA ${formatDate(o.eta, zone)})` : ''}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''}`,
         };
       }),

@@ -8,6 +8,12 @@ import type { Icon, Line, Message, Section, Tone } from './model.js';
 
 /** Composes the messages of the command layer from evaluation reports. Pure. */
 
+/** A target's icon: met, missed, at risk (approaching), or still open. */
+export function targetIcon(state: string): Icon {
+  if (state === 'met' || state === 'missed') return state;
+  return state === 'at_risk' ? 'approaching' : 'open';
+}
+
 const TRIGGER_ICON: Record<TriggerReport['state'], Icon> = {
   ok: 'ok',
   approaching: 'approaching',
@@ -160,14 +166,7 @@ export function statusMessage(report: Report | ForecastedReport): Message {
               ? ` (ETA ${formatDate(outlook.eta, zone)})`
               : '';
         return {
-          icon:
-            state === 'met'
-              ? 'met'
-              : state === 'missed'
-                ? 'missed'
-                : state === 'at_risk'
-                  ? 'approaching'
-                  : 'open',
+          icon: targetIcon(state),
           text: `${t.id}: ${state.replace('_', ' ')}${why}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''} — ${t.condition}`,
         };
       }),

@@ -17,8 +17,13 @@ export interface EvaluatorApi {
   statusJson(report: any): unknown;
 }
 
-export const ROADMAPS_DIR = path.resolve(import.meta.dirname, '../../roadmaps');
-/** Shipped roadmaps written for format v2: they have no status from before it. */
+/**
+ * The roadmaps as they were shipped before format v2, frozen: the seeds have since been
+ * rewritten with v2 (issue #15), and what this test guards is that a file written then still
+ * evaluates as it did, not that today's seeds say what yesterday's did.
+ */
+export const ROADMAPS_DIR = path.resolve(import.meta.dirname, 'fixtures/v1-roadmaps');
+/** Shipped roadmaps written for format v2: they have no status from before it (none frozen). */
 export const V2_ONLY = ['example-v2'];
 
 const NOW = new Date('2026-03-01T12:00:00Z');

@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: status latency through the command layer over a year of minute-level points
- * for 20 metrics, and CSV import throughput next to `psql \copy` of the same file, both measured
- * in this run. Figures are ratios against goals and baselines measured here, never against
- * numbers from another machine.
+ * for 20 metrics, of the v1 bench roadmap and of its format v2 twin (the same metrics and store
+ * plus tracks, budget lines, plans and to-dos: bench/roadmap-v2.ts) measured interleaved, and
+ * CSV import throughput next to `psql \copy` of the same file, all measured in this run. Figures
+ * are ratios against goals and baselines measured here, never against numbers from another
+ * machine. `npx tsx bench/run.ts --help` prints these settings.
  *
- *   BENCH_SCALE=0.1   shrink the loaded data and the CSV (default 1: ~10.5M rows, 1M-row CSV)
+ *   BENCH_SCALE=0.1   shrink the loaded data and the CSV (default 1: ~10.5M rows, 1M-row CSV);
+ *                     a quick check that it all works: BENCH_SCALE=0.01 BENCH_RUNS=30
+ *                     BENCH_WARMUP=5 BENCH_IMPORT_ROUNDS=1 (about a minute; not figures)
  *   BENCH_RUNS=300    timed runs per command (after BENCH_WARMUP=20 untimed ones)
  *   BENCH_IMPORT_ROUNDS=3  \copy + import pairs, each on its own file (a fresh time range), in
  *                     alternating order; the table gives the medians
@@ -13,6 +17,7 @@
  *
  * Progress goes to stderr; the table to stdout; the figures to bench/.out/latest.json.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,11 +40,15 @@ import {
   type CopyRun,
   type ImportRun,
 } from './import.js';
+import { measureInterleaved, type Interleaved } from './interleave.js';
 import { measureCommand, type LatencyResult } from './latency.js';
 import { loadYear } from './load.js';
 import { loadBenchRoadmap, SERIES } from './roadmap.js';
+import { loadBenchRoadmapV2, V2_SHAPE } from './roadmap-v2.js';
 
 const STATUS_GOAL_MS = 50;
+/** Issue 14: the v2 roadmap's status p99 within this many times the v1 roadmap's. */
+const V2_GOAL_RATIO = 1.3;
 const SLACK_DEADLINE_MS = 3_000;
 const IMPORT_GOAL_RATIO = 0.5;
 const YEAR_MINUTES = 365 * 24 * 60;
@@ -69,6 +78,16 @@ const median = (xs: number[]): number => {
 /** 1-minute load average: other processes competing for the CPUs make every figure noisier. */
 const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
 
+/** One stage's status of both roadmaps, measured interleaved. */
+interface V2Comparison {
+  stage: string;
+  v1: LatencyResult;
+  v2: LatencyResult;
+  ratioP50: number;
+  ratioP99: number;
+  loadAverage: Interleaved['loadAverage'];
+}
+
 interface Round {
   round: number;
   order: 'copy first' | 'import first';
@@ -91,6 +110,7 @@ async function main(): Promise<void> {
 
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'roadmap-bot-bench-files-'));
   const { registry, roadmap, dir: roadmapsDir } = await loadBenchRoadmap();
+  const v2 = await loadBenchRoadmapV2();
   let db: BenchDatabase | undefined;
   let pool: ReturnType<typeof createPool> | undefined;
   let closing = false;
@@ -100,6 +120,7 @@ async function main(): Promise<void> {
     await db?.close().catch((e: Error) => log(`cleanup: ${e.message}`));
     await rm(tmp, { recursive: true, force: true });
     await rm(roadmapsDir, { recursive: true, force: true });
+    await rm(v2.dir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => {
     log('interrupted: cleaning up…');
@@ -123,6 +144,8 @@ async function main(): Promise<void> {
       registry,
       clock: () => new Date(DATA_END),
     };
+    // The v2 roadmap has the v1 one's id: over the same store it reads the same points and stage.
+    const depsV2: AppDeps = { ...deps, registry: v2.registry };
     const invocation: Invocation = { actor: { platform: 'cli', id: 'bench' }, isAdmin: true };
 
     // 1. A year of minute-level points.
@@ -132,19 +155,48 @@ async function main(): Promise<void> {
     // 2. Latency through the command layer, clock fixed at the end of the data.
     const sample = await runCommand(deps, invocation, 'status --json', 'cli');
     const statusDoc = sample.json as StatusJson;
-    const unknown = statusDoc.triggers.filter((t) => t.state === 'unknown').map((t) => t.id);
-    if (statusDoc.stale.length > 0 || unknown.length > 0) {
-      throw new Error(
-        `status sees missing data (stale: ${statusDoc.stale.map((s) => s.metric).join(', ')}; unknown: ${unknown.join(', ')}): the figures would not be representative`,
-      );
+    for (const [label, doc] of [
+      ['v1', statusDoc],
+      ['v2', (await runCommand(depsV2, invocation, 'status --json', 'cli')).json as StatusJson],
+    ] as const) {
+      const unknown = doc.triggers.filter((t) => t.state === 'unknown').map((t) => t.id);
+      if (doc.stale.length > 0 || unknown.length > 0) {
+        throw new Error(
+          `${label} status sees missing data (stale: ${doc.stale.map((s) => s.metric).join(', ')}; unknown: ${unknown.join(', ')}): the figures would not be representative`,
+        );
+      }
     }
-    log(`status --json × ${runs} in ${roadmap.stages[0]?.id}…`);
-    const byStage: LatencyResult[] = [
-      {
-        ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)),
-        command: `status --json (${roadmap.stages[0]?.id})`,
-      },
-    ];
+    // Status of the v1 and the v2 roadmap in turn, round after round (bench/interleave.ts): the
+    // v1 figures are the status figures, and each stage gives the ratio v2 / v1.
+    const byStage: LatencyResult[] = [];
+    const v2ByStage: V2Comparison[] = [];
+    const statusOfBoth = async (stage: string, before?: () => Promise<void>) => {
+      log(`status --json × ${runs} in ${stage}, v1 and v2 interleaved…`);
+      const measured = await measureInterleaved(
+        [
+          { label: 'v1', deps, command: 'status --json' },
+          { label: 'v2', deps: depsV2, command: 'status --json' },
+        ],
+        invocation,
+        runs,
+        warmup,
+        before,
+      );
+      const [one, two] = measured.sides as [LatencyResult, LatencyResult];
+      byStage.push({ ...one, command: `status --json (${stage})` });
+      v2ByStage.push({
+        stage,
+        v1: one,
+        v2: two,
+        ratioP50: two.p50 / one.p50,
+        ratioP99: two.p99 / one.p99,
+        loadAverage: measured.loadAverage,
+      });
+      log(
+        `  v1 p99 ${ms(one.p99)}, v2 p99 ${ms(two.p99)}: ${ratio(two.p99 / one.p99)} × (load average ${measured.loadAverage.start}–${measured.loadAverage.end})`,
+      );
+    };
+    await statusOfBoth(roadmap.stages[0]?.id ?? '?');
     log(`metrics × ${runs}…`);
     const metrics = await measureCommand(deps, invocation, 'metrics', runs, warmup);
     // Each stage reads its own windows (the last one a 30-day change and 7-day maxima): status
@@ -153,11 +205,7 @@ async function main(): Promise<void> {
       const moved = await runCommand(deps, invocation, 'advance --force', 'cli');
       if (moved.exitCode !== 0)
         throw new Error(`advance --force to ${stage.id} failed: ${JSON.stringify(moved.message)}`);
-      log(`status --json × ${runs} in ${stage.id}…`);
-      byStage.push({
-        ...(await measureCommand(deps, invocation, 'status --json', runs, warmup)),
-        command: `status --json (${stage.id})`,
-      });
+      await statusOfBoth(stage.id);
     }
     // Live: metrics keep arriving (collectors, the push API), so before each status a point is
     // recorded, as it happens. That must not cost the cached forecast histories anything.
@@ -172,12 +220,10 @@ async function main(): Promise<void> {
       if (reply.exitCode !== 0) throw new Error(`record failed: ${JSON.stringify(reply.message)}`);
     };
     const lastStage = roadmap.stages[roadmap.stages.length - 1]?.id;
-    log(`status --json × ${runs} in ${lastStage}, a point recorded before each…`);
-    byStage.push({
-      ...(await measureCommand(deps, invocation, 'status --json', runs, warmup, record)),
-      command: `status --json (${lastStage}, live)`,
-    });
+    log(`(live: a point recorded before each status)`);
+    await statusOfBoth(`${lastStage}, live`, record);
     const status = byStage.reduce((worst, r) => (r.p99 > worst.p99 ? r : worst));
+    const v2Worst = v2ByStage.reduce((worst, r) => (r.ratioP99 > worst.ratioP99 ? r : worst));
 
     // 3. Import of a 1M-row CSV next to psql \copy of the same file, in rounds: each round its
     // own file over a fresh time range (before the loaded year, then further back), the order
@@ -263,6 +309,14 @@ async function main(): Promise<void> {
         tableBytes: load.tableBytes,
       },
       statusByStage: byStage,
+      v2: {
+        shape: V2_SHAPE,
+        byStage: v2ByStage,
+        goalRatio: V2_GOAL_RATIO,
+        worstRatioP99: v2Worst.ratioP99,
+        worstStage: v2Worst.stage,
+        goalMet: v2Worst.ratioP99 <= V2_GOAL_RATIO,
+      },
       status: {
         ...status,
         goalMs: STATUS_GOAL_MS,
@@ -302,7 +356,7 @@ async function main(): Promise<void> {
     await mkdir(OUT_DIR, { recursive: true });
     const outFile = path.join(OUT_DIR, 'latest.json');
     await writeFile(outFile, `${JSON.stringify(figures, null, 2)}\n`);
-    console.log(report(figures, status, [...byStage, metrics], outFile));
+    console.log(report(figures, status, [...byStage, metrics], v2ByStage, outFile));
   } finally {
     await cleanup();
   }
@@ -336,6 +390,7 @@ function report(
   f: Figures,
   status: LatencyResult,
   latencies: LatencyResult[],
+  v2: V2Comparison[],
   outFile: string,
 ): string {
   const version = /PostgreSQL [\d.]+/.exec(f.database.version)?.[0] ?? f.database.version;
@@ -368,6 +423,22 @@ function report(
   }
   lines.push(
     `  goal: status p99 < ${STATUS_GOAL_MS} ms in every stage → ${status.p99 < STATUS_GOAL_MS ? 'MET' : 'NOT MET'} (slowest: ${status.command}, p99 ${ratio(status.p99 / STATUS_GOAL_MS)} × the goal, ${ratio(status.p99 / SLACK_DEADLINE_MS)} × Slack's ${int(SLACK_DEADLINE_MS)} ms deadline)`,
+  );
+  lines.push('');
+  lines.push(
+    `Format v2 twin of the roadmap (same metrics, stages and store; + ${V2_SHAPE.tracks} tracks, ${V2_SHAPE.plans} plans, and in each stage ${V2_SHAPE.budgetLinesPerStage} budget lines and ${V2_SHAPE.todosPerStage} to-dos), status --json interleaved with v1's`,
+  );
+  lines.push(
+    `  ${pad('stage', 16)}${lpad('v1 p50', 10)}${lpad('v2 p50', 10)}${lpad('v2/v1', 8)}${lpad('v1 p99', 10)}${lpad('v2 p99', 10)}${lpad('v2/v1', 8)}   load average`,
+  );
+  for (const r of v2) {
+    lines.push(
+      `  ${pad(r.stage, 16)}${lpad(ms(r.v1.p50), 10)}${lpad(ms(r.v2.p50), 10)}${lpad(ratio(r.ratioP50), 8)}${lpad(ms(r.v1.p99), 10)}${lpad(ms(r.v2.p99), 10)}${lpad(ratio(r.ratioP99), 8)}   ${r.loadAverage.start}–${r.loadAverage.end}`,
+    );
+  }
+  const worst = v2.reduce((w, r) => (r.ratioP99 > w.ratioP99 ? r : w));
+  lines.push(
+    `  goal: v2 status p99 ≤ ${V2_GOAL_RATIO} × v1's in every stage → ${worst.ratioP99 <= V2_GOAL_RATIO ? 'MET' : 'NOT MET'} (worst: ${worst.stage}, ${ratio(worst.ratioP99)} ×)`,
   );
   lines.push('');
   const rounds = f.import.rounds;
@@ -406,7 +477,14 @@ function report(
   return lines.join('\n');
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exitCode = 1;
-});
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  // The settings are the header's: print it as it stands.
+  const source = readFileSync(fileURLToPath(import.meta.url), 'utf8');
+  const header = /^\/\*\*\n([\s\S]*?)\n \*\//.exec(source)?.[1] ?? '';
+  console.log(header.replace(/^ \*( |$)/gm, ''));
+} else {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  });
+}

@@ -288,6 +288,11 @@ describe('GET /api/v1/roadmaps/:id/status and the OpenAPI document', () => {
       '429',
       '500',
     ]);
+    // The status answer's real schema, every field of status --json (test/status-schema.test.ts).
+    const status = doc.components.schemas.StatusDocument;
+    expect(status.required).toEqual(Object.keys(status.properties));
+    expect(status.properties).toHaveProperty('plan.items.properties.delta_pct');
+    expect(status.properties).toHaveProperty('budget.anyOf.0.properties.lines');
     // The rules ingest enforces for every way a point arrives are published too.
     expect(doc.components.schemas.Point.properties.source.pattern).toBe('^[A-Za-z0-9_.:-]{1,64}$');
     expect(doc.components.schemas.Batch.properties.points.maxItems).toBe(2000);

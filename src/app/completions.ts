@@ -1,11 +1,22 @@
 import { availableOn, COMMANDS } from '../core/commands/table.js';
 import { currentStage } from '../core/evaluate/report.js';
+import { currentStep } from '../core/evaluate/tracks.js';
 import type { Roadmap } from '../core/roadmap/model.js';
 import type { AppDeps } from './context.js';
 import { stateAt } from './evaluate.js';
 
 /** What an argument or option names, and so what typing it can be completed to. */
-export type Completion = 'roadmap' | 'metric' | 'flag' | 'gate' | 'alert' | 'command';
+export type Completion =
+  | 'roadmap'
+  | 'metric'
+  | 'flag'
+  /** A gate or, for the commands that tick them, a to-do of the current stage (one namespace). */
+  | 'gate'
+  | 'alert'
+  | 'command'
+  | 'track'
+  /** A step of the track named in the same command, else of every track. */
+  | 'step';
 
 /** One suggestion: the value it fills in, and what to show for it. */
 export interface Candidate {
@@ -20,6 +31,8 @@ export interface CompletionRequest {
   mutates: boolean;
   /** The roadmap already named in the same command, if any. */
   roadmap?: string;
+  /** The track already named in the same command (`move <track> <step>`), if any. */
+  track?: string;
   /** Where it is typed: a channel bound to a roadmap narrows the suggestions to it. */
   platform: string;
   channel?: string;
@@ -78,9 +91,43 @@ export async function completionCandidates(
       const perRoadmap = await Promise.all(
         roadmaps.map(async (r) => {
           const stage = currentStage(r, await stateAt(deps, r, now));
-          return stage.gates
-            .filter((g) => !(mutates && g.check))
-            .map((g) => ({ value: g.id, label: `${g.id} — ${g.text}` }));
+          return [
+            ...stage.gates
+              .filter((g) => !(mutates && g.check))
+              .map((g) => ({ value: g.id, label: `${g.id} — ${g.text}` })),
+            // To-dos are ticked by the same commands as gates; reading commands list gates only.
+            ...(mutates
+              ? stage.todos.map((t) => ({ value: t.id, label: `${t.id} — ${t.text} (to-do)` }))
+              : []),
+          ];
+        }),
+      );
+      return perRoadmap.flat();
+    }
+    case 'track': {
+      const roadmaps = await roadmapsFor(deps, request);
+      return roadmaps.flatMap((r) =>
+        r.tracks.map((t) => ({ value: t.id, label: `${t.id} — ${t.name}` })),
+      );
+    }
+    case 'step': {
+      const roadmaps = await roadmapsFor(deps, request);
+      const now = deps.clock();
+      const perRoadmap = await Promise.all(
+        roadmaps.map(async (r) => {
+          const named = r.tracks.filter((t) => t.id === request.track);
+          const tracks = named.length > 0 ? named : r.tracks;
+          // The step a track stands at is left out once the track is known: moving there is refused.
+          const state = named.length > 0 ? await stateAt(deps, r, now) : undefined;
+          return tracks.flatMap((t) => {
+            const current = state ? currentStep(t, state.trackSteps).id : undefined;
+            return t.steps
+              .filter((s) => s.id !== current)
+              .map((s) => ({
+                value: s.id,
+                label: `${s.id} — ${named.length > 0 ? '' : `${t.name}: `}${s.name}`,
+              }));
+          });
         }),
       );
       return perRoadmap.flat();

@@ -1,5 +1,6 @@
 import type { Report } from '../core/evaluate/report.js';
 import type { HistoryPoint } from '../core/forecast/fit.js';
+import type { Roadmap } from '../core/roadmap/model.js';
 import type { Message } from '../core/messages/model.js';
 import type { Actor } from './ports/audit.js';
 import type { Store } from './ports/store.js';
@@ -23,12 +24,15 @@ export interface AppDeps {
   admit?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
-/** A metric's chart: the report (thresholds, stage band), the metric, its history. */
+/**
+ * A metric's chart: the report (thresholds, stage band), the metric, its history; the roadmap
+ * for its plans and the current stage's budget lines (v2).
+ */
 export type ChartRenderer = (
   report: Report,
   metric: string,
   history: readonly HistoryPoint[],
-  options: { usersMetric: string; windowMs: number },
+  options: { usersMetric: string; windowMs: number; roadmap: Roadmap },
 ) => Promise<Buffer>;
 
 /** A file sent with a reply (a chart). */

@@ -16,6 +16,7 @@ import { token } from './commands/tokens.js';
 import { forecast } from './commands/forecast.js';
 import { advance, gates, tick } from './commands/gates.js';
 import { help } from './commands/help.js';
+import { budget, move, plan, tracks } from './commands/ladders.js';
 import { metrics, record, setFlag } from './commands/metrics.js';
 import { status } from './commands/status.js';
 import type { AppDeps, Invocation, Reply } from './context.js';
@@ -56,6 +57,10 @@ export const HANDLERS: Handlers = {
   check: tick(true),
   uncheck: tick(false),
   advance,
+  budget,
+  plan,
+  tracks,
+  move,
   use,
   alerts,
   ack,

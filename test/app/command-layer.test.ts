@@ -193,4 +193,21 @@ describe('autocomplete candidates come from the app', () => {
     expect(flags.length).toBeGreaterThan(0);
     expect(flags.map((c) => c.value)).toContain('active_users');
   });
+
+  it("offers the roadmap's track ids, and every step while the track named is none of them", async () => {
+    // From the loaded file, whatever tracks the seed has (none in a v1 file: no error, no candidates).
+    const oviya = app.registry.get('oviya');
+    const candidates = (completion: 'track' | 'step') =>
+      completionCandidates(app, {
+        completion,
+        mutates: true,
+        roadmap: 'oviya',
+        track: 'no-such-track',
+        platform: 'discord',
+      });
+    expect((await candidates('track')).map((c) => c.value)).toEqual(oviya?.tracks.map((t) => t.id));
+    expect((await candidates('step')).map((c) => c.value)).toEqual(
+      oviya?.tracks.flatMap((t) => t.steps.map((s) => s.id)),
+    );
+  });
 });

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../src/app/context.js';
 import { evaluateAt } from '../../src/app/evaluate.js';
 import { runCommand } from '../../src/app/run.js';
 import { digestSnapshot, type DigestSnapshot } from '../../src/core/digest/compose.js';
+import type { Message } from '../../src/core/messages/model.js';
 import { renderText } from '../../src/core/messages/text.js';
 import { admin, appWith, roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
@@ -108,5 +109,74 @@ describe('daily digests, one evaluation per roadmap', () => {
       before,
     );
     await db.pool.query(`DELETE FROM trigger_states`);
+  });
+});
+
+describe('digests of a v2 roadmap', () => {
+  let v2: AppDeps;
+  const runV2 = (line: string) =>
+    runCommand(v2, { ...admin, defaultRoadmap: 'example-v2' }, line, 'cli');
+
+  /** A digest subscription to example-v2 with `snapshot` stored as its previous digest. */
+  async function subscribedWith(channel: string, snapshot: unknown): Promise<number> {
+    const { rows } = await db.pool.query<{ id: string }>(
+      `INSERT INTO subscriptions (platform, channel_id, roadmap_id, kind, digest_time, timezone, created_by, created_at)
+       VALUES ('console', $1, 'example-v2', 'digest', '09:00', 'America/New_York', 'test', '2026-02-01') RETURNING id`,
+      [channel],
+    );
+    const id = Number(rows[0]?.id);
+    await db.pool.query(
+      `INSERT INTO digest_snapshots (subscription_id, local_date, taken_at, snapshot) VALUES ($1, '2026-03-01', $2, $3)`,
+      [id, new Date(DUE.getTime() - 86_400_000), JSON.stringify(snapshot)],
+    );
+    return id;
+  }
+
+  it('reads snapshots stored before v2, says what changed in plans and tracks, and stores the new fields', async () => {
+    v2 = await appWith(db.pool, roadmapsFolder('example-v2'), clock);
+    clock.set(new Date(DUE.getTime() - 3_600_000));
+    // 300 users: the database track is due `pro`; ai_api is over its 0.25 × 300 = $75.
+    for (const line of ['record active_users 300', 'record ai_api_cost 80', 'record db_size 100MB'])
+      expect((await runV2(line)).exitCode).toBe(0);
+    clock.set(DUE);
+    const takenAt = new Date(DUE.getTime() - 86_400_000).toISOString();
+    const base = { takenAt, stageId: 'launch', gatesPassed: [], triggers: {}, stale: [] };
+    // A snapshot as stored before v2: none of the new fields.
+    const old = await subscribedWith('V2-OLD', base);
+    // A v2 snapshot: mrr was on plan, no track was due.
+    const v2snap = await subscribedWith('V2-NEW', {
+      ...base,
+      plans: { mrr: 'on_plan', paid_users: 'before_plan' },
+      tracksDue: {},
+    });
+
+    await enqueueDueDigests(v2, DUE);
+    const { rows } = await db.pool.query<{ channel_id: string; message: Message }>(
+      `SELECT channel_id, message FROM deliveries WHERE kind = 'digest' AND channel_id LIKE 'V2-%' ORDER BY channel_id`,
+    );
+    const text = new Map(rows.map((r) => [r.channel_id, renderText(r.message)]));
+    expect([...text.keys()]).toEqual(['V2-NEW', 'V2-OLD']);
+    const fresh = text.get('V2-NEW') as string;
+    expect(fresh).toContain('track Database due: Free tier → Pro');
+    expect(fresh).toContain('plan mrr: on plan → before plan');
+    expect(fresh).not.toContain('plan paid_users');
+    const older = text.get('V2-OLD') as string;
+    expect(older).not.toMatch(/plan mrr|track Database due/);
+    for (const digest of text.values()) {
+      expect(digest).toContain(
+        'Budget lines over or burning\n  ❌  ai_api: $80 of ≤ $75/month, over',
+      );
+      expect(digest).toMatch(/Reviews due\n(.*\n)* {2}⏳ {2}team_cost: never recorded/);
+    }
+
+    const stored = await db.pool.query<{ subscription_id: string; snapshot: DigestSnapshot }>(
+      `SELECT subscription_id, snapshot FROM digest_snapshots WHERE subscription_id = ANY($1::bigint[]) AND local_date = '2026-03-02'`,
+      [[old, v2snap]],
+    );
+    expect(stored.rows).toHaveLength(2);
+    for (const r of stored.rows) {
+      expect(r.snapshot.plans).toEqual({ mrr: 'before_plan', paid_users: 'before_plan' });
+      expect(r.snapshot.tracksDue).toEqual({ database: 'pro' });
+    }
   });
 });

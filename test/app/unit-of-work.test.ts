@@ -20,7 +20,10 @@ const count = async (table: string) =>
 
 /** The store with an audit log that is down: on the pool and in every transaction. */
 function auditDown(store: Store): Store {
-  const audit = { record: () => Promise.reject(new Error('audit log unavailable')) };
+  const audit = {
+    ...store.audit,
+    record: () => Promise.reject(new Error('audit log unavailable')),
+  };
   return {
     ...store,
     audit,

@@ -79,6 +79,19 @@ describe('parseCommand', () => {
         { name: 'uncheck', args: { gate: 'no-secrets' }, options: { roadmap: 'example' } },
       ],
       ['advance', { name: 'advance', args: {}, options: {} }],
+      ['budget', { name: 'budget', args: {}, options: {} }],
+      [
+        'plan --now 2026-03-01 public',
+        { name: 'plan', args: {}, options: { now: '2026-03-01', public: true } },
+      ],
+      [
+        'tracks --roadmap example-v2',
+        { name: 'tracks', args: {}, options: { roadmap: 'example-v2' } },
+      ],
+      [
+        'move database pro',
+        { name: 'move', args: { track: 'database', step: 'pro' }, options: {} },
+      ],
       ['import points.csv', { name: 'import', args: { file: 'points.csv' }, options: {} }],
       ['validate', { name: 'validate', args: {}, options: {} }],
       ['validate roadmaps/', { name: 'validate', args: { file: 'roadmaps/' }, options: {} }],
@@ -102,6 +115,10 @@ describe('parseCommand', () => {
         'check',
         'uncheck',
         'advance',
+        'budget',
+        'plan',
+        'tracks',
+        'move',
         'alerts',
         'ack',
         'snooze',
@@ -197,10 +214,15 @@ describe('parseCommand', () => {
       expect(failure('record').error).toBe('missing <metric>: a metric name');
       expect(failure('check')).toEqual({
         ok: false,
-        error: 'missing <gate>: a gate id',
+        error: 'missing <gate>: a gate or to-do id',
         usage: 'check <gate> [--roadmap <roadmap>]',
       });
       expect(failure('set multi_region_needed').error).toBe('missing <value>: yes or no');
+      expect(failure('move database')).toEqual({
+        ok: false,
+        error: 'missing <step>: a step id of that track',
+        usage: 'move <track> <step> [--roadmap <roadmap>]',
+      });
       expect(failure('import').usage).toBe('import <file> [--roadmap <roadmap>]');
     });
 
@@ -266,6 +288,8 @@ describe('parseCommand', () => {
         'status [--roadmap <roadmap>] [--now <time>] [--json] [--public]',
       );
       expect(usage('record')).toBe('record <metric> <value> [--roadmap <roadmap>] [--at <time>]');
+      expect(usage('budget')).toBe('budget [--roadmap <roadmap>] [--now <time>] [--public]');
+      expect(usage('move')).toBe('move <track> <step> [--roadmap <roadmap>]');
       expect(usage('subscribe')).toBe(
         'subscribe <what> [when] [timezone] [--roadmap <roadmap>] [--channel <channel>]',
       );
@@ -282,6 +306,7 @@ describe('parseCommand', () => {
         'check',
         'uncheck',
         'advance',
+        'move',
         'ack',
         'snooze',
         'subscribe',

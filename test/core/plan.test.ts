@@ -10,6 +10,7 @@ import {
   type PlanInput,
 } from '../../src/core/alerts/plan.js';
 import type { TargetReport, TriggerReport } from '../../src/core/evaluate/report.js';
+import type { TodoReport } from '../../src/core/evaluate/todos.js';
 import type { TransitionReason, TriggerMemory } from '../../src/core/evaluate/transition.js';
 
 const T0 = new Date('2026-03-01T12:00:00Z');
@@ -80,6 +81,10 @@ interface Case {
   subscribers?: Subscriber[];
   targets?: TargetReport[];
   targetsMet?: string[];
+  /** Kept targets remembered as lapsed. */
+  targetsLapsed?: string[];
+  /** The current stage's to-dos as evaluated now. */
+  todos?: TodoReport[];
   at?: Date;
   expect: string[];
 }
@@ -99,6 +104,10 @@ function line(a: AlertAction): string {
       const key = 'key' in d.key ? d.key.key : `alert:${ref(d.episode!)}:${d.key.episodeEvent}`;
       return `enqueue ${d.kind} ${key}${d.updateOf ? ` editing ${d.updateOf}` : ''} (${a.reason})`;
     }
+    case 'mark-todos-due':
+      return `todos due in ${a.stageId}: ${a.todos.map((t) => `${t.todoId}@${t.at.toISOString()}`).join(', ')} (${a.reason})`;
+    case 'mark-targets-lapsed':
+      return `targets ${a.changes.map((c) => `${c.targetId} ${c.lapsed ? 'lapsed' : 'held'}@${c.at.toISOString()}`).join(', ')} (${a.reason})`;
     case 'remember':
       return `remember ${a.trigger} ${a.memory.state}${a.episode ? ` episode ${ref(a.episode)}` : ''} (${a.reason})`;
     case 'mark-targets-met':
@@ -112,13 +121,25 @@ function inputOf(c: Case): PlanInput {
       roadmap,
       triggers: c.now ? [c.now] : [],
       targets: c.targets ?? [],
-      metrics: [],
+      metrics: [
+        {
+          name: 'users',
+          label: 'Users',
+          unit: 'count',
+          derived: false,
+          stale: false,
+          reviewDue: false,
+        },
+      ],
       next: { id: 's2', name: 'Stage 2' },
+      stage: { id: 's1', name: 'Stage 1', index: 0 },
+      actions: c.todos ?? [],
     },
     memory: new Map(Object.entries(c.memory ?? {})),
     episodes: c.episodes ?? [],
     firstPosts: new Map(Object.entries(c.firstPosts ?? {}).map(([k, v]) => [Number(k), v])),
     targetsMet: new Set(c.targetsMet ?? []),
+    targetsLapsed: new Set(c.targetsLapsed ?? []),
     subscribers: c.subscribers ?? [slack],
     repeatIntervalMs: 4 * HOUR,
     now: c.at ?? T0,
@@ -133,6 +154,35 @@ const met = (id: string, metAt?: Date): TargetReport => ({
   comparisons: [],
   missing: [],
 });
+
+/** A to-do as evaluated now: `newlyDue` when its `when` first held in this evaluation. */
+const todo = (id: string, over: Partial<TodoReport> = {}): TodoReport => ({
+  id,
+  text: `Do ${id}`,
+  state: 'open',
+  newlyDue: false,
+  condition: 'users >= 1500',
+  comparisons: [],
+  missing: [],
+  ...over,
+});
+const becameDue = (id: string, when = T0) =>
+  todo(id, { state: 'due', dueAt: when, newlyDue: true });
+
+/** A kept target as evaluated now: met, lapsed (since when), or met once and unknown now. */
+const kept = (id: string, state: 'met' | 'lapsed', lapsedSince?: Date): TargetReport => ({
+  id,
+  state,
+  condition: 'mrr > cost',
+  metAt: at(-10),
+  keep: true,
+  ...(lapsedSince ? { lapsedSince } : {}),
+  comparisons: [],
+  missing: [],
+});
+
+const warnings: Subscriber = { platform: 'slack', channel: 'C-WARN', minSeverity: 'warning' };
+const discord: Subscriber = { platform: 'discord', channel: 'D1', minSeverity: 'info' };
 
 // Each row: what is remembered, how the trigger evaluates now, and every action the
 // engine takes, in order (repeat interval 4h; one Slack channel subscribed unless said).
@@ -335,6 +385,111 @@ const cases: Case[] = [
     targetsMet: ['b'],
     expect: ['targets met a (targets-met)'],
   },
+  // A to-do whose `when` first held: latched with when, then announced once per channel
+  // subscribed at `info`, keyed by roadmap, stage, to-do and channel (so a second replica
+  // deciding the same queues nothing). A channel that wants warnings and up gets nothing.
+  {
+    what: 'a to-do becomes due',
+    todos: [becameDue('replica'), todo('soc2')],
+    subscribers: [slack, warnings, discord, pager],
+    expect: [
+      'todos due in s1: replica@2026-03-01T12:00:00.000Z (todos-became-due)',
+      'enqueue todo-due todo-due:r:s1:replica:slack:C1 (todo-became-due)',
+      'enqueue todo-due todo-due:r:s1:replica:discord:D1 (todo-became-due)',
+    ],
+  },
+  // Two to-dos due in the same evaluation: one latch for both, then each one's announcements.
+  {
+    what: 'two to-dos become due together',
+    todos: [becameDue('a'), becameDue('b')],
+    expect: [
+      'todos due in s1: a@2026-03-01T12:00:00.000Z, b@2026-03-01T12:00:00.000Z (todos-became-due)',
+      'enqueue todo-due todo-due:r:s1:a:slack:C1 (todo-became-due)',
+      'enqueue todo-due todo-due:r:s1:b:slack:C1 (todo-became-due)',
+    ],
+  },
+  // Latched before (due, not newly): nothing is latched or announced again.
+  {
+    what: 'a to-do due since an earlier evaluation',
+    todos: [todo('replica', { state: 'due', dueAt: at(-5), newlyDue: false })],
+    expect: [],
+  },
+  // Due and past its `by` (overdue wins the state): it still became due now, so it is latched
+  // and announced.
+  {
+    what: 'a to-do becomes due after its deadline',
+    todos: [{ ...becameDue('late'), state: 'overdue', by: 'month 1', deadline: at(-24) }],
+    expect: [
+      'todos due in s1: late@2026-03-01T12:00:00.000Z (todos-became-due)',
+      'enqueue todo-due todo-due:r:s1:late:slack:C1 (todo-became-due)',
+    ],
+  },
+  // No channel wants `info`: the to-do is still latched (it must not be announced later).
+  {
+    what: 'a to-do becomes due with no channel subscribed at info',
+    todos: [becameDue('replica')],
+    subscribers: [warnings],
+    expect: ['todos due in s1: replica@2026-03-01T12:00:00.000Z (todos-became-due)'],
+  },
+  // In the same evaluation as a trigger that starts firing: the episode is opened before the
+  // notification naming it; the to-do's latch and announcement follow the triggers' actions.
+  {
+    what: 'a to-do becomes due while a trigger starts firing',
+    memory: { t: stored(pending(at(-1))) },
+    now: trigger(firing(), 'for-elapsed'),
+    todos: [becameDue('replica')],
+    expect: [
+      'open t (started-firing)',
+      'enqueue firing alert:<new t>:fired:slack:C1 (first-notification)',
+      'remember t firing episode <new t> (for-elapsed)',
+      'todos due in s1: replica@2026-03-01T12:00:00.000Z (todos-became-due)',
+      'enqueue todo-due todo-due:r:s1:replica:slack:C1 (todo-became-due)',
+    ],
+  },
+  // A kept target found lapsed for the first time: the lapse is remembered from when it began.
+  {
+    what: 'a kept target lapses',
+    targets: [kept('profitable', 'lapsed', at(1)), kept('other', 'met')],
+    targetsMet: ['profitable', 'other'],
+    at: at(1),
+    expect: ['targets profitable lapsed@2026-03-01T13:00:00.000Z (targets-lapsed)'],
+  },
+  // Remembered lapsed and still lapsed (or unknown data keeping the lapse): nothing changes.
+  {
+    what: 'a kept target still lapsed',
+    targets: [kept('profitable', 'lapsed', at(1))],
+    targetsMet: ['profitable'],
+    targetsLapsed: ['profitable'],
+    at: at(3),
+    expect: [],
+  },
+  // Remembered lapsed and holding again: the lapse ends now.
+  {
+    what: 'a lapsed kept target holds again',
+    targets: [kept('profitable', 'met')],
+    targetsMet: ['profitable'],
+    targetsLapsed: ['profitable'],
+    at: at(4),
+    expect: ['targets profitable held@2026-03-01T16:00:00.000Z (targets-held-again)'],
+  },
+  // One lapses while another holds again, in the same evaluation: both remembered, begun first.
+  {
+    what: 'one kept target lapses as another holds again',
+    targets: [kept('a', 'met'), kept('b', 'lapsed', at(2))],
+    targetsMet: ['a', 'b'],
+    targetsLapsed: ['a'],
+    at: at(2),
+    expect: [
+      'targets b lapsed@2026-03-01T14:00:00.000Z (targets-lapsed)',
+      'targets a held@2026-03-01T14:00:00.000Z (targets-held-again)',
+    ],
+  },
+  // A target met for the first time is not a lapse ending, even if kept.
+  {
+    what: 'a kept target first met',
+    targets: [kept('profitable', 'met')],
+    expect: ['targets met profitable (targets-met)'],
+  },
 ];
 
 describe('planAlerts', () => {
@@ -429,6 +584,63 @@ describe('planAlerts', () => {
       ],
       fallback: 'R: t firing',
       footer: 'Resolved 2026-03-01 14:00',
+    });
+  });
+});
+
+describe('the announcement of a to-do that became due', () => {
+  it('says what to do, the condition that made it due with its values, the stage, and how to tick it', () => {
+    const plan = planAlerts(
+      inputOf({
+        what: '',
+        todos: [
+          {
+            ...becameDue('read-replica', T0),
+            text: 'Add a read replica',
+            by: 'month 3',
+            deadline: new Date('2026-04-01T00:00:00Z'),
+            // The comparison as the evaluator reports it: 1,600 users against 1,500.
+            comparisons: [
+              {
+                metric: 'users',
+                op: '>=',
+                threshold: 1500,
+                value: 1600,
+                state: 'met',
+                progress: 1600 / 1500,
+                text: 'users >= 1500',
+              },
+            ],
+          },
+        ],
+        expect: [],
+      }),
+    );
+    const send = plan.find((a) => a.do === 'enqueue');
+    expect(send?.do === 'enqueue' && send.delivery.message).toEqual({
+      title: 'To-do due: Add a read replica',
+      subtitle: 'R · Stage 1: the to-do read-replica is due because users >= 1500 holds.',
+      tone: 'info',
+      sections: [
+        {
+          title: 'users >= 1500',
+          lines: [
+            { icon: 'met', text: 'users 1,600 >= 1,500', progress: 1600 / 1500 },
+            { icon: 'info', text: 'due since 2026-03-01 12:00' },
+            { icon: 'info', text: 'to be done by month 3 (2026-03-31)' },
+            { icon: 'open', text: 'When it is done, tick it: check read-replica --roadmap r' },
+          ],
+        },
+      ],
+      fallback: 'R: to-do due — Add a read replica (tick it with: check read-replica)',
+      actions: [
+        {
+          id: 'check',
+          label: 'Mark done',
+          command: 'check read-replica --roadmap r',
+          style: 'primary',
+        },
+      ],
     });
   });
 });

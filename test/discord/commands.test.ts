@@ -113,6 +113,22 @@ describe('the /roadmap definition', () => {
     );
   });
 
+  it('has the v2 commands: budget, plan and tracks read (with now and public), move is for admins', () => {
+    for (const name of ['budget', 'plan', 'tracks'])
+      expect(sub(name).options.map((o) => [o.name, o.type])).toEqual([
+        ['roadmap', T.String],
+        ['now', T.String],
+        ['public', T.Boolean],
+      ]);
+    expect(sub('move').options.map((o) => [o.name, o.required ?? false])).toEqual([
+      ['track', true],
+      ['step', true],
+      ['roadmap', false],
+    ]);
+    expect(sub('move').description).toMatch(/\(admins\)$/);
+    expect(sub('check').description).toMatch(/gate or a to-do/);
+  });
+
   it('keeps values with units as text (1.5s, $1.2k), flags as booleans, yes/no as a choice', () => {
     expect(option('record', 'value')?.type).toBe(T.String);
     expect(option('advance', 'force')?.type).toBe(T.Boolean);
@@ -130,6 +146,8 @@ describe('the /roadmap definition', () => {
     expect(completed('check', 'gate')).toBe(true);
     expect(completed('use', 'roadmap')).toBe(true);
     expect(completed('help', 'command')).toBe(true);
+    expect(completed('move', 'track')).toBe(true);
+    expect(completed('move', 'step')).toBe(true);
     expect(completed('record', 'value')).toBe(false);
     if (sub('ack')) expect(completed('ack', 'alert')).toBe(true);
   });

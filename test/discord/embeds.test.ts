@@ -12,6 +12,7 @@ import { embedLength, messageProblems, MESSAGE_LIMITS } from '../../src/adapters
 import { evaluateRoadmap } from '../../src/core/evaluate/report.js';
 import { gatesMessage, metricsMessage, statusMessage } from '../../src/core/messages/compose.js';
 import type { Line, Message, Tone } from '../../src/core/messages/model.js';
+import { bigV2Report, v2Messages } from '../support/big-v2.js';
 import { ROADMAPS_DIR, shippedRoadmap, snapshotOf, stateIn } from '../support/roadmaps.js';
 
 /** The embeds renderer against Discord's limits. Pure: no I/O, fixed time. */
@@ -290,6 +291,70 @@ describe('actions and mentions', () => {
     ]) {
       expect(out.content).toBeUndefined();
       expect(out.allowed_mentions).toEqual({ parse: [] });
+    }
+  });
+});
+
+describe('the v2 parts as Discord embeds', () => {
+  const AT = new Date('2026-05-10T10:00:00Z');
+  const roadmap = shippedRoadmap('example-v2');
+  // Growth in May: infra within at 90%, team over, the database track due and over capacity.
+  const growth = evaluateRoadmap(
+    roadmap,
+    snapshotOf(
+      roadmap,
+      {
+        active_users: 1800,
+        paid_users: 120,
+        mrr: 30000,
+        infra_cost: 4500,
+        team_cost: 16000,
+        db_size: 7e9,
+        response_time_p95: 300,
+      },
+      new Date(AT.getTime() - 60_000),
+    ),
+    stateIn('growth'),
+    AT,
+  );
+
+  it('status: the timeline in the description, the budget table, tracks, to-dos and plans as fields', () => {
+    const rendered = renderDiscord(statusMessage(growth));
+    withinLimits(rendered);
+    const embed = rendered.embeds[0] as APIEmbed;
+    expect(embed.description).toBe('Final stage · planned 2026-04-01 → 2026-06-30, on time');
+    const field = (name: string) =>
+      rendered.embeds.flatMap((e) => e.fields ?? []).find((f) => f.name === name)?.value;
+    expect(field('Budget')).toBe(
+      [
+        '✅ infra: $4,500 of ≤ $5,000/month, within `█████████░` 90%',
+        '❌ team: $16k of ≤ $15k/month, over `██████████` 107%',
+        '⬜ compliance: ≤ $20k/year, planned',
+        '❌ total/month: $20.5k of ≤ $20k, over `██████████` 102%',
+        '⬜ total/year: ≤ $20k, planned',
+        'ℹ️ Team: 3 people needed in 2 roles (1 later), none short',
+      ].join('\n'),
+    );
+    expect(field('Tracks')).toBe(
+      '❌ Database: Free tier → Team, over capacity `██████████` 1400%\n\u2003↳ db\\_size 7 GB of 500 MB',
+    );
+    expect(field('To-dos: 1 due')).toBe(
+      '⏳ read-replica: Add a read replica\n\u2003↳ due since 2026-05-10',
+    );
+    expect(field('Plan')).toContain(
+      '⚠️ paid\\_users 120 vs 162–198 expected at active\\_users 1,800: behind (−33%)',
+    );
+    expect(field('🔥 Budget team (warning): FIRING — team\\_cost > 15000')).toBeDefined();
+  });
+
+  it.each([
+    ['example-v2 in growth', () => growth],
+    ['the big synthetic v2 roadmap at its loudest', bigV2Report],
+  ])('%s: status, budget, plan, tracks and the digest stay within the limits', (_name, report) => {
+    for (const [name, message] of Object.entries(v2Messages(report()))) {
+      const rendered = renderDiscord(message);
+      expect({ name, problems: messageProblems(rendered) }).toEqual({ name, problems: [] });
+      buildersAccept(rendered);
     }
   });
 });

@@ -234,6 +234,8 @@ function sample(plan: OptionPlan): string | boolean {
     gate: 'no-secrets',
     alert: 'tier0.upgrade',
     command: 'status',
+    track: 'database',
+    step: 'pro',
   };
   if (plan.completion) return byCompletion[plan.completion] as string;
   if (plan.type === 'yesno') return 'yes';

@@ -14,7 +14,11 @@ import {
   HOME_LIMITS,
   MESSAGE_LIMITS,
 } from '../../src/adapters/slack/limits.js';
+import { evaluateRoadmap } from '../../src/core/evaluate/report.js';
+import { statusMessage } from '../../src/core/messages/compose.js';
 import type { Icon, Line, Message } from '../../src/core/messages/model.js';
+import { bigV2Report, v2Messages } from '../support/big-v2.js';
+import { shippedRoadmap, snapshotOf, stateIn } from '../support/roadmaps.js';
 
 /** The Block Kit renderer against our own schema of Slack's limits. Pure: no I/O. */
 
@@ -373,5 +377,69 @@ describe('renderSlackHome', () => {
 
   it('says so when no roadmap is loaded', () => {
     expect(texts(renderSlackHome([]))).toMatch(/No roadmap is loaded yet/);
+  });
+});
+
+describe('the v2 parts as Block Kit', () => {
+  const NOW = new Date('2026-05-10T10:00:00Z');
+  const roadmap = shippedRoadmap('example-v2');
+  // Growth in May: infra within at 90%, team over, the database track due and over capacity.
+  const growth = evaluateRoadmap(
+    roadmap,
+    snapshotOf(
+      roadmap,
+      {
+        active_users: 1800,
+        paid_users: 120,
+        mrr: 30000,
+        infra_cost: 4500,
+        team_cost: 16000,
+        db_size: 7e9,
+        response_time_p95: 300,
+      },
+      new Date(NOW.getTime() - 60_000),
+    ),
+    stateIn('growth'),
+    NOW,
+  );
+
+  it('status shows the timeline, the budget table with bars, tracks, to-dos and plans', () => {
+    const { blocks } = renderSlack(statusMessage(growth));
+    expect(checkBlocks(blocks)).toEqual([]);
+    const all = texts(blocks);
+    expect(all).toContain('Final stage · planned 2026-04-01 → 2026-06-30, on time');
+    expect(all).toContain(
+      [
+        '*Budget*',
+        ':white_check_mark:  infra: $4,500 of ≤ $5,000/month, within  `█████████░` 90%',
+        ':x:  team: $16k of ≤ $15k/month, over  `██████████` 107%',
+        ':white_large_square:  compliance: ≤ $20k/year, planned',
+      ].join('\n'),
+    );
+    expect(all).toContain(
+      ':x:  Database: Free tier → Team, over capacity  `██████████` 1400%\n\u2003\u2003db_size 7 GB of 500 MB',
+    );
+    expect(all).toContain(
+      '*To-dos: 1 due*\n:hourglass_flowing_sand:  read-replica: Add a read replica',
+    );
+    expect(all).toContain(
+      ':warning:  paid_users 120 vs 162–198 expected at active_users 1,800: behind (−33%)',
+    );
+    expect(all).toContain('*🔥 Budget team (warning): FIRING — team_cost &gt; 15000*');
+  });
+
+  it.each([
+    ['example-v2 in growth', () => growth],
+    ['the big synthetic v2 roadmap at its loudest', bigV2Report],
+  ])('%s: status, budget, plan, tracks and the digest stay within the limits', (_name, report) => {
+    for (const [name, message] of Object.entries(v2Messages(report()))) {
+      const { blocks } = renderSlack(message);
+      expect({ name, problems: checkBlocks(blocks) }).toEqual({ name, problems: [] });
+    }
+  });
+
+  it('the big roadmap is cut with "… and N more", never refused', () => {
+    const { blocks } = renderSlack(v2Messages(bigV2Report()).status as Message);
+    expect(texts(blocks)).toMatch(/… and \d+ more/);
   });
 });

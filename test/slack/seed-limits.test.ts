@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,14 +7,20 @@ import {
   renderSlackHome,
   withOutcome,
 } from '../../src/adapters/slack/blocks.js';
+import { renderDiscord } from '../../src/adapters/discord/embeds.js';
+import { messageProblems } from '../../src/adapters/discord/limits.js';
 import { checkBlocks, HOME_LIMITS } from '../../src/adapters/slack/limits.js';
+import { buildDigest } from '../../src/app/alerts/digests.js';
 import type { AppDeps, Invocation } from '../../src/app/context.js';
 import { evaluateAt } from '../../src/app/evaluate.js';
 import { runCommand } from '../../src/app/run.js';
 import { availableOn, COMMANDS } from '../../src/core/commands/table.js';
+import type { DigestSnapshot } from '../../src/core/digest/compose.js';
 import { alertMessage } from '../../src/core/messages/alerts.js';
+import type { Message } from '../../src/core/messages/model.js';
 import type { Roadmap } from '../../src/core/roadmap/model.js';
 import { appWith, roadmapsFolder, TestClock } from '../support/app.js';
+import { BIG_V2_ID, bigV2Values, bigV2Yaml } from '../support/big-v2.js';
 import { useTestDatabase } from '../support/db.js';
 import { ROADMAPS_DIR } from '../support/roadmaps.js';
 
@@ -140,5 +146,88 @@ describe(`Block Kit limits for the largest seed roadmap`, () => {
         ),
     );
     expect(checkBlocks(renderSlackHome(messages, 'intro'), HOME_LIMITS)).toEqual([]);
+  });
+});
+
+/**
+ * The v2 parts (issue 14): status, budget, plan, tracks and the digest of the shipped v2 example
+ * and of a big synthetic v2 roadmap (5 tracks, 10 budget lines, 5 plans, 20 long to-dos), each
+ * at every stage with data for every metric, within Slack's and Discord's limits.
+ */
+describe('Block Kit and Discord limits for v2 roadmaps', () => {
+  let v2: AppDeps;
+  const V2_IDS = ['example-v2', BIG_V2_ID];
+
+  beforeAll(async () => {
+    const dir = roadmapsFolder('example-v2');
+    writeFileSync(path.join(dir, `${BIG_V2_ID}.yaml`), bigV2Yaml());
+    v2 = await appWith(db.pool, dir, clock);
+    const values = bigV2Values();
+    for (const id of V2_IDS) {
+      const r = v2.registry.get(id) as Roadmap;
+      for (const metric of r.metrics.values()) {
+        if (metric.derive) continue;
+        const value = values[metric.name] ?? 1_000_000;
+        const reply = await runCommand(
+          v2,
+          { ...admin, defaultRoadmap: id },
+          `record ${metric.name} ${value}`,
+          'chat',
+        );
+        expect({ id, metric: metric.name, exitCode: reply.exitCode }).toEqual({
+          id,
+          metric: metric.name,
+          exitCode: 0,
+        });
+      }
+    }
+  });
+
+  it.each(V2_IDS)('%s: status, budget, plan, tracks and the digest at every stage', async (id) => {
+    const roadmap = v2.registry.get(id) as Roadmap;
+    const runV2 = (line: string) => runCommand(v2, { ...admin, defaultRoadmap: id }, line, 'chat');
+    const problems: string[] = [];
+    const check = (what: string, message: Message, code?: string) => {
+      const { blocks } = renderSlack(message, code !== undefined ? { code } : {});
+      problems.push(...checkBlocks(blocks).map((p) => `${id} ${what} (Slack): ${p}`));
+      problems.push(
+        ...messageProblems(renderDiscord(message)).map((p) => `${id} ${what} (Discord): ${p}`),
+      );
+    };
+    for (let stage = 0; stage < roadmap.stages.length; stage++) {
+      for (const line of ['status', 'status --json', 'budget', 'plan', 'tracks', 'gates']) {
+        const reply = await runV2(line);
+        expect({ line, exitCode: reply.exitCode }).toEqual({ line, exitCode: 0 });
+        // The v2 parts are there to be measured: both roadmaps have tracks and plans.
+        if (line === 'status')
+          expect(reply.message.sections.map((s) => s.title)).toEqual(
+            expect.arrayContaining(['Tracks', 'Plan']),
+          );
+        check(
+          line,
+          reply.message,
+          reply.json !== undefined ? JSON.stringify(reply.json, null, 2) : undefined,
+        );
+      }
+      // A digest after one where every plan was on plan and no track was due: all of it is news.
+      const previous: DigestSnapshot = {
+        takenAt: new Date(clock.now().getTime() - 40 * DAY).toISOString(),
+        stageId: roadmap.stages[stage]?.id as string,
+        gatesPassed: [],
+        triggers: {},
+        stale: [],
+        plans: Object.fromEntries(roadmap.plans.map((p) => [p.metric, 'on_plan'])),
+        tracksDue: {},
+      };
+      const digest = await buildDigest(v2, roadmap, clock.now(), {
+        localDate: '2026-03-01',
+        late: true,
+        previous,
+      });
+      check('digest', digest.message);
+      if (stage < roadmap.stages.length - 1)
+        expect((await runV2('advance force')).exitCode).toBe(0);
+    }
+    expect(problems).toEqual([]);
   });
 });

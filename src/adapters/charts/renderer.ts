@@ -13,6 +13,7 @@ export const chartRenderer: ChartRenderer = async (report, metric, history, opti
       metricChartInput(report, metric, history, {
         usersMetric: options.usersMetric,
         forecast: { windowMs: options.windowMs },
+        roadmap: options.roadmap,
       }),
     ),
   );

@@ -15,10 +15,13 @@ export async function autocompleteChoices(
   const completion = focus.plan.completion;
   if (!completion) return [];
   const named = focus.values.get('roadmap');
+  // `move`: the steps offered are those of the track already chosen.
+  const track = focus.values.get('track');
   const candidates = await completionCandidates(deps, {
     completion,
     mutates: focus.spec.mutates,
     ...(typeof named === 'string' ? { roadmap: named } : {}),
+    ...(typeof track === 'string' && track !== '' ? { track } : {}),
     platform: 'discord',
     ...(channel ? { channel } : {}),
   });

@@ -43,6 +43,8 @@ const COMPLETION_BY_NAME: Record<string, Completion> = {
   gate: 'gate',
   alert: 'alert',
   command: 'command',
+  track: 'track',
+  step: 'step',
 };
 
 /** One Discord option of a subcommand, planned from an argument or option of the table. */

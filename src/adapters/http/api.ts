@@ -6,6 +6,7 @@ import { SOURCE } from '../../app/ingest.js';
 import type { ApiToken } from '../../app/ports/tokens.js';
 import { authenticate, pushCsv, pushPoints, statusDocument } from '../../app/push.js';
 import { VALUE_LIMIT } from '../../core/units.js';
+import { StatusDocumentSchema } from './status-schema.js';
 
 /**
  * The push API's request and response shapes: they validate requests and generate the OpenAPI
@@ -66,24 +67,8 @@ export const FastifyErrorSchema = z
     message: z.string(),
   })
   .describe("fastify's own error format");
-/**
- * The parts of the `status --json` document (src/core/messages/status-json.ts) that every answer
- * has; fields may be added, so more are allowed.
- */
-export const StatusDocumentSchema = z
-  .looseObject({
-    roadmap: z.looseObject({ id: z.string(), name: z.string() }),
-    evaluated_at: z.string().describe('ISO 8601'),
-    stage: z.looseObject({ id: z.string(), name: z.string(), index: z.number().int() }),
-    next_stage: z.looseObject({ id: z.string(), name: z.string() }).nullable(),
-    triggers: z.array(z.looseObject({ id: z.string(), state: z.string() })),
-    gates: z.array(z.looseObject({ id: z.string(), passed: z.boolean() })),
-    targets: z.array(z.looseObject({ id: z.string(), state: z.string() })),
-    metrics: z.array(z.looseObject({ name: z.string() })),
-    stale: z.array(z.looseObject({ metric: z.string() })),
-    collectors: z.array(z.looseObject({ metric: z.string(), error: z.string() })),
-  })
-  .describe('the `roadmap status --json` document (see README)');
+/** The whole `status --json` document, every field (./status-schema.ts). */
+export { StatusDocumentSchema };
 
 export interface ApiOptions {
   /** Points accepted in one request. */

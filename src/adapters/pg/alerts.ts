@@ -200,14 +200,22 @@ export async function snoozeEpisode(
 export async function episodes(
   db: Queryable,
   roadmapId: string,
-  opts: { openOnly?: boolean; since?: Date; limit?: number },
+  opts: { openOnly?: boolean; since?: Date; until?: Date; limit?: number; offset?: number },
 ): Promise<EpisodeRecord[]> {
   const rows = await db.query(
     `SELECT ${EPISODE_COLUMNS} FROM alert_episodes
       WHERE roadmap_id = $1 AND ($2::boolean IS NOT TRUE OR resolved_at IS NULL)
         AND ($3::timestamptz IS NULL OR fired_at > $3 OR resolved_at > $3)
-      ORDER BY fired_at DESC, id DESC LIMIT $4`,
-    [roadmapId, opts.openOnly ?? false, opts.since ?? null, opts.limit ?? 50],
+        AND ($5::timestamptz IS NULL OR fired_at <= $5)
+      ORDER BY fired_at DESC, id DESC LIMIT $4 OFFSET $6`,
+    [
+      roadmapId,
+      opts.openOnly ?? false,
+      opts.since ?? null,
+      opts.limit ?? 50,
+      opts.until ?? null,
+      opts.offset ?? 0,
+    ],
   );
   return rows.rows.map(toEpisode);
 }

@@ -4,6 +4,7 @@ import {
   composeDigest,
   digestSnapshot,
   headlineMetrics,
+  nextReviews,
   type DigestSnapshot,
 } from '../../core/digest/compose.js';
 import { dueDigest, type DueDigest } from '../../core/digest/schedule.js';
@@ -27,6 +28,8 @@ interface DigestBasis {
   /** Trigger states as the alert engine remembers them: the digest shows those it agrees with. */
   remembered: ReadonlyMap<string, StoredTrigger>;
   headline: MetricChange[];
+  /** When each `review` metric is next reviewed: a budget line burning before then is news. */
+  nextReviews: ReadonlyMap<string, Date>;
 }
 
 /** The evaluation with forecasts, the trigger states the alert engine remembers, and the headline metrics. */
@@ -60,7 +63,7 @@ async function digestBasis(
       },
     ];
   });
-  return { report, remembered, headline };
+  return { report, remembered, headline, nextReviews: nextReviews(roadmap, report) };
 }
 
 /** One digest: the shared basis, and what changed since the previous digest to the same place. */

@@ -23,7 +23,8 @@ export interface EngineOptions {
  * One evaluation of one roadmap, in one transaction: the evaluation lock, the inputs (data,
  * state, trigger memory, episodes, subscribers) read on the transaction's connection, the pure
  * evaluator and planner, and the plan applied in order. Returns undefined when another replica
- * is evaluating the roadmap right now.
+ * is evaluating the roadmap right now. The only evaluation that writes: reads and replays
+ * (`status --now`, digests, commands) evaluate without remembering or announcing anything.
  */
 export async function evaluateAndNotify(
   deps: Pick<AppDeps, 'store'>,
@@ -45,6 +46,7 @@ export async function evaluateAndNotify(
       episodes,
       firstPosts,
       targetsMet: state.targetsMet,
+      targetsLapsed: state.targetsLapsed ?? new Map(),
       subscribers,
       repeatIntervalMs: opts.repeatIntervalMs,
       now,
@@ -68,6 +70,7 @@ async function applyPlan(
     const about = {
       roadmap: roadmapId,
       ...('trigger' in action ? { trigger: action.trigger } : {}),
+      ...('todo' in action ? { todo: action.todo } : {}),
       reason: action.reason,
     };
     switch (action.do) {
@@ -91,7 +94,9 @@ async function applyPlan(
             { ...about, key: out.key },
             delivery.kind === 'update'
               ? 'queued edit of a first post'
-              : `queued ${delivery.kind} notification`,
+              : delivery.kind === 'todo-due'
+                ? 'queued to-do due announcement'
+                : `queued ${delivery.kind} notification`,
           );
         break;
       }
@@ -112,6 +117,20 @@ async function applyPlan(
       case 'mark-targets-met':
         await tx.state.markTargetsMet(roadmapId, action.targets);
         logger?.info({ ...about, targets: action.targets.map((t) => t.targetId) }, 'targets met');
+        break;
+      case 'mark-todos-due':
+        await tx.state.markTodosDue(roadmapId, action.stageId, action.todos);
+        logger?.info(
+          { ...about, stage: action.stageId, todos: action.todos.map((t) => t.todoId) },
+          'to-dos became due',
+        );
+        break;
+      case 'mark-targets-lapsed':
+        await tx.state.markTargetsLapsed(roadmapId, action.changes);
+        logger?.info(
+          { ...about, targets: action.changes.map((c) => c.targetId) },
+          action.reason === 'targets-lapsed' ? 'kept targets lapsed' : 'kept targets held again',
+        );
         break;
     }
   }

@@ -51,11 +51,12 @@ export interface AlertStore {
   openEpisodeOf(roadmapId: string, triggerId: string): Promise<EpisodeRecord | undefined>;
   /**
    * Episodes newest first: all, only open ones, or those that fired or resolved after
-   * `since`; at most `limit` (default 50).
+   * `since`; only those fired at or before `until` when given; at most `limit` (default 50)
+   * after skipping `offset` (pages of the web view's history).
    */
   episodes(
     roadmapId: string,
-    opts: { openOnly?: boolean; since?: Date; limit?: number },
+    opts: { openOnly?: boolean; since?: Date; until?: Date; limit?: number; offset?: number },
   ): Promise<EpisodeRecord[]>;
   acknowledge(id: number, by: string, at: Date): Promise<EpisodeRecord | undefined>;
   snooze(id: number, by: string, until: Date): Promise<EpisodeRecord | undefined>;

@@ -99,8 +99,15 @@ async function openEpisodeNamed(
   id: string,
 ): Promise<EpisodeRecord> {
   const known = [
-    ...roadmap.stages.flatMap((s) => (s.upgrade ? [s.upgrade.id] : [])),
-    ...roadmap.alerts.map((a) => a.id),
+    ...new Set([
+      ...roadmap.stages.flatMap((s) => (s.upgrade ? [s.upgrade.id] : [])),
+      ...roadmap.alerts.map((a) => a.id),
+      // v2: tracks' and budget lines' alerts have episodes too (a line id may recur by stage).
+      ...roadmap.tracks.flatMap((t) => [`${t.id}.upgrade`, `${t.id}.capacity`]),
+      ...roadmap.stages.flatMap((s) =>
+        s.budgetLines.filter((l) => l.watched).map((l) => `budget.${l.id}`),
+      ),
+    ]),
   ];
   if (!known.includes(id))
     throw new CommandError(

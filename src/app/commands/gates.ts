@@ -1,6 +1,8 @@
 import type { ParsedCommand } from '../../core/commands/parse.js';
-import { currentStage } from '../../core/evaluate/report.js';
+import { currentStage, type RoadmapState } from '../../core/evaluate/report.js';
 import { gatesMessage, infoMessage } from '../../core/messages/compose.js';
+import type { Roadmap, Stage, Todo } from '../../core/roadmap/model.js';
+import { formatDateTime } from '../../core/time.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
 import { CommandError } from '../errors.js';
 import { evaluateAt, resolveRoadmap, stateAt } from '../evaluate.js';
@@ -16,19 +18,25 @@ export async function gates(
   return { message: gatesMessage(report), exitCode: 0, public: command.options.public === true };
 }
 
-/** `check <gate>` / `uncheck <gate>`: a person ticks a gate of the current stage. */
+/**
+ * `check <id>` / `uncheck <id>`: a person ticks a gate or a to-do of the current stage (gate
+ * and to-do ids share one namespace per stage; the loader refuses a repeat).
+ */
 export function tick(passed: boolean) {
   return async (deps: AppDeps, invocation: Invocation, command: ParsedCommand): Promise<Reply> => {
     const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
     const now = deps.clock();
     const state = await stateAt(deps, roadmap, now);
     const stage = currentStage(roadmap, state);
-    const gateId = command.args.gate as string;
-    const gate = stage.gates.find((g) => g.id === gateId);
+    const id = command.args.gate as string;
+    const gate = stage.gates.find((g) => g.id === id);
+    const todo = gate ? undefined : stage.todos.find((t) => t.id === id);
+    if (todo) return tickTodo(deps, invocation, { roadmap, stage, todo, state, now }, passed);
     if (!gate) {
+      const list = (ids: string[]) => ids.join(', ') || 'none';
       throw new CommandError(
         'not_found',
-        `gate: ${stage.name} has no gate "${gateId}" (gates: ${stage.gates.map((g) => g.id).join(', ') || 'none'})`,
+        `gate: ${stage.name} has no gate or to-do "${id}" (gates: ${list(stage.gates.map((g) => g.id))}; to-dos: ${list(stage.todos.map((t) => t.id))})`,
       );
     }
     if (gate.check) {
@@ -58,6 +66,50 @@ export function tick(passed: boolean) {
       message: infoMessage(`${passed ? '☑️ Checked' : '⬜ Unchecked'} ${gate.id}: ${gate.text}`),
       exitCode: 0,
     };
+  };
+}
+
+/**
+ * A to-do ticked (`done`) or unticked. Ticking one already in that state writes nothing, so
+ * who did it first, and when, stays what `status` shows.
+ */
+async function tickTodo(
+  deps: AppDeps,
+  invocation: Invocation,
+  at: { roadmap: Roadmap; stage: Stage; todo: Todo; state: RoadmapState; now: Date },
+  done: boolean,
+): Promise<Reply> {
+  const { roadmap, stage, todo, state, now } = at;
+  const tick = state.todoChecks?.get(todo.id);
+  if ((tick?.done === true) === done) {
+    const already = tick?.done
+      ? `already done (by ${tick.actor}, ${formatDateTime(tick.at, roadmap.timezone)})`
+      : 'not done; nothing to uncheck';
+    return {
+      message: infoMessage(`To-do ${todo.id} is ${already}`, [todo.text], 'info'),
+      exitCode: 0,
+    };
+  }
+  await deps.store.transaction(async (tx) => {
+    await tx.state.tickTodo({
+      roadmapId: roadmap.id,
+      stageId: stage.id,
+      todoId: todo.id,
+      done,
+      actor: invocation.actor,
+      at: now,
+    });
+    await tx.audit.record({
+      actor: invocation.actor,
+      roadmapId: roadmap.id,
+      action: done ? 'check' : 'uncheck',
+      details: { stage: stage.id, todo: todo.id },
+      at: now,
+    });
+  });
+  return {
+    message: infoMessage(`${done ? '☑️ Checked' : '⬜ Unchecked'} to-do ${todo.id}: ${todo.text}`),
+    exitCode: 0,
   };
 }
 

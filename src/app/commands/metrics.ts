@@ -58,6 +58,7 @@ export async function metrics(
       const png = await deps.charts(report, def.name, histories.get(def.name) ?? [], {
         usersMetric: roadmap.usersMetric,
         windowMs: roadmap.forecastWindowMs,
+        roadmap,
       });
       attachments = [
         {

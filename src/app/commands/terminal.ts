@@ -157,6 +157,7 @@ export async function chart(
   const png = await render(report, metricName, histories.get(metricName) ?? [], {
     usersMetric: roadmap.usersMetric,
     windowMs: roadmap.forecastWindowMs,
+    roadmap,
   });
   const file = typeof options.output === 'string' ? options.output : `${metricName}.png`;
   await terminal.writeFile(file, png);

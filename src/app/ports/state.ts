@@ -21,7 +21,31 @@ export interface GateTick {
   at: Date;
 }
 
-/** The roadmap's own state: stage moves, gate ticks, targets met (and collector failures, read). */
+/** v2: a track moved to another step by a person (`move <track> <step>`). */
+export interface TrackMove {
+  roadmapId: string;
+  trackId: string;
+  from: string;
+  to: string;
+  actor: Actor;
+  at: Date;
+}
+
+/** v2: a to-do of a stage ticked (`check`, done) or unticked (`uncheck`). */
+export interface TodoTick {
+  roadmapId: string;
+  stageId: string;
+  todoId: string;
+  done: boolean;
+  actor: Actor;
+  at: Date;
+}
+
+/**
+ * The roadmap's own state: stage moves, gate ticks, targets met and lapsed, track moves,
+ * to-do ticks and due latches (and collector failures, read). Every change is stored with the
+ * instant it happened, so `at(…, now)` can replay any past instant.
+ */
 export interface RoadmapStates {
   /**
    * Stage, gate ticks, targets met and failing collectors as they stood at `now` (history
@@ -33,4 +57,22 @@ export interface RoadmapStates {
   tickGate(tick: GateTick): Promise<void>;
   /** Remembers the first time each target held; later calls keep the first date. */
   markTargetsMet(roadmapId: string, met: { targetId: string; at: Date }[]): Promise<void>;
+  /** v2: a track's new current step, with who moved it and when (history kept). */
+  moveTrack(move: TrackMove): Promise<void>;
+  /** v2: a to-do ticked or unticked (history kept; the newest at or before `now` wins). */
+  tickTodo(tick: TodoTick): Promise<void>;
+  /** v2: latches to-dos of `stageId` as due at `at`; a to-do already latched keeps its first date. */
+  markTodosDue(
+    roadmapId: string,
+    stageId: string,
+    due: { todoId: string; at: Date }[],
+  ): Promise<void>;
+  /**
+   * v2: kept targets that stopped holding (`lapsed`, at `at`) or held again (`held`, at
+   * `at`): a lapse is remembered from its start until it held again, so replays see it.
+   */
+  markTargetsLapsed(
+    roadmapId: string,
+    changes: { targetId: string; lapsed: boolean; at: Date }[],
+  ): Promise<void>;
 }

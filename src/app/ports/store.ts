@@ -66,5 +66,5 @@ export type { CollectorStates, SqlCollector } from './collectors.js';
 export type { ClaimedDelivery, DeliveryRow, Outbox } from './outbox.js';
 export type { PointInput, PointReads, Points, PointsAudit } from './points.js';
 export type { ReplayMemory } from './replays.js';
-export type { GateTick, RoadmapStates, StageMove } from './state.js';
+export type { GateTick, RoadmapStates, StageMove, TodoTick, TrackMove } from './state.js';
 export type { ApiToken, Tokens } from './tokens.js';

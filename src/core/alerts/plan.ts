@@ -3,9 +3,11 @@ import type { TransitionReason, TriggerMemory, TriggerState } from '../evaluate/
 import { alertMessage, storedEpisodeMessage, type EpisodeInfo } from '../messages/alerts.js';
 import { unitsOf } from '../messages/compose.js';
 import type { Message } from '../messages/model.js';
+import { todoDueMessage } from '../messages/todos.js';
 import type { EpisodeRecord, FirstPost, NewEpisode, StoredTrigger } from './episode.js';
 import {
   plannedNotifications,
+  severityAtLeast,
   type Episode,
   type NotificationKey,
   type NotificationKind,
@@ -29,7 +31,8 @@ export interface PlannedDelivery {
   episode?: EpisodeRef;
   platform: string;
   channel: string;
-  kind: NotificationKind | 'update';
+  /** `todo-due`: the announcement of a to-do that became due (no episode). */
+  kind: NotificationKind | 'update' | 'todo-due';
   message: Message;
   /** An edit: the delivery whose post it updates. */
   updateOf?: number;
@@ -74,11 +77,37 @@ export type AlertAction =
       do: 'mark-targets-met';
       targets: { targetId: string; at: Date }[];
       reason: 'targets-met';
+    }
+  | {
+      /** Latches the current stage's to-dos whose `when` first held, with when. */
+      do: 'mark-todos-due';
+      stageId: string;
+      todos: { todoId: string; at: Date }[];
+      reason: 'todos-became-due';
+    }
+  | {
+      /** The announcement of a to-do that became due, to one subscribed channel. */
+      do: 'enqueue';
+      todo: string;
+      delivery: PlannedDelivery;
+      reason: 'todo-became-due';
+    }
+  | {
+      /**
+       * Kept targets whose lapse began (`lapsed: true`, at `lapsedSince`) or ended (`lapsed:
+       * false`, at `now`): remembered so replays show `lapsed` and `lapsed_since` as they were.
+       */
+      do: 'mark-targets-lapsed';
+      changes: { targetId: string; lapsed: boolean; at: Date }[];
+      reason: 'targets-lapsed' | 'targets-held-again';
     };
 
 export interface PlanInput {
   /** The evaluation, made with `memory` as the triggers' previous states. */
-  report: Pick<Report, 'roadmap' | 'triggers' | 'targets' | 'metrics' | 'next'>;
+  report: Pick<
+    Report,
+    'roadmap' | 'triggers' | 'targets' | 'metrics' | 'next' | 'stage' | 'actions'
+  >;
   /** Every trigger's remembered state, as stored before this evaluation. */
   memory: ReadonlyMap<string, StoredTrigger>;
   /** The roadmap's open episodes and those `memory` names. */
@@ -87,6 +116,8 @@ export interface PlanInput {
   firstPosts: ReadonlyMap<number, readonly FirstPost[]>;
   /** Targets already remembered as met. */
   targetsMet: { has(targetId: string): boolean };
+  /** Kept targets remembered as lapsed (a lapse begun and not held again) before this evaluation. */
+  targetsLapsed: { has(targetId: string): boolean };
   subscribers: readonly Subscriber[];
   repeatIntervalMs: number;
   now: Date;
@@ -99,7 +130,8 @@ type EpisodeView = Omit<Episode, 'id'> &
 /**
  * Everything one evaluation of a roadmap calls for, in the order it is applied: episodes
  * opened and closed, the edits of a closed episode's first posts, notifications (with the
- * idempotency keys notificationsFor gives them), each trigger's memory, and targets met.
+ * idempotency keys notificationsFor gives them), each trigger's memory, targets met, to-dos
+ * latched as due with their announcements, and kept targets' lapses begun or ended.
  * Pure: the shell reads the input in its evaluation transaction and applies the actions.
  */
 export function planAlerts(input: PlanInput): AlertAction[] {
@@ -243,12 +275,83 @@ export function planAlerts(input: PlanInput): AlertAction[] {
     .filter((t) => t.state === 'met' && t.metAt && !input.targetsMet.has(t.id))
     .map((t) => ({ targetId: t.id, at: t.metAt as Date }));
   if (met.length > 0) actions.push({ do: 'mark-targets-met', targets: met, reason: 'targets-met' });
+  actions.push(...todoActions(input), ...lapseActions(input));
   return actions;
+}
+
+/**
+ * To-dos of the current stage whose `when` first held in this evaluation: latched (so they stay
+ * due and are never announced again), and announced to each channel subscribed to the
+ * roadmap's alerts at `info` (a to-do counts as `info`). The key names the roadmap, stage,
+ * to-do and channel: decided twice (two replicas, a retried transaction), it is sent once.
+ */
+function todoActions(input: PlanInput): AlertAction[] {
+  const { report } = input;
+  const due = report.actions.filter((t) => t.newlyDue && t.dueAt);
+  if (due.length === 0) return [];
+  const actions: AlertAction[] = [
+    {
+      do: 'mark-todos-due',
+      stageId: report.stage.id,
+      todos: due.map((t) => ({ todoId: t.id, at: t.dueAt as Date })),
+      reason: 'todos-became-due',
+    },
+  ];
+  const units = unitsOf(report as Report);
+  const subscribers = input.subscribers.filter((s) => severityAtLeast('info', s.minSeverity));
+  for (const todo of due) {
+    const message = todoDueMessage({ roadmap: report.roadmap, stage: report.stage, todo, units });
+    for (const s of subscribers)
+      actions.push({
+        do: 'enqueue',
+        todo: todo.id,
+        delivery: {
+          key: {
+            key: `todo-due:${report.roadmap.id}:${report.stage.id}:${todo.id}:${s.platform}:${s.channel}`,
+          },
+          platform: s.platform,
+          channel: s.channel,
+          kind: 'todo-due',
+          message,
+        },
+        reason: 'todo-became-due',
+      });
+  }
+  return actions;
+}
+
+/**
+ * Kept targets whose lapse began in this evaluation (lapsed now, not remembered so), and those
+ * remembered lapsed that are met again. Unknown data keeps a lapse as it is (the evaluator
+ * reports it still lapsed), so it neither opens nor closes one.
+ */
+function lapseActions(input: PlanInput): AlertAction[] {
+  const { report, now } = input;
+  const began = report.targets
+    .filter((t) => t.state === 'lapsed' && t.lapsedSince && !input.targetsLapsed.has(t.id))
+    .map((t) => ({ targetId: t.id, lapsed: true, at: t.lapsedSince as Date }));
+  const ended = report.targets
+    .filter((t) => t.state === 'met' && input.targetsLapsed.has(t.id))
+    .map((t) => ({ targetId: t.id, lapsed: false, at: now }));
+  return [
+    ...(began.length > 0
+      ? [{ do: 'mark-targets-lapsed' as const, changes: began, reason: 'targets-lapsed' as const }]
+      : []),
+    ...(ended.length > 0
+      ? [
+          {
+            do: 'mark-targets-lapsed' as const,
+            changes: ended,
+            reason: 'targets-held-again' as const,
+          },
+        ]
+      : []),
+  ];
 }
 
 /** The message of a trigger's notification (or of its episode's edits), from its evaluation. */
 export function triggerMessage(
-  report: Pick<Report, 'roadmap' | 'metrics' | 'next'>,
+  report: Pick<Report, 'roadmap' | 'metrics' | 'next'> & Partial<Pick<Report, 'tracks'>>,
   trigger: TriggerReport,
   kind: NotificationKind,
   episode: EpisodeInfo | undefined,
@@ -260,6 +363,8 @@ export function triggerMessage(
     units: unitsOf(report as Report),
     ...(episode ? { episode } : {}),
     ...(report.next ? { next: report.next } : {}),
+    // A track's alerts are titled with its name (`Track Database: upgrade`).
+    ...(report.tracks ? { trackNames: new Map(report.tracks.map((t) => [t.id, t.name])) } : {}),
   });
 }
 

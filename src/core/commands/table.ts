@@ -46,7 +46,8 @@ const roadmapOption: OptionSpec = {
   name: 'roadmap',
   takes: 'value',
   type: 'text',
-  description: 'roadmap id (may be left out when only one is loaded)',
+  // Short: repeated in nearly every Discord subcommand, which share 4,000 characters.
+  description: 'roadmap id (optional when only one is loaded)',
 };
 /** From the CLI a channel is named; in chat it is the channel the command was typed in. */
 const channelOption: OptionSpec = {
@@ -60,7 +61,14 @@ const nowOption: OptionSpec = {
   name: 'now',
   takes: 'value',
   type: 'time',
-  description: 'evaluate as of this moment, using only data known then',
+  description: 'as of this moment, with only the data known then',
+};
+
+const publicOption: OptionSpec = {
+  name: 'public',
+  takes: 'flag',
+  description: 'post to the channel',
+  word: true,
 };
 
 const TABLE = [
@@ -162,16 +170,17 @@ const TABLE = [
   },
   {
     name: 'check',
-    summary: 'tick a gate of the current stage',
-    args: [{ name: 'gate', type: 'text', required: true, description: 'a gate id' }],
+    summary: 'tick a gate or a to-do of the current stage',
+    // Named `gate` since v1 (a Discord option name): to-dos share the gates' ids per stage.
+    args: [{ name: 'gate', type: 'text', required: true, description: 'a gate or to-do id' }],
     options: [roadmapOption],
     mutates: true,
     platforms: EVERYWHERE,
   },
   {
     name: 'uncheck',
-    summary: 'untick a gate of the current stage',
-    args: [{ name: 'gate', type: 'text', required: true, description: 'a gate id' }],
+    summary: 'untick a gate or a to-do of the current stage',
+    args: [{ name: 'gate', type: 'text', required: true, description: 'a gate or to-do id' }],
     options: [roadmapOption],
     mutates: true,
     platforms: EVERYWHERE,
@@ -189,6 +198,41 @@ const TABLE = [
         word: true,
       },
     ],
+    mutates: true,
+    platforms: EVERYWHERE,
+  },
+  {
+    name: 'budget',
+    summary: "the stage's budget lines and totals, with burn dates",
+    args: [],
+    options: [roadmapOption, nowOption, publicOption],
+    mutates: false,
+    platforms: EVERYWHERE,
+  },
+  {
+    name: 'plan',
+    summary: 'each plan: expected, actual, state and scenario',
+    args: [],
+    options: [roadmapOption, nowOption, publicOption],
+    mutates: false,
+    platforms: EVERYWHERE,
+  },
+  {
+    name: 'tracks',
+    summary: "each track's current and due step, capacity and state",
+    args: [],
+    options: [roadmapOption, nowOption, publicOption],
+    mutates: false,
+    platforms: EVERYWHERE,
+  },
+  {
+    name: 'move',
+    summary: 'move a track to another step (backwards is a rollback)',
+    args: [
+      { name: 'track', type: 'text', required: true, description: 'a track id' },
+      { name: 'step', type: 'text', required: true, description: 'a step id of that track' },
+    ],
+    options: [roadmapOption],
     mutates: true,
     platforms: EVERYWHERE,
   },

@@ -2,7 +2,10 @@ import { rememberedState } from '../alerts/episode.js';
 import type { Report } from '../evaluate/report.js';
 import type { ForecastedReport } from '../forecast/report.js';
 import type { TriggerMemory, TriggerState } from '../evaluate/transition.js';
-import { targetIcon, type MetricChange } from '../messages/compose.js';
+import { addCadence } from '../calendar/period.js';
+import type { PlanReport, PlanState } from '../evaluate/plans.js';
+import type { TrackReport } from '../evaluate/tracks.js';
+import { targetIcon, v1Shaped, type MetricChange } from '../messages/compose.js';
 import {
   budgetLine,
   collectorLines,
@@ -10,8 +13,16 @@ import {
   metricLine,
   unitsOf,
 } from '../messages/compose.js';
+import {
+  budgetLineLine,
+  budgetTotalLine,
+  deltaText,
+  PLAN_ICON,
+  todoLine,
+} from '../messages/ladders.js';
 import type { Line, Message, Section } from '../messages/model.js';
-import { daysBetween, formatDate } from '../time.js';
+import type { Roadmap } from '../roadmap/model.js';
+import { daysBetween, formatDate, formatDateTime } from '../time.js';
 
 /** What a digest saw, kept so the next digest can say what changed since. */
 export interface DigestSnapshot {
@@ -22,6 +33,13 @@ export interface DigestSnapshot {
   stale: string[];
   /** ETAs the digest showed, by `<trigger>#<comparison>` and `target:<id>` (ISO instants). */
   etas?: Record<string, string>;
+  /**
+   * v2: each plan's state, by `planKey`. Optional, as every field added after the first
+   * snapshots were stored: an older snapshot lacks it, and then no plan change is reported.
+   */
+  plans?: Record<string, PlanState>;
+  /** v2: the due step of each track whose due step was past its current one, by track id. */
+  tracksDue?: Record<string, string>;
 }
 
 /** An episode that fired or resolved since the previous digest. */
@@ -40,6 +58,53 @@ export interface DigestInput {
   episodes: EpisodeChange[];
   localDate: string;
   late: boolean;
+  /**
+   * v2: when each metric with a `review` cadence is next reviewed (its newest point plus one
+   * period), by name: a budget line forecast to go over before then is news (`nextReviews`).
+   */
+  nextReviews?: ReadonlyMap<string, Date>;
+}
+
+/**
+ * When each `review` metric is next due a review: one calendar period after its newest point
+ * (a metric never recorded is due already, so it has none).
+ */
+export function nextReviews(roadmap: Roadmap, report: Report): Map<string, Date> {
+  const out = new Map<string, Date>();
+  for (const m of report.metrics) {
+    const review = roadmap.metrics.get(m.name)?.review;
+    if (review && m.at) out.set(m.name, addCadence(m.at, review, roadmap.timezone));
+  }
+  return out;
+}
+
+/** A burn date counts when it falls before the next review; without a cadence, within 30 days. */
+const BURN_HORIZON_MS = 30 * 86_400_000;
+
+/** A plan's key in a snapshot: its metric, with `#2`, `#3`… for a metric planned twice. */
+function planKeys(plans: readonly PlanReport[]): string[] {
+  const seen = new Map<string, number>();
+  return plans.map((p) => {
+    const n = (seen.get(p.metric) ?? 0) + 1;
+    seen.set(p.metric, n);
+    return n === 1 ? p.metric : `${p.metric}#${n}`;
+  });
+}
+
+/**
+ * A track whose due step is past its current one, whatever else its state says (a track over
+ * capacity is `over_capacity` even when an upgrade is due as well).
+ */
+function upgradeDue(t: TrackReport): boolean {
+  const index = (id: string) => t.steps.findIndex((s) => s.id === id);
+  return index(t.due.id) > index(t.current.id);
+}
+
+/** A stored record field, or undefined when it is missing or not an object (an old or odd snapshot). */
+function recordOf(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** Headline metrics are the ones the current stage's trigger, the alerts and the targets read. */
@@ -78,7 +143,65 @@ export function digestSnapshot(
       report.triggers.map((t) => [t.id, rememberedState(t, remembered)]),
     ),
     stale: report.stale.map((s) => s.metric),
+    ...(report.plans.length > 0
+      ? {
+          plans: Object.fromEntries(
+            planKeys(report.plans).map((key, i) => [key, report.plans[i]?.state as PlanState]),
+          ),
+        }
+      : {}),
+    ...(report.tracks.length > 0
+      ? {
+          tracksDue: Object.fromEntries(
+            report.tracks.filter(upgradeDue).map((t) => [t.id, t.due.id]),
+          ),
+        }
+      : {}),
   };
+}
+
+/** To-dos that became due or overdue after `since`. */
+function todoChanges(report: Report, since: Date): Line[] {
+  const zone = report.roadmap.timezone;
+  return report.actions.flatMap((a): Line[] => {
+    if (a.state === 'overdue' && a.deadline && a.deadline > since)
+      return [{ ...todoLine(a, zone), text: `to-do ${a.id} overdue: ${a.text}` }];
+    if (a.state === 'due' && a.dueAt && a.dueAt > since)
+      return [{ ...todoLine(a, zone), text: `to-do ${a.id} due: ${a.text}` }];
+    return [];
+  });
+}
+
+/** Plans whose state changed, and tracks that became due, since the previous snapshot. */
+function ladderChanges(
+  report: Report,
+  previous: Pick<DigestSnapshot, 'plans' | 'tracksDue'>,
+): Line[] {
+  const lines: Line[] = [];
+  const plans = recordOf(previous.plans);
+  if (plans) {
+    const keys = planKeys(report.plans);
+    report.plans.forEach((p, i) => {
+      const was = plans[keys[i] as string];
+      if (typeof was !== 'string' || was === p.state) return;
+      const delta = p.deltaPct !== undefined ? ` (${deltaText(p.deltaPct)})` : '';
+      lines.push({
+        icon: PLAN_ICON[p.state],
+        text: `plan ${p.metric}: ${was.replaceAll('_', ' ')} → ${p.state.replaceAll('_', ' ')}${delta}`,
+      });
+    });
+  }
+  const tracks = recordOf(previous.tracksDue);
+  if (tracks) {
+    for (const t of report.tracks) {
+      if (!upgradeDue(t) || tracks[t.id] === t.due.id) continue;
+      lines.push({
+        icon: 'pending',
+        text: `track ${t.name} due: ${t.current.name} → ${t.due.name}`,
+      });
+    }
+  }
+  return lines;
 }
 
 function changesSince(input: DigestInput): Line[] {
@@ -94,6 +217,10 @@ function changesSince(input: DigestInput): Line[] {
         text: `${e.triggerId} resolved ${formatDate(e.resolvedAt, zone)}`,
       });
   }
+  // Without a previous digest, every to-do and track that is due now is news.
+  const since = previous ? new Date(previous.takenAt) : new Date(0);
+  if (!Number.isNaN(since.getTime())) lines.push(...todoChanges(report, since));
+  lines.push(...ladderChanges(report, previous ?? { tracksDue: {} }));
   if (!previous) return lines;
   if (previous.stageId !== report.stage.id)
     lines.push({
@@ -129,6 +256,27 @@ function changesSince(input: DigestInput): Line[] {
   const back = previous.stale.filter((m) => !report.stale.some((s) => s.metric === m));
   if (back.length > 0) lines.push({ icon: 'ok', text: `data flowing again: ${back.join(', ')}` });
   return lines;
+}
+
+/**
+ * Budget lines over their max, or forecast to go over before their metric's next review
+ * (within 30 days for a metric without a `review` cadence).
+ */
+function budgetNews(input: DigestInput): Line[] {
+  const { report } = input;
+  const budget = report.budget;
+  if (!budget) return [];
+  const forecasts = 'forecasts' in report ? report.forecasts : undefined;
+  const zone = report.roadmap.timezone;
+  return budget.lines.flatMap((l) => {
+    const burn = forecasts?.budgets?.get(l.id);
+    if (l.state === 'over') return [budgetLineLine(l, zone)];
+    if (burn?.status !== 'eta') return [];
+    const review =
+      (l.metric ? input.nextReviews?.get(l.metric) : undefined)?.getTime() ??
+      report.evaluatedAt.getTime() + BURN_HORIZON_MS;
+    return burn.eta.getTime() < review ? [budgetLineLine(l, zone, burn)] : [];
+  });
 }
 
 /** The daily standup digest (DESIGN.md "Digests"). Pure: the shell gathers the input. */
@@ -222,8 +370,20 @@ export function composeDigest(input: DigestInput): Message {
       text: `gates: ${passed} of ${report.gates.length} passed`,
       progress: passed / report.gates.length,
     });
-  if (report.budget) summary.push(budgetLine(report.budget));
+  if (report.budget && v1Shaped(report.budget)) summary.push(budgetLine(report.budget));
+  else if (report.budget) summary.push(...report.budget.totals.map(budgetTotalLine));
   if (summary.length > 0) sections.push({ title: 'Gates and budget', lines: summary });
+  const burning = budgetNews(input);
+  if (burning.length > 0) sections.push({ title: 'Budget lines over or burning', lines: burning });
+  const reviews = report.metrics.filter((m) => m.reviewDue);
+  if (reviews.length > 0)
+    sections.push({
+      title: 'Reviews due',
+      lines: reviews.map((m) => ({
+        icon: 'pending',
+        text: `${m.label}: ${m.at ? `last recorded ${formatDateTime(m.at, zone)}` : 'never recorded'}`,
+      })),
+    });
 
   if (report.collectors.length > 0)
     sections.push({ title: 'Collectors failing', lines: collectorLines(report) });

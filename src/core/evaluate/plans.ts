@@ -4,7 +4,7 @@
  * [low, high], and whether the metric is ahead of it, on it or behind. Pure: `now` is passed in.
  */
 import type { ConditionInputs } from '../condition/evaluate.js';
-import type { Plan, PlanPoint } from '../roadmap/model.js';
+import type { Plan, PlanPoint, PlanScenario } from '../roadmap/model.js';
 import { amountValue } from '../roadmap/rules.js';
 
 export type PlanState = 'ahead' | 'on_plan' | 'behind' | 'before_plan' | 'unknown';
@@ -125,17 +125,29 @@ export function deltaPct(value: number | undefined, expected: number | undefined
   return Number.isFinite(delta) ? delta + 0 : undefined; // -0 + 0 is 0: a hair below plan reads 0
 }
 
+/** A scenario's points with their bands as they evaluate now (charts draw these, see bandAt). */
+export function scenarioBands(
+  plan: Pick<Plan, 'tolerance'>,
+  scenario: PlanScenario,
+  inputs: ConditionInputs,
+): BandPoint[] {
+  return scenario.points.map((p) => {
+    const band = pointBand(p.value, plan.tolerance, inputs);
+    return { at: p.at, ...(band ? { band } : {}) };
+  });
+}
+
 export function evaluatePlan(plan: Plan, inputs: ConditionInputs, now: Date): PlanReport {
   const at = plan.by !== undefined ? inputs.value(plan.by) : now.getTime();
   const value = inputs.value(plan.metric);
   const scenarios: PlanScenarioReport[] = plan.scenarios.map((s) => {
     const name = s.name !== undefined ? { name: s.name } : {};
     if (at === undefined) return { ...name, state: 'unknown' };
-    const points = s.points.map((p) => {
-      const band = pointBand(p.value, plan.tolerance, inputs);
-      return { at: p.at, ...(band ? { band } : {}) };
-    });
-    const band = bandAt(points, at, plan.by !== undefined ? 'extend' : 'hold');
+    const band = bandAt(
+      scenarioBands(plan, s, inputs),
+      at,
+      plan.by !== undefined ? 'extend' : 'hold',
+    );
     if (typeof band === 'string') return { ...name, state: band };
     return {
       ...name,

@@ -3,7 +3,7 @@ import type { NotificationKind } from '../alerts/notify.js';
 import type { TriggerReport } from '../evaluate/report.js';
 import { formatDateTime } from '../time.js';
 import type { Unit } from '../units.js';
-import { comparisonLine } from './compose.js';
+import { comparisonLine, triggerLabel } from './compose.js';
 import type { Action, Line, Message } from './model.js';
 
 /** What an alert message needs to know about its episode. */
@@ -26,6 +26,8 @@ export interface AlertContext {
   units: Map<string, Unit>;
   episode?: EpisodeInfo;
   next?: { id: string; name: string };
+  /** Track names by id, so a track's alerts read `Track Database: upgrade` (else the id shows). */
+  trackNames?: ReadonlyMap<string, string>;
 }
 
 const TITLES: Record<NotificationKind, string> = {
@@ -71,7 +73,17 @@ function footerOf(ctx: AlertContext): string | undefined {
 /** An alert, its repeat, its resolution, or an approaching notice. Pure. */
 export function alertMessage(ctx: AlertContext): Message {
   const { trigger } = ctx;
-  const what = trigger.kind === 'upgrade' ? 'upgrade trigger' : `${trigger.severity} alert`;
+  const what =
+    trigger.kind === 'upgrade'
+      ? 'upgrade trigger'
+      : trigger.kind === 'budget'
+        ? `budget line ${trigger.id.replace(/^budget\./, '')}`
+        : `${trigger.severity} alert`;
+  // Budget lines and tracks are named for what they are; alerts and upgrades keep their ids.
+  const name =
+    trigger.kind === 'budget' || trigger.kind === 'track'
+      ? triggerLabel(trigger, ctx.trackNames)
+      : trigger.id;
   const lines: Line[] = trigger.comparisons.map((c) => comparisonLine(c, ctx.units));
   if (trigger.missing.length > 0)
     lines.push({ icon: 'unknown', text: `no fresh data for ${trigger.missing.join(', ')}` });
@@ -86,7 +98,7 @@ export function alertMessage(ctx: AlertContext): Message {
   const live = (ctx.kind === 'firing' || ctx.kind === 'repeat') && !settled;
   const footer = footerOf(ctx);
   return {
-    title: `${ctx.roadmap.name}: ${trigger.id} ${TITLES[ctx.kind]}`,
+    title: `${ctx.roadmap.name}: ${name} ${TITLES[ctx.kind]}`,
     subtitle: `${trigger.message ?? `The ${what} ${trigger.condition} ${ctx.kind === 'resolved' ? 'no longer holds' : ctx.kind === 'approaching' ? 'is close to holding' : 'holds'}.`}`,
     tone: ctx.kind === 'resolved' ? 'ok' : ctx.kind === 'approaching' ? 'warn' : 'alert',
     sections: [{ title: trigger.condition, lines }],

@@ -4,6 +4,14 @@ import type { Forecast } from '../forecast/forecast.js';
 import type { ForecastedReport } from '../forecast/report.js';
 import { daysBetween, formatDate, formatDateTime } from '../time.js';
 import { formatValue, type Unit } from '../units.js';
+import {
+  budgetLines,
+  budgetTotalLine,
+  planLine,
+  teamLine,
+  todoLine,
+  trackLine,
+} from './ladders.js';
 import type { Icon, Line, Message, Section, Tone } from './model.js';
 
 /** Composes the messages of the command layer from evaluation reports. Pure. */
@@ -11,6 +19,8 @@ import type { Icon, Line, Message, Section, Tone } from './model.js';
 /** A target's icon: met, missed, at risk (approaching), or still open. */
 export function targetIcon(state: string): Icon {
   if (state === 'met' || state === 'missed') return state;
+  // A kept target that stopped holding went back on a promise: as loud as a missed one.
+  if (state === 'lapsed') return 'missed';
   return state === 'at_risk' ? 'approaching' : 'open';
 }
 
@@ -71,9 +81,104 @@ export function comparisonLine(
   };
 }
 
-function triggerTitle(t: TriggerReport): string {
-  const kind = t.kind === 'upgrade' ? 'Upgrade trigger' : `Alert ${t.id} (${t.severity})`;
-  return `${kind}: ${t.state.toUpperCase()} — ${t.condition}`;
+/**
+ * What a trigger is, for people: `Upgrade trigger`, `Alert slow (warning)`, `Budget ai_api
+ * (warning)`, `Track Database: upgrade`. `trackNames` maps track ids to names (the id is shown
+ * without one).
+ */
+export function triggerLabel(
+  t: Pick<TriggerReport, 'id' | 'kind' | 'severity'>,
+  trackNames?: ReadonlyMap<string, string>,
+): string {
+  switch (t.kind) {
+    case 'upgrade':
+      return 'Upgrade trigger';
+    case 'budget':
+      return `Budget ${t.id.replace(/^budget\./, '')} (${t.severity})`;
+    case 'track': {
+      // `<track-id>.upgrade` or `<track-id>.capacity`; track ids have no dot.
+      const dot = t.id.lastIndexOf('.');
+      const track = dot > 0 ? t.id.slice(0, dot) : t.id;
+      const what = dot > 0 ? t.id.slice(dot + 1) : 'alert';
+      return `Track ${trackNames?.get(track) ?? track}: ${what}`;
+    }
+    default:
+      return `Alert ${t.id} (${t.severity})`;
+  }
+}
+
+function triggerTitle(t: TriggerReport, trackNames: ReadonlyMap<string, string>): string {
+  const label = triggerLabel(t, trackNames);
+  // `Track Database: upgrade` already ends in what it is: no second colon.
+  return `${label}${t.kind === 'track' ? ' ' : ': '}${t.state.toUpperCase()} — ${t.condition}`;
+}
+
+/** Alerts, budget lines and tracks that are ok are counted, not shown: only trouble takes room. */
+const quietTrigger = (t: TriggerReport) => t.kind !== 'upgrade' && t.state === 'ok';
+
+/** A v1 `budget: { min, max }` (or a v2 file's lone unwatched `infra` line): one line, as before v2. */
+export function v1Shaped(b: NonNullable<Report['budget']>): boolean {
+  const [only] = b.lines;
+  return b.lines.length === 1 && only?.id === 'infra' && !only.watched && only.per === 'month';
+}
+
+/** `Next: … · planned 2026-04-01 → 2026-06-30, on time`: the stage against its timeline. */
+function timelineText(report: Report): string | undefined {
+  const p = report.stage.planned;
+  if (!p) return undefined;
+  const zone = report.roadmap.timezone;
+  // `to` is the instant the period ends; people name its last day.
+  const to = p.to ? formatDate(new Date(p.to.getTime() - 1), zone) : undefined;
+  const from = p.from ? formatDate(p.from, zone) : undefined;
+  const span = from && to ? `${from} → ${to}` : from ? `from ${from}` : `until ${to}`;
+  return `planned ${span}, ${p.state.replace('_', ' ')}`;
+}
+
+/** The v2 parts of a status, each only where the roadmap has it. */
+function v2Sections(report: Report | ForecastedReport): Section[] {
+  const zone = report.roadmap.timezone;
+  const units = unitsOf(report);
+  const sections: Section[] = [];
+  const budget = report.budget;
+  if (budget && !v1Shaped(budget)) {
+    const team = teamLine(report.team);
+    sections.push({
+      title: 'Budget',
+      lines: [
+        ...budgetLines(budget, report),
+        ...budget.totals.map(budgetTotalLine),
+        ...(team ? [team] : []),
+      ],
+    });
+  }
+  if (report.tracks.length > 0)
+    sections.push({
+      title: 'Tracks',
+      lines: report.tracks.map((t) => trackLine(t, (m) => units.get(m) ?? 'count')),
+    });
+  if (report.actions.length > 0) {
+    const pressing = [
+      ...report.actions.filter((a) => a.state === 'overdue'),
+      ...report.actions.filter((a) => a.state === 'due'),
+    ];
+    const count = (state: string) => report.actions.filter((a) => a.state === state).length;
+    const counts = (['overdue', 'due', 'open', 'done'] as const)
+      .map((state) => [state, count(state)] as const)
+      .filter(([, n]) => n > 0)
+      .map(([state, n]) => `${n} ${state}`);
+    sections.push({
+      title: `To-dos: ${counts.join(', ')}`,
+      lines: pressing.map((a) => todoLine(a, zone)),
+    });
+  }
+  if (report.plans.length > 0)
+    sections.push({
+      title: 'Plan',
+      lines: report.plans.map((p) =>
+        planLine(p, units.get(p.metric) ?? 'count', p.by ? units.get(p.by) : undefined),
+      ),
+    });
+  return sections;
 }
 
 function toneOf(report: Report): Tone {
@@ -121,9 +226,10 @@ export function statusMessage(report: Report | ForecastedReport): Message {
     ? ` since ${formatDate(report.stage.since, zone)} (${daysBetween(report.stage.since, report.evaluatedAt)} days)`
     : '';
   const sections: Section[] = [];
+  const trackNames = new Map(report.tracks.map((t) => [t.id, t.name]));
 
   for (const t of report.triggers) {
-    if (t.kind === 'alert' && t.state === 'ok') continue;
+    if (quietTrigger(t)) continue;
     // The ETA shows where it helps decide: under an approaching or pending trigger.
     const withEta = t.state === 'approaching' || t.state === 'pending';
     const lines = t.comparisons.map((c, i) =>
@@ -138,11 +244,11 @@ export function statusMessage(report: Report | ForecastedReport): Message {
     if (t.message && (t.state === 'firing' || t.state === 'pending' || t.state === 'approaching'))
       lines.push({ icon: 'info', text: t.message });
     sections.push({
-      title: `${TRIGGER_ICON[t.state] === 'firing' ? '🔥 ' : ''}${triggerTitle(t)}`,
+      title: `${TRIGGER_ICON[t.state] === 'firing' ? '🔥 ' : ''}${triggerTitle(t, trackNames)}`,
       lines,
     });
   }
-  const quiet = report.triggers.filter((t) => t.kind === 'alert' && t.state === 'ok').length;
+  const quiet = report.triggers.filter(quietTrigger).length;
   if (quiet > 0) sections.push({ title: `Alerts: ${quiet} quiet`, lines: [] });
 
   if (report.gates.length > 0) {
@@ -152,19 +258,24 @@ export function statusMessage(report: Report | ForecastedReport): Message {
       lines: report.gates.filter((g) => !g.passed).map((g) => gateLine(g, zone)),
     });
   }
-  if (report.budget) sections.push({ title: 'Budget', lines: [budgetLine(report.budget)] });
+  if (report.budget && v1Shaped(report.budget))
+    sections.push({ title: 'Budget', lines: [budgetLine(report.budget)] });
+  sections.push(...v2Sections(report));
   if (report.targets.length > 0) {
     sections.push({
       title: 'Targets',
       lines: report.targets.map((t) => {
         const outlook = forecasts?.targets.get(t.id)?.outlook;
-        const state = outlook?.state ?? t.state;
+        // A lapsed kept target was met once, so its outlook says `met`: the lapse is the news.
+        const state = t.state === 'lapsed' ? t.state : (outlook?.state ?? t.state);
         const why =
-          outlook && state === 'at_risk'
-            ? ` (${outlook.reason.replaceAll('-', ' ')})`
-            : outlook?.eta && state === 'on_track'
-              ? ` (ETA ${formatDate(outlook.eta, zone)})`
-              : '';
+          state === 'lapsed' && t.lapsedSince
+            ? ` since ${formatDate(t.lapsedSince, zone)}`
+            : outlook && state === 'at_risk'
+              ? ` (${outlook.reason.replaceAll('-', ' ')})`
+              : outlook?.eta && state === 'on_track'
+                ? ` (ETA ${formatDate(outlook.eta, zone)})`
+                : '';
         return {
           icon: targetIcon(state),
           text: `${t.id}: ${state.replace('_', ' ')}${why}${t.deadline ? `, by ${formatDate(new Date(t.deadline.getTime() - 1), zone)}` : ''} — ${t.condition}`,
@@ -188,9 +299,11 @@ export function statusMessage(report: Report | ForecastedReport): Message {
     sections.push({ title: 'Collectors failing', lines: collectorLines(report) });
   const upgrade = report.triggers.find((t) => t.kind === 'upgrade');
   const fallback = `${report.roadmap.name}: ${report.stage.name}${upgrade ? `, upgrade trigger ${upgrade.state}` : ''}`;
+  const timeline = timelineText(report);
+  const next = report.next ? `Next: ${report.next.name}` : 'Final stage';
   return {
     title: `${report.roadmap.name} — ${report.stage.name} (stage ${report.stage.index + 1} of ${report.stageCount})${since}`,
-    ...(report.next ? { subtitle: `Next: ${report.next.name}` } : { subtitle: 'Final stage' }),
+    subtitle: timeline ? `${next} · ${timeline}` : next,
     tone: toneOf(report),
     sections,
     fallback,

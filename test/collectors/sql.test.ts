@@ -76,6 +76,8 @@ beforeAll(async () => {
     CREATE TABLE analytics_events (id serial PRIMARY KEY, user_id int NOT NULL, response_time_ms int, created_at timestamptz NOT NULL DEFAULT now());
     CREATE TABLE chat_messages (id serial PRIMARY KEY, user_id int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
     CREATE TABLE subscription_history (id serial PRIMARY KEY, user_id int NOT NULL, amount numeric NOT NULL DEFAULT 0, status text NOT NULL);
+    CREATE SCHEMA auth;
+    CREATE TABLE auth.users (id int PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
     INSERT INTO analytics_events (user_id, response_time_ms) VALUES (1, 120), (1, 180), (2, 300), (3, 200);
     INSERT INTO analytics_events (user_id, response_time_ms, created_at) VALUES (4, 100, now() - interval '3 days');
     INSERT INTO chat_messages (user_id) SELECT g % 3 FROM generate_series(1, 5) g;
@@ -96,6 +98,8 @@ beforeAll(async () => {
     GRANT CONNECT ON DATABASE ${await database(product)} TO ${READER}, ${WRITER};
     GRANT USAGE ON SCHEMA public TO ${READER}, ${WRITER};
     GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${READER}, ${WRITER};
+    GRANT USAGE ON SCHEMA auth TO ${READER}, ${WRITER};
+    GRANT SELECT ON auth.users TO ${READER}, ${WRITER};
     GRANT INSERT ON chat_messages TO ${WRITER};
   `);
   await linked.pool.query(`

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import type { WebSettings } from './app/web.js';
 import { parseDurationLiteral } from './core/condition/parse.js';
 
 /**
@@ -111,7 +112,47 @@ const schema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+
+  // The web view (README "Web view"): off unless WEB_SECRET or WEB_ACCESS is set.
+  /** off | links (signed, expiring links; the default with WEB_SECRET) | public (anyone). */
+  WEB_ACCESS: z
+    .enum(['off', 'links', 'public'], { error: 'expected off, links or public' })
+    .optional(),
+  /** Signs the links to the pages (HMAC-SHA256). */
+  WEB_SECRET: z
+    .string()
+    .min(32, 'expected at least 32 characters, such as the output of `openssl rand -hex 32`')
+    .optional(),
+  /** The address people open the bot at: the base of the links it hands out. */
+  PUBLIC_URL: z
+    .string()
+    .refine((text) => {
+      try {
+        const url = new URL(text);
+        return /^https?:$/.test(url.protocol) && url.search === '' && url.hash === '';
+      } catch {
+        return false;
+      }
+    }, 'expected the http(s) address people open the bot at, such as https://roadmap.example.com (no query or #fragment)')
+    .optional(),
+  /** How often a roadmap open in a browser is evaluated again for live updates. */
+  WEB_LIVE_INTERVAL: duration('5s').refine(
+    (ms) => ms >= 1000,
+    'expected at least 1s (every open page is re-evaluated this often)',
+  ),
 });
+
+/** Who may open the pages: WEB_ACCESS, else `links` when WEB_SECRET is set, else off. */
+export function webSettings(
+  config: Pick<Config, 'WEB_ACCESS' | 'WEB_SECRET' | 'PUBLIC_URL'>,
+): WebSettings {
+  const access = config.WEB_ACCESS ?? (config.WEB_SECRET ? 'links' : 'off');
+  return {
+    access,
+    ...(config.WEB_SECRET ? { secret: config.WEB_SECRET } : {}),
+    ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
+  };
+}
 
 export type Config = z.output<typeof schema> & { dataDir: string; roadmapsDir: string };
 
@@ -132,7 +173,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
   );
-  const parsed = schema.safeParse(cleaned);
+  const parsed = schema
+    .superRefine((c, ctx) => {
+      if (c.WEB_ACCESS === 'links' && !c.WEB_SECRET)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WEB_SECRET'],
+          message:
+            'WEB_ACCESS=links needs WEB_SECRET to sign the links: set it to at least 32 random characters (`openssl rand -hex 32`), or set WEB_ACCESS=public or off',
+        });
+    })
+    .safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);

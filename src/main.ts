@@ -16,7 +16,8 @@ import { chartRenderer } from './adapters/charts/renderer.js';
 import { Scheduler } from './app/scheduler.js';
 import type { Sink } from './app/sink.js';
 import { RoadmapRegistry } from './app/registry.js';
-import { clockOf, readConfig } from './config.js';
+import { clockOf, readConfig, webSettings } from './config.js';
+import { registerWeb } from './adapters/web/routes.js';
 import { formatProblem } from './core/roadmap/load.js';
 import { createLogger, redactUrl } from './logger.js';
 
@@ -103,6 +104,13 @@ async function main(): Promise<void> {
     maxBodyBytes: config.API_MAX_BODY_BYTES,
     rateLimitPerMinute: config.API_RATE_LIMIT,
   });
+  const web = webSettings(config);
+  registerWeb(http, deps, { ...web, liveIntervalMs: config.WEB_LIVE_INTERVAL, logger });
+  logger.info(
+    web.access === 'off'
+      ? 'web: off (set WEB_SECRET for pages opened from signed links, or WEB_ACCESS=public)'
+      : `web: ${web.access === 'links' ? 'pages open from signed links' : 'pages open to anyone (WEB_ACCESS=public)'} at ${web.publicUrl?.replace(/\/+$/, '') ?? 'this server'}/roadmaps${web.publicUrl ? '' : '; set PUBLIC_URL for the links the bot hands out'}`,
+  );
   const sinks = new Map<string, Sink>([['console', new ConsoleSink()]]);
 
   // Chat platforms: each adapter mounts its routes on the one HTTP server and brings a sink.
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info(
-    `http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, GET /metrics, POST /api/v1/metrics, GET /api/v1/openapi.json${slackState.mode === 'http' ? ', POST /slack/events' : ''}${discord ? ', POST /discord/interactions' : ''})`,
+    `http: listening on ${config.HOST}:${port} (GET /healthz, GET /readyz, GET /metrics, POST /api/v1/metrics, GET /api/v1/openapi.json${web.access !== 'off' ? ', GET /roadmaps' : ''}${slackState.mode === 'http' ? ', POST /slack/events' : ''}${discord ? ', POST /discord/interactions' : ''})`,
   );
   await slack?.start();
   await discord?.start();

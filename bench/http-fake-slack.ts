@@ -5,6 +5,10 @@
  *
  *   POST /api/<method>      the Web API: auth.test answers who the bot is; anything else ok
  *   POST /respond/<id>      a response_url: stamps the arrival and tells the parent
+ *   /discord/v10/webhooks/<app>/<token>[/messages/@original]
+ *                           Discord's interaction webhook (DISCORD_API_URL=<url>/discord): an
+ *                           edit of @original or a follow-up is the answer to interaction
+ *                           <token>, stamped like a response_url post; DELETE is acknowledged
  *
  * To the parent: { type: 'ready', url } once listening, then { type: 'answer', id, at, ok,
  * problem?, sample? } per response_url post (`at` in epoch milliseconds, sub-millisecond).
@@ -23,6 +27,22 @@ const APOLOGY = 'Sorry, something went wrong';
 const send = (message: FakeMessage): void => void process.send?.(message);
 const epochMs = (): number => performance.timeOrigin + performance.now();
 let sampled = 0;
+
+/** Is this what Discord's `/roadmap status` answers (embeds, not the error embed)? */
+function judgeDiscord(raw: string): { ok: boolean; problem?: string; text?: string } {
+  let body: { embeds?: { title?: unknown; description?: unknown }[] };
+  try {
+    body = JSON.parse(raw) as typeof body;
+  } catch {
+    return { ok: false, problem: 'webhook body is not JSON' };
+  }
+  const first = body.embeds?.[0];
+  const text = [first?.title, first?.description].filter((t) => typeof t === 'string').join(' ');
+  if (!first) return { ok: false, problem: 'answer without embeds', text };
+  if (text.includes('Something went wrong'))
+    return { ok: false, problem: 'the bot answered with its apology (a command failed)', text };
+  return { ok: true, text };
+}
 
 /** Is this what `/roadmap status` answers (ephemeral Block Kit, not an apology)? */
 function judge(raw: string): { ok: boolean; problem?: string; text?: string } {
@@ -47,6 +67,27 @@ const server = http.createServer((req, res) => {
     const at = epochMs();
     const url = req.url ?? '/';
     const respond = /^\/respond\/([^/?]+)/.exec(url);
+    const webhook = /^\/discord\/v\d+\/webhooks\/\d+\/([^/?]+)/.exec(url);
+    if (webhook) {
+      res.writeHead(req.method === 'DELETE' ? 204 : 200, { 'content-type': 'application/json' });
+      if (req.method === 'DELETE') {
+        res.end();
+        return;
+      }
+      res.end(JSON.stringify({ id: '900000000000000001', channel_id: '400000000000000001' }));
+      const verdict = judgeDiscord(Buffer.concat(chunks).toString('utf8'));
+      send({
+        type: 'answer',
+        id: webhook[1] as string,
+        at,
+        ok: verdict.ok,
+        ...(verdict.problem ? { problem: verdict.problem } : {}),
+        ...(!verdict.ok && verdict.text !== undefined
+          ? { sample: verdict.text.slice(0, 300) }
+          : {}),
+      });
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     if (respond) {
       res.end('{"ok":true}');

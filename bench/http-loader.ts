@@ -11,6 +11,11 @@ export interface Outcome {
   ok: boolean;
   /** Time until the request completed or failed (a timeout counts at the moment it fired). */
   ms: number;
+  /**
+   * With `from: 'sent'`: how long the request waited in the loader before it was written to
+   * its socket (its `ms` starts then). A burst of new connections from one process queues.
+   */
+  queuedMs?: number;
   /** Why it failed: `HTTP 500`, `timeout`, `ECONNRESET`, … */
   error?: string;
   /** Slash commands: time from sending until the answer reached response_url. */
@@ -65,11 +70,18 @@ export interface HttpAnswer {
   status: number;
   body: string;
   ms: number;
+  /** With `from: 'sent'`: from the call until the request was written to its socket. */
+  queuedMs?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
-/** One request on `agent`; rejects with `timeout` after `timeoutMs` (the socket is destroyed). */
+/**
+ * One request on `agent`; rejects with `timeout` after `timeoutMs` (the socket is destroyed).
+ * `ms` counts from the call (default), or with `from: 'sent'` from the moment the whole
+ * request was handed to the kernel (its 'finish'): what the server's peer would time, without
+ * the loader's own queue of connections and writes in a burst (reported as `queuedMs`).
+ */
 export function request(
   agent: http.Agent,
   url: URL,
@@ -78,12 +90,14 @@ export function request(
     headers: Record<string, string | number>;
     body?: string | Buffer;
     timeoutMs: number;
+    from?: 'call' | 'sent';
   },
 ): Promise<HttpAnswer> {
   if (!LOOPBACK.has(url.hostname))
     return Promise.reject(new Error(`refusing to load ${url.host}: loopback only`));
   return new Promise((resolve, reject) => {
-    const started = performance.now();
+    const called = performance.now();
+    let started = called;
     const req = http.request(url, { method: init.method, headers: init.headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -93,10 +107,12 @@ export function request(
           status: res.statusCode ?? 0,
           body: Buffer.concat(chunks).toString('utf8'),
           ms: performance.now() - started,
+          ...(init.from === 'sent' ? { queuedMs: started - called } : {}),
         });
       });
       res.on('error', fail);
     });
+    if (init.from === 'sent') req.once('finish', () => (started = performance.now()));
     function fail(error: Error & { code?: string }): void {
       clearTimeout(timer);
       reject(

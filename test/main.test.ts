@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { roadmapsFolder } from './support/app.js';
 import { useTestDatabase } from './support/db.js';
 import { listening, processTree, stillRunning, type ProcessRef } from './support/processes.js';
-import { cli, ROOT, startMain } from './support/spawn.js';
+import { cli, MAIN, ROOT, startMain } from './support/spawn.js';
 
 const db = useTestDatabase();
 
@@ -142,7 +142,7 @@ async function expectCleanStop(
   } finally {
     for (const p of stillRunning(tree)) {
       try {
-        // SIGINT is PostgreSQL's fast shutdown; for Node and esbuild it ends them too.
+        // SIGINT is PostgreSQL's fast shutdown; for Node it ends it too.
         process.kill(p.pid, 'SIGINT');
       } catch {
         // already gone
@@ -176,6 +176,10 @@ describe('stopping on SIGTERM to the process that was started', () => {
     });
     const port = await listeningPort(run);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // The bot is the compiled build, run by node itself: no tsx, no TypeScript compiled at start.
+    const commands = processTree(run.child.pid as number).map((p) => p.command);
+    expect(commands.filter((c) => /^\S*node dist\/main\.js$/.test(c))).toHaveLength(1);
+    expect(commands.filter((c) => /tsx|\.ts\b/.test(c))).toEqual([]);
     const postmaster = EMBEDDED ? postmasterOf(dataDir) : undefined;
     if (EMBEDDED) {
       expect(postmaster).toBeGreaterThan(0);
@@ -192,6 +196,8 @@ describe('stopping on SIGTERM to the process that was started', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'));
     const [command, ...args] = JSON.parse(cmd?.[1] ?? '[]') as string[];
     expect(command).toBe('node');
+    // The build the image's build stage made (here: the one the test setup made).
+    expect(args).toEqual(['dist/main.js']);
     const run = launch(process.execPath, args, {
       ROADMAPS_DIR: roadmapsFolder('oviya'),
       DATABASE_URL: db.url,
@@ -205,7 +211,7 @@ describe('stopping on SIGTERM to the process that was started', () => {
     'a SIGTERM during start-up (embedded PostgreSQL up, migrations next) stops PostgreSQL too (skipped when DATABASE_URL is set)',
     async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'roadmap-data-'));
-      const run = launch(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+      const run = launch(process.execPath, [MAIN], {
         DATA_DIR: dataDir,
         ROADMAPS_DIR: roadmapsFolder('oviya'),
         DATABASE_URL: '',

@@ -6,6 +6,7 @@ import type { Actor } from './ports/audit.js';
 import type { Store } from './ports/store.js';
 import type { RoadmapRegistry } from './registry.js';
 import type { Telemetry } from './telemetry.js';
+import type { WebSettings } from './web-settings.js';
 
 /** What every command handler may use: injected, so tests pass their own clock and store. */
 export interface AppDeps {
@@ -22,6 +23,15 @@ export interface AppDeps {
    * absent: at once. Chat commands are acknowledged before they wait here.
    */
   admit?: <T>(work: () => Promise<T>) => Promise<T>;
+  /**
+   * The admission's state for the chat adapters (src/app/admission.ts): `busy` when a command
+   * given now would wait for a slot (Discord then defers at once); `arrived` for each chat
+   * request, so that commands start once a burst has been acknowledged; `quiet` resolves then
+   * (Slack's Bolt waits for it too). Absent: none of it.
+   */
+  admission?: { busy(): boolean; arrived(): void; quiet?(): Promise<void> };
+  /** The web view's settings (`link`, the "Open in browser" button); absent: off. */
+  web?: WebSettings;
 }
 
 /**

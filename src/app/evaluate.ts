@@ -1,5 +1,6 @@
 import type { Report, RoadmapState, Snapshot } from '../core/evaluate/report.js';
 import { currentStage, dataNeeds, evaluateRoadmap } from '../core/evaluate/report.js';
+import { FitCache } from '../core/forecast/fit-cache.js';
 import { forecastNeeds, forecastReport, type ForecastedReport } from '../core/forecast/report.js';
 import type { Roadmap, Stage } from '../core/roadmap/model.js';
 import type { AppDeps, Invocation } from './context.js';
@@ -16,6 +17,14 @@ export interface EvaluationReads {
 
 /** History is fitted in buckets of this size: 4,032 points over 28 days, ten times fewer than raw minutes. */
 export const FORECAST_BUCKET_MS = 10 * 60_000;
+
+/**
+ * The process's fitted forecast histories (roadmap and metric → the fit, with the history and
+ * the instant it was made for): a status asked again over the same history at the same
+ * instant (a replay, the web page beside a status, a fixed clock) does not fit it again. A
+ * new point changes the history, so it is fitted afresh. Bounded: a few series per roadmap.
+ */
+export const forecastFits = new FitCache({ maxEntries: 512 });
 
 /** The stage, gate ticks, targets met and collector health of a roadmap as they stood at `now`. */
 export function stateAt(deps: EvaluationReads, roadmap: Roadmap, now: Date): Promise<RoadmapState> {
@@ -79,7 +88,13 @@ export async function evaluateWithForecast(
   const report = evaluateRoadmap(roadmap, snapshot, state, now);
   return {
     ...report,
-    forecasts: forecastReport(report, histories, { windowMs: roadmap.forecastWindowMs }),
+    forecasts: forecastReport(
+      report,
+      histories,
+      { windowMs: roadmap.forecastWindowMs },
+      (metric, history, at, options) =>
+        forecastFits.fit(`${roadmap.id}\u0000${metric}`, history, at, options),
+    ),
   };
 }
 

@@ -15,6 +15,8 @@ import { tokenAllows, type ApiToken } from './ports/tokens.js';
 /** Refused points listed in a 400 answer; the count of all of them is in its message. */
 const MAX_LISTED = 100;
 
+const REVOKED = 'unknown or revoked token';
+
 /**
  * The token a request's Authorization header names, with this request counted in the token's
  * minute (shared by every replica).
@@ -32,9 +34,7 @@ export async function authenticate(
   if (!known)
     throw new CommandError(
       'unauthorized',
-      match
-        ? 'unknown or revoked token'
-        : 'send "Authorization: Bearer <token>" (roadmap token create)',
+      match ? REVOKED : 'send "Authorization: Bearer <token>" (roadmap token create)',
     );
   const { token, count, windowEnd } = known;
   if (count > limitPerMinute)
@@ -107,12 +107,24 @@ async function write(
     throw new CommandError('invalid', `${errors.length} problem(s); nothing was written`, [], {
       problems: listed(errors.slice(0, MAX_LISTED)),
     });
-  return deps.store.points.record(points, {
+  // The token is checked again in the write's own statement: it may have been revoked since
+  // the request was authenticated.
+  const outcome = await deps.store.points.recordForToken(token.id, points, {
     actor: { platform: 'api', id: token.name },
     action: 'push',
     details: { points: points.length, format },
     at: now,
   });
+  if ('written' in outcome) return outcome.written;
+  if (outcome.refused === 'revoked') throw new CommandError('unauthorized', REVOKED);
+  const scope = { roadmaps: outcome.scope };
+  const forbidden = [...new Set(points.map((p) => p.roadmapId))].filter(
+    (id) => !tokenAllows(scope, id),
+  );
+  throw new CommandError(
+    'forbidden',
+    `this token may not write to ${forbidden.join(', ')}; nothing was written`,
+  );
 }
 
 /** A roadmap's status document (as `status --json`), for a token that may read it. */

@@ -7,18 +7,7 @@ import {
   type Platform,
 } from '../core/commands/table.js';
 import { errorMessage } from '../core/messages/compose.js';
-import { ack, alerts, snooze } from './commands/alerts.js';
-import { use } from './commands/channels.js';
-import { deliveries, digest } from './commands/digest.js';
-import { subscribe, unsubscribe } from './commands/subscriptions.js';
-import { chart, discord, importFile, migrate, terminalOf, validate } from './commands/terminal.js';
-import { token } from './commands/tokens.js';
-import { forecast } from './commands/forecast.js';
-import { advance, gates, tick } from './commands/gates.js';
 import { help } from './commands/help.js';
-import { budget, move, plan, tracks } from './commands/ladders.js';
-import { metrics, record, setFlag } from './commands/metrics.js';
-import { status } from './commands/status.js';
 import type { AppDeps, Invocation, Reply } from './context.js';
 import { CommandError, exitCodeOf, isCodedError } from './errors.js';
 import type { Terminal } from './terminal.js';
@@ -36,7 +25,10 @@ export type Handler = (
   surface: Surface,
 ) => Promise<Reply>;
 
-/** A command that uses no database (`validate`, `discord register`): the CLI opens none for it. */
+/**
+ * A command that needs no session (`help`, `validate`, `discord register`, and `migrate`, which
+ * migrates through the terminal): the CLI opens none for it.
+ */
 export interface OfflineHandler {
   offline: (invocation: Invocation, command: ParsedCommand, surface: Surface) => Promise<Reply>;
 }
@@ -47,41 +39,79 @@ export interface OfflineHandler {
  */
 export type Handlers = { readonly [Name in CommandName]: Handler | OfflineHandler };
 
+/**
+ * A handler loaded with its command's first use rather than with this module: the command
+ * modules bring the roadmap loader, YAML, zod and the condition parser with them, which
+ * `roadmap help` need not load (the CLI's start-up is its latency). Node caches each module.
+ */
+function lazy<M extends { [P in K]: Handler }, K extends string>(
+  load: () => Promise<M>,
+  name: K,
+): Handler {
+  return async (...args) => (await load())[name](...args);
+}
+
+const alertCommands = () => import('./commands/alerts.js');
+const digestCommands = () => import('./commands/digest.js');
+const gateCommands = () => import('./commands/gates.js');
+const ladderCommands = () => import('./commands/ladders.js');
+const metricCommands = () => import('./commands/metrics.js');
+const subscriptionCommands = () => import('./commands/subscriptions.js');
+const terminalCommands = () => import('./commands/terminal.js');
+
 export const HANDLERS: Handlers = {
-  status,
-  forecast,
-  metrics,
-  record,
-  set: setFlag,
-  gates,
-  check: tick(true),
-  uncheck: tick(false),
-  advance,
-  budget,
-  plan,
-  tracks,
-  move,
-  use,
-  alerts,
-  ack,
-  snooze,
-  subscribe,
-  unsubscribe,
-  digest,
-  deliveries,
-  token,
-  help: async (_deps, _invocation, command, surface) => help(surface.platform, command),
-  import: (deps, invocation, command, surface) =>
-    importFile(deps, invocation, command, terminalOf(surface, 'import')),
-  chart: (deps, invocation, command, surface) =>
-    chart(deps, invocation, command, terminalOf(surface, 'chart')),
-  migrate: (_deps, _invocation, _command, surface) => migrate(terminalOf(surface, 'migrate')),
+  status: lazy(() => import('./commands/status.js'), 'status'),
+  link: lazy(() => import('./commands/link.js'), 'link'),
+  forecast: lazy(() => import('./commands/forecast.js'), 'forecast'),
+  metrics: lazy(metricCommands, 'metrics'),
+  record: lazy(metricCommands, 'record'),
+  set: lazy(metricCommands, 'setFlag'),
+  gates: lazy(gateCommands, 'gates'),
+  check: async (deps, invocation, command) =>
+    (await gateCommands()).tick(true)(deps, invocation, command),
+  uncheck: async (deps, invocation, command) =>
+    (await gateCommands()).tick(false)(deps, invocation, command),
+  advance: lazy(gateCommands, 'advance'),
+  budget: lazy(ladderCommands, 'budget'),
+  plan: lazy(ladderCommands, 'plan'),
+  tracks: lazy(ladderCommands, 'tracks'),
+  move: lazy(ladderCommands, 'move'),
+  use: lazy(() => import('./commands/channels.js'), 'use'),
+  alerts: lazy(alertCommands, 'alerts'),
+  ack: lazy(alertCommands, 'ack'),
+  snooze: lazy(alertCommands, 'snooze'),
+  subscribe: lazy(subscriptionCommands, 'subscribe'),
+  unsubscribe: lazy(subscriptionCommands, 'unsubscribe'),
+  digest: lazy(digestCommands, 'digest'),
+  deliveries: lazy(digestCommands, 'deliveries'),
+  token: lazy(() => import('./commands/tokens.js'), 'token'),
+  // Offline: the CLI opens no database for help, nor a session for migrate (it migrates itself).
+  help: { offline: async (_invocation, command, surface) => help(surface.platform, command) },
+  import: async (deps, invocation, command, surface) => {
+    const { importFile, terminalOf } = await terminalCommands();
+    return importFile(deps, invocation, command, terminalOf(surface, 'import'));
+  },
+  chart: async (deps, invocation, command, surface) => {
+    const { chart, terminalOf } = await terminalCommands();
+    return chart(deps, invocation, command, terminalOf(surface, 'chart'));
+  },
+  migrate: {
+    offline: async (_invocation, _command, surface) => {
+      const { migrate, terminalOf } = await terminalCommands();
+      return migrate(terminalOf(surface, 'migrate'));
+    },
+  },
   validate: {
-    offline: (_invocation, command, surface) =>
-      validate(terminalOf(surface, 'validate'), command.rest ?? []),
+    offline: async (_invocation, command, surface) => {
+      const { validate, terminalOf } = await terminalCommands();
+      return validate(terminalOf(surface, 'validate'), command.rest ?? []);
+    },
   },
   discord: {
-    offline: (_invocation, command, surface) => discord(terminalOf(surface, 'discord'), command),
+    offline: async (_invocation, command, surface) => {
+      const { discord, terminalOf } = await terminalCommands();
+      return discord(terminalOf(surface, 'discord'), command);
+    },
   },
 };
 

@@ -28,17 +28,9 @@ import { parseTime } from '../core/time.js';
 import type { AppDeps } from './context.js';
 import { CommandError } from './errors.js';
 import { evaluateAt, evaluateWithForecast, FORECAST_BUCKET_MS } from './evaluate.js';
+import type { WebSettings } from './web-settings.js';
 
-/** Who may look at the pages (WEB_ACCESS); `off` serves none of them. */
-export type WebAccess = 'off' | 'links' | 'public';
-
-export interface WebSettings {
-  access: WebAccess;
-  /** WEB_SECRET: signs links; required for `links`. */
-  secret?: string;
-  /** PUBLIC_URL: the base of absolute links (chat buttons, `roadmap link`). */
-  publicUrl?: string;
-}
+export type { WebAccess, WebSettings } from './web-settings.js';
 
 /** Rows of history on one page. */
 export const ALERTS_PER_PAGE = 20;

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createAdmission } from '../../src/app/admission.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { runCommand } from '../../src/app/run.js';
 import { admin, appWith, roadmapsFolder, TestClock } from '../support/app.js';
@@ -40,5 +41,69 @@ describe('admission of chat commands', () => {
     expect(Number((await db.pool.query(`SELECT count(*) AS n FROM metric_points`)).rows[0].n)).toBe(
       1,
     );
+  });
+
+  it('says when a command given now would wait for a slot (Discord then defers at once)', async () => {
+    const admission = createAdmission(2);
+    const releases: (() => void)[] = [];
+    const job = () => admission.admit(() => new Promise<void>((r) => releases.push(r)));
+    expect(admission.busy()).toBe(false);
+    const first = job();
+    expect(admission.busy()).toBe(false); // one slot left
+    const second = job();
+    expect(admission.busy()).toBe(true);
+    const third = job(); // waits
+    expect(admission.busy()).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    releases[0]?.();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(admission.busy()).toBe(true); // the waiting one took the slot
+    releases[1]?.();
+    await second;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(admission.busy()).toBe(false);
+    releases[2]?.();
+    await third;
+  });
+
+  it('holds commands while a burst of chat requests arrives, at most maxHoldMs; a request alone is no burst', async () => {
+    let t = 0;
+    let burstUntil = 30;
+    const admission = createAdmission(4, {
+      quietMs: 10,
+      maxHoldMs: 50,
+      now: () => t,
+      // A clock the test moves: each wait moves it, and a request arrives 1 ms before each wait
+      // ends, until burstUntil.
+      sleep: async (ms) => {
+        t += ms - 1;
+        if (t < burstUntil) admission.arrived();
+        t += 1;
+      },
+    });
+    const startedAt = () => admission.admit(async () => t);
+    // A request alone: its command starts at once, and Discord may wait for it inline.
+    admission.arrived();
+    expect(admission.busy()).toBe(false);
+    expect(await startedAt()).toBe(0);
+    // A second within 10 ms: a burst. Requests at 5, 14, 23, then none for 10 ms: start at 33.
+    t = 5;
+    admission.arrived();
+    expect(admission.busy()).toBe(true); // Discord defers at once
+    expect(await startedAt()).toBe(33);
+    expect(admission.busy()).toBe(false);
+    // A burst that never stops: the command waits maxHoldMs, not for ever.
+    t = 1_000;
+    burstUntil = Infinity;
+    admission.arrived();
+    admission.arrived();
+    expect(await startedAt()).toBe(1_050);
+    // quietMs 0: never waits.
+    const eager = createAdmission(1, { quietMs: 0, now: () => t });
+    eager.arrived();
+    eager.arrived();
+    expect(eager.busy()).toBe(false);
+    expect(await eager.admit(async () => t)).toBe(1_050);
   });
 });

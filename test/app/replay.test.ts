@@ -48,6 +48,31 @@ describe('Slack replay memory (issue 12)', () => {
     }
   });
 
+  it('remembers a burst in one statement: per request, new only if all its keys are, a shared key going to the first', async () => {
+    const here = pgReplays(db.pool);
+    await here.firstSeenSlack(['sig:seen'], at);
+    expect(
+      await here.firstSeenSlackMany([
+        { keys: ['sig:m1'], at },
+        { keys: ['sig:m2', 'event:EvM'], at },
+        { keys: ['sig:m3', 'event:EvM'], at }, // Slack's retry of that event in the same burst
+        { keys: ['sig:seen'], at },
+        { keys: ['sig:m4', 'sig:m4'], at },
+      ]),
+    ).toEqual([true, true, false, false, true]);
+    // Every key is remembered, the losers' too (as firstSeenSlack does).
+    expect(await here.firstSeenSlack(['sig:m3'], at)).toBe(false);
+    expect(
+      await here.firstSeenMany('discord', [
+        { id: '1300', at },
+        { id: '1301', at },
+        { id: '1300', at },
+      ]),
+    ).toEqual([true, true, false]);
+    expect(await here.firstSeen('discord', '1301', at)).toBe(false);
+    expect(await here.firstSeenMany('discord', [])).toEqual([]);
+  });
+
   it('is pruned by the scheduler with the Discord ids: what is older than 15 minutes goes', async () => {
     const now = new Date('2026-03-01T13:00:00Z');
     const deps = await appWith(db.pool, roadmapsFolder('oviya'), new TestClock(now));

@@ -79,6 +79,10 @@ describe('parseCommand', () => {
         { name: 'uncheck', args: { gate: 'no-secrets' }, options: { roadmap: 'example' } },
       ],
       ['advance', { name: 'advance', args: {}, options: {} }],
+      [
+        'link --ttl 30d --tv --roadmap oviya',
+        { name: 'link', args: {}, options: { ttl: '30d', tv: true, roadmap: 'oviya' } },
+      ],
       ['budget', { name: 'budget', args: {}, options: {} }],
       [
         'plan --now 2026-03-01 public',
@@ -106,6 +110,7 @@ describe('parseCommand', () => {
     it('covers every command of the table', () => {
       const tested = [
         'status',
+        'link',
         'forecast',
         'chart',
         'metrics',

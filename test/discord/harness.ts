@@ -66,6 +66,8 @@ export interface BotOptions {
   deferAfterMs?: number;
   /** Wraps the app's dependencies (a test can hold the store to force a deferral). */
   wrap?: (deps: AppDeps) => AppDeps;
+  /** The application's key pair; another replica of the same application shares it. */
+  keys?: { publicKeyHex: string; privateKey: KeyObject };
 }
 
 /**
@@ -75,7 +77,7 @@ export interface BotOptions {
  */
 export async function startBot(opts: BotOptions): Promise<Bot> {
   const fake = await FakeDiscord.start({ applicationId: APP_ID });
-  const keys = keyPair();
+  const keys = opts.keys ?? keyPair();
   const config = readConfig({
     DISCORD_TOKEN: fake.token,
     DISCORD_APPLICATION_ID: APP_ID,

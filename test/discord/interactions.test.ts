@@ -4,10 +4,12 @@ import { TONE_COLOUR } from '../../src/adapters/discord/embeds.js';
 import { messageProblems } from '../../src/adapters/discord/limits.js';
 import { TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
+import type { AppDeps } from '../../src/app/context.js';
 import {
   autocomplete,
   CHANNEL,
   click,
+  keyPair,
   PEOPLE,
   ping,
   slash,
@@ -714,6 +716,112 @@ describe('deferred answers', () => {
     const edited = slow.fake.interaction(interaction.token).original;
     expect(edited?.components).toEqual([]);
     expect(edited?.embeds[0].footer.text).toMatch(/^Not multi-region by alice: /);
+  });
+});
+
+describe('the first response does not wait for the replay memory (issue 16)', () => {
+  /** The shared memory of both replicas below: held until released, else the database's. */
+  let hold: Promise<void> | undefined;
+  let release: () => void = () => undefined;
+  const held = () => {
+    hold = new Promise((resolve) => (release = resolve));
+    return () => {
+      hold = undefined;
+      release();
+    };
+  };
+  const withMemory =
+    (busy: boolean) =>
+    (deps: AppDeps): AppDeps => {
+      const real = deps.store.replays;
+      return {
+        ...deps,
+        // busy: every admission slot taken, as in a burst of commands.
+        ...(busy ? { admission: { busy: () => true, arrived: () => undefined } } : {}),
+        store: {
+          ...deps.store,
+          replays: {
+            ...real,
+            firstSeen: async (platform, id, at) => {
+              if (hold) await hold;
+              return real.firstSeen(platform, id, at);
+            },
+            firstSeenMany: async (platform, seen) => {
+              if (hold) await hold;
+              return real.firstSeenMany(platform, seen);
+            },
+          },
+        },
+      };
+    };
+  const keys = keyPair();
+  let busy: Bot;
+  let replica: Bot;
+  let quiet: Bot;
+  beforeAll(async () => {
+    const common = { pool: db.pool, roadmaps: ['oviya'], clock, keys };
+    busy = await startBot({ ...common, wrap: withMemory(true) });
+    replica = await startBot({ ...common, wrap: withMemory(true) });
+    // Not busy, with a long inline budget: it waits for the memory and the command.
+    quiet = await startBot({ ...common, wrap: withMemory(false) });
+  });
+  afterAll(async () => {
+    await busy?.close();
+    await replica?.close();
+    await quiet?.close();
+  });
+  const record = (value: string) =>
+    slash('record', { metric: 'active_users', value, roadmap: 'oviya', at: '2026-02-21' });
+  const edits = (bot: Bot, token: string) =>
+    bot.fake
+      .callsTo('PATCH /webhooks/:app/:token/messages/@original')
+      .filter((c) => c.params.token === token);
+
+  it('a command that would wait for admission is deferred at once, and runs once the memory says it is new', async () => {
+    const open = held();
+    const interaction = record('501');
+    const audits = await count('audit_log');
+    const res = await busy.send(interaction);
+    expect(res.json).toEqual({ type: 5, data: { flags: EPHEMERAL } });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await count('audit_log')).toBe(audits);
+    open();
+    await busy.discord.idle();
+    expect(await count('audit_log')).toBe(audits + 1);
+    expect(edits(busy, interaction.token)).toHaveLength(1);
+  });
+
+  it('the same interaction on two replicas at once: both defer, one runs it and edits the answer, the other touches nothing', async () => {
+    const open = held();
+    const raw = JSON.stringify(record('502'));
+    const token = (JSON.parse(raw) as { token: string }).token;
+    const audits = await count('audit_log');
+    const answers = await Promise.all([
+      busy.send(undefined, { rawBody: raw }),
+      replica.send(undefined, { rawBody: raw }),
+    ]);
+    expect(answers.map((a) => a.json)).toEqual([
+      { type: 5, data: { flags: EPHEMERAL } },
+      { type: 5, data: { flags: EPHEMERAL } },
+    ]);
+    open();
+    await Promise.all([busy.discord.idle(), replica.discord.idle()]);
+    expect(await count('audit_log')).toBe(audits + 1);
+    expect(edits(busy, token).length + edits(replica, token).length).toBe(1);
+    // Either replica now refuses it at once.
+    expect((await busy.send(undefined, { rawBody: raw })).status).toBe(401);
+    expect((await replica.send(undefined, { rawBody: raw })).status).toBe(401);
+  });
+
+  it('a replay the memory catches before the first response is refused (401), as before', async () => {
+    const raw = JSON.stringify(record('503'));
+    expect((await busy.send(undefined, { rawBody: raw })).status).toBe(200);
+    await busy.discord.idle();
+    const audits = await count('audit_log');
+    // The quiet replica waits for the memory within its inline budget: it knows in time.
+    const there = await quiet.send(undefined, { rawBody: raw });
+    expect(there.status).toBe(401);
+    expect(await count('audit_log')).toBe(audits);
   });
 });
 

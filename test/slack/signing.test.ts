@@ -1,13 +1,17 @@
 import Fastify from 'fastify';
-import type { App } from '@slack/bolt';
+import { type App, isValidSlackRequest } from '@slack/bolt';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pgReplays } from '../../src/adapters/pg/replay.js';
 import { ACTION_ID_PREFIX } from '../../src/adapters/slack/blocks.js';
 import {
   FastifyReceiver,
+  NOT_RECORDED,
   SIGNATURE_WINDOW_MS,
   verifySignature,
 } from '../../src/adapters/slack/receiver.js';
+import type { AppDeps } from '../../src/app/context.js';
+import type { ReplayMemory } from '../../src/app/ports/replays.js';
 import { createLogger } from '../../src/logger.js';
 import { slackSignature } from '../fakes/slack.js';
 import { TestClock } from '../support/app.js';
@@ -77,6 +81,60 @@ describe('verifySignature', () => {
     );
     expect(verdict.ok).toBe(false);
     expect(verdict.ok ? '' : verdict.reason).toMatch(reason);
+  });
+
+  // Issue 16: our own comparison (timingSafeEqual) replaced Bolt's verifier (tsscmp); it must
+  // say what Bolt says wherever Bolt has a rule (Bolt has none for timestamps ahead).
+  it("agrees with Bolt's verifier on any request, signature or tampering", () => {
+    const tampers = [
+      'none',
+      'body',
+      'secret',
+      'version',
+      'truncate',
+      'case',
+      'upper hex',
+      'garbage',
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.string({ maxLength: 300 }),
+        fc.integer({ min: -400, max: 400 }),
+        fc.constantFrom(...tampers),
+        (secret, body, ageSec, tamper) => {
+          const now = publishedNow;
+          const timestamp = Math.floor(now / 1000) - ageSec;
+          let signature = slackSignature(secret, body, timestamp)['x-slack-signature'] as string;
+          let signedBody = body;
+          if (tamper === 'body') signedBody = `${body}x`;
+          if (tamper === 'secret')
+            signature = slackSignature(`${secret}x`, body, timestamp)[
+              'x-slack-signature'
+            ] as string;
+          if (tamper === 'version') signature = signature.replace('v0=', 'v1=');
+          if (tamper === 'truncate') signature = signature.slice(0, -1);
+          if (tamper === 'case') signature = signature.toUpperCase();
+          if (tamper === 'upper hex') signature = `v0=${signature.slice(3).toUpperCase()}`;
+          if (tamper === 'garbage') signature = `v0=${'zz'.repeat(32)}`;
+          const ours = verifySignature(
+            secret,
+            { signature, timestamp: String(timestamp) },
+            signedBody,
+            now,
+          );
+          const bolt = isValidSlackRequest({
+            signingSecret: secret,
+            body: signedBody,
+            headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp },
+            nowMilliseconds: now,
+          });
+          if (timestamp * 1000 > now + SIGNATURE_WINDOW_MS) expect(ours.ok).toBe(false);
+          else expect(ours.ok).toBe(bolt);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('accepts the edges of the window: just under 5 minutes old or ahead', () => {
@@ -261,20 +319,27 @@ describe('replayed requests (issue 12): remembered by every replica, run once', 
     },
   );
 
-  it('the same request sent to another replica on the same database is refused there', async () => {
+  // Issue 16: the acknowledgement goes out before the shared memory answers, so another
+  // replica acknowledges a replay like any request (it cannot know yet), then runs nothing.
+  it('the same request sent to another replica on the same database is acknowledged there and not run', async () => {
     const { body, responseId } = slack.commandBody('advance force', ADMIN);
     const timestampSec = slack.nowSec;
     const before = await state();
     expect((await slack.send(body, FORM, { timestampSec })).status).toBe(200);
     await slack.responded(responseId);
     const there = await replica.send(body, FORM, { timestampSec });
-    expect(there.status).toBe(401);
+    expect(there.status).toBe(200);
+    await replica.slack.idle();
     expect(await state()).toEqual({
       ...before,
       transitions: before.transitions + 1,
       audit: before.audit + 1,
     });
-    expect(replica.logs).toMatch(/already received/);
+    expect(replica.logs).toMatch(/already received .*taken by another replica.*not run again/);
+    expect(slack.fake.respondedTo(responseId)).toHaveLength(1);
+    // Taken there now too: the same request again is refused at once by either replica.
+    expect((await replica.send(body, FORM, { timestampSec })).status).toBe(401);
+    expect((await slack.send(body, FORM, { timestampSec })).status).toBe(401);
   });
 
   it('a button click replayed runs once', async () => {
@@ -302,12 +367,15 @@ describe('replayed requests (issue 12): remembered by every replica, run once', 
     expect((await slack.send(body, FORM, { timestampSec })).status).toBe(200);
     await slack.responded(responseId);
     expect((await slack.send(body, FORM, { timestampSec })).status).toBe(401);
-    expect((await replica.send(body, FORM, { timestampSec })).status).toBe(401);
+    // Another replica acknowledges it (issue 16: before the shared memory answers) and runs nothing.
+    expect((await replica.send(body, FORM, { timestampSec })).status).toBe(200);
+    await replica.slack.idle();
     expect(await state()).toEqual({
       ...before,
       points: before.points + 1,
       audit: before.audit + 1,
     });
+    expect(slack.fake.respondedTo(responseId)).toHaveLength(1);
   });
 
   describe("Slack's own retries of an event already taken", () => {
@@ -346,6 +414,133 @@ describe('replayed requests (issue 12): remembered by every replica, run once', 
       // Both retries were answered before anything ran.
       expect(publishes()).toBe(before + 1);
     });
+  });
+});
+
+describe('acknowledged before the replay memory answers (issue 16), run once it has', () => {
+  const clock = new TestClock(new Date('2026-03-03T13:00:00Z'));
+  const FORM = 'application/x-www-form-urlencoded';
+  /** The shared memory of every replica below: held, failing, or answering as the database does. */
+  let hold: Promise<void> | undefined;
+  let release: () => void = () => undefined;
+  let failing = false;
+  const memory = (real: ReplayMemory): ReplayMemory => {
+    const gate = async () => {
+      if (hold) await hold;
+      if (failing) throw new Error('connection terminated unexpectedly');
+    };
+    return {
+      ...real,
+      firstSeenSlack: async (keys, at) => (await gate(), real.firstSeenSlack(keys, at)),
+      firstSeenSlackMany: async (requests) => (await gate(), real.firstSeenSlackMany(requests)),
+    };
+  };
+  const held = () => {
+    hold = new Promise((resolve) => (release = resolve));
+    return () => {
+      hold = undefined;
+      release();
+    };
+  };
+  let slack: SlackHarness;
+  let replica: SlackHarness;
+  beforeAll(async () => {
+    const withMemory = (deps: AppDeps): AppDeps => ({
+      ...deps,
+      store: { ...deps.store, replays: memory(deps.store.replays) },
+    });
+    slack = await SlackHarness.start({ pool: db.pool, clock, deps: withMemory });
+    replica = await SlackHarness.start({ pool: db.pool, clock, deps: withMemory });
+  });
+  afterAll(async () => {
+    await slack?.close();
+    await replica?.close();
+  });
+  // Each record is audited once: the audit log counts how often a command ran.
+  const ran = () => countRows(db.pool, 'audit_log');
+
+  it('/roadmap is answered 200 while the database is still remembering it; nothing runs until it has', async () => {
+    const open = held();
+    const { body, responseId } = slack.commandBody('record active_users 421', ADMIN);
+    const before = await ran();
+    expect((await slack.send(body, FORM)).status).toBe(200);
+    // Acknowledged, and still not run: the shared memory has not answered.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(slack.fake.respondedTo(responseId)).toHaveLength(0);
+    expect(await ran()).toBe(before);
+    open();
+    expect((await slack.responded(responseId)).body.text).toMatch(/active_users|Recorded/i);
+    expect(await ran()).toBe(before + 1);
+  });
+
+  it('the same request again before the database answered is refused at once by this replica; it runs once', async () => {
+    const open = held();
+    const { body, responseId } = slack.commandBody('record active_users 422', ADMIN);
+    const timestampSec = slack.nowSec;
+    const before = await ran();
+    expect((await slack.send(body, FORM, { timestampSec })).status).toBe(200);
+    const again = await slack.send(body, FORM, { timestampSec });
+    expect(again.status).toBe(401);
+    expect(await again.json()).toEqual({ error: 'request_already_received' });
+    open();
+    await slack.slack.idle();
+    expect(await ran()).toBe(before + 1);
+    expect(slack.fake.respondedTo(responseId)).toHaveLength(1);
+  });
+
+  it('the same request on two replicas at once: both acknowledge it, one runs it', async () => {
+    const open = held();
+    const { body, responseId } = slack.commandBody('record active_users 423', ADMIN);
+    const timestampSec = slack.nowSec;
+    const before = await ran();
+    const statuses = await Promise.all([
+      slack.send(body, FORM, { timestampSec }),
+      replica.send(body, FORM, { timestampSec }),
+    ]);
+    expect(statuses.map((r) => r.status)).toEqual([200, 200]);
+    open();
+    await Promise.all([slack.slack.idle(), replica.slack.idle()]);
+    expect(await ran()).toBe(before + 1);
+    expect(slack.fake.respondedTo(responseId)).toHaveLength(1);
+    expect(`${slack.logs}\n${replica.logs}`).toMatch(/taken by another replica/);
+  });
+
+  it('a retry acknowledged at once asks Slack for no more, and runs only if the first delivery did not', async () => {
+    const { body, responseId } = slack.commandBody('record active_users 424', ADMIN);
+    const timestampSec = slack.nowSec;
+    const before = await ran();
+    // The first delivery reached the other replica (Slack timed out waiting for it).
+    expect((await replica.send(body, FORM, { timestampSec })).status).toBe(200);
+    await replica.slack.idle();
+    const retry = await slack.send(body, FORM, {
+      timestampSec,
+      headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+    });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('x-slack-no-retry')).toBe('1');
+    await slack.slack.idle();
+    expect(await ran()).toBe(before + 1);
+    expect(slack.fake.respondedTo(responseId)).toHaveLength(1);
+    expect(slack.logs).toMatch(/acknowledged retry 1 \(http_timeout\) of a request already taken/);
+  });
+
+  it('when the database cannot remember it, nothing runs and the person is told on response_url', async () => {
+    failing = true;
+    try {
+      const { body, responseId } = slack.commandBody('record active_users 425', ADMIN);
+      const before = await ran();
+      expect((await slack.send(body, FORM)).status).toBe(200);
+      expect((await slack.responded(responseId)).body).toMatchObject({
+        response_type: 'ephemeral',
+        text: NOT_RECORDED,
+      });
+      await slack.slack.idle();
+      expect(await ran()).toBe(before);
+      expect(slack.fake.respondedTo(responseId)).toHaveLength(1);
+      expect(slack.logs).toMatch(/could not be remembered in the database, so it was not run/);
+    } finally {
+      failing = false;
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { pgStore } from '../../src/adapters/pg/store.js';
 import type { AppDeps, Invocation } from '../../src/app/context.js';
 import { RoadmapRegistry } from '../../src/app/registry.js';
+import type { WebSettings } from '../../src/app/web-settings.js';
 import { ROADMAPS_DIR } from './roadmaps.js';
 
 /** A clock the test moves by hand: no test waits for wall-clock time. */
@@ -26,10 +27,16 @@ export function roadmapsFolder(...ids: string[]): string {
   return dir;
 }
 
-export async function appWith(pool: pg.Pool, dir: string, clock: TestClock): Promise<AppDeps> {
+/** The command layer's dependencies over `pool`; `web`: the web view's settings (default off). */
+export async function appWith(
+  pool: pg.Pool,
+  dir: string,
+  clock: TestClock,
+  web?: WebSettings,
+): Promise<AppDeps> {
   const registry = new RoadmapRegistry(dir);
   await registry.reload();
-  return { store: pgStore(pool), registry, clock: clock.now };
+  return { store: pgStore(pool), registry, clock: clock.now, ...(web ? { web } : {}) };
 }
 
 export const admin: Invocation = { actor: { platform: 'cli', id: 'alice' }, isAdmin: true };

@@ -10,6 +10,7 @@ import {
   type EmbeddedPostgres,
 } from '../../src/adapters/pg/embedded.js';
 import { migrate } from '../../src/adapters/pg/migrate.js';
+import { build } from '../../scripts/build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,6 +50,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await fs.writeFile(path.join(files, OWNER_FILE), String(process.pid));
   await fs.chmod(files, 0o755); // the unprivileged PostgreSQL user of the e2e test passes through
   process.env.TMPDIR = files;
+  // The tests that start the CLI or the bot as processes run what users run, the compiled build
+  // (dist/): built here when a source is newer, meanwhile PostgreSQL starts. Type errors do not
+  // stop it (tsc emits anyway): they are `npm run typecheck`'s to report, as vitest never
+  // type-checked. Concurrent runs take turns (scripts/build.ts locks).
+  const building = build({ ifStale: true, allowTypeErrors: true }).then(
+    (result) => {
+      if (result.built) say(`built dist/ in ${Math.round(performance.now() - started)} ms`);
+      if (result.typeErrors)
+        process.stderr.write(
+          `[build] dist/ emitted with type errors (npm run typecheck lists them):\n${result.typeErrors.split('\n').slice(0, 10).join('\n')}\n`,
+        );
+      return undefined;
+    },
+    (error: unknown) => error, // thrown below, once PostgreSQL is up (and so stopped on failure)
+  );
   try {
     if (!adminUrl) {
       tmp = await fs.mkdtemp(path.join(root, TMP_PREFIX));
@@ -61,7 +77,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       adminUrl = server.url;
     }
     await createTemplate(adminUrl);
+    const buildError = await building;
+    if (buildError) throw buildError;
   } catch (err) {
+    await building;
     await server?.stop();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
     await fs.rm(files, { recursive: true, force: true });

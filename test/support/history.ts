@@ -22,10 +22,13 @@ export function memoryBuckets(bucketMs: number, t0: number) {
       sums.set(p.metric, byStart);
     }
     return new Map(
-      [...sums].map(([m, byStart]) => [
-        m,
-        [...byStart].sort((a, b) => a[0] - b[0]).map(([start, { s, n }]) => ({ start, v: s / n })),
-      ]),
+      [...sums].map(([m, byStart]) => {
+        const sorted = [...byStart].sort((a, b) => a[0] - b[0]);
+        return [
+          m,
+          { starts: sorted.map(([start]) => start), values: sorted.map(([, { s, n }]) => s / n) },
+        ];
+      }),
     );
   };
   /** Writes (or overwrites) one point a minute over [fromMinute, toMinute) after t0; returns them as written. */

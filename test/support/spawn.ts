@@ -9,7 +9,7 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs the `roadmap` CLI as a user would, with its own environment. */
+/** Runs the `roadmap` CLI as a user would (bin/roadmap.js: the build), with its own environment. */
 export function cli(args: string[], env: Record<string, string>, cwd = ROOT): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/roadmap.js'), ...args], {
@@ -25,14 +25,17 @@ export function cli(args: string[], env: Record<string, string>, cwd = ROOT): Pr
   });
 }
 
+/** `npm start`'s entry point: the compiled build, which the test setup builds when stale. */
+export const MAIN = path.join(ROOT, 'dist/main.js');
+
 /** Starts the main job (`npm start`'s entry point) and collects its log lines. */
 export function startMain(env: Record<string, string>): {
   child: ChildProcess;
   logs: () => string;
   exited: Promise<number | null>;
 } {
-  // One process (no tsx wrapper), so a SIGKILL kills the bot itself, as in production.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  // One process, as in production, so a SIGKILL kills the bot itself.
+  const child = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });

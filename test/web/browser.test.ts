@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pgStore } from '../../src/adapters/pg/store.js';
@@ -43,6 +44,7 @@ stages:
 `;
 
 const db = useTestDatabase();
+const execFileAsync = promisify(execFile);
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -316,6 +318,46 @@ describe.skipIf(!CHROMIUM)(
       expect(await page.locator('#live-status').textContent()).toMatch(/^Updated at/);
       expect(errors).toEqual([]);
       await page.close();
+    }, 60_000);
+
+    it("the URL `roadmap link` prints opens that roadmap's page (phase 2)", async () => {
+      // The CLI from the sources (`npm run roadmap -- link …`), configured as the bot is, with
+      // the address the bot is reached at.
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(ROOT, 'src/adapters/cli/main.ts'),
+          'link',
+          '--roadmap',
+          'mirai',
+          '--ttl',
+          '1h',
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            LOG_LEVEL: 'silent',
+            DATABASE_URL: db.url,
+            ROADMAPS_DIR: roadmapsFolder('mirai'),
+            WEB_SECRET: SECRET,
+            PUBLIC_URL: bot.base,
+          },
+        },
+      );
+      const url = /^Open in browser: (\S+)$/m.exec(stdout)?.[1] as string;
+      expect(url).toMatch(new RegExp(`^${bot.base}/roadmaps/mirai\\?exp=\\d+&sig=`));
+      const { page, response, errors } = await visit(desktop, url);
+      expect(response?.status()).toBe(200);
+      expect(await page.locator('h1').textContent()).toBe(shippedRoadmap('mirai').name);
+      expect(errors).toEqual([]);
+      await page.close();
+      // Exactly that roadmap: the same signature on another's page is refused.
+      const other = await visit(desktop, url.replace('/roadmaps/mirai?', '/roadmaps/oviya?'));
+      expect(other.response?.status()).toBe(403);
+      await other.page.close();
     }, 60_000);
   },
 );

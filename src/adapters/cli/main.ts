@@ -2,23 +2,25 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { AppDeps, Invocation, Reply } from '../../app/context.js';
 import { exitCodeOf, isCodedError } from '../../app/errors.js';
-import { readRoadmapFile, RoadmapRegistry } from '../../app/registry.js';
 import { replyForError, runFromTerminal } from '../../app/run.js';
 import type { Terminal } from '../../app/terminal.js';
-import { readConfig, type Config } from '../../config.js';
+import type { Config } from '../../config.js';
+import { parseCommand } from '../../core/commands/parse.js';
 import { renderText } from '../../core/messages/text.js';
-import { formatProblem } from '../../core/roadmap/load.js';
 import { chartRenderer } from '../charts/renderer.js';
 import { CHART_HEIGHT, CHART_WIDTH } from '../charts/spec.js';
-import { registerCommands } from '../discord/register.js';
-import { connectDatabase, type Database } from '../pg/connect.js';
-import { migrate } from '../pg/migrate.js';
-import { createPool } from '../pg/pool.js';
-import { pgStore } from '../pg/store.js';
+import type { Database } from '../pg/connect.js';
 
 /**
  * The `roadmap` command: a composition root. Every command goes through the app's command
  * layer (`runFromTerminal`); this file only wires the database and what a terminal can do.
+ *
+ * Start-up time is the CLI's latency (`roadmap help` should answer at once), so what only some
+ * commands use is imported when they first use it: PostgreSQL, migrations and the roadmap
+ * loader for commands that read or write the database, Discord's REST client for
+ * `discord register` (vega is loaded by the chart renderer with the first chart). The command
+ * handlers load with their command (src/app/run.ts), and the configuration (zod) is read only
+ * by commands that use it.
  */
 
 interface Session {
@@ -28,54 +30,102 @@ interface Session {
 
 /** The pool and the roadmaps over a migrated database, for commands that read or write it. */
 async function openSession(config: Config, db: Database): Promise<Session> {
-  await migrate(db.url);
+  const [
+    { createPool },
+    { pgStore },
+    { migrate, migrationsUpToDate },
+    registryModule,
+    load,
+    { webSettings },
+  ] = await Promise.all([
+    import('../pg/pool.js'),
+    import('../pg/store.js'),
+    import('../pg/migrate.js'),
+    import('../../app/registry.js'),
+    import('../../core/roadmap/load.js'),
+    import('../../config.js'),
+  ]);
   const pool = createPool(db.url, { max: 4, applicationName: 'roadmap-cli' });
-  const registry = new RoadmapRegistry(config.roadmapsDir);
-  const statuses = await registry.reload();
-  for (const s of statuses) for (const p of s.errors) console.error(formatProblem(p));
-  return {
-    deps: {
-      store: pgStore(pool),
-      registry,
-      clock: () => new Date(),
-    },
-    close: () => pool.end(),
-  };
+  try {
+    // One query when nothing is pending (the usual case); the full migration, with its lock,
+    // only when something is. The roadmaps load meanwhile: they need no database.
+    const registry = new registryModule.RoadmapRegistry(config.roadmapsDir);
+    const [upToDate, statuses] = await Promise.all([migrationsUpToDate(pool), registry.reload()]);
+    if (!upToDate) await migrate(db.url);
+    for (const s of statuses) for (const p of s.errors) console.error(load.formatProblem(p));
+    return {
+      deps: {
+        store: pgStore(pool),
+        registry,
+        clock: () => new Date(),
+        web: webSettings(config),
+      },
+      close: () => pool.end(),
+    };
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
 }
 
-/** What the terminal gives the commands that exist only there (files, migrations, Discord). */
-function terminalFor(config: Config, connect: () => Promise<Database>): Terminal {
+/**
+ * What the terminal gives the commands that exist only there (files, migrations, Discord).
+ * `settings` is called only when a command uses what the configuration says.
+ */
+function terminalFor(settings: () => Config, connect: () => Promise<Database>): Terminal {
   return {
-    roadmapsDir: config.roadmapsDir,
+    get roadmapsDir() {
+      return settings().roadmapsDir;
+    },
     kindOf: async (where) => {
       const info = await stat(where).catch(() => undefined);
       return info ? (info.isDirectory() ? 'folder' : 'file') : undefined;
     },
     readText: (file) => readFile(file, 'utf8'),
-    readRoadmapText: (file) => readRoadmapFile(file),
+    readRoadmapText: async (file) => (await import('../../app/registry.js')).readRoadmapFile(file),
     writeFile: (file, bytes) => writeFile(file, bytes),
     // Only the database: `roadmap migrate` migrates once and loads no roadmaps.
-    migrate: async () => migrate((await connect()).url),
-    registerDiscord: (guildId) => registerCommands(config, guildId ? { guildId } : {}),
+    migrate: async () => (await import('../pg/migrate.js')).migrate((await connect()).url),
+    registerDiscord: async (guildId) =>
+      (await import('../discord/register.js')).registerCommands(
+        settings(),
+        guildId ? { guildId } : {},
+      ),
     charts: { render: chartRenderer, width: CHART_WIDTH, height: CHART_HEIGHT },
   };
 }
 
+/** `help`, and a command line that does not parse, answer from the command table alone. */
+function answersFromTable(words: string[]): boolean {
+  const parsed = parseCommand(words);
+  return !parsed.ok || parsed.command.spec.name === 'help';
+}
+
 async function run(argv: string[]): Promise<Reply> {
-  const config = readConfig();
   // `-o file` is the short form of --output (as in `roadmap chart users -o users.png`).
   const words = (argv.length === 0 ? ['help'] : argv).map((w) => (w === '-o' ? '--output' : w));
+  // Read, and checked, before anything else, except where nothing of it is used: `roadmap help`
+  // then loads neither zod nor the condition grammar, and answers even with a bad setting.
+  const config = answersFromTable(words)
+    ? undefined
+    : (await import('../../config.js')).readConfig();
+  const settings = (): Config => {
+    if (!config) throw new Error('the configuration was not read for this command');
+    return config;
+  };
   // Opened on first use: `validate` and `discord register` need no database.
   let database: Promise<Database> | undefined;
   const connect = () =>
-    (database ??= connectDatabase({
-      ...(config.DATABASE_URL ? { databaseUrl: config.DATABASE_URL } : {}),
-      dataDir: config.dataDir,
-    }));
+    (database ??= import('../pg/connect.js').then(({ connectDatabase }) =>
+      connectDatabase({
+        ...(settings().DATABASE_URL ? { databaseUrl: settings().DATABASE_URL } : {}),
+        dataDir: settings().dataDir,
+      }),
+    ));
   let session: Promise<Session> | undefined;
-  const open = async () => (session ??= connect().then((db) => openSession(config, db)));
+  const open = async () => (session ??= connect().then((db) => openSession(settings(), db)));
   const invocation: Invocation = {
-    actor: { platform: 'cli', id: config.ROADMAP_ACTOR ?? os.userInfo().username },
+    actor: { platform: 'cli', id: config?.ROADMAP_ACTOR ?? os.userInfo().username },
     isAdmin: true,
   };
   try {
@@ -83,7 +133,7 @@ async function run(argv: string[]): Promise<Reply> {
       async () => (await open()).deps,
       invocation,
       words,
-      terminalFor(config, connect),
+      terminalFor(settings, connect),
     );
   } finally {
     await (await session?.catch(() => undefined))?.close();

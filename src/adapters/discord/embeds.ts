@@ -4,11 +4,12 @@ import {
   type APIActionRowComponent,
   type APIAllowedMentions,
   type APIButtonComponentWithCustomId,
+  type APIButtonComponentWithURL,
   type APIEmbed,
   type APIEmbedField,
 } from '@discordjs/core/http-only';
 import { percent, progressBar, sparkline } from '../../core/messages/graphics.js';
-import type { Action, Line, Message, Tone } from '../../core/messages/model.js';
+import type { Action, Line, LinkButton, Message, Tone } from '../../core/messages/model.js';
 import { ICON_TEXT } from '../../core/messages/text.js';
 import { clip, encodeCustomId, slashForm } from './commands.js';
 import { MESSAGE_LIMITS as L } from './limits.js';
@@ -17,9 +18,14 @@ import { MESSAGE_LIMITS as L } from './limits.js';
 export interface DiscordMessage {
   content?: string;
   embeds: APIEmbed[];
-  components?: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+  components?: APIActionRowComponent<DiscordButton>[];
   allowed_mentions: APIAllowedMentions;
 }
+
+/** A link-style button (opens its url); no custom_id, as Discord requires. */
+export type LinkStyleButton = APIButtonComponentWithURL & { custom_id?: never };
+/** The buttons we send: ones running a command (custom_id) and ones opening an address. */
+export type DiscordButton = APIButtonComponentWithCustomId | LinkStyleButton;
 
 export interface RenderOptions {
   /** Role mentioned in the content of urgent messages (DISCORD_ALERT_ROLE_ID). */
@@ -162,7 +168,7 @@ export function renderDiscord(message: Message, opts: RenderOptions = {}): Disco
   // Footers do not render mentions: a footer naming people ("Acknowledged by <@…>") goes in the body.
   const mentions = message.footer !== undefined && /<@!?\d+>/.test(message.footer);
   const footer = message.footer && !mentions ? clip(message.footer, L.footer) : undefined;
-  const { buttons, leftOver } = buttonsFor(message.actions ?? []);
+  const { buttons, leftOver } = buttonsFor(message.actions ?? [], message.links ?? []);
 
   const sections = message.sections.map((s) => ({
     title: s.title,
@@ -255,17 +261,35 @@ const BUTTON_STYLE: Record<
   default: ButtonStyle.Secondary,
 };
 
-/** Actions as rows of buttons (5 by 5 at most); those whose command cannot fit a custom_id are returned apart. */
-function buttonsFor(actions: Action[]): {
-  buttons: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+/**
+ * Actions as rows of buttons (5 by 5 at most), then the links as link-style buttons in a row
+ * of their own (Discord opens the address itself and sends the bot nothing). Actions whose
+ * command cannot fit a custom_id, or that find no room, are returned apart; a link whose
+ * address Discord would refuse (over 512 characters) is left out.
+ */
+function buttonsFor(
+  actions: Action[],
+  links: LinkButton[],
+): {
+  buttons: APIActionRowComponent<DiscordButton>[];
   leftOver: Action[];
 } {
+  const opens: LinkStyleButton[] = links
+    .filter((l) => /^https?:\/\//.test(l.url) && l.url.length <= L.buttonUrl)
+    .slice(0, L.buttonsPerRow)
+    .map((l) => ({
+      type: ComponentType.Button,
+      style: ButtonStyle.Link,
+      label: clip(l.label || 'Open', L.buttonLabel),
+      url: l.url,
+    }));
+  const room = (L.actionRows - (opens.length > 0 ? 1 : 0)) * L.buttonsPerRow;
   const made: APIButtonComponentWithCustomId[] = [];
   const leftOver: Action[] = [];
   const ids = new Set<string>();
   for (const action of actions) {
     const customId = encodeCustomId(action.command);
-    if (customId === undefined || made.length >= L.actionRows * L.buttonsPerRow) {
+    if (customId === undefined || made.length >= room) {
       leftOver.push(action);
       continue;
     }
@@ -278,8 +302,9 @@ function buttonsFor(actions: Action[]): {
       custom_id: customId,
     });
   }
-  const buttons: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
+  const buttons: APIActionRowComponent<DiscordButton>[] = [];
   for (let i = 0; i < made.length; i += L.buttonsPerRow)
     buttons.push({ type: ComponentType.ActionRow, components: made.slice(i, i + L.buttonsPerRow) });
+  if (opens.length > 0) buttons.push({ type: ComponentType.ActionRow, components: opens });
   return { buttons, leftOver };
 }

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { AppDeps, Attachment, Invocation, Reply } from '../../app/context.js';
 import { replyForError, runCommand, type CommandReply } from '../../app/run.js';
 import { CommandError } from '../../app/errors.js';
+import { ReplayRefused } from '../../app/replay-guard.js';
 import type { CommandSpec } from '../../core/commands/table.js';
 import { errorMessage } from '../../core/messages/compose.js';
 import type { Message } from '../../core/messages/model.js';
@@ -36,7 +37,17 @@ export interface Answer {
   finish?: () => Promise<void>;
 }
 
-export type InteractionHandler = (interaction: APIInteraction) => Promise<Answer>;
+/**
+ * `taken`, when given, is the replay memory's verdict on this interaction (see
+ * interactions.ts): no command runs before it resolves true. A replay makes the handler throw
+ * ReplayRefused when that is known before it answers, and finish nothing when it is known
+ * after (the interaction's token is the original's: its answer must not be touched). Without
+ * it (the gateway) commands run at once.
+ */
+export type InteractionHandler = (
+  interaction: APIInteraction,
+  taken?: Promise<boolean>,
+) => Promise<Answer>;
 
 export interface HandlerOptions {
   deps: AppDeps;
@@ -46,8 +57,9 @@ export interface HandlerOptions {
   admins: { roles: readonly string[]; users: readonly string[] };
   /**
    * Answer in the first response when the command finishes within this many ms, else defer
-   * and edit the answer in. 0 always defers. Discord allows 3 s for the first response,
-   * network included.
+   * and edit the answer in. 0 always defers; so does a command that would wait for admission
+   * (a burst: its acknowledgement must not wait for the commands before it). Discord allows
+   * 3 s for the first response, network included.
    */
   deferAfterMs: number;
   clock: () => Date;
@@ -70,6 +82,11 @@ async function within<T>(work: Promise<T>, ms: number): Promise<{ value: T } | u
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Resolves once the replay memory says the interaction is new; rejects with ReplayRefused if not. */
+async function once(taken: Promise<boolean> | undefined): Promise<void> {
+  if (taken && !(await taken)) throw new ReplayRefused();
 }
 
 function settle(work: Promise<Reply>): Promise<Outcome> {
@@ -292,7 +309,28 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
     }
   }
 
-  async function command(interaction: APIChatInputApplicationCommandInteraction): Promise<Answer> {
+  /** Defer at once when the command would wait for admission; else allow the inline budget. */
+  const budget = (): number => (deps.admission?.busy() ? 0 : opts.deferAfterMs);
+
+  /** A replay known before the answer: thrown, so the route refuses it (401). */
+  const refuseReplay = (outcome: Outcome): void => {
+    if (!outcome.ok && outcome.error instanceof ReplayRefused) throw outcome.error;
+  };
+
+  /** A replay known after a deferral: nothing is finished (the token is the original's). */
+  const isReplay = (outcome: Outcome, id: string): boolean => {
+    if (outcome.ok || !(outcome.error instanceof ReplayRefused)) return false;
+    logger.warn(
+      { interaction: id },
+      'discord: an interaction already received (a replay, taken by another replica) was acknowledged and not run',
+    );
+    return true;
+  };
+
+  async function command(
+    interaction: APIChatInputApplicationCommandInteraction,
+    taken: Promise<boolean> | undefined,
+  ): Promise<Answer> {
     const translated = wordsFor(interaction.data);
     if (!translated.ok) {
       const usage = translated.usage ? { usage: translated.usage } : {};
@@ -304,12 +342,13 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
     if (!who) return ephemeral(errorMessage('This interaction names no user.'));
     const { spec } = translated;
     const work = settle(
-      runCommand(deps, who.invocation, translated.words, 'chat').then((reply) =>
-        forDiscord(reply, spec),
-      ),
+      once(taken)
+        .then(() => runCommand(deps, who.invocation, translated.words, 'chat'))
+        .then((reply) => forDiscord(reply, spec)),
     );
-    const early = await within(work, opts.deferAfterMs);
+    const early = await within(work, budget());
     if (early) {
+      refuseReplay(early.value);
       const reply = replyOf(early.value, spec.name, interaction.id);
       if (reply.attachments?.length) {
         // Files need multipart, which Discord does not reliably take as the body of the HTTP
@@ -339,7 +378,9 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
         data: deferredPublic ? {} : EPHEMERAL,
       },
       finish: async () => {
-        const reply = replyOf(await work, spec.name, interaction.id);
+        const outcome = await work;
+        if (isReplay(outcome, interaction.id)) return;
+        const reply = replyOf(outcome, spec.name, interaction.id);
         if (deferredPublic && !reply.public) {
           // Asked in public but answered for the asker only (a refusal, a typo): replace the
           // public "thinking…" with a private follow-up.
@@ -352,7 +393,10 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
     };
   }
 
-  async function click(interaction: APIMessageComponentInteraction): Promise<Answer> {
+  async function click(
+    interaction: APIMessageComponentInteraction,
+    taken: Promise<boolean> | undefined,
+  ): Promise<Answer> {
     const customId = interaction.data.custom_id;
     const line =
       interaction.data.component_type === ComponentType.Button
@@ -367,12 +411,13 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
     const who = whoIs(interaction, opts.admins);
     if (!who) return ephemeral(errorMessage('This interaction names no user.'));
     const label = buttonLabel(interaction.message, customId) ?? line;
-    const work = settle(runCommand(deps, who.invocation, line, 'chat'));
+    const work = settle(once(taken).then(() => runCommand(deps, who.invocation, line, 'chat')));
     const done = (reply: Reply) => reply.exitCode === 0;
     const acted = (reply: Reply) =>
       actedOn(interaction.message, `${label} by ${who.name}: ${reply.message.title}`, opts.clock());
-    const early = await within(work, opts.deferAfterMs);
+    const early = await within(work, budget());
     if (early) {
+      refuseReplay(early.value);
       const reply = replyOf(early.value, `button ${line}`, interaction.id);
       if (done(reply))
         return { response: { type: InteractionResponseType.UpdateMessage, data: acted(reply) } };
@@ -387,7 +432,9 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
     return {
       response: { type: InteractionResponseType.DeferredMessageUpdate },
       finish: async () => {
-        const reply = replyOf(await work, `button ${line}`, interaction.id);
+        const outcome = await work;
+        if (isReplay(outcome, interaction.id)) return;
+        const reply = replyOf(outcome, `button ${line}`, interaction.id);
         // For a component interaction, @original is the message the button is on.
         if (done(reply))
           await api.interactions.editReply(
@@ -406,10 +453,12 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
 
   async function complete(
     interaction: APIApplicationCommandAutocompleteInteraction,
+    taken: Promise<boolean> | undefined,
   ): Promise<Answer> {
     const focus = focusedOption(interaction.data);
     let choices: Awaited<ReturnType<typeof autocompleteChoices>> = [];
     if (focus?.plan.completion) {
+      await once(taken);
       try {
         choices = await autocompleteChoices(
           deps,
@@ -429,18 +478,18 @@ export function createInteractionHandler(opts: HandlerOptions): InteractionHandl
     };
   }
 
-  return async (interaction) => {
+  return async (interaction, taken) => {
     switch (interaction.type) {
       case InteractionType.Ping:
         return { response: { type: InteractionResponseType.Pong } };
       case InteractionType.ApplicationCommand:
         if (interaction.data.type !== ApplicationCommandType.ChatInput)
           return ephemeral(errorMessage('roadmap-bot only has the /roadmap command.'));
-        return command(interaction as APIChatInputApplicationCommandInteraction);
+        return command(interaction as APIChatInputApplicationCommandInteraction, taken);
       case InteractionType.ApplicationCommandAutocomplete:
-        return complete(interaction);
+        return complete(interaction, taken);
       case InteractionType.MessageComponent:
-        return click(interaction);
+        return click(interaction, taken);
       default:
         return ephemeral(errorMessage('roadmap-bot does not handle this kind of interaction.'));
     }

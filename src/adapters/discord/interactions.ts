@@ -7,19 +7,22 @@ import type { AppDeps } from '../../app/context.js';
 import type { ReplayMemory } from '../../app/ports/replays.js';
 import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
-import { createInteractionHandler, type InteractionHandler } from './handler.js';
+import { ReplayGuard, ReplayRefused } from '../../app/replay-guard.js';
+import { type Answer, createInteractionHandler, type InteractionHandler } from './handler.js';
 import { checkInteraction } from './payload.js';
 import { closeRest, createRest, DEFAULT_DISCORD_API, DiscordSink } from './rest.js';
-import { publicKeyFromHex, verifyInteraction } from './verify.js';
+import { publicKeyFromHex, REPLAY_WINDOW_MS, verifyInteraction } from './verify.js';
 
 export const INTERACTIONS_PATH = '/discord/interactions';
 
 /**
  * Commands that finish within this answer in the first response (one message, no
- * "thinking…"); slower ones are deferred and edited in. Discord allows 3 s for the first
- * response, network included, so half of that leaves room for latency and pauses.
+ * "thinking…"); slower ones are deferred (type 5) and edited in. Short, so the first response
+ * (the acknowledgement) stays under 100 ms however slow the command (issue 16): a status
+ * usually takes 10–40 ms; past that, the deferral and the edit cost one more call. A command
+ * that would wait for admission is deferred at once.
  */
-export const DEFAULT_DEFER_AFTER_MS = 1500;
+export const DEFAULT_DEFER_AFTER_MS = 50;
 
 export interface DiscordOptions {
   config: Config;
@@ -71,19 +74,35 @@ export function discordStatus(config: Config): { enabled: boolean; summary: stri
 interface RouteOptions {
   key: KeyObject;
   /** Interaction ids already accepted, shared by every replica. */
-  replays: ReplayMemory;
+  replays: () => ReplayMemory;
   clock: () => Date;
   handle: InteractionHandler;
   logger: Logger;
   track: (work: () => Promise<void>) => void;
+  /** Told of every signed interaction as it arrives (the admission holds commands during a burst). */
+  arrived?: () => void;
 }
 
 /**
  * `POST /discord/interactions`. The body is kept raw (in this route only) because the
  * signature covers the exact bytes Discord sent; every request is verified before anything
  * is parsed or run.
+ *
+ * The replay memory does not hold up the first response: an interaction this replica took
+ * before is refused at once (401); any other is remembered (here at once, in the database with
+ * the rest of its burst) while the handler prepares its answer, and no command runs until the
+ * database says it is new. A replay the database catches before the answer is refused (401);
+ * one it catches after a deferral finishes nothing.
  */
 function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
+  // Remembered here for twice the window: a timestamp up to 5 minutes ahead passes the check
+  // until 10 minutes after the interaction was first seen.
+  const guard = new ReplayGuard({
+    platform: 'discord',
+    memory: opts.replays,
+    now: () => opts.clock().getTime(),
+    keepMs: 2 * REPLAY_WINDOW_MS,
+  });
   void http.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
@@ -99,7 +118,7 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
     });
     scope.post(INTERACTIONS_PATH, async (request, reply) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const verdict = verifyInteraction(
+      const verdict = await verifyInteraction(
         opts.key,
         {
           signature: request.headers['x-signature-ed25519'],
@@ -113,6 +132,7 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
         opts.logger.debug({ verdict }, 'discord: refused an interaction request');
         return reply.code(401).send({ error: 'invalid request signature' });
       }
+      opts.arrived?.();
       // Signed but not an interaction the handler can read: refused with what was wrong. The
       // id must be a snowflake string, so the replay memory below always sees it.
       const checked = checkInteraction(body.toString('utf8'));
@@ -122,10 +142,19 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
       }
       const interaction = checked.interaction;
       // A verified request sent again (to this replica or another) within the signature's window.
-      if (!(await opts.replays.firstSeen('discord', interaction.id, opts.clock()))) {
-        return reply.code(401).send({ error: 'interaction already received' });
+      const already = () => reply.code(401).send({ error: 'interaction already received' });
+      if (guard.seenHere([interaction.id])) return already();
+      const taken = guard.take([interaction.id], opts.clock());
+      // Awaited by whatever runs; a failure to remember must not also be an unhandled rejection
+      // when the answer needed no command (a PING, a usage error).
+      taken.catch(() => undefined);
+      let answer: Answer;
+      try {
+        answer = await opts.handle(interaction, taken);
+      } catch (error) {
+        if (error instanceof ReplayRefused) return already();
+        throw error;
       }
-      const answer = await opts.handle(interaction);
       if (answer.finish) {
         const finish = answer.finish;
         // Webhook calls are valid only once Discord has our response: start after it is sent.
@@ -146,6 +175,15 @@ export function createDiscord(opts: DiscordOptions): Discord {
   const clock = opts.clock ?? deps.clock;
   const rest = createRest(config, opts.rest);
   const api = new API(rest);
+  // Interaction webhooks (deferred answers, follow-ups) are not bound by the application's
+  // global rate limit (Discord's interactions docs; their own per-token buckets still apply):
+  // through the client's global 50 per second, a burst's deferred answers would queue behind
+  // one another for seconds.
+  const interactionRest = createRest(config, {
+    ...opts.rest,
+    globalRequestsPerSecond: Number.MAX_SAFE_INTEGER,
+  });
+  const interactionApi = new API(interactionRest);
   const inflight = new Set<Promise<void>>();
   const track = (work: () => Promise<void>) => {
     const running: Promise<void> = work()
@@ -157,7 +195,7 @@ export function createDiscord(opts: DiscordOptions): Discord {
   };
   const handle = createInteractionHandler({
     deps,
-    api,
+    api: interactionApi,
     logger,
     admins: { roles: config.DISCORD_ADMIN_ROLE_IDS, users: config.DISCORD_ADMIN_USER_IDS },
     deferAfterMs: opts.deferAfterMs ?? DEFAULT_DEFER_AFTER_MS,
@@ -168,11 +206,12 @@ export function createDiscord(opts: DiscordOptions): Discord {
     if (config.DISCORD_PUBLIC_KEY)
       mountInteractions(opts.http, {
         key: publicKeyFromHex(config.DISCORD_PUBLIC_KEY),
-        replays: deps.store.replays,
+        replays: () => deps.store.replays,
         clock,
         handle,
         logger,
         track,
+        arrived: () => deps.admission?.arrived(),
       });
     else
       logger.warn(
@@ -212,6 +251,7 @@ export function createDiscord(opts: DiscordOptions): Discord {
       gateway = undefined;
       await idle();
       closeRest(rest);
+      closeRest(interactionRest);
     },
   };
 }

@@ -27,6 +27,8 @@ export const MESSAGE_LIMITS = {
   buttonsPerRow: 5,
   buttonLabel: 80,
   customId: 100,
+  /** A link-style button's address. */
+  buttonUrl: 512,
 } as const;
 
 export const COMMAND_LIMITS = {
@@ -112,6 +114,9 @@ export function messageProblems(payload: MessagePayload): string[] {
   return problems;
 }
 
+/** ButtonStyle.Link. */
+const LINK_STYLE = 5;
+
 function componentProblems(rows: unknown[]): string[] {
   const problems: string[] = [];
   if (rows.length > MESSAGE_LIMITS.actionRows)
@@ -119,7 +124,11 @@ function componentProblems(rows: unknown[]): string[] {
   const ids = new Set<string>();
   for (const [i, row] of rows.entries()) {
     const buttons =
-      (row as { components?: { label?: string; custom_id?: string }[] }).components ?? [];
+      (
+        row as {
+          components?: { style?: number; label?: string; custom_id?: string; url?: string }[];
+        }
+      ).components ?? [];
     if (buttons.length === 0 || buttons.length > MESSAGE_LIMITS.buttonsPerRow)
       problems.push(
         `components[${i}]: ${buttons.length} buttons, expected 1 to ${MESSAGE_LIMITS.buttonsPerRow}`,
@@ -128,6 +137,19 @@ function componentProblems(rows: unknown[]): string[] {
       const at = `components[${i}].components[${j}]`;
       if ((button.label?.length ?? 0) > MESSAGE_LIMITS.buttonLabel)
         problems.push(`${at}.label: more than ${MESSAGE_LIMITS.buttonLabel} characters`);
+      // A link button (style 5) opens its url and has no custom_id; every other has one.
+      if (button.style === LINK_STYLE) {
+        const url = button.url ?? '';
+        if (!/^https?:\/\/\S+$/.test(url) || url.length > MESSAGE_LIMITS.buttonUrl)
+          problems.push(
+            `${at}.url: expected an http(s) address of at most ${MESSAGE_LIMITS.buttonUrl} characters`,
+          );
+        if (button.custom_id !== undefined)
+          problems.push(`${at}: a link button cannot have a custom_id`);
+        continue;
+      }
+      if (button.url !== undefined)
+        problems.push(`${at}.url: only a link button (style 5) has one`);
       const id = button.custom_id ?? '';
       if (id.length === 0 || id.length > MESSAGE_LIMITS.customId)
         problems.push(

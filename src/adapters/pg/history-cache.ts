@@ -1,11 +1,17 @@
 import type { HistoryPoint } from '../../core/forecast/fit.js';
 
+/** One metric's buckets, oldest first: each one's start (ms) and average, in two columns. */
+export interface BucketSeries {
+  starts: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
 /** Bucket averages of some metrics from `since` (a bucket start) up to `until`, oldest first. */
 export type ReadBuckets = (
   metrics: string[],
   since: number,
   until: Date,
-) => Promise<Map<string, { start: number; v: number }[]>>;
+) => Promise<Map<string, BucketSeries>>;
 
 /** Complete buckets of one metric's history. */
 interface Entry {
@@ -24,6 +30,8 @@ export interface HistoryCacheOptions {
   ttlMs?: number;
   /** Wall clock, in ms, for the time to live. */
   wallClock?: () => number;
+  /** Called on every write this process makes (`written`, `clear`): the rollups' refresher. */
+  onWrite?: () => void;
 }
 
 /**
@@ -46,10 +54,12 @@ export class HistoryCache {
   private readonly refreshing = new Map<string, Promise<void>>();
   private readonly ttlMs: number;
   private readonly wallClock: () => number;
+  private readonly onWrite: () => void;
 
   constructor(options: HistoryCacheOptions = {}) {
     this.ttlMs = options.ttlMs ?? 10 * 60_000;
     this.wallClock = options.wallClock ?? Date.now;
+    this.onWrite = options.onWrite ?? (() => undefined);
   }
 
   /**
@@ -90,10 +100,10 @@ export class HistoryCache {
     const [full, tail] = await Promise.all([
       uncached.length > 0
         ? readBuckets(uncached, firstWhole, now)
-        : new Map<string, { start: number; v: number }[]>(),
+        : new Map<string, BucketSeries>(),
       cached.size > 0
         ? readBuckets([...cached.keys()], tailSince, now)
-        : new Map<string, { start: number; v: number }[]>(),
+        : new Map<string, BucketSeries>(),
     ]);
     const storable = this.generation(roadmapId) === generation;
     const result = new Map<string, readonly HistoryPoint[]>();
@@ -101,7 +111,7 @@ export class HistoryCache {
       const previous = cached.get(metric);
       const { entry, partial } = extend(
         previous,
-        (previous ? tail : full).get(metric) ?? [],
+        (previous ? tail : full).get(metric) ?? NO_BUCKETS,
         firstWhole,
         bucketMs,
         nowMs,
@@ -125,6 +135,7 @@ export class HistoryCache {
    * metric written, the cached buckets at or after its earliest point.
    */
   written(points: Iterable<{ roadmapId: string; metric: string; at: Date }>): void {
+    this.onWrite();
     const earliest = new Map<string, number>();
     const roadmaps = new Set<string>();
     for (const p of points) {
@@ -154,6 +165,7 @@ export class HistoryCache {
 
   /** Forgets every cached history (a bulk import may touch any of them). */
   clear(): void {
+    this.onWrite();
     this.entries.clear();
     for (const roadmapId of this.generations.keys()) this.bump(roadmapId);
   }
@@ -202,7 +214,7 @@ export class HistoryCache {
         for (const metric of metrics) {
           const { entry } = extend(
             undefined,
-            rows.get(metric) ?? [],
+            rows.get(metric) ?? NO_BUCKETS,
             firstWhole,
             bucketMs,
             now.getTime(),
@@ -222,6 +234,8 @@ export class HistoryCache {
 
 const seriesOf = (roadmapId: string, metric: string): string => `${roadmapId}\u0000${metric}`;
 
+const NO_BUCKETS: BucketSeries = { starts: [], values: [] };
+
 /**
  * `previous` (cached buckets, maybe none) moved to the window starting at `firstWhole` and
  * extended with the buckets read since: complete ones join the entry, the one still filling
@@ -229,7 +243,7 @@ const seriesOf = (roadmapId: string, metric: string): string => `${roadmapId}\u0
  */
 function extend(
   previous: Entry | undefined,
-  rows: { start: number; v: number }[],
+  rows: BucketSeries,
   firstWhole: number,
   bucketMs: number,
   nowMs: number,
@@ -240,7 +254,10 @@ function extend(
   let until = previous ? previous.until : firstWhole;
   const added: HistoryPoint[] = [];
   const partial: HistoryPoint[] = [];
-  for (const { start, v } of rows) {
+  const { starts, values } = rows;
+  for (let i = 0; i < starts.length; i++) {
+    const start = starts[i] as number;
+    const v = values[i] as number;
     if (start < firstWhole || start < until) continue; // outside the window, or cached already
     if (start + bucketMs <= nowMs) added.push({ t: new Date(start + half), v });
     else partial.push({ t: new Date(Math.min(start + half, nowMs)), v });

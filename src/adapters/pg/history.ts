@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import type { BucketSeries } from './history-cache.js';
 import { VALUE } from './value.js';
 
 /** A metric's history in `buckets` averaged buckets over (now - span, now]. */
@@ -23,7 +24,9 @@ export async function history(
 
 /**
  * Averages of each metric in buckets of `bucketMs` aligned to the epoch, from `since` to
- * `until`, oldest first: what the history cache (history-cache.ts) reads.
+ * `until`, oldest first: what the history cache (history-cache.ts) reads. Each average adds
+ * its points in key order, as the rollups (migration 0011, history-rollups.ts) do, so both
+ * give the same bits whatever plan PostgreSQL picks.
  */
 export async function historyBuckets(
   db: Queryable,
@@ -32,19 +35,20 @@ export async function historyBuckets(
   since: number,
   bucketMs: number,
   until: Date,
-): Promise<Map<string, { start: number; v: number }[]>> {
+): Promise<Map<string, BucketSeries>> {
   const { rows } = await db.query<{ metric: string; start: Date; v: number }>(
-    `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ 'epoch') AS start, avg(${VALUE}) AS v
+    `SELECT metric, date_bin($4 * interval '1 millisecond', at, TIMESTAMPTZ 'epoch') AS start, avg(${VALUE} ORDER BY at, source) AS v
        FROM metric_points
       WHERE roadmap_id = $1 AND metric = ANY($2::text[]) AND at >= $3 AND at <= $5
       GROUP BY 1, 2 ORDER BY 1, 2`,
     [roadmapId, metrics, new Date(since), bucketMs, until],
   );
-  const byMetric = new Map<string, { start: number; v: number }[]>();
+  const byMetric = new Map<string, { starts: number[]; values: number[] }>();
   for (const r of rows) {
-    let list = byMetric.get(r.metric);
-    if (!list) byMetric.set(r.metric, (list = []));
-    list.push({ start: r.start.getTime(), v: r.v });
+    let series = byMetric.get(r.metric);
+    if (!series) byMetric.set(r.metric, (series = { starts: [], values: [] }));
+    series.starts.push(r.start.getTime());
+    series.values.push(r.v);
   }
   return byMetric;
 }

@@ -6,9 +6,15 @@ import { audit, pgAudit } from './audit.js';
 import { pgCollectorStates } from './collector-state.js';
 import { ping, withTransaction, type Queryable } from './db.js';
 import { HistoryCache, type HistoryCacheOptions } from './history-cache.js';
+import {
+  ROLLUP_BUCKET_MS,
+  RollupRefresher,
+  rollupBuckets,
+  type RollupRefresherOptions,
+} from './history-rollups.js';
 import { historyBuckets } from './history.js';
 import { pgOutbox } from './outbox.js';
-import { copyPoints, pgPointReads, upsertPoints } from './points.js';
+import { copyPoints, pgPointReads, writePoints } from './points.js';
 import { pgReplays } from './replay.js';
 import { retryTransient } from './retry.js';
 import { pgRoadmapStates } from './state.js';
@@ -23,6 +29,14 @@ import { pgTokens } from './tokens.js';
 export interface PgStore extends Store {
   /** Forecast histories, cached per process (see HistoryCache). */
   readonly histories: HistoryCache;
+  /** Keeps the ten-minute rollups current (migration 0011); undefined with `rollups: false`. */
+  readonly rollups: RollupRefresher | undefined;
+}
+
+export interface PgStoreOptions {
+  histories?: HistoryCacheOptions;
+  /** The rollups' refresher, or false to read forecast histories from the points only. */
+  rollups?: RollupRefresherOptions | false;
 }
 
 /** Every port that runs on one client: the pool, or a transaction's. */
@@ -41,32 +55,33 @@ export function portsOn(db: Queryable): StoreTx {
   };
 }
 
-export function pgStore(pool: pg.Pool, options: { histories?: HistoryCacheOptions } = {}): PgStore {
-  const histories = new HistoryCache(options.histories);
+export function pgStore(pool: pg.Pool, options: PgStoreOptions = {}): PgStore {
+  const rollups =
+    options.rollups === false ? undefined : new RollupRefresher(pool, options.rollups);
+  const histories = new HistoryCache({ ...options.histories, onWrite: () => rollups?.schedule() });
   const ports = portsOn(pool);
   const points: Points = {
     ...ports.points,
 
-    // Rows are written in key order, the same order as the import's upsert, so concurrent
+    // One statement each (points and audit row: see writePoints), in key order, so concurrent
     // writers of overlapping keys cannot deadlock each other; a deadlock or serialization
-    // failure that still happens (the import's COPY writes in file order) reruns the whole
-    // transaction, audit row included, a few times.
+    // failure that still happens (the import's COPY writes in file order) reruns it, audit row
+    // included, a few times.
     async record(list, entry) {
       if (list.length === 0) return 0;
       // Before and after: a status reading meanwhile must not cache the buckets from before.
       histories.written(list);
-      const written = await retryTransient(() =>
-        withTransaction(pool, async (client) => {
-          const stored = await upsertPoints(client, list, entry.at);
-          await audit(client, {
-            ...entry,
-            details: { points: list.length, written: stored, ...entry.details },
-          });
-          return stored;
-        }),
-      );
+      const outcome = await retryTransient(() => writePoints(pool, list, entry));
       histories.written(list);
-      return written;
+      return 'written' in outcome ? outcome.written : 0;
+    },
+
+    async recordForToken(tokenId, list, entry) {
+      if (list.length === 0) return { written: 0 };
+      histories.written(list);
+      const outcome = await retryTransient(() => writePoints(pool, list, entry, tokenId));
+      histories.written(list);
+      return outcome;
     },
 
     async import(list, entry) {
@@ -88,10 +103,22 @@ export function pgStore(pool: pg.Pool, options: { histories?: HistoryCacheOption
       return written;
     },
 
-    // Read through the process's HistoryCache, so mostly only the newest minutes are read.
+    // Read through the process's HistoryCache, so mostly only the newest minutes are read, and
+    // those from the rollups: a first read (after a restart) reads 29 rows a metric for 28 days.
     forecastHistories(roadmapId, metrics, windowMs, bucketMs, now) {
-      return histories.read(roadmapId, metrics, windowMs, bucketMs, now, (names, since, until) =>
-        historyBuckets(pool, roadmapId, names, since, bucketMs, until),
+      return histories.read(
+        roadmapId,
+        metrics,
+        windowMs,
+        bucketMs,
+        now,
+        async (names, since, until) => {
+          if (!rollups || bucketMs !== ROLLUP_BUCKET_MS)
+            return historyBuckets(pool, roadmapId, names, since, bucketMs, until);
+          const { buckets, stale } = await rollupBuckets(pool, roadmapId, names, since, until);
+          if (stale > 0) rollups.schedule();
+          return buckets;
+        },
       );
     },
   };
@@ -99,6 +126,7 @@ export function pgStore(pool: pg.Pool, options: { histories?: HistoryCacheOption
     ...ports,
     points,
     histories,
+    rollups,
     transaction: (work) => withTransaction(pool, (client) => work(portsOn(client))),
     ping: (timeoutMs) => ping(pool, timeoutMs),
   };

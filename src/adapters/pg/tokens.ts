@@ -59,15 +59,13 @@ export async function revokeToken(db: Queryable, idOrName: string, now: Date): P
  * current minute (the count every replica shares), in one statement. Undefined for an
  * unknown or revoked token, and then nothing is counted. `last_used_at` is moved at most
  * once a minute: concurrent requests of one token would otherwise queue on its row.
+ *
+ * It runs before every API request, and its commit does not wait for the WAL to reach the disk
+ * (synchronous_commit off for this one transaction): a server crash could lose the last
+ * fraction of a second of counts and last-use times, which only the rate limit and `token
+ * list` read; the request's own write, if any, waits for its flush anyway.
  */
-export async function authenticateAndCount(
-  db: Queryable,
-  token: string,
-  now: Date,
-): Promise<{ token: ApiToken; count: number; windowEnd: Date } | undefined> {
-  const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  const rows = await db.query(
-    `WITH t AS (
+const AUTHENTICATE = `WITH t AS (
        SELECT id, name, prefix, roadmaps, created_by, created_at, last_used_at FROM api_tokens
         WHERE token_hash = $1 AND revoked_at IS NULL),
      touched AS (
@@ -76,9 +74,16 @@ export async function authenticateAndCount(
      counted AS (
        INSERT INTO api_rate_windows (token_id, window_start, count) SELECT id, $3, 1 FROM t
        ON CONFLICT (token_id, window_start) DO UPDATE SET count = api_rate_windows.count + 1 RETURNING count)
-     SELECT t.*, counted.count FROM t CROSS JOIN counted`,
-    [hashToken(token), now, windowStart],
-  );
+     SELECT t.*, counted.count, set_config('synchronous_commit', 'off', true) AS async_commit
+       FROM t CROSS JOIN counted`;
+
+export async function authenticateAndCount(
+  db: Queryable,
+  token: string,
+  now: Date,
+): Promise<{ token: ApiToken; count: number; windowEnd: Date } | undefined> {
+  const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  const rows = await db.query(AUTHENTICATE, [hashToken(token), now, windowStart]);
   const r = rows.rows[0];
   if (!r) return undefined;
   return {

@@ -6,7 +6,7 @@ import type { AppDeps } from '../../app/context.js';
 import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
 import type { HandlerContext } from './context.js';
-import { registerHandlers } from './handlers.js';
+import { acknowledgedAtOnce, registerHandlers } from './handlers.js';
 import { slackLogger } from './logger.js';
 import { FastifyReceiver } from './receiver.js';
 import { SlackSink, toDeliveryError } from './sink.js';
@@ -64,6 +64,11 @@ export interface SlackAdapter {
   start(): Promise<void>;
   /** Stops taking requests and waits for answers still being sent. */
   stop(): Promise<void>;
+  /**
+   * Resolves once every request taken so far has been remembered and run (or refused), and
+   * its answer sent: requests are acknowledged before that (see receiver.ts).
+   */
+  idle(): Promise<void>;
 }
 
 /**
@@ -106,6 +111,9 @@ export function createSlack(options: SlackOptions): SlackAdapter {
       path: SLACK_EVENTS_PATH,
       now: () => (options.signatureClock ?? deps.clock)().getTime(),
       replays: () => deps.store.replays,
+      ackAtOnce: acknowledgedAtOnce,
+      arrived: () => deps.admission?.arrived(),
+      beforeRun: async () => deps.admission?.quiet?.(),
       logger,
     });
   }
@@ -177,6 +185,10 @@ export function createSlack(options: SlackOptions): SlackAdapter {
     async stop() {
       if (app) await app.stop();
       else await receiver?.stop();
+      while (inflight.size > 0) await Promise.allSettled([...inflight]);
+    },
+    async idle() {
+      await receiver?.idle();
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
     },
   };

@@ -7,7 +7,15 @@ import type {
   SectionBlock,
 } from '@slack/web-api';
 import { percent, progressBar, sparkline } from '../../core/messages/graphics.js';
-import type { Action, Icon, Line, Message, Section, Tone } from '../../core/messages/model.js';
+import type {
+  Action,
+  Icon,
+  Line,
+  LinkButton,
+  Message,
+  Section,
+  Tone,
+} from '../../core/messages/model.js';
 import { BLOCK_KIT, charsOf, HOME_LIMITS, MESSAGE_LIMITS, type MessageBudget } from './limits.js';
 
 /**
@@ -19,6 +27,13 @@ import { BLOCK_KIT, charsOf, HOME_LIMITS, MESSAGE_LIMITS, type MessageBudget } f
 /** Buttons are `roadmap_action:<i>`; their value is the command line to run. */
 export const ACTION_ID_PREFIX = 'roadmap_action:';
 export const ACTIONS_BLOCK_ID = 'roadmap_actions';
+/**
+ * Link buttons ("Open in browser") are `roadmap_action:link:<i>`, with a `url` and no value:
+ * Slack still sends a click on one to the app, and under this prefix the buttons' listener
+ * acknowledges it and runs nothing. Their own block, so a command button's outcome keeps them.
+ */
+export const LINK_ACTION_ID_PREFIX = `${ACTION_ID_PREFIX}link:`;
+export const LINKS_BLOCK_ID = 'roadmap_links';
 
 export const SLACK_EMOJI: Record<Icon, string> = {
   firing: ':fire:',
@@ -148,10 +163,36 @@ export function actionsBlock(actions: readonly Action[]): ActionsBlock | undefin
     : undefined;
 }
 
-function tailBlocks(message: Message, actions: readonly Action[]): KnownBlock[] {
+/** URL buttons; an address too long for Block Kit (a very long PUBLIC_URL) is left out. */
+export function linksBlock(links: readonly LinkButton[]): ActionsBlock | undefined {
+  const buttons: Button[] = links
+    .filter((l) => l.url.length > 0 && l.url.length <= BLOCK_KIT.buttonUrl)
+    .slice(0, BLOCK_KIT.actionsElements)
+    .map((l, i) => ({
+      type: 'button',
+      action_id: `${LINK_ACTION_ID_PREFIX}${i}`,
+      text: {
+        type: 'plain_text',
+        text: clip(l.label || 'Open', BLOCK_KIT.buttonText),
+        emoji: true,
+      },
+      url: l.url,
+    }));
+  return buttons.length > 0
+    ? { type: 'actions', block_id: LINKS_BLOCK_ID, elements: buttons }
+    : undefined;
+}
+
+function tailBlocks(
+  message: Message,
+  actions: readonly Action[],
+  links: readonly LinkButton[],
+): KnownBlock[] {
   const blocks: KnownBlock[] = [];
   const buttons = actionsBlock(actions);
   if (buttons) blocks.push(buttons);
+  const opens = linksBlock(links);
+  if (opens) blocks.push(opens);
   if (message.footer) blocks.push(context(escapeMrkdwn(message.footer)));
   return blocks;
 }
@@ -187,8 +228,9 @@ function compose(message: Message, budget: MessageBudget, options: ComposeOption
   // The fixed parts first. Only absurd input gets here without fitting (a button's command may
   // be 2,000 characters): then buttons go from the end, and at last all but the header.
   const actions = options.withActions ? (message.actions ?? []) : [];
+  const links = options.withActions ? (message.links ?? []) : [];
   for (let n = actions.length; n >= 0; n--) {
-    tail = tailBlocks(message, actions.slice(0, n));
+    tail = tailBlocks(message, actions.slice(0, n), links);
     reserve = n > 0 ? OUTCOME_RESERVE : 0;
     if (fits([])) break;
   }

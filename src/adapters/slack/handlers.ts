@@ -149,6 +149,28 @@ async function shareFiles(
   }
 }
 
+/**
+ * Whether the listeners below acknowledge `body` at once and with nothing: `/roadmap`, a click
+ * on one of our buttons (Bolt routes block_actions by their first action), and events (Bolt
+ * acknowledges those itself before any listener runs). The receiver then answers them before
+ * the replay memory or Bolt see them (see receiver.ts). A listener added here that acknowledges
+ * with a response, or after some work, must not be counted in.
+ */
+export function acknowledgedAtOnce(body: Record<string, unknown>): boolean {
+  if (body.command !== undefined) return body.command === SLASH_COMMAND;
+  if (body.type === 'block_actions') {
+    const first = Array.isArray(body.actions) ? (body.actions[0] as unknown) : undefined;
+    const actionId = (first as { action_id?: unknown } | undefined)?.action_id;
+    return typeof actionId === 'string' && actionId.startsWith(ACTION_ID_PREFIX);
+  }
+  if (body.type === 'event_callback') {
+    // function_executed is the one event Bolt leaves to its listener to acknowledge.
+    const event = body.event as { type?: unknown } | undefined;
+    return event?.type !== 'function_executed';
+  }
+  return false;
+}
+
 /** `/roadmap <text>`, buttons on our messages, and the App Home tab. */
 export function registerHandlers(app: App, ctx: HandlerContext): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond, client }) => {

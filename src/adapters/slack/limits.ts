@@ -19,6 +19,8 @@ export const BLOCK_KIT = {
   actionId: 255,
   buttonText: 75,
   buttonValue: 2000,
+  /** A link button's address. */
+  buttonUrl: 3000,
 } as const;
 
 export interface MessageBudget {
@@ -77,6 +79,10 @@ const button = z.object({
   action_id: z.string().min(1).max(BLOCK_KIT.actionId),
   text: plainText(BLOCK_KIT.buttonText),
   value: z.string().min(1).max(BLOCK_KIT.buttonValue).optional(),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(BLOCK_KIT.buttonUrl)
+    .optional(),
   style: z.enum(['primary', 'danger']).optional(),
 });
 const actions = z.object({

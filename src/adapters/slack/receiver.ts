@@ -1,14 +1,10 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
-import {
-  type App,
-  type Receiver,
-  type ReceiverEvent,
-  ReceiverMultipleAckError,
-  verifySlackRequest,
-} from '@slack/bolt';
+import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from '@slack/bolt';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReplayMemory } from '../../app/ports/replays.js';
+import { ReplayGuard } from '../../app/replay-guard.js';
 import { parseSlackRequest, requestKeys } from './requests.js';
 
 /** Slack's replay window: requests signed longer ago than this are refused. */
@@ -17,9 +13,12 @@ export const SIGNATURE_WINDOW_MS = 5 * 60_000;
 export type SignatureVerdict = { ok: true } | { ok: false; reason: string };
 
 /**
- * Checks Slack's `v0` request signature (HMAC-SHA256 of `v0:<timestamp>:<raw body>`) with
- * Bolt's own verifier, in constant time. Bolt only refuses timestamps older than five
- * minutes; we also refuse ones more than five minutes ahead, so the window holds both ways.
+ * Checks Slack's `v0` request signature (HMAC-SHA256 of `v0:<timestamp>:<raw body>`), in
+ * constant time, with the rules of Bolt's verifier (verifySlackRequest): a timestamp older
+ * than five minutes is stale, a version other than v0 unknown. We also refuse timestamps more
+ * than five minutes ahead, so the window holds both ways. Bolt's own verifier compares with
+ * tsscmp, two more HMACs and random bytes per request: a quarter of the acknowledgement's
+ * work in a burst (issue 16); timingSafeEqual on the digests is as constant-time.
  */
 export function verifySignature(
   signingSecret: string,
@@ -35,17 +34,17 @@ export function verifySignature(
     return { ok: false, reason: 'X-Slack-Request-Timestamp is not a number' };
   if (seconds * 1000 > nowMs + SIGNATURE_WINDOW_MS)
     return { ok: false, reason: 'X-Slack-Request-Timestamp is more than 5 minutes ahead' };
-  try {
-    verifySlackRequest({
-      signingSecret,
-      body: rawBody,
-      headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': seconds },
-      nowMilliseconds: nowMs,
-    });
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
+  if (seconds < Math.floor(nowMs / 1000) - SIGNATURE_WINDOW_MS / 1000)
+    return { ok: false, reason: 'X-Slack-Request-Timestamp is more than 5 minutes old: stale' };
+  const [version, hash] = signature.split('=');
+  if (version !== 'v0') return { ok: false, reason: 'unknown signature version' };
+  const expected = createHmac('sha256', signingSecret).update(`v0:${seconds}:${rawBody}`).digest();
+  // Slack writes the digest in lowercase hex; anything else cannot match (Bolt compares the
+  // strings), and its length is no secret.
+  const given = hash && /^[0-9a-f]{64}$/.test(hash) ? Buffer.from(hash, 'hex') : undefined;
+  if (!given || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'signature mismatch' };
+  return { ok: true };
 }
 
 export interface FastifyReceiverOptions {
@@ -60,24 +59,64 @@ export interface FastifyReceiverOptions {
    * request arrives, so mounting the route needs no database yet.
    */
   replays: () => ReplayMemory;
+  /**
+   * Requests whose listeners acknowledge at once and with nothing (see handlers.ts
+   * acknowledgedAtOnce): answered 200 as soon as they are verified, before the replay memory
+   * or Bolt see them, and run once the shared memory says they are new. Anything else (and
+   * everything when this is absent) waits for the shared memory and for its listener's
+   * ack(), as Bolt's own receivers do.
+   */
+  ackAtOnce?: (body: Record<string, unknown>) => boolean;
+  /** Told of every signed request as it arrives (the admission holds commands during a burst). */
+  arrived?: () => void;
+  /**
+   * Awaited after the acknowledgement, before Bolt runs the request: resolves once a burst of
+   * requests has been acknowledged (the admission's quiet), so Bolt's work does not delay them.
+   */
+  beforeRun?: () => Promise<void>;
   logger: Logger;
 }
 
 type Outcome = { acked: true; response: unknown } | { acked: false; error?: unknown };
 
+/** What a request says about being one of Slack's retries (X-Slack-Retry-Num/-Reason). */
+interface Retry {
+  num?: number;
+  reason?: string;
+}
+
+/** Said on response_url when a request was acknowledged but could not be remembered. */
+export const NOT_RECORDED =
+  'Sorry, this request could not be recorded (the database did not answer), so it was not run. Please try again in a moment.';
+
 /**
  * A Bolt receiver mounted on the bot's own fastify server, so Slack shares its port with the
- * health checks and the push API. It answers as soon as a listener calls ack() and lets the
- * listener go on (Bolt's processBeforeResponse: false); signatures are checked on the raw body
- * before anything is parsed or run.
+ * health checks and the push API. Signatures are checked on the raw body before anything is
+ * parsed or run.
+ *
+ * The order for what our listeners acknowledge at once (slash commands, our buttons, events):
+ * verify, answer 200, remember the request (this replica at once, the database in a batch
+ * with the rest of the burst), and only then run it, if the shared memory says it is new. So
+ * the acknowledgement waits for neither the database nor the command, and a replay still runs
+ * nothing: on this replica it is refused with 401 before the answer; on another one it is
+ * acknowledged like any request (that replica cannot know yet) and then not run.
  */
 export class FastifyReceiver implements Receiver {
   private app: App | undefined;
   private readonly inflight = new Set<Promise<void>>();
   private readonly logger: Logger;
+  private readonly guard: ReplayGuard;
 
   constructor(private readonly options: FastifyReceiverOptions) {
     this.logger = options.logger;
+    // Remembered here for twice the signature window: a request signed up to 5 minutes ahead
+    // can pass the window check until 10 minutes after it was first seen.
+    this.guard = new ReplayGuard({
+      platform: 'slack',
+      memory: options.replays,
+      now: options.now,
+      keepMs: 2 * SIGNATURE_WINDOW_MS,
+    });
     const path = options.path ?? '/slack/events';
     // An encapsulated plugin: its catch-all raw-body parser does not change how the rest of the
     // server parses JSON. It must be registered before the server starts listening.
@@ -119,6 +158,12 @@ export class FastifyReceiver implements Receiver {
 
   async idle(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+    await this.guard.settled();
+  }
+
+  private track(work: Promise<void>): void {
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -144,6 +189,7 @@ export class FastifyReceiver implements Receiver {
       );
       return reply.code(401).send({ error: 'invalid_signature' });
     }
+    this.options.arrived?.();
 
     // Signed but not a shape Slack sends: refused before Bolt, which would throw on it.
     const parsed = parseSlackRequest(raw, isForm);
@@ -158,54 +204,67 @@ export class FastifyReceiver implements Receiver {
       this.logger.warn('slack: Slack is holding back events for this app (app_rate_limited)');
       return reply.code(200).send();
     }
-    if (!this.app) return reply.code(503).send();
+    const app = this.app;
+    if (!app) return reply.code(503).send();
 
     const retryNum = Number(header(request, 'x-slack-retry-num'));
     const retryReason = header(request, 'x-slack-retry-reason');
-    const isRetry = Number.isInteger(retryNum);
-    // Remembered before anything runs, in the database every replica shares: the same signed
-    // request (or the same event) a second time, here or elsewhere, runs nothing.
-    const keys = requestKeys(header(request, 'x-slack-request-timestamp') ?? '', raw, slackRequest);
-    if (!(await this.options.replays().firstSeenSlack(keys, new Date(this.options.now())))) {
-      if (isRetry) {
-        // Slack retries what it thinks was not acknowledged in 3 s; the first delivery was
-        // taken, so acknowledge and ask for no more retries.
-        this.logger.info(
-          `slack: acknowledged retry ${retryNum} (${retryReason ?? 'no reason given'}) of a request already taken; not run again`,
-        );
-        return reply.code(200).header('x-slack-no-retry', '1').send();
-      }
-      this.logger.warn(
-        `slack: refused a request to ${request.url} already received (a replay within the signature window)`,
-      );
-      return reply.code(401).send({ error: 'request_already_received' });
-    }
+    const retry: Retry = {
+      ...(Number.isInteger(retryNum) ? { num: retryNum } : {}),
+      ...(retryReason ? { reason: retryReason } : {}),
+    };
     const body = slackRequest.body;
+    // The same signed request (or the same event) a second time runs nothing: refused here at
+    // once when this replica took it; otherwise the shared memory decides before it runs.
+    const keys = requestKeys(header(request, 'x-slack-request-timestamp') ?? '', raw, slackRequest);
+    if (this.guard.seenHere(keys)) return this.refuseReplay(request, reply, retry);
+    const taken = this.guard.take(keys, new Date(this.options.now()));
+    const event = (ack: ReceiverEvent['ack']): ReceiverEvent => ({
+      body,
+      ...(retry.num !== undefined ? { retryNum: retry.num } : {}),
+      ...(retry.reason ? { retryReason: retry.reason } : {}),
+      ack,
+    });
+
+    if (this.options.ackAtOnce?.(body)) {
+      this.track(this.runTaken(app, event, taken, request.url, retry));
+      // A retry acknowledged needs no other: whichever delivery runs, it runs once.
+      if (retry.num !== undefined) reply.header('x-slack-no-retry', '1');
+      return reply.code(200).send();
+    }
+
+    let fresh: boolean;
+    try {
+      fresh = await taken;
+    } catch (error) {
+      // Not remembered, and answered 500 below: Slack's retry must not be refused here.
+      this.guard.forgetHere(keys);
+      throw error;
+    }
+    if (!fresh) return this.refuseReplay(request, reply, retry);
 
     let acked = false;
     let resolveAck: (outcome: Outcome) => void = () => undefined;
     const ackOutcome = new Promise<Outcome>((resolve) => (resolveAck = resolve));
-    const event: ReceiverEvent = {
-      body,
-      ...(isRetry ? { retryNum } : {}),
-      ...(retryReason ? { retryReason } : {}),
-      ack: async (response?: unknown) => {
-        if (acked) throw new ReceiverMultipleAckError();
-        acked = true;
-        resolveAck({ acked: true, response });
-      },
-    };
     // Never rejects: the error is the value, handled once below.
-    const processed = this.app.processEvent(event).then(
-      () => undefined,
-      (error: unknown) => error,
+    const processed = app
+      .processEvent(
+        event(async (response?: unknown) => {
+          if (acked) throw new ReceiverMultipleAckError();
+          acked = true;
+          resolveAck({ acked: true, response });
+        }),
+      )
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    this.track(
+      processed.then((error) => {
+        if (error !== undefined && acked)
+          this.logger.error({ err: error }, 'slack: a listener failed after acknowledging');
+      }),
     );
-    const tracked = processed.then((error) => {
-      if (error !== undefined && acked)
-        this.logger.error({ err: error }, 'slack: a listener failed after acknowledging');
-    });
-    this.inflight.add(tracked);
-    void tracked.finally(() => this.inflight.delete(tracked));
 
     const outcome = await Promise.race([
       ackOutcome,
@@ -218,16 +277,102 @@ export class FastifyReceiver implements Receiver {
         'slack: handling a request failed before it was acknowledged',
       );
       // Nothing was acknowledged, so Slack may retry it: let the retry run.
-      await this.options
-        .replays()
-        .forgetSlack(keys)
-        .catch((error: unknown) => {
-          this.logger.warn({ err: error }, 'slack: could not forget a failed request');
-        });
+      await this.guard.forget(keys, taken).catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'slack: could not forget a failed request');
+      });
       return reply.code(500).send({ error: 'internal_error' });
     }
     // No listener took it (an action or event this app does not handle); Bolt answers 404 too.
     return reply.code(404).send();
+  }
+
+  /** A request this replica or the shared memory has seen: a retry is acknowledged, a replay refused. */
+  private refuseReplay(request: FastifyRequest, reply: FastifyReply, retry: Retry): FastifyReply {
+    if (retry.num !== undefined) {
+      // Slack retries what it thinks was not acknowledged in 3 s; the first delivery was
+      // taken, so acknowledge and ask for no more retries.
+      this.logger.info(
+        `slack: acknowledged retry ${retry.num} (${retry.reason ?? 'no reason given'}) of a request already taken; not run again`,
+      );
+      return reply.code(200).header('x-slack-no-retry', '1').send();
+    }
+    this.logger.warn(
+      `slack: refused a request to ${request.url} already received (a replay within the signature window)`,
+    );
+    return reply.code(401).send({ error: 'request_already_received' });
+  }
+
+  /**
+   * After the acknowledgement: runs the request through Bolt once the shared memory has taken
+   * it, or says why it did not. Bolt's listeners call ack() as usual; it was answered already.
+   */
+  private async runTaken(
+    app: App,
+    event: (ack: ReceiverEvent['ack']) => ReceiverEvent,
+    taken: Promise<boolean>,
+    url: string,
+    retry: Retry,
+  ): Promise<void> {
+    let fresh: boolean;
+    try {
+      fresh = await taken;
+    } catch (error) {
+      this.logger.error(
+        { err: error },
+        'slack: a request was acknowledged but could not be remembered in the database, so it was not run',
+      );
+      const ran = event(async () => undefined);
+      await this.tellNotRun(ran.body);
+      return;
+    }
+    if (!fresh) {
+      if (retry.num !== undefined)
+        this.logger.info(
+          `slack: acknowledged retry ${retry.num} (${retry.reason ?? 'no reason given'}) of a request already taken; not run again`,
+        );
+      else
+        this.logger.warn(
+          `slack: a request to ${url} was already received (a replay within the signature window, taken by another replica): acknowledged, not run again`,
+        );
+      return;
+    }
+    try {
+      await this.options.beforeRun?.();
+      await app.processEvent(
+        event(async (response?: unknown) => {
+          if (response !== undefined && response !== '')
+            this.logger.warn(
+              'slack: a listener acknowledged with a response, but this request was acknowledged before it ran; the response is not sent',
+            );
+        }),
+      );
+    } catch (error) {
+      this.logger.error({ err: error }, 'slack: a listener failed after acknowledging');
+    }
+  }
+
+  /** Tells the person on response_url that their request was acknowledged but not run. */
+  private async tellNotRun(body: Record<string, unknown>): Promise<void> {
+    const url = typeof body.response_url === 'string' ? body.response_url : undefined;
+    if (!url) return;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: NOT_RECORDED,
+        }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) throw new Error(`response_url answered HTTP ${res.status}`);
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        'slack: could not say on response_url that a request was not run',
+      );
+    }
   }
 }
 

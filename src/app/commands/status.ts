@@ -3,6 +3,7 @@ import { statusMessage } from '../../core/messages/compose.js';
 import { statusJson } from '../../core/messages/status-json.js';
 import type { AppDeps, Invocation, Reply } from '../context.js';
 import { evaluateWithForecast, resolveRoadmap } from '../evaluate.js';
+import { openButton } from './link.js';
 import { nowFrom } from './values.js';
 
 /** `status [--json] [--now time]`: where the team stands, as of now or a past moment. */
@@ -12,10 +13,18 @@ export async function status(
   command: ParsedCommand,
 ): Promise<Reply> {
   const roadmap = resolveRoadmap(deps, invocation, command.options.roadmap);
-  const now = nowFrom(command.options.now, roadmap.timezone, deps.clock());
+  const clockNow = deps.clock();
+  const now = nowFrom(command.options.now, roadmap.timezone, clockNow);
   const report = await evaluateWithForecast(deps, roadmap, now);
+  const message = statusMessage(report);
+  // "Open in browser" opens the live page: not under a replay (`--now`), which it would not
+  // show, nor under --json, whose answer is the document.
+  const asked = command.options.now;
+  const replay = typeof asked === 'string' && asked.toLowerCase() !== 'now';
+  const open =
+    command.options.json || replay ? undefined : openButton(deps.web, roadmap.id, clockNow);
   return {
-    message: statusMessage(report),
+    message: open ? { ...message, links: [open] } : message,
     ...(command.options.json ? { json: statusJson(report) } : {}),
     exitCode: 0,
     public: command.options.public === true,

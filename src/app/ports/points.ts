@@ -14,6 +14,13 @@ export interface PointInput {
 /** The audit entry of a write of points; the store adds how many it got and wrote. */
 export type PointsAudit = Omit<AuditEntry, 'details'> & { details?: Record<string, unknown> };
 
+/**
+ * A write on behalf of a push API token: what was written, or why nothing was (the token was
+ * revoked, or may not write to a roadmap of the points; `scope` is what it may write to).
+ */
+export type GuardedWrite =
+  { written: number } | { refused: 'revoked' } | { refused: 'forbidden'; scope: string[] };
+
 /** Reads of points that run on any client, a transaction's included. */
 export interface PointReads {
   /**
@@ -55,6 +62,12 @@ export interface Points extends PointReads {
    * were new or changed.
    */
   record(points: PointInput[], entry: PointsAudit): Promise<number>;
+  /**
+   * record() for the push API token `tokenId`, checked in the same statement as the write: the
+   * points and their audit row are written only while the token is live and may write every
+   * point's roadmap, so a token revoked after its request was authenticated writes nothing.
+   */
+  recordForToken(tokenId: number, points: PointInput[], entry: PointsAudit): Promise<GuardedWrite>;
   /**
    * Bulk load, all rows or none, streaming: `points` may be a function giving the rows, which
    * may be called twice (the store may read them again). An error thrown by it rolls

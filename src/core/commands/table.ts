@@ -47,7 +47,7 @@ const roadmapOption: OptionSpec = {
   takes: 'value',
   type: 'text',
   // Short: repeated in nearly every Discord subcommand, which share 4,000 characters.
-  description: 'roadmap id (optional when only one is loaded)',
+  description: 'roadmap id (optional if only one is loaded)',
 };
 /** From the CLI a channel is named; in chat it is the channel the command was typed in. */
 const channelOption: OptionSpec = {
@@ -86,6 +86,25 @@ const TABLE = [
         description: 'post to the channel instead of only to you',
         word: true,
       },
+    ],
+    mutates: false,
+    platforms: EVERYWHERE,
+  },
+  {
+    // Not mutating: whoever may read `status` may open the page (README "Web view").
+    name: 'link',
+    summary: "a link to the roadmap's web page",
+    args: [],
+    options: [
+      roadmapOption,
+      // Short: Discord's 4,000 characters are nearly all taken.
+      {
+        name: 'ttl',
+        takes: 'value',
+        type: 'text',
+        description: 'valid for: 1m to 366d (default 7d)',
+      },
+      { name: 'tv', takes: 'flag', description: 'TV mode' },
     ],
     mutates: false,
     platforms: EVERYWHERE,

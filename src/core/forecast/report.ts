@@ -72,6 +72,14 @@ export function forecastNeeds(roadmap: Roadmap, stage: Stage): string[] {
   return [...names];
 }
 
+/** How a metric's history is fitted: fitHistory, or a FitCache's `fit` (fit-cache.ts). */
+export type FitSeries = (
+  metric: string,
+  history: readonly HistoryPoint[],
+  now: Date,
+  options: ForecastOptions,
+) => SeriesFit;
+
 /**
  * Forecasts every comparison of `report` at its evaluation time from `histories` (metric →
  * points over at least the forecast window). A metric without history gets not-enough-data.
@@ -80,7 +88,9 @@ export function forecastReport(
   report: Report,
   histories: ReadonlyMap<string, readonly HistoryPoint[]>,
   options: ForecastOptions & { basis?: 'eta' | 'high' } = {},
+  fitSeries: FitSeries = (_metric, history, now, o) => fitHistory(history, now, o),
 ): ReportForecasts {
+  const { basis, ...fitOptions } = options;
   const now = report.evaluatedAt;
   const metrics = new Set(report.metrics.map((m) => m.name));
   const fits = new Map<string, SeriesFit>();
@@ -88,7 +98,7 @@ export function forecastReport(
     if (!forecastable(c, metrics)) return undefined;
     let fit = fits.get(c.metric);
     if (!fit) {
-      fit = fitHistory(histories.get(c.metric) ?? [], now, options);
+      fit = fitSeries(c.metric, histories.get(c.metric) ?? [], now, fitOptions);
       fits.set(c.metric, fit);
     }
     // An aggregate (`avg(m, 1d) > x`) is reached when the value the evaluator saw is.
@@ -113,7 +123,7 @@ export function forecastReport(
           })),
         },
         now,
-        options.basis ? { basis: options.basis } : {},
+        basis ? { basis } : {},
       );
       return [t.id, { comparisons, outlook }];
     }),

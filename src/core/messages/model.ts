@@ -47,6 +47,15 @@ export interface Action {
   style?: 'primary' | 'danger';
 }
 
+/**
+ * A button that opens a web address instead of running a command (the roadmap's page): Block
+ * Kit and Discord show it as a link button, plain text as a line.
+ */
+export interface LinkButton {
+  label: string;
+  url: string;
+}
+
 export interface Message {
   title: string;
   subtitle?: string;
@@ -55,6 +64,7 @@ export interface Message {
   /** One line for notifications and clients that cannot show the rest. */
   fallback: string;
   actions?: Action[];
+  links?: LinkButton[];
   /** Shown small at the bottom (who acknowledged, when it was evaluated). */
   footer?: string;
   /** Critical alerts may page people (a role mention on Discord, @channel-style on Slack). */

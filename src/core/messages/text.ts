@@ -33,5 +33,10 @@ export function renderText(message: Message): string {
     }
     if (section.omitted) out.push(`  … and ${section.omitted} more`);
   }
+  // A terminal has no buttons; most make an address on a line of its own clickable.
+  if (message.links && message.links.length > 0) {
+    out.push('');
+    for (const link of message.links) out.push(`${link.label}: ${link.url}`);
+  }
   return out.join('\n');
 }

@@ -86,7 +86,10 @@ async function main(): Promise<void> {
     `roadmaps: ${ids.length} loaded from ${config.roadmapsDir} (${ids.join(', ') || 'none'}); edits are picked up without a restart`,
   );
 
-  const store = pgStore(pool);
+  const store = pgStore(pool, {
+    // Reads stay exact without a refresh, only slower: a failure is worth a warning, not a stop.
+    rollups: { onError: (error) => logger.warn({ err: error }, 'rollups: refresh failed') },
+  });
   const { telemetry, registry: metrics } = createPrometheusTelemetry(store.outbox);
   // A bound on chat commands at once (see src/app/admission.ts).
   const admission = createAdmission(config.COMMAND_CONCURRENCY);
@@ -197,6 +200,8 @@ async function main(): Promise<void> {
     await discord
       ?.stop()
       .catch((error: Error) => logger.warn({ err: error }, 'discord stop failed'));
+    store.rollups?.stop();
+    await store.rollups?.settled();
     await pool.end().catch(() => undefined);
     await db
       .close()

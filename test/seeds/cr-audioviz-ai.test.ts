@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RoadmapState, Report } from '../../src/core/evaluate/report.js';
 import { evaluateRoadmap } from '../../src/core/evaluate/report.js';
 import { shippedRoadmap, snapshotOf, stateIn } from '../support/roadmaps.js';
-import {
-  atKeyPath,
-  citedLines,
-  documentLines,
-  quotedPieces,
-  readLedger,
-  roadmapData,
-} from './fidelity-ledger.js';
+import { describeLedgerAgreement } from './fidelity-ledger.js';
 
 /**
  * roadmaps/cr-audioviz-ai.yaml walked through its document (seed 000, "CR AudioViz AI -
@@ -561,39 +554,4 @@ describe('cr-audioviz-ai: review cadences (doc L393-406, L332)', () => {
   });
 });
 
-describe('cr-audioviz-ai: the fidelity ledger agrees with the file and the document', () => {
-  const ledger = readLedger('cr-audioviz-ai');
-  const data = roadmapData('cr-audioviz-ai');
-
-  it('counts honestly: rows, captured, left out and a share of at least 90%', () => {
-    expect(ledger.rows.map((r) => r.n)).toEqual(ledger.rows.map((_, i) => i + 1));
-    expect(ledger.rows).toHaveLength(ledger.counted);
-    expect(ledger.rows.filter((r) => r.where.length > 0)).toHaveLength(ledger.captured);
-    expect(ledger.rows.filter((r) => r.where.length === 0)).toHaveLength(ledger.leftOut);
-    expect(ledger.share).toBe(Math.floor((100 * ledger.captured) / ledger.counted));
-    expect(ledger.share).toBeGreaterThanOrEqual(90);
-  });
-
-  it('every key path the ledger names exists in the roadmap file', () => {
-    const missing = ledger.rows.flatMap((r) =>
-      r.where.filter((p) => atKeyPath(data, p) === undefined).map((p) => `row ${r.n}: ${p}`),
-    );
-    expect(missing).toEqual([]);
-  });
-
-  it.skipIf(documentLines(ledger) === undefined)(
-    'every quote is on the document line it cites',
-    () => {
-      const doc = documentLines(ledger) as string[];
-      const misquoted = ledger.rows.flatMap((r) => {
-        const text = citedLines(r)
-          .map((n) => doc[n - 1] ?? '')
-          .join('\n');
-        const pieces = quotedPieces(r);
-        if (pieces.length === 0) return [`row ${r.n}: no quote`];
-        return pieces.filter((p) => !text.includes(p)).map((p) => `row ${r.n} ${r.lines}: "${p}"`);
-      });
-      expect(misquoted).toEqual([]);
-    },
-  );
-});
+describeLedgerAgreement('cr-audioviz-ai');

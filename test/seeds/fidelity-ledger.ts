@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
@@ -41,16 +42,52 @@ function cells(line: string): string[] {
     .map((c) => c.trim().replace(/\\\|/g, '|'));
 }
 
+/** How many commitments a ledger counts, captures and leaves out, and its share in percent. */
+export interface LedgerSummary {
+  counted: number;
+  captured: number;
+  leftOut: number;
+  share: number;
+}
+
+/**
+ * A ledger's summary, in either layout the ledgers use: the one-row table
+ * `| counted | captured and evaluated | left out | share |`, or mirai's one row per count
+ * (`| Commitments counted | 138 |` … `| **Share** | **98.6 %** |`).
+ */
+export function ledgerSummary(id: string): LedgerSummary {
+  const lines = readFileSync(path.join(REPO, 'docs/seeds', `${id}.md`), 'utf8').split('\n');
+  const summaryAt = lines.findIndex((l) => /^\|\s*counted\s*\|/.test(l));
+  if (summaryAt >= 0) {
+    const summary = cells(lines[summaryAt + 2] ?? '').map((c) => Number(c.replace('%', '')));
+    const [counted, captured, leftOut, share] = summary as [number, number, number, number];
+    if (summary.length === 4 && summary.every((v) => Number.isFinite(v)))
+      return { counted, captured, leftOut, share };
+  }
+  const byName = new Map(
+    lines.map((l) => cells(l)).map((c) => [(c[0] ?? '').replaceAll('*', ''), c[1] ?? '']),
+  );
+  // A missing row is NaN, not Number('') = 0, so a ledger without its summary is refused.
+  const count = (name: string) => {
+    const cell = byName.get(name);
+    return cell ? Number(cell.replace(/[*%\s]/g, '')) : Number.NaN;
+  };
+  const named = {
+    counted: count('Commitments counted'),
+    captured: count('Captured and evaluated'),
+    leftOut: count('Left out'),
+    share: count('Share'),
+  };
+  if (Object.values(named).every((v) => Number.isFinite(v))) return named;
+  throw new Error(`${id}.md: no summary table of counted, captured, left out and share`);
+}
+
 export function readLedger(id: string): Ledger {
   const text = readFileSync(path.join(REPO, 'docs/seeds', `${id}.md`), 'utf8');
   const lines = text.split('\n');
   const document = /^Document: `([^`]+)`/m.exec(text)?.[1];
   if (!document) throw new Error(`${id}.md: no "Document: \`…\`" line`);
-  const summaryAt = lines.findIndex((l) => /^\|\s*counted\s*\|/.test(l));
-  const summary = cells(lines[summaryAt + 2] ?? '').map((c) => Number(c.replace('%', '')));
-  const [counted, captured, leftOut, share] = summary;
-  if (summary.length !== 4 || summary.some((v) => !Number.isFinite(v)))
-    throw new Error(`${id}.md: the summary table is not | counted | captured | left out | share |`);
+  const { counted, captured, leftOut, share } = ledgerSummary(id);
   const rows: LedgerRow[] = [];
   for (const line of lines) {
     const c = cells(line);
@@ -66,10 +103,10 @@ export function readLedger(id: string): Ledger {
   }
   return {
     document,
-    counted: counted as number,
-    captured: captured as number,
-    leftOut: leftOut as number,
-    share: share as number,
+    counted,
+    captured,
+    leftOut,
+    share,
     rows,
   };
 }
@@ -125,4 +162,50 @@ export function quotedPieces(row: LedgerRow): string[] {
       .map((p) => p.trim())
       .filter((p) => p.length > 0),
   );
+}
+
+/**
+ * The checks every ledger in the shared layout gets: the counts add up to at least 90%, every key
+ * path exists in the roadmap file, and every quote is on the line it cites (when the document
+ * is checked out beside the repository).
+ */
+export function describeLedgerAgreement(id: string): void {
+  describe(`${id}: the fidelity ledger agrees with the file and the document`, () => {
+    const ledger = readLedger(id);
+    const data = roadmapData(id);
+
+    it('counts honestly: rows, captured, left out and a share of at least 90%', () => {
+      expect(ledger.rows.map((r) => r.n)).toEqual(ledger.rows.map((_, i) => i + 1));
+      expect(ledger.rows).toHaveLength(ledger.counted);
+      expect(ledger.rows.filter((r) => r.where.length > 0)).toHaveLength(ledger.captured);
+      expect(ledger.rows.filter((r) => r.where.length === 0)).toHaveLength(ledger.leftOut);
+      expect(ledger.share).toBe(Math.floor((100 * ledger.captured) / ledger.counted));
+      expect(ledger.share).toBeGreaterThanOrEqual(90);
+    });
+
+    it('every key path the ledger names exists in the roadmap file', () => {
+      const missing = ledger.rows.flatMap((r) =>
+        r.where.filter((p) => atKeyPath(data, p) === undefined).map((p) => `row ${r.n}: ${p}`),
+      );
+      expect(missing).toEqual([]);
+    });
+
+    it.skipIf(documentLines(ledger) === undefined)(
+      'every quote is on the document line it cites',
+      () => {
+        const doc = documentLines(ledger) as string[];
+        const misquoted = ledger.rows.flatMap((r) => {
+          const text = citedLines(r)
+            .map((n) => doc[n - 1] ?? '')
+            .join('\n');
+          const pieces = quotedPieces(r);
+          if (pieces.length === 0) return [`row ${r.n}: no quote`];
+          return pieces
+            .filter((p) => !text.includes(p))
+            .map((p) => `row ${r.n} ${r.lines}: "${p}"`);
+        });
+        expect(misquoted).toEqual([]);
+      },
+    );
+  });
 }

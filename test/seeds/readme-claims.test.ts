@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shippedRoadmap } from '../support/roadmaps.js';
+import { ledgerSummary } from './fidelity-ledger.js';
 
 /*
  * What the README says about each seed ("Shipped examples") is what its ledger counts: the
@@ -10,17 +11,6 @@ import { shippedRoadmap } from '../support/roadmaps.js';
  */
 const README = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
 const SEEDS = ['oviya', 'mirai', 'cr-audioviz-ai', 'craudiovizai-stack', 'storytailor'];
-
-/** A ledger's summary counts, from either summary layout the ledgers use. */
-function ledgerCounts(id: string): { captured: number; counted: number } {
-  const text = readFileSync(path.resolve(import.meta.dirname, `../../docs/seeds/${id}.md`), 'utf8');
-  const table = /\| counted \| captured and evaluated \|.*\n\|.*\n\| (\d+) \| (\d+) \|/.exec(text);
-  if (table) return { counted: Number(table[1]), captured: Number(table[2]) };
-  const counted = /\| Commitments counted \| (\d+) \|/.exec(text)?.[1];
-  const captured = /\| Captured and evaluated \| (\d+) \|/.exec(text)?.[1];
-  if (!counted || !captured) throw new Error(`docs/seeds/${id}.md: no summary counts`);
-  return { counted: Number(counted), captured: Number(captured) };
-}
 
 function readmeRow(id: string): string {
   const row = README.split('\n').find((l) => l.startsWith(`| \`roadmaps/${id}.yaml\` |`));
@@ -31,7 +21,7 @@ function readmeRow(id: string): string {
 describe("the README's claims about the seeds match their ledgers", () => {
   it.each(SEEDS)('%s: captured of counted, and the share', (id) => {
     const row = readmeRow(id);
-    const ledger = ledgerCounts(id);
+    const ledger = ledgerSummary(id);
     const claim =
       /\(\[ledger\]\(docs\/seeds\/([\w-]+)\.md\): (\d+) of (\d+)(?:[^,)]*)?(?:, (\d+)%)?\)/.exec(
         row,
@@ -49,8 +39,8 @@ describe("the README's claims about the seeds match their ledgers", () => {
 
   it("cr-audioviz-ai: the number of stages the README gives is the file's", () => {
     // The README once said "four phases" for a file with five stages.
-    expect(readmeRow('cr-audioviz-ai')).toContain(
-      `${['', '', '', '', 'five'][shippedRoadmap('cr-audioviz-ai').stages.length - 1]} stages`,
-    );
+    const words = ['one', 'two', 'three', 'four', 'five', 'six', 'seven'];
+    const stages = shippedRoadmap('cr-audioviz-ai').stages.length;
+    expect(readmeRow('cr-audioviz-ai')).toContain(`${words[stages - 1] ?? stages} stages`);
   });
 });

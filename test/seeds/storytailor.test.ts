@@ -3,14 +3,7 @@ import type { Report, RoadmapState } from '../../src/core/evaluate/report.js';
 import { evaluateRoadmap } from '../../src/core/evaluate/report.js';
 import type { PlanReport } from '../../src/core/evaluate/plans.js';
 import { shippedRoadmap, snapshotOf, stateIn } from '../support/roadmaps.js';
-import {
-  atKeyPath,
-  citedLines,
-  documentLines,
-  quotedPieces,
-  readLedger,
-  roadmapData,
-} from './fidelity-ledger.js';
+import { describeLedgerAgreement } from './fidelity-ledger.js';
 
 /**
  * roadmaps/storytailor.yaml walked through its document (seed 004, Storytailor "Path to Scale"):
@@ -418,39 +411,4 @@ describe('storytailor: geographic expansion by year (doc L338-352)', () => {
   });
 });
 
-describe('storytailor: the fidelity ledger (docs/seeds/storytailor.md) and the file agree', () => {
-  const ledger = readLedger('storytailor');
-  const data = roadmapData('storytailor');
-
-  it('counts honestly: rows, captured, left out and a share of at least 90%', () => {
-    expect(ledger.rows.map((r) => r.n)).toEqual(ledger.rows.map((_, i) => i + 1));
-    expect(ledger.rows).toHaveLength(ledger.counted);
-    expect(ledger.rows.filter((r) => r.where.length > 0)).toHaveLength(ledger.captured);
-    expect(ledger.rows.filter((r) => r.where.length === 0)).toHaveLength(ledger.leftOut);
-    expect(ledger.share).toBe(Math.floor((100 * ledger.captured) / ledger.counted));
-    expect(ledger.share).toBeGreaterThanOrEqual(90);
-  });
-
-  it('every key path the ledger names exists in the roadmap file', () => {
-    const missing = ledger.rows.flatMap((r) =>
-      r.where.filter((p) => atKeyPath(data, p) === undefined).map((p) => `row ${r.n}: ${p}`),
-    );
-    expect(missing).toEqual([]);
-  });
-
-  it.skipIf(documentLines(ledger) === undefined)(
-    'every quote is on the document line it cites',
-    () => {
-      const doc = documentLines(ledger) as string[];
-      const misquoted = ledger.rows.flatMap((r) => {
-        const text = citedLines(r)
-          .map((n) => doc[n - 1] ?? '')
-          .join('\n');
-        const pieces = quotedPieces(r);
-        if (pieces.length === 0) return [`row ${r.n}: no quote`];
-        return pieces.filter((p) => !text.includes(p)).map((p) => `row ${r.n} ${r.lines}: "${p}"`);
-      });
-      expect(misquoted).toEqual([]);
-    },
-  );
-});
+describeLedgerAgreement('storytailor');

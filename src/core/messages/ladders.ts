@@ -343,6 +343,16 @@ export function planMessage(report: Report): Message {
   };
 }
 
+/** A track's steps in order with their monthly costs, the current and the due one marked. */
+export function stepsText(t: Pick<TrackReport, 'steps' | 'current' | 'due'>): string {
+  return t.steps
+    .map((s) => {
+      const mark = s.id === t.current.id ? ' (current)' : s.id === t.due.id ? ' (due)' : '';
+      return `${s.name}${s.cost !== undefined ? ` ${money(s.cost)}/month` : ''}${mark}`;
+    })
+    .join(' → ');
+}
+
 /** `tracks`: each track's current step (since), due step, every step with cost, capacity, state. */
 export function tracksMessage(report: Report): Message {
   const title = `${report.roadmap.name}: tracks`;
@@ -371,12 +381,7 @@ export function tracksMessage(report: Report): Message {
         text: `${words(t.state)}: at ${t.current.name}${t.current.since ? ` since ${formatDate(t.current.since, zone)}` : ''}${t.due.id !== t.current.id ? `, due ${t.due.name}` : ''}`,
       },
       {
-        text: `steps: ${t.steps
-          .map((s) => {
-            const mark = s.id === t.current.id ? ' (current)' : s.id === t.due.id ? ' (due)' : '';
-            return `${s.name}${s.cost !== undefined ? ` ${money(s.cost)}/month` : ''}${mark}`;
-          })
-          .join(' → ')}`,
+        text: `steps: ${stepsText(t)}`,
       },
       ...t.capacity.map((c): Line => ({
         icon:

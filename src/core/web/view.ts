@@ -13,7 +13,8 @@ import type { TodoReport } from '../evaluate/todos.js';
 import type { TrackReport } from '../evaluate/tracks.js';
 import { isForecastOp } from '../forecast/forecast.js';
 import type { ForecastedReport } from '../forecast/report.js';
-import { comparisonLine, gateLine, unitsOf } from '../messages/compose.js';
+import { comparisonLine, gateLine, triggerLabel, unitsOf } from '../messages/compose.js';
+import { stepsText } from '../messages/ladders.js';
 import type { Roadmap } from '../roadmap/model.js';
 import { daysBetween, formatDate, formatDateTime } from '../time.js';
 import { formatValue, type Unit } from '../units.js';
@@ -115,23 +116,6 @@ const bar = (progress: number | undefined, label: string): Bar | undefined =>
         label,
       };
 
-/** `Upgrade trigger`, `Alert db-cpu (warning)`, `Budget ai_api`, `Track Database: capacity`. */
-function triggerTitle(t: TriggerReport, tracks: ReadonlyMap<string, string>): string {
-  switch (t.kind) {
-    case 'upgrade':
-      return 'Upgrade trigger';
-    case 'budget':
-      return `Budget ${t.id.replace(/^budget\./, '')} (${t.severity})`;
-    case 'track': {
-      const dot = t.id.lastIndexOf('.');
-      const track = dot > 0 ? t.id.slice(0, dot) : t.id;
-      return `Track ${tracks.get(track) ?? track}: ${dot > 0 ? t.id.slice(dot + 1) : 'alert'}`;
-    }
-    default:
-      return `Alert ${t.id} (${t.severity})`;
-  }
-}
-
 /** The last day of a period that ends at `end` (an instant): people name that day. */
 const lastDay = (end: Date, zone: string) => formatDate(new Date(end.getTime() - 1), zone);
 
@@ -206,7 +190,7 @@ function triggers(report: ForecastedReport): TriggerView[] {
   const tracks = new Map(report.tracks.map((t) => [t.id, t.name]));
   return report.triggers.map((t) => ({
     id: t.id,
-    title: triggerTitle(t, tracks),
+    title: triggerLabel(t, tracks),
     state: t.state,
     tone: TRIGGER_TONE[t.state],
     condition: t.condition,
@@ -343,12 +327,7 @@ function track(t: TrackReport, unit: (metric: string) => Unit, zone: string) {
     ...(t.current.since
       ? { detail: `at ${t.current.name} since ${formatDate(t.current.since, zone)}` }
       : {}),
-    steps: t.steps
-      .map((s) => {
-        const mark = s.id === t.current.id ? ' (current)' : s.id === t.due.id ? ' (due)' : '';
-        return `${s.name}${s.cost !== undefined ? ` ${money(s.cost)}/month` : ''}${mark}`;
-      })
-      .join(' → '),
+    steps: stepsText(t),
     capacity: t.capacity.map((c): Item => {
       const shown = bar(c.progress, `${c.metric}: use of the step's limit`);
       return {

@@ -7,6 +7,12 @@
  * `npm run roadmap` runs, and what bin/roadmap.js ran before the compiled build).
  * `npx tsx bench/cli.ts --help` prints these settings.
  *
+ * The CLI keeps the roadmaps it loaded (src/adapters/cli/roadmap-cache.ts, in a cache folder
+ * of the bench's own here, filled by the warm-up): `status --json` is what a person running
+ * commands one after another sees. `status --json, roadmap not cached` is the first command
+ * after the roadmap file was edited (or after a new build): its cache folder is unusable, so
+ * every run loads the file, as every run did before the cache.
+ *
  *   BENCH_SCALE=1          the bench store of bench/run.ts: 20 metrics × a year of minutes
  *                          (~10.5M rows) ending now, so `status` reads fresh data; a quick
  *                          check: BENCH_SCALE=0.01 BENCH_CLI_RUNS=10
@@ -15,6 +21,8 @@
  *   BENCH_CLI_TSX=1        0 leaves out the tsx rows (slow: a few seconds a run)
  *   DATABASE_URL=…         use that server (a roadmap_bench_<random> database, dropped at the
  *                          end) instead of an embedded PostgreSQL in a temp dir
+ *   BENCH_CLI_KEEP=1       load the store, print its DATABASE_URL and ROADMAPS_DIR, run nothing
+ *                          and keep it until Ctrl-C (to profile the CLI against it)
  *
  * dist/ is built first when a source is newer than it. Progress goes to stderr; the table to
  * stdout; the figures to bench/.out/cli.json.
@@ -56,6 +64,8 @@ interface Case {
   goalMs?: number;
   command: string;
   args: string[];
+  /** Settings of this case's runs over the bench's. */
+  env?: NodeJS.ProcessEnv;
   /** Checks one run's output; throws when the run is not what is being measured. */
   check?: (stdout: string) => void;
 }
@@ -81,7 +91,11 @@ interface Timing {
 function runOnce(c: Case, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(c.command, c.args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(c.command, c.args, {
+      cwd: ROOT,
+      env: { ...env, ...c.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -181,10 +195,18 @@ async function main(): Promise<void> {
     const settled = await settleRollups(db.url);
     if (settled !== undefined) log(`rollups brought up to date (${settled} marks)`);
 
+    if (numberEnv('BENCH_CLI_KEEP', 0, { integer: true }) !== 0) {
+      log(`kept until Ctrl-C:\n  DATABASE_URL=${db.url} ROADMAPS_DIR=${roadmapsDir}`);
+      // The SIGINT handler above cleans up; the timer only keeps the process alive until then.
+      setInterval(() => {}, 60_000);
+      await new Promise(() => {});
+    }
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: db.url,
       ROADMAPS_DIR: roadmapsDir,
+      // The roadmap cache of the bench's runs, not the user's (removed with the roadmaps).
+      XDG_CACHE_HOME: path.join(roadmapsDir, '.cache'),
       LOG_LEVEL: 'silent',
       // What the person sees is the measure: no colours, no npm update check.
       NO_COLOR: '1',
@@ -218,6 +240,15 @@ async function main(): Promise<void> {
         goalMs: STATUS_GOAL_MS,
         command: node,
         args: [bin, 'status', '--json'],
+        check: statusCheck,
+      },
+      {
+        label: 'status, roadmap not cached',
+        baseline: 'node -e 0',
+        command: node,
+        args: [bin, 'status', '--json'],
+        // A cache folder under a file cannot be made: every run loads the roadmap file.
+        env: { XDG_CACHE_HOME: path.join(roadmapsDir, 'bench.yaml') },
         check: statusCheck,
       },
     ];

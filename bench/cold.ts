@@ -7,11 +7,23 @@
  * A restart renews, in this process, the store and the fit cache on connections that have
  * served statuses before (`new store`: what the history and fit caches alone cost); or also the
  * pool (`new pool`: new connections and PostgreSQL backends, whose first statements load the
- * catalog); or the whole process (`new process`, `tsx bench/cold.ts --child`: also Node's cold
- * code, timed from the moment its modules are loaded and the pool answers a first `SELECT 1`,
- * as the app's readiness check would). After each first status, COLD_WARM more in the same
- * store give the warm figure. The two sources alternate restart by restart, in each of the
- * bench roadmap's stages.
+ * catalog); or the whole process (`new process`: also Node's cold code). A new process is
+ * `node bench/cold-child.mjs` on the compiled build (dist/, rebuilt first when stale), as the
+ * bot runs; COLD_CHILD=tsx runs `tsx bench/cold.ts --child` instead, as this bench did before
+ * (tsx's loader then also compiles the modules a first status loads lazily).
+ *
+ * Each restart is measured two ways (alternating, restart by restart, in each of the bench
+ * roadmap's stages):
+ * - without the warm-up (what the bench measured before src/app/warm-up.ts): timed from the
+ *   moment the modules are loaded and the pool answers a first `SELECT 1`;
+ * - after the warm-up, as the bot starts now (src/main.ts: the pool with `min` connections,
+ *   warmUp() with warmConnections(), then ready): the warm-up's own duration is printed
+ *   beside it. The clock is fixed, so the warm-up runs at an instant 60 s before the status's:
+ *   that status then fits its forecasts afresh and reads the history's tail, as the first
+ *   status after a deploy does (a fit is reused only at the same instant). Its history comes
+ *   from the rollups, as the bot reads it.
+ * After each first status, COLD_WARM more in the same store give the warm figure (at the
+ * first status's instant: their fits are reused).
  *
  * Last, the cost of the rollups on writes: 4 writers record 1,000-point batches (the push API's
  * write, store.points.record) with the trigger that marks stale buckets enabled and disabled,
@@ -21,6 +33,7 @@
  *   COLD_RESTARTS=10       restarts per source, stage and kind
  *   COLD_WARM=20           warm statuses after each first one
  *   COLD_STAGES=all        or `first`
+ *   COLD_CHILD=dist        what a new process runs: `dist` (the compiled build) or `tsx`
  *   COLD_INGEST_ROUNDS=4   write-cost rounds per setting (0: skip), COLD_INGEST_BATCHES=60 each
  *   DATABASE_URL=…         use that server (a fresh roadmap_bench_<random> database)
  *
@@ -33,15 +46,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { build } from '../scripts/build.js';
 import { refreshRollups } from '../src/adapters/pg/history-rollups.js';
 import { MIGRATIONS_DIR } from '../src/adapters/pg/migrate.js';
 import { createPool } from '../src/adapters/pg/pool.js';
 import { pgStore } from '../src/adapters/pg/store.js';
 import type { AppDeps, Invocation } from '../src/app/context.js';
+import { warmConnections } from '../src/adapters/pg/warm-up.js';
 import { forecastFits } from '../src/app/evaluate.js';
 import type { PointInput } from '../src/app/ports/points.js';
 import { RoadmapRegistry } from '../src/app/registry.js';
 import { runCommand } from '../src/app/run.js';
+import { warmUp } from '../src/app/warm-up.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { numberEnv } from './env.js';
 import { percentiles, type Percentiles } from './http-loader.js';
@@ -62,21 +78,47 @@ const loadAverage = (): number => Number((os.loadavg()[0] ?? 0).toFixed(2));
 const ms = (n: number): string => (n >= 100 ? `${Math.round(n)} ms` : `${n.toFixed(1)} ms`);
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-type Source = 'rollups' | 'points';
-/** One restart: its first status, then the warm ones. */
+/**
+ * Where forecast histories come from (`rollups`, as the bot reads them, or `points`, as it
+ * read them before), and whether the restart ran the bot's boot warm-up (`warmed`: the
+ * rollups, after src/app/warm-up.ts, as the bot starts now).
+ */
+type Source = 'rollups' | 'points' | 'warmed';
+const SOURCES: Source[] = ['rollups', 'points', 'warmed'];
+/** One restart: its first status, then the warm ones (and the warm-up's duration, if any). */
 interface Restart {
   first: number;
   warm: number[];
+  warmUp?: number;
 }
+/**
+ * What a `new process` restart runs: `dist`, the compiled build in plain Node, as the bot runs
+ * (`npm start`); or `tsx`, this file under tsx, as the bench ran it before (tsx's loader then
+ * also compiles the command modules a first status loads lazily, which the bot does not).
+ */
+const CHILD = process.env.COLD_CHILD === 'tsx' ? 'tsx' : 'dist';
+/** The bot's default (WARM_UP_CONNECTIONS). */
+const WARM_UP_CONNECTIONS = 4;
+/**
+ * The warm-up runs this long before the first status's instant (the clock is fixed): its fits
+ * are then not reused by that status, as in production, where a status comes later than the
+ * warm-up (a fit is reused only at the same instant), and the history cache reads a tail.
+ */
+const WARM_UP_LEAD_MS = 60_000;
 
 /** A new process's restart: run as `tsx bench/cold.ts --child`, prints one JSON line. */
 async function child(): Promise<void> {
   const url = process.env.COLD_CHILD_URL as string;
   const registry = new RoadmapRegistry(process.env.COLD_CHILD_ROADMAPS as string);
   await registry.reload();
-  const pool = createPool(url, { applicationName: 'roadmap-bot bench cold', onError: () => {} });
+  const source = process.env.COLD_CHILD_SOURCE as Source;
+  const pool = createPool(url, {
+    applicationName: 'roadmap-bot bench cold',
+    onError: () => {},
+    // As src/main.ts creates it.
+    ...(source === 'warmed' ? { min: WARM_UP_CONNECTIONS } : {}),
+  });
   try {
-    const source = process.env.COLD_CHILD_SOURCE as Source;
     const result = await oneRestart(pool, registry, source, Number(process.env.COLD_CHILD_WARM));
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
@@ -84,7 +126,11 @@ async function child(): Promise<void> {
   }
 }
 
-/** The first status on `pool` (answering already), then `warm` more, through the command layer. */
+/**
+ * The first status on `pool`, then `warm` more, through the command layer. Before it, the
+ * pool answers a first `SELECT 1` (what the bench measured before the warm-up existed), or,
+ * for `warmed`, the bot's boot warm-up runs as src/main.ts runs it (its duration reported).
+ */
 async function oneRestart(
   pool: pg.Pool,
   registry: RoadmapRegistry,
@@ -93,8 +139,23 @@ async function oneRestart(
 ): Promise<Restart> {
   forecastFits.clear();
   const store = pgStore(pool, source === 'points' ? { rollups: false } : {});
-  const deps: AppDeps = { store, registry, clock: () => new Date(DATA_END) };
-  await pool.query('SELECT 1');
+  let clockAt = DATA_END.getTime();
+  const deps: AppDeps = { store, registry, clock: () => new Date(clockAt) };
+  let warmUpMs: number | undefined;
+  if (source === 'warmed') {
+    clockAt -= WARM_UP_LEAD_MS;
+    const done = await warmUp(
+      {
+        ...deps,
+        logger: { info: () => undefined, warn: (_details, message) => log(message) },
+        connections: (count, prime) => warmConnections(pool, count, prime),
+      },
+      { connections: WARM_UP_CONNECTIONS, timeoutMs: 10_000 },
+    );
+    if (done.outcome !== 'done') throw new Error(`warm-up ${done.outcome}`);
+    warmUpMs = done.ms;
+    clockAt = DATA_END.getTime();
+  } else await pool.query('SELECT 1');
   const once = async (): Promise<number> => {
     const started = performance.now();
     const reply = await runCommand(deps, invocation, 'status --json', 'cli');
@@ -106,7 +167,7 @@ async function oneRestart(
   const times: number[] = [];
   for (let i = 0; i < warm; i++) times.push(await once());
   store.rollups?.stop();
-  return { first, warm: times };
+  return { first, warm: times, ...(warmUpMs !== undefined ? { warmUp: warmUpMs } : {}) };
 }
 
 function spawnRestart(
@@ -118,7 +179,9 @@ function spawnRestart(
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'bench/cold.ts'), '--child'],
+      CHILD === 'dist'
+        ? [path.join(ROOT, 'bench/cold-child.mjs')]
+        : ['--import', 'tsx', path.join(ROOT, 'bench/cold.ts'), '--child'],
       {
         cwd: ROOT,
         env: {
@@ -127,6 +190,9 @@ function spawnRestart(
           COLD_CHILD_ROADMAPS: roadmapsDir,
           COLD_CHILD_SOURCE: source,
           COLD_CHILD_WARM: String(warm),
+          COLD_CHILD_DATA_END: String(DATA_END.getTime()),
+          COLD_CHILD_CONNECTIONS: String(WARM_UP_CONNECTIONS),
+          COLD_CHILD_WARM_UP_LEAD_MS: String(WARM_UP_LEAD_MS),
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -150,6 +216,8 @@ interface Side {
   warm: Percentiles;
   /** Each restart's first status over the median of its warm ones. */
   firstOverWarm: Percentiles;
+  /** The boot warm-up's own duration (`warmed` only). */
+  warmUp?: Percentiles;
 }
 interface StageFigures {
   stage: string;
@@ -157,6 +225,7 @@ interface StageFigures {
   restarts: number;
   rollups: Side;
   points: Side;
+  warmed: Side;
   loadAverage: { start: number; end: number };
 }
 
@@ -166,6 +235,9 @@ function side(restarts: Restart[]): Side {
     first: percentiles(restarts.map((r) => r.first)),
     warm: percentiles(restarts.flatMap((r) => r.warm)),
     firstOverWarm: percentiles(restarts.map((r) => r.first / median(r.warm))),
+    ...(restarts[0]?.warmUp !== undefined
+      ? { warmUp: percentiles(restarts.map((r) => r.warmUp as number)) }
+      : {}),
   };
 }
 
@@ -295,7 +367,14 @@ async function main(): Promise<void> {
   });
 
   try {
-    log(`cold: scale ${scale} (${int(minutes * 20)} rows), ${restarts} restarts × ${warm} warm`);
+    log(
+      `cold: scale ${scale} (${int(minutes * 20)} rows), ${restarts} restarts × ${warm} warm; new processes run ${CHILD === 'dist' ? 'the compiled build (dist/)' : 'under tsx'}`,
+    );
+    // The bot runs the compiled build: rebuilt here when a source is newer (as the tests do).
+    if (CHILD === 'dist') {
+      const built = await build({ ifStale: true, allowTypeErrors: true });
+      if (built.built) log('  built dist/');
+    }
     db = await openBenchDatabase(log);
     log(`database: ${db.kind}, ${db.serverVersion}`);
     admin = createPool(db.url, { max: 2, applicationName: 'roadmap-bot bench cold admin' });
@@ -355,20 +434,20 @@ async function main(): Promise<void> {
         if (moved.exitCode !== 0) throw new Error(`advance --force to ${stage.id} failed`);
       }
       for (const kind of KINDS) {
-        const runs: Record<Source, Restart[]> = { rollups: [], points: [] };
+        const runs: Record<Source, Restart[]> = { rollups: [], points: [], warmed: [] };
         const start = loadAverage();
         log(`${stage.id}, ${kind}: ${restarts} restarts per source…`);
         // 'new store' keeps one pool per source whose connections have served a status.
         const kept = new Map<Source, pg.Pool>();
         if (kind === 'new store')
-          for (const source of ['rollups', 'points'] as const) {
+          for (const source of SOURCES) {
             const pool = createPool(url, { applicationName: 'roadmap-bot bench cold' });
             kept.set(source, pool);
             await oneRestart(pool, registry, source, 1);
           }
         try {
           for (let r = 0; r < restarts; r++) {
-            const order: Source[] = r % 2 === 0 ? ['rollups', 'points'] : ['points', 'rollups'];
+            const order: Source[] = r % 2 === 0 ? SOURCES : [...SOURCES].reverse();
             for (const source of order) {
               if (kind === 'new process') {
                 runs[source].push(await spawnRestart(url, roadmapsDir, source, warm));
@@ -377,7 +456,10 @@ async function main(): Promise<void> {
                   await oneRestart(kept.get(source) as pg.Pool, registry, source, warm),
                 );
               } else {
-                const pool = createPool(url, { applicationName: 'roadmap-bot bench cold' });
+                const pool = createPool(url, {
+                  applicationName: 'roadmap-bot bench cold',
+                  ...(source === 'warmed' ? { min: WARM_UP_CONNECTIONS } : {}),
+                });
                 try {
                   runs[source].push(await oneRestart(pool, registry, source, warm));
                 } finally {
@@ -395,11 +477,12 @@ async function main(): Promise<void> {
           restarts,
           rollups: side(runs.rollups),
           points: side(runs.points),
+          warmed: side(runs.warmed),
           loadAverage: { start, end: loadAverage() },
         };
         figures.push(f);
         log(
-          `  first status p50/p99: rollups ${ms(f.rollups.first.p50)} / ${ms(f.rollups.first.p99)}, points ${ms(f.points.first.p50)} / ${ms(f.points.first.p99)}; warm p50 ${ms(f.rollups.warm.p50)} (load average ${f.loadAverage.start}–${f.loadAverage.end})`,
+          `  first status p50/p99: after the warm-up ${ms(f.warmed.first.p50)} / ${ms(f.warmed.first.p99)} (warm-up ${ms(f.warmed.warmUp?.p50 ?? Number.NaN)} / ${ms(f.warmed.warmUp?.max ?? Number.NaN)}); without: rollups ${ms(f.rollups.first.p50)} / ${ms(f.rollups.first.p99)}, points ${ms(f.points.first.p50)} / ${ms(f.points.first.p99)}; warm p50 ${ms(f.rollups.warm.p50)} (load average ${f.loadAverage.start}–${f.loadAverage.end})`,
         );
       }
     }
@@ -454,18 +537,22 @@ async function main(): Promise<void> {
           }
         : null;
 
-    // The goal, per kind of restart: the slowest stage's p99.
-    const goal = KINDS.map((kind) => {
-      const worst = figures
-        .filter((f) => f.kind === kind)
-        .reduce((w, f) => (f.rollups.first.p99 > w.rollups.first.p99 ? f : w));
-      return {
-        kind,
-        stage: worst.stage,
-        p99: worst.rollups.first.p99,
-        met: worst.rollups.first.p99 < GOAL_MS,
-      };
-    });
+    // The goal, per kind of restart: the slowest stage's p99, after the bot's warm-up (as it
+    // starts now) and without it (the rollups alone: what the bench measured before).
+    const goal = KINDS.flatMap((kind) =>
+      (['warmed', 'rollups'] as const).map((source) => {
+        const worst = figures
+          .filter((f) => f.kind === kind)
+          .reduce((w, f) => (f[source].first.p99 > w[source].first.p99 ? f : w));
+        return {
+          kind,
+          warmUp: source === 'warmed',
+          stage: worst.stage,
+          p99: worst[source].first.p99,
+          met: worst[source].first.p99 < GOAL_MS,
+        };
+      }),
+    );
     const out = {
       startedAt: startedAt.toISOString(),
       scale,
@@ -477,6 +564,8 @@ async function main(): Promise<void> {
       database: { kind: db.kind, version: db.serverVersion },
       load: { rows: load.rows, insertMs: load.insertMs },
       rollups: { marks, refreshMs, migrationBackfillMs: backfillMs },
+      newProcess: CHILD,
+      warmUp: { connections: WARM_UP_CONNECTIONS, leadMs: WARM_UP_LEAD_MS },
       restarts: figures,
       goal: { firstStatusMs: GOAL_MS, byKind: goal },
       writes: writes ? { ...writes, rounds: ingest } : null,
@@ -489,17 +578,18 @@ async function main(): Promise<void> {
 
     const lines = [
       '',
-      `roadmap-bot cold status — scale ${scale} (${int(load.rows)} rows) — ${/PostgreSQL [\d.]+/.exec(db.serverVersion)?.[0] ?? db.kind}, Node ${process.version}, ${os.cpus().length} CPUs`,
+      `roadmap-bot cold status — scale ${scale} (${int(load.rows)} rows) — ${/PostgreSQL [\d.]+/.exec(db.serverVersion)?.[0] ?? db.kind}, Node ${process.version}, ${os.cpus().length} CPUs; new processes: ${CHILD === 'dist' ? 'compiled build (dist/), as the bot runs' : 'tsx (as before)'}`,
       `rollups: ${int(marks)} stale buckets refreshed in ${ms(refreshMs)} after the load; migration 0011 backfills that store in ${ms(backfillMs)}`,
       '',
-      '| stage | restart | first status p50 / p99, rollups | first status p50 / p99, points (before) | warm p50 / p99, rollups | first ÷ warm p50 | load average |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| stage | restart | first status p50 / p99 after the warm-up | the warm-up p50 / max | first status p50 / p99 without it, rollups | without it, points (before the rollups) | warm p50 / p99, rollups | first ÷ warm p50 (warm-up / without) | load average |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...figures.map(
         (f) =>
-          `| ${f.stage} | ${f.kind} | ${ms(f.rollups.first.p50)} / ${ms(f.rollups.first.p99)} | ${ms(f.points.first.p50)} / ${ms(f.points.first.p99)} | ${ms(f.rollups.warm.p50)} / ${ms(f.rollups.warm.p99)} | ${f.rollups.firstOverWarm.p50.toFixed(2)} | ${f.loadAverage.start}–${f.loadAverage.end} |`,
+          `| ${f.stage} | ${f.kind} | ${ms(f.warmed.first.p50)} / ${ms(f.warmed.first.p99)} | ${ms(f.warmed.warmUp?.p50 ?? Number.NaN)} / ${ms(f.warmed.warmUp?.max ?? Number.NaN)} | ${ms(f.rollups.first.p50)} / ${ms(f.rollups.first.p99)} | ${ms(f.points.first.p50)} / ${ms(f.points.first.p99)} | ${ms(f.rollups.warm.p50)} / ${ms(f.rollups.warm.p99)} | ${f.warmed.firstOverWarm.p50.toFixed(2)} / ${f.rollups.firstOverWarm.p50.toFixed(2)} | ${f.loadAverage.start}–${f.loadAverage.end} |`,
       ),
       '',
-      `goal: first status p99 < ${GOAL_MS} ms on the bench store, slowest stage: ${goal.map((g) => `${g.kind} ${ms(g.p99)} (${g.stage}) ${g.met ? 'met' : 'NOT met'}`).join('; ')}`,
+      `goal: first status p99 < ${GOAL_MS} ms on the bench store, slowest stage: ${goal.map((g) => `${g.kind} ${g.warmUp ? 'after the warm-up' : 'without it'} ${ms(g.p99)} (${g.stage}) ${g.met ? 'met' : 'NOT met'}`).join('; ')}`,
+      `(after the warm-up: the status comes ${WARM_UP_LEAD_MS / 1000} s after the warm-up's instant, so it fits its forecasts afresh and reads the history's tail, as a status after a deploy would)`,
     ];
     lines.push(
       `stale-marking trigger, as PostgreSQL times it: ${ms(serverSide.trigger.p50)} p50 (p99 ${ms(serverSide.trigger.p99)}) of a ${ms(serverSide.insert.p50)} 1,000-point insert, ${((100 * serverSide.trigger.p50) / serverSide.insert.p50).toFixed(1)}%`,

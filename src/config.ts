@@ -52,6 +52,17 @@ const schema = z.object({
     .max(100)
     .default(4),
   ROADMAP_ACTOR: z.string().min(1).optional(),
+  /**
+   * The boot warm-up (src/app/warm-up.ts): connections opened and primed before the bot is
+   * ready, and kept open when idle (0: none); how long start-up waits for it at most.
+   */
+  WARM_UP_CONNECTIONS: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int()
+    .min(0)
+    .max(100)
+    .default(4),
+  WARM_UP_TIMEOUT: duration('10s'),
 
   // The scheduler: evaluation and digest checks, alert repeats, the outbox.
   EVALUATE_CRON: z

@@ -11,6 +11,7 @@ import { createSlack, slackMode } from './adapters/slack/app.js';
 import { ConsoleSink } from './adapters/console/sink.js';
 import { pgSqlCollector } from './adapters/pg/sql-collector.js';
 import { pgStore } from './adapters/pg/store.js';
+import { warmConnections } from './adapters/pg/warm-up.js';
 import type { AppDeps } from './app/context.js';
 import { createAdmission } from './app/admission.js';
 import { chartRenderer } from './adapters/charts/renderer.js';
@@ -18,6 +19,7 @@ import { clockTimers } from './app/evaluations.js';
 import { Scheduler } from './app/scheduler.js';
 import type { Sink } from './app/sink.js';
 import { RoadmapRegistry } from './app/registry.js';
+import { warmUp } from './app/warm-up.js';
 import { clockOf, readConfig, webSettings } from './config.js';
 import { registerWeb } from './adapters/web/routes.js';
 import { formatProblem } from './core/roadmap/load.js';
@@ -64,6 +66,8 @@ async function main(): Promise<void> {
   logger.info(`migrations: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'up to date'}`);
 
   const pool = createPool(db.url, {
+    // The warm-up's connections stay open when idle (see src/app/warm-up.ts).
+    min: config.WARM_UP_CONNECTIONS,
     onError: (error) => logger.warn({ err: error }, 'idle database connection failed'),
   });
   const registry = new RoadmapRegistry(config.roadmapsDir, (statuses) => {
@@ -103,7 +107,14 @@ async function main(): Promise<void> {
     admission,
     web: webSettings(config),
   };
-  const http = createHttpServer({ store, registry, logger, started: () => started });
+  let warming = 'not run';
+  const http = createHttpServer({
+    store,
+    registry,
+    logger,
+    started: () => started,
+    warmUp: () => warming,
+  });
   registerMetricsRoute(http, metrics);
   registerApi(http, deps, {
     maxPoints: config.API_MAX_POINTS,
@@ -138,6 +149,21 @@ async function main(): Promise<void> {
   if (discord) sinks.set('discord', discord.sink);
   logger.info(discordState.summary);
 
+  // Before the server listens (so before /readyz can say ready, and before any Slack, Discord
+  // or push request is taken) and before Socket Mode or Discord's gateway connect: the first
+  // statuses after a deploy are then as fast as later ones. Bounded by WARM_UP_TIMEOUT, like
+  // the migrations above it is start-up; a failure is a warning (src/app/warm-up.ts).
+  const warm = await warmUp(
+    {
+      store,
+      registry,
+      clock: deps.clock,
+      logger,
+      connections: (count, prime) => warmConnections(pool, count, prime),
+    },
+    { connections: config.WARM_UP_CONNECTIONS, timeoutMs: config.WARM_UP_TIMEOUT },
+  );
+  warming = `${warm.outcome} in ${Math.round(warm.ms)} ms`;
   await http.listen({ port: config.PORT, host: config.HOST });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

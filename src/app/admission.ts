@@ -29,6 +29,11 @@ export interface AdmissionOptions {
   now?: () => number;
   /** Waits `ms`; tests pass their own. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Lets one turn of the event loop's I/O pass (setImmediate: after the poll phase); tests pass
+   * their own.
+   */
+  turn?: () => Promise<void>;
 }
 
 export const DEFAULT_QUIET_MS = 10;
@@ -46,6 +51,7 @@ export function createAdmission(concurrency: number, options: AdmissionOptions =
   const now = options.now ?? (() => performance.now());
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const turn = options.turn ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
   let lastArrival = Number.NEGATIVE_INFINITY;
   /** While now is before this, a burst is arriving. */
   let burstUntil = Number.NEGATIVE_INFINITY;
@@ -53,10 +59,21 @@ export function createAdmission(concurrency: number, options: AdmissionOptions =
   const quiet = async (): Promise<void> => {
     if (quietMs <= 0) return;
     const until = now() + maxHoldMs;
+    let held = false;
     for (;;) {
       const wait = Math.min(burstUntil, until) - now();
-      if (wait <= 0) return;
-      await sleep(wait);
+      if (wait > 0) {
+        held = true;
+        await sleep(wait);
+        continue;
+      }
+      if (!held || now() >= until) return;
+      // The timer says quiet, but timers run before the loop reads its sockets: when the loop
+      // (or the machine) was too busy to read them, requests of the burst are waiting there
+      // unseen. Let one turn of I/O pass; any request read in it keeps the burst going.
+      const seen = lastArrival;
+      await turn();
+      if (lastArrival === seen) return;
     }
   };
 

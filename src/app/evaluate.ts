@@ -5,14 +5,15 @@ import { forecastNeeds, forecastReport, type ForecastedReport } from '../core/fo
 import type { Roadmap, Stage } from '../core/roadmap/model.js';
 import type { AppDeps, Invocation } from './context.js';
 import { CommandError } from './errors.js';
-import type { StoreTx } from './ports/store.js';
+import type { HistoryPoint } from '../core/forecast/fit.js';
+import type { Points, StoreTx } from './ports/store.js';
 
 /**
  * What an evaluation reads: the store, or one of its transactions (the alert engine reads
  * inside its own, as `{ store: tx }`).
  */
 export interface EvaluationReads {
-  store: Pick<StoreTx, 'points' | 'state'>;
+  store: { state: Pick<StoreTx['state'], 'at'>; points: Pick<StoreTx['points'], 'snapshot'> };
 }
 
 /** History is fitted in buckets of this size: 4,032 points over 28 days, ten times fewer than raw minutes. */
@@ -65,14 +66,29 @@ export async function evaluateAt(
 }
 
 /**
- * Evaluates and forecasts when each comparison will be reached, from the metrics' recent
- * history, read alongside the snapshot.
+ * What a forecasted evaluation reads: the state, the snapshot and the forecast histories
+ * (the store, or a boot warm-up's reads on one connection: see src/app/warm-up.ts).
  */
-export async function evaluateWithForecast(
-  deps: Pick<AppDeps, 'store'>,
+export interface ForecastReads {
+  store: {
+    state: Pick<StoreTx['state'], 'at'>;
+    points: Pick<Points, 'snapshot' | 'forecastHistories'>;
+  };
+}
+
+/**
+ * Everything evaluateWithForecast reads: the state first (the current stage decides which
+ * windows are read), then the snapshot and the forecast histories at once.
+ */
+export async function forecastInputs(
+  deps: ForecastReads,
   roadmap: Roadmap,
   now: Date,
-): Promise<ForecastedReport> {
+): Promise<{
+  state: RoadmapState;
+  snapshot: Snapshot;
+  histories: Map<string, readonly HistoryPoint[]>;
+}> {
   const state = await stateAt(deps, roadmap, now);
   const stage = currentStage(roadmap, state);
   const [snapshot, histories] = await Promise.all([
@@ -85,6 +101,19 @@ export async function evaluateWithForecast(
       now,
     ),
   ]);
+  return { state, snapshot, histories };
+}
+
+/**
+ * Evaluates and forecasts when each comparison will be reached, from the metrics' recent
+ * history, read alongside the snapshot.
+ */
+export async function evaluateWithForecast(
+  deps: ForecastReads,
+  roadmap: Roadmap,
+  now: Date,
+): Promise<ForecastedReport> {
+  const { state, snapshot, histories } = await forecastInputs(deps, roadmap, now);
   const report = evaluateRoadmap(roadmap, snapshot, state, now);
   return {
     ...report,

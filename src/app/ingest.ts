@@ -147,22 +147,39 @@ function timeOf(text: string, zone: string): Date | undefined {
 
 /**
  * Validates a whole batch: every problem, or every point, deduplicated on (roadmap, metric,
- * time, source) with the last one winning. Nothing is written by this function.
+ * time, source) with the last one winning, in the place of the first. Nothing is written by
+ * this function.
  */
 export function validateBatch(
   raws: Iterable<RawPoint>,
   ctx: IngestContext,
 ): { points: PointInput[]; errors: PointError[] } {
-  const byKey = new Map<string, PointInput>();
+  const points: PointInput[] = [];
   const errors: PointError[] = [];
+  // Where each key's point is in `points`: roadmap → metric → source → time. Nested maps of the
+  // few names and a number-keyed one, rather than one key string per point (the string and its
+  // hashing were most of a 1,000-point batch's validation).
+  const slots = new Map<string, Map<string, Map<string, Map<number, number>>>>();
   let index = 0;
   for (const raw of raws) {
     const result = validatePoint(raw, index++, ctx);
-    if ('error' in result) errors.push(result.error);
-    else {
-      const p = result.point;
-      byKey.set(`${p.roadmapId}\u0000${p.metric}\u0000${p.at.getTime()}\u0000${p.source}`, p);
+    if ('error' in result) {
+      errors.push(result.error);
+      continue;
     }
+    const p = result.point;
+    let metrics = slots.get(p.roadmapId);
+    if (!metrics) slots.set(p.roadmapId, (metrics = new Map()));
+    let sources = metrics.get(p.metric);
+    if (!sources) metrics.set(p.metric, (sources = new Map()));
+    let times = sources.get(p.source);
+    if (!times) sources.set(p.source, (times = new Map()));
+    const t = p.at.getTime();
+    const slot = times.get(t);
+    if (slot === undefined) {
+      times.set(t, points.length);
+      points.push(p);
+    } else points[slot] = p;
   }
-  return { points: [...byKey.values()], errors };
+  return { points, errors };
 }

@@ -1,13 +1,9 @@
 import { constants, statSync, watch, type FSWatcher } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { MAX_ROADMAP_BYTES } from '../core/roadmap/limits.js';
+import type { LoadResult, Problem } from '../core/roadmap/load.js';
 import type { Roadmap } from '../core/roadmap/model.js';
-import {
-  loadRoadmap,
-  MAX_ROADMAP_BYTES,
-  type LoadResult,
-  type Problem,
-} from '../core/roadmap/load.js';
 
 /** What happened to one file on the last (re)load. */
 export interface FileStatus {
@@ -96,20 +92,43 @@ export async function readRoadmapFile(
 }
 
 /**
+ * Load results kept from one process to the next (the CLI's, src/adapters/cli/roadmap-cache.ts):
+ * `loadRoadmap` is a pure function of the name a file is shown as and its text, so a result
+ * kept for both, by the same code, is the result. `get` answers only for exactly those (and
+ * undefined when unsure); neither may throw.
+ */
+export interface LoadCache {
+  get(shownAs: string, text: string): Promise<LoadResult | undefined>;
+  set(shownAs: string, text: string, result: LoadResult): Promise<void>;
+}
+
+/**
  * Reads and loads one roadmap file (see `readRoadmapFile`); problems name it `shownAs`.
- * Also returns the text read, if any.
+ * Also returns the text read, if any. With a `cache`, a file loaded before (same name, same
+ * text) is not parsed again, and the loader's modules are not even imported.
  */
 export async function loadRoadmapFile(
   file: string,
   shownAs: string = file,
+  cache?: LoadCache,
 ): Promise<{ result: LoadResult; text?: string }> {
   const read = await readRoadmapFile(file);
-  return { result: loadRead(read, shownAs), ...(read.ok ? { text: read.text } : {}) };
+  if (!read.ok) return { result: await loadRead(read, shownAs) };
+  const kept = await cache?.get(shownAs, read.text);
+  if (kept) return { result: kept, text: read.text };
+  const result = await loadRead(read, shownAs);
+  // Only loaded roadmaps: a broken file is being edited, and its problems are printed anyway.
+  if (result.ok) await cache?.set(shownAs, read.text, result);
+  return { result, text: read.text };
 }
 
-/** Loads what `readRoadmapFile` read; a refused read is one problem at 1:1 of `shownAs`. */
-export function loadRead(read: ReadResult, shownAs: string): LoadResult {
-  if (read.ok) return loadRoadmap(shownAs, read.text);
+/**
+ * Loads what `readRoadmapFile` read; a refused read is one problem at 1:1 of `shownAs`. The
+ * loader (YAML, the validators, the condition grammar) is imported on first use: a CLI command
+ * whose roadmaps come from the cache never loads it.
+ */
+export async function loadRead(read: ReadResult, shownAs: string): Promise<LoadResult> {
+  if (read.ok) return (await import('../core/roadmap/load.js')).loadRoadmap(shownAs, read.text);
   const problem = { file: shownAs, line: 1, column: 1, message: read.message };
   return { ok: false, errors: [{ ...problem, severity: 'error' }], warnings: [] };
 }
@@ -175,6 +194,8 @@ export class RoadmapRegistry {
   constructor(
     readonly dir: string,
     private readonly onReload: (statuses: FileStatus[]) => void = () => {},
+    /** Where load results are kept across processes (the CLI's); none by default. */
+    private readonly cache?: LoadCache,
   ) {}
 
   list(): Roadmap[] {
@@ -266,7 +287,8 @@ export class RoadmapRegistry {
     // Read everything first, then decide and swap in one step (no await in between).
     const files = names.map((n) => path.join(this.dir, n));
     const loaded = [];
-    for (const file of files) loaded.push({ file, ...(await loadRoadmapFile(file)) });
+    for (const file of files)
+      loaded.push({ file, ...(await loadRoadmapFile(file, file, this.cache)) });
 
     // Each file claims the id it now says; a broken file claims the id its last good version
     // serves, or else reserves the id it is named after (`oviya.yaml`: `oviya`), so a stray

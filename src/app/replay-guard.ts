@@ -21,6 +21,14 @@ export interface ReplayGuardOptions {
   maxKeys?: number;
   /** At most this many requests per statement. */
   maxBatch?: number;
+  /**
+   * Awaited before each statement (the admission's quiet): while a burst of requests is being
+   * acknowledged, its statement waits for the burst, so the database's work and the round trip
+   * do not compete with the acknowledgements for the event loop and the machine's cores, and
+   * the whole burst goes in one statement. Commands wait for the verdict anyway, and they wait
+   * for the same quiet. Absent: at once.
+   */
+  ready?: () => Promise<void>;
 }
 
 interface Pending {
@@ -131,9 +139,12 @@ export class ReplayGuard {
   private async flush(): Promise<void> {
     if (this.queue.length === 0) return;
     this.running = true;
-    const batch = this.queue.slice(0, this.maxBatch);
-    this.queue = this.queue.slice(batch.length);
+    let batch: Pending[] = [];
     try {
+      // What arrives while this waits joins the statement (running: no other is scheduled).
+      await this.options.ready?.().catch(() => undefined);
+      batch = this.queue.slice(0, this.maxBatch);
+      this.queue = this.queue.slice(batch.length);
       const memory = this.options.memory();
       const fresh =
         this.options.platform === 'slack'

@@ -106,4 +106,37 @@ describe('admission of chat commands', () => {
     expect(eager.busy()).toBe(false);
     expect(await eager.admit(async () => t)).toBe(1_050);
   });
+
+  it('after a burst, starts commands only once a turn of I/O has read no new request', async () => {
+    // A loop busy with its own work (or held up by the machine) reads requests late: the timer
+    // says quiet, but two requests of the burst wait unread in their sockets.
+    let t = 0;
+    const order: string[] = [];
+    let unread = 2;
+    const admission = createAdmission(4, {
+      quietMs: 10,
+      maxHoldMs: 250,
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+      // One turn of I/O: the requests waiting in their sockets are read and acknowledged.
+      turn: async () => {
+        order.push(`turn at ${t}`);
+        for (; unread > 0; unread--) {
+          admission.arrived();
+          order.push(`ack at ${t}`);
+          t += 1;
+        }
+      },
+    });
+    admission.arrived();
+    t = 1;
+    admission.arrived(); // a burst, until 11
+    const command = admission.admit(async () => order.push(`command at ${t}`));
+    await command;
+    // The late requests were acknowledged first (at 11 and 12: a burst again, until 22), then
+    // a turn read nothing new and the command started.
+    expect(order).toEqual(['turn at 11', 'ack at 11', 'ack at 12', 'turn at 22', 'command at 22']);
+  });
 });

@@ -55,6 +55,35 @@ describe('ReplayGuard: the replay memory off the acknowledgement path (issue 16)
     expect(await pgReplays(db.pool).firstSeenSlack(['sig:burst-7'], at)).toBe(false);
   });
 
+  it('holds its statement until ready (the burst acknowledged), then takes the burst in one', async () => {
+    const spy = counted(pgReplays(db.pool));
+    let open: () => void = () => undefined;
+    const quiet = new Promise<void>((resolve) => (open = resolve));
+    let asked = 0;
+    const guard = new ReplayGuard({
+      platform: 'slack',
+      memory: () => spy.memory,
+      now: () => at.getTime(),
+      keepMs: 600_000,
+      ready: () => {
+        asked++;
+        return quiet;
+      },
+    });
+    const first = guard.take(['sig:held-1'], at);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked).toBe(1);
+    expect(spy.calls).toEqual([]); // nothing sent while the burst is being acknowledged
+    const later = [guard.take(['sig:held-2'], at), guard.take(['sig:held-3'], at)];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(spy.calls).toEqual([]);
+    expect(guard.seenHere(['sig:held-2'])).toBe(true); // this replica refuses a replay meanwhile
+    open();
+    expect(await Promise.all([first, ...later])).toEqual([true, true, true]);
+    expect(spy.calls).toEqual([3]); // one statement for the whole burst
+    expect(asked).toBe(1);
+  });
+
   it('takes what arrives while a statement runs in the next one', async () => {
     const spy = counted(pgReplays(db.pool));
     const guard = guardOn(spy.memory);

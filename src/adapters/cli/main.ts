@@ -17,7 +17,8 @@ import type { Database } from '../pg/connect.js';
  *
  * Start-up time is the CLI's latency (`roadmap help` should answer at once), so what only some
  * commands use is imported when they first use it: PostgreSQL, migrations and the roadmap
- * loader for commands that read or write the database, Discord's REST client for
+ * loader for commands that read or write the database (the loader only for a roadmap file
+ * that is not in the cache, ./roadmap-cache.ts), Discord's REST client for
  * `discord register` (vega is loaded by the chart renderer with the first chart). The command
  * handlers load with their command (src/app/run.ts), and the configuration (zod) is read only
  * by commands that use it.
@@ -35,24 +36,34 @@ async function openSession(config: Config, db: Database): Promise<Session> {
     { pgStore },
     { migrate, migrationsUpToDate },
     registryModule,
-    load,
+    { buildId, defaultCacheDir, roadmapCache },
     { webSettings },
   ] = await Promise.all([
     import('../pg/pool.js'),
     import('../pg/store.js'),
     import('../pg/migrate.js'),
     import('../../app/registry.js'),
-    import('../../core/roadmap/load.js'),
+    import('./roadmap-cache.js'),
     import('../../config.js'),
   ]);
   const pool = createPool(db.url, { max: 4, applicationName: 'roadmap-cli' });
   try {
     // One query when nothing is pending (the usual case); the full migration, with its lock,
-    // only when something is. The roadmaps load meanwhile: they need no database.
-    const registry = new registryModule.RoadmapRegistry(config.roadmapsDir);
+    // only when something is. The roadmaps load meanwhile: they need no database, and a file
+    // loaded by a former command, unchanged since, comes from the cache (./roadmap-cache.ts)
+    // without even loading the roadmap loader's code.
+    const registry = new registryModule.RoadmapRegistry(
+      config.roadmapsDir,
+      undefined,
+      roadmapCache(buildId(), defaultCacheDir()),
+    );
     const [upToDate, statuses] = await Promise.all([migrationsUpToDate(pool), registry.reload()]);
     if (!upToDate) await migrate(db.url);
-    for (const s of statuses) for (const p of s.errors) console.error(load.formatProblem(p));
+    const errors = statuses.flatMap((s) => s.errors);
+    if (errors.length > 0) {
+      const { formatProblem } = await import('../../core/roadmap/load.js');
+      for (const p of errors) console.error(formatProblem(p));
+    }
     return {
       deps: {
         store: pgStore(pool),

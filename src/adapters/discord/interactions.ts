@@ -81,6 +81,11 @@ interface RouteOptions {
   track: (work: () => Promise<void>) => void;
   /** Told of every signed interaction as it arrives (the admission holds commands during a burst). */
   arrived?: () => void;
+  /**
+   * Resolves once a burst of interactions has been acknowledged (the admission's quiet): the
+   * replay memory's statement waits for it, as the commands do (see ReplayGuard's `ready`).
+   */
+  quiet?: () => Promise<void>;
 }
 
 /**
@@ -102,6 +107,7 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
     memory: opts.replays,
     now: () => opts.clock().getTime(),
     keepMs: 2 * REPLAY_WINDOW_MS,
+    ...(opts.quiet ? { ready: opts.quiet } : {}),
   });
   void http.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -212,6 +218,7 @@ export function createDiscord(opts: DiscordOptions): Discord {
         logger,
         track,
         arrived: () => deps.admission?.arrived(),
+        quiet: async () => deps.admission?.quiet?.(),
       });
     else
       logger.warn(

@@ -8,8 +8,10 @@ export interface HttpDeps {
   store: Pick<Store, 'ping'>;
   registry: RoadmapRegistry;
   logger: Logger;
-  /** Set once start-up finished (migrations applied, roadmaps loaded). */
+  /** Set once start-up finished (migrations applied, roadmaps loaded, warm-up over). */
   started: () => boolean;
+  /** The boot warm-up's state, shown by /readyz (src/app/warm-up.ts); absent: not shown. */
+  warmUp?: () => string;
 }
 
 /** Readiness waits at most this long for the database to answer. */
@@ -32,6 +34,7 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
     checks.startup = deps.started() ? 'ok' : 'starting';
+    if (deps.warmUp) checks.warmup = deps.warmUp();
     try {
       await deps.store.ping(READY_TIMEOUT_MS);
       checks.database = 'ok';

@@ -136,16 +136,21 @@ export class HistoryCache {
    */
   written(points: Iterable<{ roadmapId: string; metric: string; at: Date }>): void {
     this.onWrite();
-    const earliest = new Map<string, number>();
-    const roadmaps = new Set<string>();
+    // Roadmap → metric → earliest time: no key string per point (a push is 1,000 points, and
+    // this runs twice per write).
+    const earliestOf = new Map<string, Map<string, number>>();
     for (const p of points) {
-      const series = seriesOf(p.roadmapId, p.metric);
+      let metrics = earliestOf.get(p.roadmapId);
+      if (!metrics) earliestOf.set(p.roadmapId, (metrics = new Map()));
       const at = p.at.getTime();
-      const known = earliest.get(series);
-      if (known === undefined || at < known) earliest.set(series, at);
-      roadmaps.add(p.roadmapId);
+      const known = metrics.get(p.metric);
+      if (known === undefined || at < known) metrics.set(p.metric, at);
     }
-    for (const roadmapId of roadmaps) this.bump(roadmapId);
+    const earliest = new Map<string, number>();
+    for (const [roadmapId, metrics] of earliestOf) {
+      this.bump(roadmapId);
+      for (const [metric, at] of metrics) earliest.set(seriesOf(roadmapId, metric), at);
+    }
     for (const [series, at] of earliest) {
       const sizes = this.entries.get(series);
       if (!sizes) continue;

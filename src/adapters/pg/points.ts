@@ -19,13 +19,52 @@ import type { Queryable } from './db.js';
 import { history } from './history.js';
 import { VALUE } from './value.js';
 
-/** Key order: code-unit order, which is the C collation's for the ASCII ids, names and sources stored. */
-function compareKeys(a: PointInput, b: PointInput): number {
-  if (a.roadmapId !== b.roadmapId) return a.roadmapId < b.roadmapId ? -1 : 1;
-  if (a.metric !== b.metric) return a.metric < b.metric ? -1 : 1;
+/**
+ * Key order (roadmap, metric, time, source) within one (roadmap, metric): time, then source.
+ * Code-unit order, which is the C collation's for the ASCII ids, names and sources stored.
+ */
+function compareInSeries(a: PointInput, b: PointInput): number {
   const t = a.at.getTime() - b.at.getTime();
   if (t !== 0) return t;
   return a.source === b.source ? 0 : a.source < b.source ? -1 : 1;
+}
+
+/**
+ * `points` in key order (stable: repeated keys keep the order given), and whether a key is
+ * repeated. By (roadmap, metric) first, a handful of names, then each series sorted by time
+ * only when it is not in order already (points sent as they happen are): a sort of the whole
+ * batch by all four was about a tenth of the bot's own work for a batch.
+ */
+export function keyOrder(points: readonly PointInput[]): {
+  list: PointInput[];
+  repeated: boolean;
+} {
+  const series = new Map<string, Map<string, PointInput[]>>();
+  for (const p of points) {
+    let metrics = series.get(p.roadmapId);
+    if (!metrics) series.set(p.roadmapId, (metrics = new Map()));
+    const one = metrics.get(p.metric);
+    if (one) one.push(p);
+    else metrics.set(p.metric, [p]);
+  }
+  const byName = (a: [string, unknown], b: [string, unknown]): number =>
+    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+  const list: PointInput[] = [];
+  let repeated = false;
+  for (const [, metrics] of [...series].sort(byName)) {
+    for (const [, one] of [...metrics].sort(byName)) {
+      let sorted = true;
+      for (let i = 1; i < one.length && sorted; i++)
+        sorted = compareInSeries(one[i - 1] as PointInput, one[i] as PointInput) <= 0;
+      if (!sorted) one.sort(compareInSeries);
+      for (let i = 0; i < one.length; i++) {
+        const p = one[i] as PointInput;
+        if (i > 0 && !repeated) repeated = compareInSeries(one[i - 1] as PointInput, p) === 0;
+        list.push(p);
+      }
+    }
+  }
+  return { list, repeated };
 }
 
 /**
@@ -98,27 +137,15 @@ export async function writePoints(
   entry: PointsAudit,
   tokenId?: number,
 ): Promise<GuardedWrite> {
-  // A stable sort: repeated keys keep the order given, so the last of them still wins.
-  const list = [...points].sort(compareKeys);
-  let repeated = false;
-  for (let i = 1; i < list.length && !repeated; i++)
-    repeated = compareKeys(list[i - 1] as PointInput, list[i] as PointInput) === 0;
+  // Repeated keys keep the order given, so the last of them still wins.
+  const { list, repeated } = keyOrder(points);
   const utf8 = new Utf8Cache();
   const values = [
-    textArray(
-      list.map((p) => p.roadmapId),
-      utf8,
-    ),
-    textArray(
-      list.map((p) => p.metric),
-      utf8,
-    ),
-    timestamptzArray(list.map((p) => p.at)),
-    textArray(
-      list.map((p) => p.source),
-      utf8,
-    ),
-    float8Array(list.map((p) => p.value)),
+    textArray(list, (p) => p.roadmapId, utf8),
+    textArray(list, (p) => p.metric, utf8),
+    timestamptzArray(list, (p) => p.at),
+    textArray(list, (p) => p.source, utf8),
+    float8Array(list, (p) => p.value),
     entry.at,
     entry.actor.id,
     entry.actor.platform,

@@ -3,6 +3,12 @@ import pg from 'pg';
 export interface PoolOptions {
   /** Default 10. */
   max?: number;
+  /**
+   * Connections kept open when idle (default 0: each closes after 10 s idle). A boot warm-up
+   * opens this many (src/app/warm-up.ts): kept, they spare the first status after a quiet
+   * spell a new connection and a new backend's catalog loads.
+   */
+  min?: number;
   /** Shows up in pg_stat_activity; default 'roadmap-bot'. */
   applicationName?: string;
   /** Errors of idle connections (server restart, network drop). Default: a process warning. */
@@ -35,6 +41,7 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
+    min: Math.min(opts.min ?? 0, opts.max ?? 10),
     application_name: opts.applicationName ?? 'roadmap-bot',
     // Fail fast when the server is unreachable instead of hanging a request forever.
     connectionTimeoutMillis: 5_000,

@@ -72,6 +72,7 @@ export interface FastifyReceiverOptions {
   /**
    * Awaited after the acknowledgement, before Bolt runs the request: resolves once a burst of
    * requests has been acknowledged (the admission's quiet), so Bolt's work does not delay them.
+   * The replay memory's statement waits for it too (see ReplayGuard's `ready`).
    */
   beforeRun?: () => Promise<void>;
   logger: Logger;
@@ -116,6 +117,8 @@ export class FastifyReceiver implements Receiver {
       memory: options.replays,
       now: options.now,
       keepMs: 2 * SIGNATURE_WINDOW_MS,
+      // A burst's statement waits for its acknowledgements, as its commands do.
+      ...(options.beforeRun ? { ready: options.beforeRun } : {}),
     });
     const path = options.path ?? '/slack/events';
     // An encapsulated plugin: its catch-all raw-body parser does not change how the rest of the

@@ -51,7 +51,7 @@ export async function validate(terminal: Terminal, targets: readonly string[]): 
     }
     // A file over the size limit is refused unread, as in a folder.
     const read = await terminal.readRoadmapText(where);
-    const result = loadRead(read, path.relative(process.cwd(), where));
+    const result = await loadRead(read, path.relative(process.cwd(), where));
     lines.push(
       ...(result.ok ? [] : result.errors).map(formatProblem),
       ...result.warnings.map(formatProblem),

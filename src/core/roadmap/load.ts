@@ -1,18 +1,17 @@
 import { isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import type { Roadmap } from './model.js';
 import { build } from './build.js';
+import { MAX_ROADMAP_BYTES } from './limits.js';
 import { Problems, type Problem } from './problems.js';
 import { Validator } from './validate.js';
 
 export { MAX_DERIVE_DEPTH } from './build.js';
+export { MAX_ROADMAP_BYTES } from './limits.js';
 export { formatProblem, MAX_PROBLEMS, type Problem } from './problems.js';
 
 export type LoadResult =
   | { ok: true; roadmap: Roadmap; warnings: Problem[] }
   | { ok: false; errors: Problem[]; warnings: Problem[] };
-
-/** Files bigger than this are refused unread (a roadmap is a page, not a data dump). */
-export const MAX_ROADMAP_BYTES = 1_000_000;
 
 /**
  * The YAML trap of the format page: inside `{ … }` a comma separates entries, so

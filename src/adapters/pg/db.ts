@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /**
  * What every query function of this folder runs on: the pool (a statement of its own) or a
@@ -22,6 +22,29 @@ export async function withTransaction<T>(
     throw error;
   } finally {
     client.release();
+  }
+}
+
+/**
+ * Runs `work` on one pooled client, which goes back to the pool open after an error the server
+ * answered (a duplicate key, say). `pool.query` instead destroys the connection on any error,
+ * so a write that expects one (writePoints' fallback to its upsert) made the next statement
+ * pay for a new connection: its TCP and SCRAM handshake and a new backend, 20–40 ms. A
+ * connection that failed (no answer from the server) is still destroyed.
+ */
+export async function withClient<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await work(client);
+  } catch (error) {
+    if (!(error instanceof pg.DatabaseError)) broken = error as Error;
+    throw error;
+  } finally {
+    client.release(broken);
   }
 }
 

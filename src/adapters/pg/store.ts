@@ -4,7 +4,7 @@ import type { Store, StoreTx } from '../../app/ports/store.js';
 import { pgAlertStore } from './alerts.js';
 import { audit, pgAudit } from './audit.js';
 import { pgCollectorStates } from './collector-state.js';
-import { ping, withTransaction, type Queryable } from './db.js';
+import { ping, withClient, withTransaction, type Queryable } from './db.js';
 import { HistoryCache, type HistoryCacheOptions } from './history-cache.js';
 import {
   ROLLUP_BUCKET_MS,
@@ -71,7 +71,9 @@ export function pgStore(pool: pg.Pool, options: PgStoreOptions = {}): PgStore {
       if (list.length === 0) return 0;
       // Before and after: a status reading meanwhile must not cache the buckets from before.
       histories.written(list);
-      const outcome = await retryTransient(() => writePoints(pool, list, entry));
+      const outcome = await retryTransient(() =>
+        withClient(pool, (client) => writePoints(client, list, entry)),
+      );
       histories.written(list);
       return 'written' in outcome ? outcome.written : 0;
     },
@@ -79,7 +81,9 @@ export function pgStore(pool: pg.Pool, options: PgStoreOptions = {}): PgStore {
     async recordForToken(tokenId, list, entry) {
       if (list.length === 0) return { written: 0 };
       histories.written(list);
-      const outcome = await retryTransient(() => writePoints(pool, list, entry, tokenId));
+      const outcome = await retryTransient(() =>
+        withClient(pool, (client) => writePoints(client, list, entry, tokenId)),
+      );
       histories.written(list);
       return outcome;
     },

@@ -32,6 +32,9 @@
  * one wave at the top level's concurrency on new connections (a process's first burst of that
  * many sockets is about twice as slow as later ones, the bare server's too); that wave's p99 is
  * printed as "warm-up burst" and kept in the JSON, so the first burst after a start is in view.
+ * Run 1 is still the slowest: V8's optimizing compiler is still compiling the burst's path then
+ * (about 800 Turbofan compiles, seconds of background CPU, `--trace-opt`); with `--no-opt` the
+ * runs are flat. The bench keeps counting it: it is what a restarted bot meets.
  *
  *   HTTP_LOAD_LEVELS=1,10,50,100,200,400   concurrency levels
  *   HTTP_LOAD_SECONDS=5                    time per level (plus the drain of requests in flight)

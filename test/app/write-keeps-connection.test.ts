@@ -80,3 +80,39 @@ describe('writing a key that is already stored', () => {
     expect(pool.totalCount).toBe(during);
   });
 });
+
+describe('a statement the server refuses, through pool.query', () => {
+  it('keeps its connection, so the next statement needs no new one', async () => {
+    await pool.query('SELECT 1');
+    const before = { opened, removed, total: pool.totalCount };
+    for (let i = 0; i < 3; i++) {
+      await expect(pool.query('SELECT 1/0')).rejects.toThrow(/division by zero/);
+      await expect(
+        pool.query({ text: 'SELECT $1::int', values: ['not a number'] }),
+      ).rejects.toThrow(/invalid input syntax/);
+    }
+    expect((await pool.query('SELECT 41 + $1::int AS n', [1])).rows).toEqual([{ n: 42 }]);
+    expect(pool.totalCount).toBe(before.total);
+    expect(removed - before.removed).toBe(0);
+    expect(opened - before.opened).toBe(0);
+  });
+
+  it('still drops a connection whose backend was terminated (a FATAL answer)', async () => {
+    await pool.query('SELECT 1');
+    const before = pool.totalCount;
+    await expect(pool.query('SELECT pg_terminate_backend(pg_backend_pid())')).rejects.toThrow(
+      /terminating connection/,
+    );
+    expect(pool.totalCount).toBe(before - 1);
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('leaves callbacks on pg-pool’s own path', async () => {
+    const rows = await new Promise<unknown[]>((resolve, reject) =>
+      pool.query('SELECT 2 AS two', (error: Error | undefined, result: { rows: unknown[] }) =>
+        error ? reject(error) : resolve(result.rows),
+      ),
+    );
+    expect(rows).toEqual([{ two: 2 }]);
+  });
+});

@@ -41,11 +41,23 @@ export async function withClient<T>(
   try {
     return await work(client);
   } catch (error) {
-    if (!(error instanceof pg.DatabaseError)) broken = error as Error;
+    if (!keepsConnection(error)) broken = error as Error;
     throw error;
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * Whether a connection is still good after `error`: the server answered the statement with an
+ * error and the session goes on (a duplicate key, a division by zero, a statement timeout).
+ * A FATAL or PANIC answer ends the session (the backend was terminated), and anything that is
+ * not an answer (a socket error, a client-side query timeout) leaves the link in doubt.
+ */
+export function keepsConnection(error: unknown): boolean {
+  return (
+    error instanceof pg.DatabaseError && error.severity !== 'FATAL' && error.severity !== 'PANIC'
+  );
 }
 
 /** Resolves when the database answers within `timeoutMs` (readiness). */

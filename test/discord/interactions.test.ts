@@ -121,6 +121,12 @@ describe('signed requests', () => {
     expect((await bot.send(undefined, { rawBody: 'not json' })).status).toBe(400);
   });
 
+  it('refuses a body over 1 MiB with 413 before verifying it, and serves the next request', async () => {
+    const huge = await bot.send(undefined, { rawBody: `"${'x'.repeat(1_048_577)}"` });
+    expect(huge).toEqual({ status: 413, json: { error: 'Request body is too large' } });
+    expect((await bot.send(undefined, { rawBody: 'not json' })).status).toBe(400);
+  });
+
   it('refuses the same signed interaction twice (replay within the window)', async () => {
     const interaction = slash('record', {
       metric: 'active_users',

@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { API } from '@discordjs/core/http-only';
 import type { RESTOptions } from '@discordjs/rest';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.js';
 import type { ReplayMemory } from '../../app/ports/replays.js';
@@ -9,6 +10,7 @@ import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
 import { ReplayGuard, ReplayRefused } from '../../app/replay-guard.js';
 import { type Answer, createInteractionHandler, type InteractionHandler } from './handler.js';
+import { BodyTooLarge, readBody, sendJson, serveRaw } from '../http/raw-routes.js';
 import { checkInteraction } from './payload.js';
 import { closeRest, createRest, DEFAULT_DISCORD_API, DiscordSink } from './rest.js';
 import { publicKeyFromHex, REPLAY_WINDOW_MS, verifyInteraction } from './verify.js';
@@ -109,64 +111,66 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
     keepMs: 2 * REPLAY_WINDOW_MS,
     ...(opts.quiet ? { ready: opts.quiet } : {}),
   });
-  void http.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
-      done(null, body),
+  const answer = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return sendJson(response, 413, { error: error.message });
+      throw error;
+    }
+    const verdict = await verifyInteraction(
+      opts.key,
+      {
+        signature: request.headers['x-signature-ed25519'],
+        timestamp: request.headers['x-signature-timestamp'],
+      },
+      body,
+      opts.clock(),
     );
-    // Whatever fails unexpectedly is logged here and answered without its message, which
-    // could name internals; fastify's own 4xx (a body over the limit) keep theirs.
-    scope.setErrorHandler((error: FastifyError, _request, reply) => {
-      const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message });
+    if (verdict !== 'ok') {
+      // Discord itself sends badly signed requests when the endpoint URL is saved, to check we refuse them.
+      opts.logger.debug({ verdict }, 'discord: refused an interaction request');
+      return sendJson(response, 401, { error: 'invalid request signature' });
+    }
+    opts.arrived?.();
+    // Signed but not an interaction the handler can read: refused with what was wrong. The
+    // id must be a snowflake string, so the replay memory below always sees it.
+    const checked = checkInteraction(body.toString('utf8'));
+    if (!checked.ok) {
+      opts.logger.warn(`discord: refused a signed request: ${checked.error}`);
+      return sendJson(response, 400, { error: `invalid interaction: ${checked.error}` });
+    }
+    const interaction = checked.interaction;
+    // A verified request sent again (to this replica or another) within the signature's window.
+    const already = () => sendJson(response, 401, { error: 'interaction already received' });
+    if (guard.seenHere([interaction.id])) return already();
+    const taken = guard.take([interaction.id], opts.clock());
+    // Awaited by whatever runs; a failure to remember must not also be an unhandled rejection
+    // when the answer needed no command (a PING, a usage error).
+    taken.catch(() => undefined);
+    let answered: Answer;
+    try {
+      answered = await opts.handle(interaction, taken);
+    } catch (error) {
+      if (error instanceof ReplayRefused) return already();
+      throw error;
+    }
+    if (answered.finish) {
+      const finish = answered.finish;
+      // Webhook calls are valid only once Discord has our response: start after it is sent.
+      response.once('close', () => opts.track(finish));
+    }
+    sendJson(response, 200, answered.response);
+  };
+  // On node's request event, ahead of fastify (serveRaw): the acknowledgement of a burst.
+  serveRaw(http, 'POST', INTERACTIONS_PATH, (request, response) => {
+    answer(request, response).catch((error: unknown) => {
+      // Whatever fails unexpectedly is logged here and answered without its message, which
+      // could name internals.
       opts.logger.error({ err: error }, 'discord: handling an interaction failed');
-      return reply.code(500).send({ error: 'internal error' });
-    });
-    scope.post(INTERACTIONS_PATH, async (request, reply) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const verdict = await verifyInteraction(
-        opts.key,
-        {
-          signature: request.headers['x-signature-ed25519'],
-          timestamp: request.headers['x-signature-timestamp'],
-        },
-        body,
-        opts.clock(),
-      );
-      if (verdict !== 'ok') {
-        // Discord itself sends badly signed requests when the endpoint URL is saved, to check we refuse them.
-        opts.logger.debug({ verdict }, 'discord: refused an interaction request');
-        return reply.code(401).send({ error: 'invalid request signature' });
-      }
-      opts.arrived?.();
-      // Signed but not an interaction the handler can read: refused with what was wrong. The
-      // id must be a snowflake string, so the replay memory below always sees it.
-      const checked = checkInteraction(body.toString('utf8'));
-      if (!checked.ok) {
-        opts.logger.warn(`discord: refused a signed request: ${checked.error}`);
-        return reply.code(400).send({ error: `invalid interaction: ${checked.error}` });
-      }
-      const interaction = checked.interaction;
-      // A verified request sent again (to this replica or another) within the signature's window.
-      const already = () => reply.code(401).send({ error: 'interaction already received' });
-      if (guard.seenHere([interaction.id])) return already();
-      const taken = guard.take([interaction.id], opts.clock());
-      // Awaited by whatever runs; a failure to remember must not also be an unhandled rejection
-      // when the answer needed no command (a PING, a usage error).
-      taken.catch(() => undefined);
-      let answer: Answer;
-      try {
-        answer = await opts.handle(interaction, taken);
-      } catch (error) {
-        if (error instanceof ReplayRefused) return already();
-        throw error;
-      }
-      if (answer.finish) {
-        const finish = answer.finish;
-        // Webhook calls are valid only once Discord has our response: start after it is sent.
-        reply.raw.once('close', () => opts.track(finish));
-      }
-      return reply.code(200).send(answer.response);
+      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
+      else response.destroy();
     });
   });
 }

@@ -1,7 +1,9 @@
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../../app/ports/store.js';
 import type { RoadmapRegistry } from '../../app/registry.js';
+import { attachRawRoutes, BODY_LIMIT_BYTES, type RawHandler, rawRouteKey } from './raw-routes.js';
 
 export interface HttpDeps {
   /** The store readiness pings. */
@@ -20,12 +22,21 @@ const READY_TIMEOUT_MS = 2000;
 /** The bot's one HTTP server: health today; Slack, Discord and the push API mount here. */
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // No log line per request: failures are logged where they happen, and /metrics times every command.
+  // Raw routes (serveRaw: the chat platforms' endpoints) are answered before fastify's routing.
+  const raw = new Map<string, RawHandler>();
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1_048_576,
+    bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        const route = raw.size ? raw.get(rawRouteKey(request.method, request.url)) : undefined;
+        if (route) route(request, response);
+        else handler(request, response);
+      }),
   });
+  attachRawRoutes(app, raw);
 
   // Liveness: the process is up and its event loop turns.
   app.get('/healthz', async () => ({ status: 'ok' }));

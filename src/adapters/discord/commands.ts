@@ -79,8 +79,18 @@ export function completionOf(
   return said ? (said[1]?.toLowerCase() as Completion) : undefined;
 }
 
+/** optionsOf and discordUsage per command: read on every interaction, fixed for a table's life. */
+const plansOf = new WeakMap<CommandSpec, readonly OptionPlan[]>();
+const usages = new WeakMap<CommandSpec, string>();
+
 /** The Discord options of a subcommand, required ones first (Discord's rule), args before options. */
-export function optionsOf(spec: CommandSpec): OptionPlan[] {
+export function optionsOf(spec: CommandSpec): readonly OptionPlan[] {
+  let plans = plansOf.get(spec);
+  if (!plans) plansOf.set(spec, (plans = planOptions(spec)));
+  return plans;
+}
+
+function planOptions(spec: CommandSpec): OptionPlan[] {
   const plans: OptionPlan[] = spec.args.map((a) => ({
     name: a.name,
     kind: 'arg',
@@ -166,6 +176,12 @@ export function commandDefinition(
 
 /** `/roadmap record metric:<metric> value:<value> [at:<time>] [roadmap:<roadmap>]` */
 export function discordUsage(spec: CommandSpec): string {
+  let usage = usages.get(spec);
+  if (usage === undefined) usages.set(spec, (usage = usageOf(spec)));
+  return usage;
+}
+
+function usageOf(spec: CommandSpec): string {
   const parts = optionsOf(spec).map((p) => {
     const shown =
       p.kind === 'flag' ? `${p.name}:True` : `${p.name}:<${p.type === 'time' ? 'time' : p.name}>`;

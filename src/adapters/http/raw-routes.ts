@@ -24,7 +24,8 @@ export const rawRouteKey = (method: string | undefined, url: string | undefined)
  * Serves `method path` on node's request event, ahead of fastify's routing, hooks, per-request
  * logger and reply pipeline. Only for the chat platforms' endpoints, whose acknowledgement must
  * leave within 100 ms when hundreds arrive at once (issue 16): fastify's pipeline there cost
- * 12-43 ms at the p99 of a first burst of 200 (bench/http-load.ts against a bare server).
+ * 12-43 ms at the p99 of a first burst of 200 (bench/http-load.ts, a minimal fastify server
+ * put in the bare node:http server's place, two invocations each).
  * Everything else keeps fastify.
  */
 export function serveRaw(

@@ -21,9 +21,9 @@ const READY_TIMEOUT_MS = 2000;
 
 /** The bot's one HTTP server: health today; Slack, Discord and the push API mount here. */
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
-  // No log line per request: failures are logged where they happen, and /metrics times every command.
   // Raw routes (serveRaw: the chat platforms' endpoints) are answered before fastify's routing.
   const raw = new Map<string, RawHandler>();
+  // No log line per request: failures are logged where they happen, and /metrics times every command.
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),

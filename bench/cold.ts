@@ -61,6 +61,7 @@ import { warmUp } from '../src/app/warm-up.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
 import { numberEnv } from './env.js';
 import { percentiles, type Percentiles } from './http-loader.js';
+import { oneRestart as sharedRestart } from './cold-restart.mjs';
 import { checkpoint, loadYear } from './load.js';
 import { loadBenchRoadmap } from './roadmap.js';
 
@@ -126,48 +127,26 @@ async function child(): Promise<void> {
   }
 }
 
-/**
- * The first status on `pool`, then `warm` more, through the command layer. Before it, the
- * pool answers a first `SELECT 1` (what the bench measured before the warm-up existed), or,
- * for `warmed`, the bot's boot warm-up runs as src/main.ts runs it (its duration reported).
- */
-async function oneRestart(
+/** bench/cold-restart.mjs's restart on the sources, with this bench's instants. */
+function oneRestart(
   pool: pg.Pool,
   registry: RoadmapRegistry,
   source: Source,
   warm: number,
 ): Promise<Restart> {
-  forecastFits.clear();
-  const store = pgStore(pool, source === 'points' ? { rollups: false } : {});
-  let clockAt = DATA_END.getTime();
-  const deps: AppDeps = { store, registry, clock: () => new Date(clockAt) };
-  let warmUpMs: number | undefined;
-  if (source === 'warmed') {
-    clockAt -= WARM_UP_LEAD_MS;
-    const done = await warmUp(
-      {
-        ...deps,
-        logger: { info: () => undefined, warn: (_details, message) => log(message) },
-        connections: (count, prime) => warmConnections(pool, count, prime),
-      },
-      { connections: WARM_UP_CONNECTIONS, timeoutMs: 10_000 },
-    );
-    if (done.outcome !== 'done') throw new Error(`warm-up ${done.outcome}`);
-    warmUpMs = done.ms;
-    clockAt = DATA_END.getTime();
-  } else await pool.query('SELECT 1');
-  const once = async (): Promise<number> => {
-    const started = performance.now();
-    const reply = await runCommand(deps, invocation, 'status --json', 'cli');
-    const elapsed = performance.now() - started;
-    if (reply.exitCode !== 0) throw new Error(`status failed: ${JSON.stringify(reply.message)}`);
-    return elapsed;
-  };
-  const first = await once();
-  const times: number[] = [];
-  for (let i = 0; i < warm; i++) times.push(await once());
-  store.rollups?.stop();
-  return { first, warm: times, ...(warmUpMs !== undefined ? { warmUp: warmUpMs } : {}) };
+  return sharedRestart(
+    { pgStore, warmConnections, forecastFits, runCommand, warmUp },
+    pool,
+    registry,
+    source,
+    warm,
+    {
+      dataEnd: DATA_END.getTime(),
+      leadMs: WARM_UP_LEAD_MS,
+      connections: WARM_UP_CONNECTIONS,
+      log,
+    },
+  );
 }
 
 function spawnRestart(

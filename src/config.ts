@@ -63,6 +63,22 @@ const schema = z.object({
     .max(100)
     .default(4),
   WARM_UP_TIMEOUT: duration('10s'),
+  /**
+   * The acknowledgement warm-up (src/adapters/http/ack-warm-up.ts): bursts of refused requests
+   * per chat route, and requests at once in each, sent to itself before the bot listens (0: none).
+   */
+  WARM_UP_BURSTS: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int()
+    .min(0)
+    .max(50)
+    .default(5),
+  WARM_UP_BURST_SIZE: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int()
+    .min(1)
+    .max(1000)
+    .default(200),
 
   // The scheduler: evaluation and digest checks, alert repeats, the outbox.
   EVALUATE_CRON: z

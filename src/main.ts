@@ -3,7 +3,7 @@ import { connectDatabase } from './adapters/pg/connect.js';
 import { SignalListener } from './adapters/pg/listen.js';
 import { migrate } from './adapters/pg/migrate.js';
 import { createPool } from './adapters/pg/pool.js';
-import { createHttpServer } from './adapters/http/server.js';
+import { createHttpServer, openLoopbackTwin } from './adapters/http/server.js';
 import { registerApi } from './adapters/http/api.js';
 import { createPrometheusTelemetry, registerMetricsRoute } from './adapters/http/metrics.js';
 import { createDiscord, discordStatus } from './adapters/discord/interactions.js';
@@ -12,6 +12,11 @@ import { ConsoleSink } from './adapters/console/sink.js';
 import { pgSqlCollector } from './adapters/pg/sql-collector.js';
 import { pgStore } from './adapters/pg/store.js';
 import { warmConnections } from './adapters/pg/warm-up.js';
+import {
+  describeBursts,
+  warmAcknowledgements,
+  type WarmUpRequest,
+} from './adapters/http/ack-warm-up.js';
 import type { AppDeps } from './app/context.js';
 import { createAdmission } from './app/admission.js';
 import { chartRenderer } from './adapters/charts/renderer.js';
@@ -164,6 +169,27 @@ async function main(): Promise<void> {
     { connections: config.WARM_UP_CONNECTIONS, timeoutMs: config.WARM_UP_TIMEOUT },
   );
   warming = `${warm.outcome} in ${Math.round(warm.ms)} ms`;
+  // Then the chat routes' acknowledgement path, through a loopback twin of the server, so the
+  // first burst after a deploy does not meet it uncompiled (src/adapters/http/ack-warm-up.ts).
+  const chatRoutes = [slack?.warmUpRequest, discord?.warmUpRequest].filter(
+    (make): make is () => WarmUpRequest => make !== undefined,
+  );
+  if (chatRoutes.length > 0 && config.WARM_UP_BURSTS > 0) {
+    const bursts = {
+      bursts: config.WARM_UP_BURSTS,
+      size: config.WARM_UP_BURST_SIZE,
+      timeoutMs: config.WARM_UP_TIMEOUT,
+    };
+    try {
+      const sent = await warmAcknowledgements(() => openLoopbackTwin(http), chatRoutes, bursts);
+      const line = describeBursts(sent, bursts);
+      if (sent.refused === sent.requests) logger.info(`warm-up: acknowledgements: ${line}`);
+      else logger.warn(`warm-up: acknowledgements: ${line}; starting anyway`);
+      warming += `; acknowledgements: ${sent.requests} in ${Math.round(sent.ms)} ms`;
+    } catch (error) {
+      logger.warn({ err: error }, 'warm-up: acknowledgements failed; starting anyway');
+    }
+  }
   await http.listen({ port: config.PORT, host: config.HOST });
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { keyPair } from './discord/harness.js';
 import { roadmapsFolder } from './support/app.js';
 import { useTestDatabase } from './support/db.js';
 import { listening, processTree, stillRunning, type ProcessRef } from './support/processes.js';
@@ -54,6 +55,40 @@ describe('the main job (npm start)', () => {
       expect(logs).toMatch(/alerts and digests go to: console/);
       // The database password never reaches the logs.
       expect(logs).not.toContain(new URL(db.url).password || 'no-password-in-url');
+    } finally {
+      main.child.kill('SIGTERM');
+    }
+    expect(await main.exited).toBe(0);
+  });
+
+  it('with a chat route, warms its acknowledgements through a loopback twin before it listens', async () => {
+    const main = await boot({
+      DATABASE_URL: db.url,
+      ROADMAPS_DIR: roadmapsFolder('oviya'),
+      DISCORD_PUBLIC_KEY: keyPair().publicKeyHex,
+      WARM_UP_BURSTS: '2',
+      WARM_UP_BURST_SIZE: '10',
+    });
+    try {
+      const logs = main.logs();
+      const warmed = logs.search(
+        /warm-up: acknowledgements: 20 requests in bursts of 10, 20 refused at the signature check as meant in \d+ ms/,
+      );
+      expect(warmed).toBeGreaterThan(-1);
+      expect(warmed).toBeLessThan(logs.search(/http: listening/));
+      // Refused as meant: no warning, and nothing the bursts sent was taken as an interaction.
+      expect(logs).not.toMatch(/"level":(40|50)/);
+      const ready = await fetch(`${main.base}/readyz`);
+      expect(await ready.json()).toMatchObject({
+        status: 'ready',
+        checks: {
+          warmup: expect.stringMatching(/^done in \d+ ms; acknowledgements: 20 in \d+ ms$/),
+        },
+      });
+      const { rows } = await db.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM seen_interactions',
+      );
+      expect(rows[0]?.n).toBe(0);
     } finally {
       main.child.kill('SIGTERM');
     }

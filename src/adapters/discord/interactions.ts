@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { API } from '@discordjs/core/http-only';
 import type { RESTOptions } from '@discordjs/rest';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,6 +10,7 @@ import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
 import { ReplayGuard, ReplayRefused } from '../../app/replay-guard.js';
 import { type Answer, createInteractionHandler, type InteractionHandler } from './handler.js';
+import type { WarmUpRequest } from '../http/ack-warm-up.js';
 import { BodyTooLarge, readBody, sendJson, serveRaw } from '../http/raw-routes.js';
 import { checkInteraction } from './payload.js';
 import { closeRest, createRest, DEFAULT_DISCORD_API, DiscordSink } from './rest.js';
@@ -49,6 +50,45 @@ export interface Discord {
   idle(): Promise<void>;
   /** The shared interaction handler (HTTP and gateway both call it). */
   handle: InteractionHandler;
+  /** When the route is served: a request for the boot's acknowledgement warm-up. */
+  warmUpRequest?: () => WarmUpRequest;
+}
+
+/** A key pair that is not the application's, made once per process, for the warm-up. */
+let warmUpKey: KeyObject | undefined;
+
+/**
+ * A `/roadmap status` interaction as Discord sends it, signed now with a key that is not the
+ * application's: the route reads it and runs the full Ed25519 check, which refuses it
+ * (src/adapters/http/ack-warm-up.ts).
+ */
+export function discordWarmUpRequest(now: Date): WarmUpRequest {
+  warmUpKey ??= generateKeyPairSync('ed25519').privateKey;
+  const body = JSON.stringify({
+    type: 2,
+    id: '100000000000000000',
+    application_id: '100000000000000000',
+    token: 'warm-up',
+    version: 1,
+    channel_id: '100000000000000000',
+    member: { user: { id: '100000000000000000', username: 'warm-up' }, roles: [] },
+    data: {
+      id: '100000000000000000',
+      name: 'roadmap',
+      type: 1,
+      options: [{ type: 1, name: 'status', options: [] }],
+    },
+  });
+  const timestamp = String(Math.floor(now.getTime() / 1000));
+  return {
+    path: INTERACTIONS_PATH,
+    headers: {
+      'content-type': 'application/json',
+      'x-signature-ed25519': sign(null, Buffer.from(timestamp + body), warmUpKey).toString('hex'),
+      'x-signature-timestamp': timestamp,
+    },
+    body,
+  };
 }
 
 /** What the Discord adapter can do with this configuration, for the start-up log. */
@@ -239,10 +279,12 @@ export function createDiscord(opts: DiscordOptions): Discord {
     while (inflight.size > 0) await Promise.allSettled([...inflight]);
   };
 
+  const served = Boolean(opts.http && config.DISCORD_PUBLIC_KEY);
   return {
     sink,
     handle,
     idle,
+    ...(served ? { warmUpRequest: () => discordWarmUpRequest(clock()) } : {}),
     async start() {
       if (!config.DISCORD_GATEWAY) return;
       if (!config.DISCORD_TOKEN)

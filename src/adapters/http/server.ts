@@ -1,4 +1,5 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Store } from '../../app/ports/store.js';
@@ -19,23 +20,31 @@ export interface HttpDeps {
 /** Readiness waits at most this long for the database to answer. */
 const READY_TIMEOUT_MS = 2000;
 
+/** Each server's request listener (raw routes, then fastify), for its loopback twin. */
+const listeners = new WeakMap<FastifyInstance, RequestListener>();
+
 /** The bot's one HTTP server: health today; Slack, Discord and the push API mount here. */
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // Raw routes (serveRaw: the chat platforms' endpoints) are answered before fastify's routing.
   const raw = new Map<string, RawHandler>();
+  let serving: RequestListener | undefined;
   // No log line per request: failures are logged where they happen, and /metrics times every command.
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
-    serverFactory: (handler) =>
-      createServer((request, response) => {
+    serverFactory: (handler) => {
+      const listener: RequestListener = (request, response) => {
         const route = raw.size ? raw.get(rawRouteKey(request.method, request.url)) : undefined;
         if (route) route(request, response);
         else handler(request, response);
-      }),
+      };
+      serving = listener;
+      return createServer(listener);
+    },
   });
+  if (serving) listeners.set(app, serving);
   attachRawRoutes(app, raw);
 
   // Liveness: the process is up and its event loop turns.
@@ -59,4 +68,34 @@ export function createHttpServer(deps: HttpDeps): FastifyInstance {
   });
 
   return app;
+}
+
+export interface LoopbackTwin {
+  origin: URL;
+  close(): Promise<void>;
+}
+
+/**
+ * A second server on 127.0.0.1 (a free port) that serves requests with `app`'s own listener:
+ * the same routes and the same functions, so what runs through it warms what the real server
+ * will run, before the real one listens (src/adapters/http/ack-warm-up.ts).
+ */
+export async function openLoopbackTwin(app: FastifyInstance): Promise<LoopbackTwin> {
+  const listener = listeners.get(app);
+  if (!listener) throw new Error('openLoopbackTwin: the server was not made by createHttpServer');
+  await app.ready(); // fastify routes only once ready
+  const twin = createServer(listener);
+  await new Promise<void>((resolve, reject) => {
+    twin.once('error', reject);
+    twin.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = twin.address() as AddressInfo;
+  return {
+    origin: new URL(`http://127.0.0.1:${port}`),
+    close: () =>
+      new Promise<void>((resolve) => {
+        twin.closeAllConnections();
+        twin.close(() => resolve());
+      }),
+  };
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.js';
 import type { Sink } from '../../app/sink.js';
 import type { Config } from '../../config.js';
+import type { WarmUpRequest } from '../http/ack-warm-up.js';
 import type { HandlerContext } from './context.js';
 import { acknowledgedAtOnce, registerHandlers } from './handlers.js';
 import { slackLogger } from './logger.js';
@@ -69,6 +70,8 @@ export interface SlackAdapter {
    * its answer sent: requests are acknowledged before that (see receiver.ts).
    */
   idle(): Promise<void>;
+  /** HTTP mode: a request for the boot's acknowledgement warm-up (src/adapters/http/ack-warm-up.ts). */
+  warmUpRequest?: () => WarmUpRequest;
 }
 
 /**
@@ -123,6 +126,7 @@ export function createSlack(options: SlackOptions): SlackAdapter {
   return {
     mode,
     sink: new SlackSink(client, logger),
+    ...(receiver ? { warmUpRequest: receiver.warmUpRequest.bind(receiver) } : {}),
     async start() {
       let identity: { botId: string; botUserId: string; name: string; team: string };
       try {

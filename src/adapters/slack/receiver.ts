@@ -1,10 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from '@slack/bolt';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReplayMemory } from '../../app/ports/replays.js';
 import { ReplayGuard } from '../../app/replay-guard.js';
+import { isOwnWarmUp, type WarmUpRequest } from '../http/ack-warm-up.js';
 import { parseSlackRequest, requestKeys } from './requests.js';
 
 /** Slack's replay window: requests signed longer ago than this are refused. */
@@ -45,6 +46,37 @@ export function verifySignature(
   if (!given || !timingSafeEqual(given, expected))
     return { ok: false, reason: 'signature mismatch' };
   return { ok: true };
+}
+
+/** A secret that is not the app's, new for every process: the warm-up's requests fail the check. */
+const WARM_UP_SECRET = randomBytes(32).toString('hex');
+
+/**
+ * A `/roadmap status` as Slack sends it, signed now with a secret that is not the app's: it
+ * runs the route up to the signature check, which refuses it (src/adapters/http/ack-warm-up.ts).
+ */
+export function slackWarmUpRequest(path: string, nowMs: number): WarmUpRequest {
+  const body = new URLSearchParams({
+    token: 'warm-up',
+    team_id: 'T0WARMUP',
+    channel_id: 'C0WARMUP',
+    user_id: 'U0WARMUP',
+    command: '/roadmap',
+    text: 'status',
+    response_url: 'https://hooks.slack.com/commands/T0WARMUP/1/warm-up',
+    trigger_id: '1.1.warm-up',
+  }).toString();
+  const timestamp = String(Math.floor(nowMs / 1000));
+  const hash = createHmac('sha256', WARM_UP_SECRET).update(`v0:${timestamp}:${body}`).digest('hex');
+  return {
+    path,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': `v0=${hash}`,
+    },
+    body,
+  };
 }
 
 export interface FastifyReceiverOptions {
@@ -147,6 +179,11 @@ export class FastifyReceiver implements Receiver {
     }
   }
 
+  /** A request for the acknowledgement warm-up, signed now (see slackWarmUpRequest). */
+  warmUpRequest(): WarmUpRequest {
+    return slackWarmUpRequest(this.options.path ?? '/slack/events', this.options.now());
+  }
+
   init(app: App): void {
     this.app = app;
   }
@@ -187,6 +224,8 @@ export class FastifyReceiver implements Receiver {
       this.options.now(),
     );
     if (!verdict.ok) {
+      // The bot's own warm-up (ack-warm-up.ts) is refused here by design.
+      if (isOwnWarmUp(request.headers)) return reply.code(401).send({ error: 'invalid_signature' });
       this.logger.warn(
         `slack: refused a request to ${request.url}: ${verdict.reason} (a mismatch means SLACK_SIGNING_SECRET is not this app's signing secret)`,
       );

@@ -1,8 +1,10 @@
-import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { type App, isValidSlackRequest } from '@slack/bolt';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createHttpServer } from '../../src/adapters/http/server.js';
 import { pgReplays } from '../../src/adapters/pg/replay.js';
+import { RoadmapRegistry } from '../../src/app/registry.js';
 import { ACTION_ID_PREFIX } from '../../src/adapters/slack/blocks.js';
 import {
   FastifyReceiver,
@@ -14,7 +16,7 @@ import type { AppDeps } from '../../src/app/context.js';
 import type { ReplayMemory } from '../../src/app/ports/replays.js';
 import { createLogger } from '../../src/logger.js';
 import { slackSignature } from '../fakes/slack.js';
-import { TestClock } from '../support/app.js';
+import { roadmapsFolder, TestClock } from '../support/app.js';
 import { useTestDatabase } from '../support/db.js';
 import { ADMIN, countRows, SECRET, SlackHarness } from './harness.js';
 
@@ -546,7 +548,13 @@ describe('acknowledged before the replay memory answers (issue 16), run once it 
 
 describe('a request that fails before it is acknowledged', () => {
   it("is forgotten, so that Slack's retry of it runs", async () => {
-    const http = Fastify();
+    const logger = createLogger('silent');
+    const http = createHttpServer({
+      store: { ping: async () => undefined },
+      registry: new RoadmapRegistry(roadmapsFolder('oviya')),
+      logger,
+      started: () => true,
+    });
     const replays = pgReplays(db.pool);
     const now = Date.parse('2026-03-03T11:00:00Z');
     const receiver = new FastifyReceiver({
@@ -554,7 +562,7 @@ describe('a request that fails before it is acknowledged', () => {
       signingSecret: SECRET,
       now: () => now,
       replays: () => replays,
-      logger: createLogger('silent'),
+      logger,
     });
     let calls = 0;
     receiver.init({
@@ -564,7 +572,8 @@ describe('a request that fails before it is acknowledged', () => {
         await event.ack();
       },
     } as unknown as App);
-    await http.ready();
+    await http.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(http.server.address() as AddressInfo).port}/slack/events`;
     const body = new URLSearchParams({
       command: '/roadmap',
       text: 'status',
@@ -572,17 +581,18 @@ describe('a request that fails before it is acknowledged', () => {
       team_id: 'T0FAKE',
       channel_id: 'C0MAIN',
     }).toString();
-    const send = (headers: Record<string, string> = {}) =>
-      http.inject({
+    const send = async (headers: Record<string, string> = {}) => {
+      const res = await fetch(url, {
         method: 'POST',
-        url: '/slack/events',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           ...slackSignature(SECRET, body, Math.floor(now / 1000)),
           ...headers,
         },
-        payload: body,
+        body,
       });
+      return { statusCode: res.status, body: await res.text() };
+    };
     const failed = await send();
     expect(failed.statusCode).toBe(500);
     expect(failed.body).not.toMatch(/secret internals|10\.0\.0\.7/);
@@ -705,5 +715,17 @@ describe('signed but malformed bodies (issue 12): 400 with what was expected, no
       audit: await countRows(db.pool, 'audit_log'),
       answers: slack.fake.responses.length,
     }).toEqual(before);
+  });
+
+  it('a body over 1 MiB: 413, nothing read past the limit, nothing run', async () => {
+    const answers = slack.fake.responses.length;
+    const big = form({ ...command, team_id: 'T', channel_id: 'C', text: 'x'.repeat(1_048_577) });
+    const res = await slack.send(big, FORM);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({
+      error: 'bad_request',
+      message: 'Request body is too large',
+    });
+    expect(slack.fake.responses.length).toBe(answers);
   });
 });

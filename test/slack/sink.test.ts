@@ -1,6 +1,6 @@
 import { WebAPIRateLimitedError } from '@slack/web-api';
-import Fastify from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../src/adapters/http/server.js';
 import { createSlack } from '../../src/adapters/slack/app.js';
 import { toDeliveryError } from '../../src/adapters/slack/sink.js';
 import { DeliveryError } from '../../src/app/sink.js';
@@ -145,7 +145,7 @@ describe('SlackSink.post', () => {
       },
       deps: slack.deps,
       logger,
-      http: Fastify(),
+      http: createHttpServer({ ...slack.deps, logger, started: () => true }),
       clientOptions: { retryConfig: { retries: 0 }, timeout: 2000 },
     });
     const error = (await offline.sink

@@ -1,11 +1,13 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import { type App, type Receiver, type ReceiverEvent, ReceiverMultipleAckError } from '@slack/bolt';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ReplayMemory } from '../../app/ports/replays.js';
 import { ReplayGuard } from '../../app/replay-guard.js';
 import { isOwnWarmUp, type WarmUpRequest } from '../http/ack-warm-up.js';
+import { BodyTooLarge, readBody, sendJson, serveRaw } from '../http/raw-routes.js';
 import { parseSlackRequest, requestKeys } from './requests.js';
 
 /** Slack's replay window: requests signed longer ago than this are refused. */
@@ -123,8 +125,8 @@ export const NOT_RECORDED =
   'Sorry, this request could not be recorded (the database did not answer), so it was not run. Please try again in a moment.';
 
 /**
- * A Bolt receiver mounted on the bot's own fastify server, so Slack shares its port with the
- * health checks and the push API. Signatures are checked on the raw body before anything is
+ * A Bolt receiver mounted on the bot's own HTTP server (createHttpServer), so Slack shares its
+ * port with the health checks and the push API; its route is answered ahead of fastify. Signatures are checked on the raw body before anything is
  * parsed or run.
  *
  * The order for what our listeners acknowledge at once (slash commands, our buttons, events):
@@ -152,31 +154,17 @@ export class FastifyReceiver implements Receiver {
       // A burst's statement waits for its acknowledgements, as its commands do.
       ...(options.beforeRun ? { ready: options.beforeRun } : {}),
     });
-    const path = options.path ?? '/slack/events';
-    // An encapsulated plugin: its catch-all raw-body parser does not change how the rest of the
-    // server parses JSON. It must be registered before the server starts listening.
-    try {
-      void options.http.register(async (scope) => {
-        scope.removeAllContentTypeParsers();
-        scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
-          done(null, body),
-        );
+    // On node's request event, ahead of fastify (serveRaw), as Discord's endpoint: the
+    // acknowledgement of a burst skips fastify's routing, hooks and reply pipeline.
+    serveRaw(options.http, 'POST', options.path ?? '/slack/events', (request, response) => {
+      this.serve(request, response).catch((error: unknown) => {
         // Whatever fails unexpectedly is logged here and answered without its message, which
-        // could name internals; fastify's own 4xx (a body over the limit) keep theirs.
-        scope.setErrorHandler((error: FastifyError, request, reply) => {
-          const status = error.statusCode ?? 500;
-          if (status >= 400 && status < 500)
-            return reply.code(status).send({ error: 'bad_request', message: error.message });
-          this.logger.error({ err: error, url: request.url }, 'slack: handling a request failed');
-          return reply.code(500).send({ error: 'internal_error' });
-        });
-        scope.post(path, (request, reply) => this.handle(request, reply));
+        // could name internals.
+        this.logger.error({ err: error, url: request.url }, 'slack: handling a request failed');
+        if (!response.headersSent) sendJson(response, 500, { error: 'internal_error' });
+        else response.destroy();
       });
-    } catch (error) {
-      throw new Error(
-        `Slack: cannot mount POST ${path} on an HTTP server that is already listening; create the Slack adapter before listen() (${(error as Error).message})`,
-      );
-    }
+    });
   }
 
   /** A request for the acknowledgement warm-up, signed now (see slackWarmUpRequest). */
@@ -206,13 +194,28 @@ export class FastifyReceiver implements Receiver {
     void work.finally(() => this.inflight.delete(work));
   }
 
-  private async handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const raw = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof BodyTooLarge)
+        return sendJson(response, 413, { error: 'bad_request', message: error.message });
+      throw error;
+    }
+    await this.handle(request, response, body.toString('utf8'));
+  }
+
+  private async handle(
+    request: IncomingMessage,
+    reply: ServerResponse,
+    raw: string,
+  ): Promise<void> {
     const contentType = String(request.headers['content-type'] ?? '');
     const isForm = contentType.startsWith('application/x-www-form-urlencoded');
 
     // Slack's SSL check is unsigned; like Bolt, answer it and run nothing.
-    if (isForm && parseQuery(raw).ssl_check === '1') return reply.code(200).send();
+    if (isForm && parseQuery(raw).ssl_check === '1') return sendEmpty(reply, 200);
 
     const verdict = verifySignature(
       this.options.signingSecret,
@@ -225,11 +228,11 @@ export class FastifyReceiver implements Receiver {
     );
     if (!verdict.ok) {
       // The bot's own warm-up (ack-warm-up.ts) is refused here by design.
-      if (isOwnWarmUp(request.headers)) return reply.code(401).send({ error: 'invalid_signature' });
+      if (isOwnWarmUp(request.headers)) return sendJson(reply, 401, { error: 'invalid_signature' });
       this.logger.warn(
         `slack: refused a request to ${request.url}: ${verdict.reason} (a mismatch means SLACK_SIGNING_SECRET is not this app's signing secret)`,
       );
-      return reply.code(401).send({ error: 'invalid_signature' });
+      return sendJson(reply, 401, { error: 'invalid_signature' });
     }
     this.options.arrived?.();
 
@@ -237,17 +240,17 @@ export class FastifyReceiver implements Receiver {
     const parsed = parseSlackRequest(raw, isForm);
     if (!parsed.ok) {
       this.logger.warn(`slack: refused a signed request to ${request.url}: ${parsed.error}`);
-      return reply.code(400).send({ error: 'invalid_body', message: parsed.error });
+      return sendJson(reply, 400, { error: 'invalid_body', message: parsed.error });
     }
     const slackRequest = parsed.request;
     if (slackRequest.kind === 'url_verification')
-      return reply.code(200).send({ challenge: slackRequest.challenge });
+      return sendJson(reply, 200, { challenge: slackRequest.challenge });
     if (slackRequest.kind === 'app_rate_limited') {
       this.logger.warn('slack: Slack is holding back events for this app (app_rate_limited)');
-      return reply.code(200).send();
+      return sendEmpty(reply, 200);
     }
     const app = this.app;
-    if (!app) return reply.code(503).send();
+    if (!app) return sendEmpty(reply, 503);
 
     const retryNum = Number(header(request, 'x-slack-retry-num'));
     const retryReason = header(request, 'x-slack-retry-reason');
@@ -269,10 +272,9 @@ export class FastifyReceiver implements Receiver {
     });
 
     if (this.options.ackAtOnce?.(body)) {
-      this.track(this.runTaken(app, event, taken, request.url, retry));
+      this.track(this.runTaken(app, event, taken, request.url ?? '', retry));
       // A retry acknowledged needs no other: whichever delivery runs, it runs once.
-      if (retry.num !== undefined) reply.header('x-slack-no-retry', '1');
-      return reply.code(200).send();
+      return sendEmpty(reply, 200, retry.num !== undefined ? NO_RETRY : undefined);
     }
 
     let fresh: boolean;
@@ -322,26 +324,26 @@ export class FastifyReceiver implements Receiver {
       await this.guard.forget(keys, taken).catch((error: unknown) => {
         this.logger.warn({ err: error }, 'slack: could not forget a failed request');
       });
-      return reply.code(500).send({ error: 'internal_error' });
+      return sendJson(reply, 500, { error: 'internal_error' });
     }
     // No listener took it (an action or event this app does not handle); Bolt answers 404 too.
-    return reply.code(404).send();
+    return sendEmpty(reply, 404);
   }
 
   /** A request this replica or the shared memory has seen: a retry is acknowledged, a replay refused. */
-  private refuseReplay(request: FastifyRequest, reply: FastifyReply, retry: Retry): FastifyReply {
+  private refuseReplay(request: IncomingMessage, reply: ServerResponse, retry: Retry): void {
     if (retry.num !== undefined) {
       // Slack retries what it thinks was not acknowledged in 3 s; the first delivery was
       // taken, so acknowledge and ask for no more retries.
       this.logger.info(
         `slack: acknowledged retry ${retry.num} (${retry.reason ?? 'no reason given'}) of a request already taken; not run again`,
       );
-      return reply.code(200).header('x-slack-no-retry', '1').send();
+      return sendEmpty(reply, 200, NO_RETRY);
     }
     this.logger.warn(
       `slack: refused a request to ${request.url} already received (a replay within the signature window)`,
     );
-    return reply.code(401).send({ error: 'request_already_received' });
+    return sendJson(reply, 401, { error: 'request_already_received' });
   }
 
   /**
@@ -418,14 +420,33 @@ export class FastifyReceiver implements Receiver {
   }
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
+function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
 }
 
-function sendAck(reply: FastifyReply, response: unknown): FastifyReply {
-  if (response === undefined || response === '') return reply.code(200).send();
-  if (typeof response === 'string')
-    return reply.code(200).type('text/plain; charset=utf-8').send(response);
-  return reply.code(200).send(response);
+/** Asks Slack not to retry a request (X-Slack-No-Retry). */
+const NO_RETRY = { 'x-slack-no-retry': '1' };
+
+function sendEmpty(
+  response: ServerResponse,
+  status: number,
+  headers?: Record<string, string>,
+): void {
+  response.writeHead(status, { ...headers, 'content-length': 0 });
+  response.end();
+}
+
+/** What a listener's ack() gave: nothing, a text, or a message (JSON), as Bolt answers it. */
+function sendAck(response: ServerResponse, body: unknown): void {
+  if (body === undefined || body === '') return sendEmpty(response, 200);
+  if (typeof body === 'string') {
+    response.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
+    response.end(body);
+    return;
+  }
+  sendJson(response, 200, body);
 }

@@ -183,7 +183,8 @@ async function main(): Promise<void> {
     try {
       const sent = await warmAcknowledgements(() => openLoopbackTwin(http), chatRoutes, bursts);
       const line = describeBursts(sent, bursts);
-      if (sent.refused === sent.requests) logger.info(`warm-up: acknowledgements: ${line}`);
+      if (sent.refused === sent.requests && sent.skipped === 0)
+        logger.info(`warm-up: acknowledgements: ${line}`);
       else logger.warn(`warm-up: acknowledgements: ${line}; starting anyway`);
       warming += `; acknowledgements: ${sent.requests} in ${Math.round(sent.ms)} ms`;
     } catch (error) {

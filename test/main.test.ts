@@ -95,6 +95,25 @@ describe('the main job (npm start)', () => {
     expect(await main.exited).toBe(0);
   });
 
+  it('stops the acknowledgement warm-up at WARM_UP_TIMEOUT with a warning, and starts anyway', async () => {
+    const main = await boot({
+      DATABASE_URL: db.url,
+      ROADMAPS_DIR: roadmapsFolder('oviya'),
+      DISCORD_PUBLIC_KEY: keyPair().publicKeyHex,
+      WARM_UP_TIMEOUT: '100ms',
+      WARM_UP_BURSTS: '50',
+    });
+    try {
+      expect(main.logs()).toMatch(
+        /"level":40,.*warm-up: acknowledgements: \d+ requests in bursts of 200, \d+ refused at the signature check as meant(; unexpected: [^;]*)?; \d+ bursts skipped \(WARM_UP_TIMEOUT\) in \d+ ms; starting anyway/,
+      );
+      expect((await fetch(`${main.base}/readyz`)).status).toBe(200);
+    } finally {
+      main.child.kill('SIGTERM');
+    }
+    expect(await main.exited).toBe(0);
+  });
+
   it('takes no request until the boot warm-up is over, and is ready then', async () => {
     // Every status reads stage_transitions first: while it is locked the warm-up cannot end.
     const locker = await db.pool.connect();

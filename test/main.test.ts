@@ -25,6 +25,15 @@ async function boot(env: Record<string, string>) {
   return { ...main, base: `http://127.0.0.1:${port}` };
 }
 
+/** The main job with Discord's interactions route on (so the acknowledgement warm-up runs). */
+const bootWithDiscord = (env: Record<string, string>) =>
+  boot({
+    DATABASE_URL: db.url,
+    ROADMAPS_DIR: roadmapsFolder('oviya'),
+    DISCORD_PUBLIC_KEY: keyPair().publicKeyHex,
+    ...env,
+  });
+
 describe('the main job (npm start)', () => {
   it('serves /healthz and /readyz, says what is configured, and stops cleanly on SIGTERM', async () => {
     const main = await boot({
@@ -62,13 +71,7 @@ describe('the main job (npm start)', () => {
   });
 
   it('with a chat route, warms its acknowledgements through a loopback twin before it listens', async () => {
-    const main = await boot({
-      DATABASE_URL: db.url,
-      ROADMAPS_DIR: roadmapsFolder('oviya'),
-      DISCORD_PUBLIC_KEY: keyPair().publicKeyHex,
-      WARM_UP_BURSTS: '2',
-      WARM_UP_BURST_SIZE: '10',
-    });
+    const main = await bootWithDiscord({ WARM_UP_BURSTS: '2', WARM_UP_BURST_SIZE: '10' });
     try {
       const logs = main.logs();
       const warmed = logs.search(
@@ -96,13 +99,7 @@ describe('the main job (npm start)', () => {
   });
 
   it('stops the acknowledgement warm-up at WARM_UP_TIMEOUT with a warning, and starts anyway', async () => {
-    const main = await boot({
-      DATABASE_URL: db.url,
-      ROADMAPS_DIR: roadmapsFolder('oviya'),
-      DISCORD_PUBLIC_KEY: keyPair().publicKeyHex,
-      WARM_UP_TIMEOUT: '100ms',
-      WARM_UP_BURSTS: '50',
-    });
+    const main = await bootWithDiscord({ WARM_UP_TIMEOUT: '100ms', WARM_UP_BURSTS: '50' });
     try {
       expect(main.logs()).toMatch(
         /"level":40,.*warm-up: acknowledgements: \d+ requests in bursts of 200, \d+ refused at the signature check as meant(; unexpected: [^;]*)?; \d+ bursts skipped \(WARM_UP_TIMEOUT\) in \d+ ms; starting anyway/,

@@ -13,6 +13,7 @@ import { pgSqlCollector } from './adapters/pg/sql-collector.js';
 import { pgStore } from './adapters/pg/store.js';
 import { warmConnections } from './adapters/pg/warm-up.js';
 import {
+  asMeant,
   describeBursts,
   warmAcknowledgements,
   type WarmUpRequest,
@@ -183,8 +184,7 @@ async function main(): Promise<void> {
     try {
       const sent = await warmAcknowledgements(() => openLoopbackTwin(http), chatRoutes, bursts);
       const line = describeBursts(sent, bursts);
-      if (sent.refused === sent.requests && sent.skipped === 0)
-        logger.info(`warm-up: acknowledgements: ${line}`);
+      if (asMeant(sent)) logger.info(`warm-up: acknowledgements: ${line}`);
       else logger.warn(`warm-up: acknowledgements: ${line}; starting anyway`);
       warming += `; acknowledgements: ${sent.requests} in ${Math.round(sent.ms)} ms`;
     } catch (error) {

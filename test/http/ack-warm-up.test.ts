@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  asMeant,
   describeBursts,
   isOwnWarmUp,
   sendWarmUpBursts,
@@ -130,6 +131,7 @@ describe('warmAcknowledgements', () => {
     const result = await warmAcknowledgements(() => openLoopbackTwin(http), routes, options);
 
     expect(result).toMatchObject({ requests: 150, refused: 150, unexpected: {}, skipped: 0 });
+    expect(asMeant(result)).toBe(true);
     expect(http.server.listening).toBe(false);
     expect(arrivals).toBe(0); // no request reached the admission: none passed the check
     expect(await count('seen_interactions')).toBe(before.discord);
@@ -232,6 +234,10 @@ describe('sendWarmUpBursts', () => {
         unexpected: { 404: 8 },
         skipped: 3,
       });
+      expect(asMeant(result)).toBe(false);
+      // Still false with every sent request refused, while bursts were skipped.
+      expect(asMeant({ ...result, unexpected: {}, refused: 12 })).toBe(false);
+      expect(asMeant({ ...result, unexpected: {}, refused: 12, skipped: 0 })).toBe(true);
       expect(describeBursts(result, { bursts: 3, size: 4, timeoutMs: 1_000 })).toMatch(
         /^12 requests in bursts of 4, 4 refused at the signature check as meant; unexpected: 8 × 404; 3 bursts skipped \(WARM_UP_TIMEOUT\) in \d+ ms$/,
       );

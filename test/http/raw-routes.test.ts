@@ -2,12 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  readBody,
-  sendJson,
-  serveRaw,
-  BODY_LIMIT_BYTES,
-} from '../../src/adapters/http/raw-routes.js';
+import { sendJson, serveRaw, BODY_LIMIT_BYTES } from '../../src/adapters/http/raw-routes.js';
 import { createHttpServer } from '../../src/adapters/http/server.js';
 import type { RoadmapRegistry } from '../../src/app/registry.js';
 
@@ -24,15 +19,33 @@ const app = createHttpServer({
   started: () => true,
 });
 let base = '';
+/** What the routes' failure log was given. */
+const failed: string[] = [];
 
 beforeAll(async () => {
-  serveRaw(app, 'POST', '/raw/echo', (request, response) => {
-    readBody(request).then(
-      (body) => sendJson(response, 200, { bytes: body.length, url: request.url }),
-      (error: Error & { statusCode?: number }) =>
-        sendJson(response, error.statusCode ?? 500, { error: error.message }),
-    );
-  });
+  const failures = {
+    tooLarge: { error: 'Request body is too large' },
+    failed: { error: 'internal error' },
+    log: (error: unknown, request: http.IncomingMessage) =>
+      failed.push(`${request.url}: ${(error as Error).message}`),
+  };
+  serveRaw(
+    app,
+    'POST',
+    '/raw/echo',
+    async (request, response, body) =>
+      sendJson(response, 200, { bytes: body.length, url: request.url }),
+    failures,
+  );
+  serveRaw(
+    app,
+    'POST',
+    '/raw/fails',
+    async () => {
+      throw new Error('pool exhausted at 10.0.0.7');
+    },
+    failures,
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });
@@ -57,6 +70,13 @@ function chunked(path: string, total: number): Promise<{ status: number; body: s
 }
 
 describe('raw routes (serveRaw)', () => {
+  it("answers a handler that fails with 500 and the route's own body, and logs the error", async () => {
+    const res = await fetch(`${base}/raw/fails`, { method: 'POST', body: 'x' });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: 'internal error' });
+    expect(failed).toEqual(['/raw/fails: pool exhausted at 10.0.0.7']);
+  });
+
   it('answers its method and path, query string or not, before fastify', async () => {
     for (const path of ['/raw/echo', '/raw/echo?x=1']) {
       const res = await fetch(`${base}${path}`, { method: 'POST', body: 'hello' });

@@ -1,7 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { API } from '@discordjs/core/http-only';
 import type { RESTOptions } from '@discordjs/rest';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.js';
@@ -11,7 +10,7 @@ import type { Config } from '../../config.js';
 import { ReplayGuard, ReplayRefused } from '../../app/replay-guard.js';
 import { type Answer, createInteractionHandler, type InteractionHandler } from './handler.js';
 import type { WarmUpRequest } from '../http/ack-warm-up.js';
-import { BodyTooLarge, readBody, sendJson, serveRaw } from '../http/raw-routes.js';
+import { type RawHandler, sendJson, serveRaw } from '../http/raw-routes.js';
 import { checkInteraction } from './payload.js';
 import { closeRest, createRest, DEFAULT_DISCORD_API, DiscordSink } from './rest.js';
 import { publicKeyFromHex, REPLAY_WINDOW_MS, verifyInteraction } from './verify.js';
@@ -151,14 +150,7 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
     keepMs: 2 * REPLAY_WINDOW_MS,
     ...(opts.quiet ? { ready: opts.quiet } : {}),
   });
-  const answer = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    let body: Buffer;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) return sendJson(response, 413, { error: error.message });
-      throw error;
-    }
+  const answer: RawHandler = async (request, response, body) => {
     const verdict = await verifyInteraction(
       opts.key,
       {
@@ -204,14 +196,10 @@ function mountInteractions(http: FastifyInstance, opts: RouteOptions): void {
     sendJson(response, 200, answered.response);
   };
   // On node's request event, ahead of fastify (serveRaw): the acknowledgement of a burst.
-  serveRaw(http, 'POST', INTERACTIONS_PATH, (request, response) => {
-    answer(request, response).catch((error: unknown) => {
-      // Whatever fails unexpectedly is logged here and answered without its message, which
-      // could name internals.
-      opts.logger.error({ err: error }, 'discord: handling an interaction failed');
-      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
-      else response.destroy();
-    });
+  serveRaw(http, 'POST', INTERACTIONS_PATH, answer, {
+    tooLarge: { error: 'Request body is too large' },
+    failed: { error: 'internal error' },
+    log: (error) => opts.logger.error({ err: error }, 'discord: handling an interaction failed'),
   });
 }
 

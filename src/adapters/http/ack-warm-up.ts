@@ -79,9 +79,14 @@ export async function sendWarmUpBursts(
         maxFreeSockets: options.size,
       });
       const one = make();
-      const outcomes = await Promise.all(
-        Array.from({ length: options.size }, () => post(agent, origin, one, options.timeoutMs)),
-      );
+      const url = new URL(one.path, origin);
+      const headers = {
+        ...one.headers,
+        ...warmUpMark(),
+        'content-length': String(Buffer.byteLength(one.body)),
+      };
+      const send = { agent, url, headers, body: one.body, timeoutMs: options.timeoutMs };
+      const outcomes = await Promise.all(Array.from({ length: options.size }, () => post(send)));
       agent.destroy();
       for (const outcome of outcomes) {
         result.requests++;
@@ -94,26 +99,19 @@ export async function sendWarmUpBursts(
   return result;
 }
 
-/** The response's status as a string, or what failed. */
-function post(
-  agent: http.Agent,
-  origin: URL,
-  one: WarmUpRequest,
-  timeoutMs: number,
-): Promise<number | string> {
+/** The response's status, or what failed. */
+function post(send: {
+  agent: http.Agent;
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+}): Promise<number | string> {
+  const { agent, url, headers, body, timeoutMs } = send;
   return new Promise((resolve) => {
     const request = http.request(
-      new URL(one.path, origin),
-      {
-        method: 'POST',
-        agent,
-        timeout: timeoutMs,
-        headers: {
-          ...one.headers,
-          ...warmUpMark(),
-          'content-length': Buffer.byteLength(one.body),
-        },
-      },
+      url,
+      { method: 'POST', agent, timeout: timeoutMs, headers },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 'no status'));
@@ -122,7 +120,7 @@ function post(
     );
     request.on('timeout', () => request.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     request.on('error', (error) => resolve(error.message));
-    request.end(one.body);
+    request.end(body);
   });
 }
 
@@ -143,7 +141,11 @@ export async function warmAcknowledgements(
   }
 }
 
-/** One line for the log and /readyz. */
+/** Whether the warm-up went as meant: every burst sent, every request refused at the check. */
+export const asMeant = (result: BurstResult): boolean =>
+  result.skipped === 0 && result.refused === result.requests;
+
+/** One line for the log. */
 export function describeBursts(result: BurstResult, options: BurstOptions): string {
   const unexpected = Object.entries(result.unexpected)
     .map(([what, n]) => `${n} × ${what}`)

@@ -1,16 +1,35 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
-/** A route served on node's own request event, before fastify sees the request. */
-export type RawHandler = (request: IncomingMessage, response: ServerResponse) => void;
+/**
+ * A route served on node's own request event, before fastify sees the request: given the whole
+ * body, it answers on `response`.
+ */
+export type RawHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Buffer,
+) => Promise<void>;
+
+/** What a raw route answers when the request does not get to its handler, or the handler fails. */
+export interface RawRouteFailures {
+  /** The 413 answer's body: the request's body is over BODY_LIMIT_BYTES. */
+  tooLarge: unknown;
+  /** The 500 answer's body. The error itself is only logged: it could name internals. */
+  failed: unknown;
+  /** Logs what failed unexpectedly. */
+  log: (error: unknown, request: IncomingMessage) => void;
+}
+
+type Listener = (request: IncomingMessage, response: ServerResponse) => void;
 
 /** The most the bot reads of a request body: fastify's bodyLimit and the raw routes'. */
 export const BODY_LIMIT_BYTES = 1_048_576;
 
-const tables = new WeakMap<object, Map<string, RawHandler>>();
+const tables = new WeakMap<object, Map<string, Listener>>();
 
 /** Makes `table` the raw routes of `app` (createHttpServer's serverFactory looks them up). */
-export function attachRawRoutes(app: FastifyInstance, table: Map<string, RawHandler>): void {
+export function attachRawRoutes(app: FastifyInstance, table: Map<string, Listener>): void {
   tables.set(app, table);
 }
 
@@ -33,21 +52,33 @@ export function serveRaw(
   method: 'POST',
   path: string,
   handler: RawHandler,
+  failures: RawRouteFailures,
 ): void {
   const table = tables.get(app);
   if (!table) throw new Error('serveRaw: the server was not made by createHttpServer');
-  table.set(rawRouteKey(method, path), handler);
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    let body: Buffer;
+    try {
+      body = await readBody(request, BODY_LIMIT_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return sendJson(response, 413, failures.tooLarge);
+      throw error;
+    }
+    await handler(request, response, body);
+  };
+  table.set(rawRouteKey(method, path), (request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      failures.log(error, request);
+      if (!response.headersSent) sendJson(response, 500, failures.failed);
+      else response.destroy();
+    });
+  });
 }
 
-export class BodyTooLarge extends Error {
-  readonly statusCode = 413;
-  constructor() {
-    super('Request body is too large');
-  }
-}
+class BodyTooLarge extends Error {}
 
 /** The whole body, refused past `limit` bytes (declared or sent). */
-export function readBody(request: IncomingMessage, limit = BODY_LIMIT_BYTES): Promise<Buffer> {
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {

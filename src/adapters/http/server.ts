@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Store } from '../../app/ports/store.js';
 import type { RoadmapRegistry } from '../../app/registry.js';
-import { attachRawRoutes, BODY_LIMIT_BYTES, type RawHandler, rawRouteKey } from './raw-routes.js';
+import { attachRawRoutes, BODY_LIMIT_BYTES, rawRouteKey } from './raw-routes.js';
 
 export interface HttpDeps {
   /** The store readiness pings. */
@@ -20,31 +20,23 @@ export interface HttpDeps {
 /** Readiness waits at most this long for the database to answer. */
 const READY_TIMEOUT_MS = 2000;
 
-/** Each server's request listener (raw routes, then fastify), for its loopback twin. */
-const listeners = new WeakMap<FastifyInstance, RequestListener>();
-
 /** The bot's one HTTP server: health today; Slack, Discord and the push API mount here. */
 export function createHttpServer(deps: HttpDeps): FastifyInstance {
   // Raw routes (serveRaw: the chat platforms' endpoints) are answered before fastify's routing.
-  const raw = new Map<string, RawHandler>();
-  let serving: RequestListener | undefined;
+  const raw = new Map<string, RequestListener>();
   // No log line per request: failures are logged where they happen, and /metrics times every command.
   const app = Fastify({
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
-    serverFactory: (handler) => {
-      const listener: RequestListener = (request, response) => {
+    serverFactory: (handler) =>
+      createServer((request, response) => {
         const route = raw.size ? raw.get(rawRouteKey(request.method, request.url)) : undefined;
         if (route) route(request, response);
         else handler(request, response);
-      };
-      serving = listener;
-      return createServer(listener);
-    },
+      }),
   });
-  if (serving) listeners.set(app, serving);
   attachRawRoutes(app, raw);
 
   // Liveness: the process is up and its event loop turns.
@@ -81,8 +73,9 @@ export interface LoopbackTwin {
  * will run, before the real one listens (src/adapters/http/ack-warm-up.ts).
  */
 export async function openLoopbackTwin(app: FastifyInstance): Promise<LoopbackTwin> {
-  const listener = listeners.get(app);
-  if (!listener) throw new Error('openLoopbackTwin: the server was not made by createHttpServer');
+  // The one request listener the server was made with (serverFactory above).
+  const [listener] = app.server.listeners('request') as RequestListener[];
+  if (!listener) throw new Error('openLoopbackTwin: the server has no request listener');
   await app.ready(); // fastify routes only once ready
   const twin = createServer(listener);
   await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ReplayMemory } from '../../app/ports/replays.js';
 import { ReplayGuard } from '../../app/replay-guard.js';
 import { isOwnWarmUp, type WarmUpRequest } from '../http/ack-warm-up.js';
-import { BodyTooLarge, readBody, sendJson, serveRaw } from '../http/raw-routes.js';
+import { sendJson, serveRaw } from '../http/raw-routes.js';
 import { parseSlackRequest, requestKeys } from './requests.js';
 
 /** Slack's replay window: requests signed longer ago than this are refused. */
@@ -126,8 +126,8 @@ export const NOT_RECORDED =
 
 /**
  * A Bolt receiver mounted on the bot's own HTTP server (createHttpServer), so Slack shares its
- * port with the health checks and the push API; its route is answered ahead of fastify. Signatures are checked on the raw body before anything is
- * parsed or run.
+ * port with the health checks and the push API; its route is answered ahead of fastify.
+ * Signatures are checked on the raw body before anything is parsed or run.
  *
  * The order for what our listeners acknowledge at once (slash commands, our buttons, events):
  * verify, answer 200, remember the request (this replica at once, the database in a batch
@@ -156,15 +156,18 @@ export class FastifyReceiver implements Receiver {
     });
     // On node's request event, ahead of fastify (serveRaw), as Discord's endpoint: the
     // acknowledgement of a burst skips fastify's routing, hooks and reply pipeline.
-    serveRaw(options.http, 'POST', options.path ?? '/slack/events', (request, response) => {
-      this.serve(request, response).catch((error: unknown) => {
-        // Whatever fails unexpectedly is logged here and answered without its message, which
-        // could name internals.
-        this.logger.error({ err: error, url: request.url }, 'slack: handling a request failed');
-        if (!response.headersSent) sendJson(response, 500, { error: 'internal_error' });
-        else response.destroy();
-      });
-    });
+    serveRaw(
+      options.http,
+      'POST',
+      options.path ?? '/slack/events',
+      (request, response, body) => this.handle(request, response, body.toString('utf8')),
+      {
+        tooLarge: { error: 'bad_request', message: 'Request body is too large' },
+        failed: { error: 'internal_error' },
+        log: (error, request) =>
+          this.logger.error({ err: error, url: request.url }, 'slack: handling a request failed'),
+      },
+    );
   }
 
   /** A request for the acknowledgement warm-up, signed now (see slackWarmUpRequest). */
@@ -192,18 +195,6 @@ export class FastifyReceiver implements Receiver {
   private track(work: Promise<void>): void {
     this.inflight.add(work);
     void work.finally(() => this.inflight.delete(work));
-  }
-
-  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    let body: Buffer;
-    try {
-      body = await readBody(request);
-    } catch (error) {
-      if (error instanceof BodyTooLarge)
-        return sendJson(response, 413, { error: 'bad_request', message: error.message });
-      throw error;
-    }
-    await this.handle(request, response, body.toString('utf8'));
   }
 
   private async handle(

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -211,6 +212,43 @@ describe('the roadmap command as installed (bin/roadmap.js)', () => {
       return { roadmap: d.roadmap, stage: d.stage, next: d.next_stage, triggers };
     };
     expect(doc(second.run)).toEqual(doc(first.run));
+  });
+
+  it('status, record and import each open one connection to PostgreSQL (each backend costs its start)', async () => {
+    // A TCP relay in front of the server, counting the connections the CLI opens through it.
+    const target = new URL(db.url);
+    let opened = 0;
+    const relay = net.createServer((socket) => {
+      opened++;
+      const upstream = net.connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const via = new URL(db.url);
+    via.hostname = '127.0.0.1';
+    via.port = String((relay.address() as net.AddressInfo).port);
+    const own = { ...env, DATABASE_URL: via.toString() };
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'csv-'));
+    writeFileSync(
+      path.join(dir, 'one.csv'),
+      'metric,value,at\nactive_users,3,2026-01-03T00:00:00Z\n',
+    );
+    try {
+      for (const args of [
+        ['status', '--json'],
+        ['record', 'active_users', '430'],
+        ['import', path.join(dir, 'one.csv')],
+      ]) {
+        opened = 0;
+        const run = await cli(args, own);
+        expect(run.code, run.stderr).toBe(0);
+        expect(opened, args.join(' ')).toBe(1);
+      }
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 
   it('a roadmap edited since the last command is loaded afresh: the cache never answers for another text', async () => {

@@ -18,12 +18,11 @@ export interface Surface {
   terminal?: Terminal;
 }
 
-export type Handler = (
-  deps: AppDeps,
-  invocation: Invocation,
-  command: ParsedCommand,
-  surface: Surface,
-) => Promise<Reply>;
+export interface Handler {
+  (deps: AppDeps, invocation: Invocation, command: ParsedCommand, surface: Surface): Promise<Reply>;
+  /** Starts loading the handler's module, for a lazy one, while the session opens. */
+  preload?(): void;
+}
 
 /**
  * A command that needs no session (`help`, `validate`, `discord register`, and `migrate`, which
@@ -48,7 +47,10 @@ function lazy<M extends { [P in K]: Handler }, K extends string>(
   load: () => Promise<M>,
   name: K,
 ): Handler {
-  return async (...args) => (await load())[name](...args);
+  const handler: Handler = async (...args) => (await load())[name](...args);
+  // A failed load is reported when the handler runs (it loads again there).
+  handler.preload = () => void load().catch(() => undefined);
+  return handler;
 }
 
 const alertCommands = () => import('./commands/alerts.js');
@@ -193,6 +195,7 @@ async function dispatch(
       throw new CommandError('usage', `"${spec.name}" is only available from the command line`);
     const handler = HANDLERS[spec.name];
     if ('offline' in handler) return await handler.offline(invocation, command, surface);
+    handler.preload?.();
     const deps = await open();
     // A channel bound to a roadmap needs no --roadmap (only commands that take one ask).
     let bound = invocation;

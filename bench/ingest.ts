@@ -249,7 +249,27 @@ interface LevelResult {
   /** CPU per batch: the bot process, and PostgreSQL's backends (null when the server is not local). */
   botCpuMsPerBatch: number | null;
   pgCpuMsPerBatch: number | null;
+  /** Evaluations the bot ran during the level (evaluation on write), and their time in all. */
+  evaluations: number | null;
+  evaluationSeconds: number | null;
   loadAverage: number;
+}
+
+/** The bot's evaluation count and time so far, from its /metrics (a histogram's _count, _sum). */
+async function evaluationTotals(bot: Bot): Promise<{ count: number; seconds: number } | undefined> {
+  const text = await fetch(new URL('/metrics', bot.url))
+    .then((r) => (r.ok ? r.text() : undefined))
+    .catch(() => undefined);
+  if (text === undefined) return undefined;
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return {
+    count: sum('roadmap_bot_evaluation_seconds_count'),
+    seconds: sum('roadmap_bot_evaluation_seconds_sum'),
+  };
 }
 
 /** `batches` POSTs, `concurrency` at a time, each worker sending its next when answered. */
@@ -268,6 +288,7 @@ async function runLevel(
   let issued = 0;
   const botBefore = bot.child.pid ? await cpuOf(bot.child.pid) : undefined;
   const pgBefore = pgPid ? await serverCpu(pgPid) : undefined;
+  const evaluationsBefore = await evaluationTotals(bot);
   const started = performance.now();
   const worker = async (): Promise<void> => {
     while (issued < batches.length) {
@@ -306,6 +327,7 @@ async function runLevel(
   const wallMs = performance.now() - started;
   const botAfter = bot.child.pid ? await cpuOf(bot.child.pid) : undefined;
   const pgAfter = pgPid ? await serverCpu(pgPid) : undefined;
+  const evaluationsAfter = await evaluationTotals(bot);
   agent.destroy();
   const latencyMs = percentiles(latencies);
   return {
@@ -324,6 +346,14 @@ async function runLevel(
         : null,
     pgCpuMsPerBatch:
       pgBefore && pgAfter ? (serverDelta(pgBefore, pgAfter) * 1000) / batches.length : null,
+    evaluations:
+      evaluationsBefore && evaluationsAfter
+        ? evaluationsAfter.count - evaluationsBefore.count
+        : null,
+    evaluationSeconds:
+      evaluationsBefore && evaluationsAfter
+        ? evaluationsAfter.seconds - evaluationsBefore.seconds
+        : null,
     loadAverage: loadAverage(),
   };
 }
@@ -977,6 +1007,7 @@ async function main(): Promise<void> {
           'p99 < 100',
           'bot cpu ms/batch',
           'pg cpu ms/batch',
+          'evaluations (s)',
           'load',
           'errors',
         ],
@@ -994,6 +1025,9 @@ async function main(): Promise<void> {
           r.p99GoalMet ? 'yes' : 'no',
           f1(r.botCpuMsPerBatch),
           f1(r.pgCpuMsPerBatch),
+          r.evaluations === null
+            ? '—'
+            : `${r.evaluations} (${(r.evaluationSeconds ?? 0).toFixed(2)})`,
           String(r.loadAverage),
           String(Object.values(r.errors).reduce((a, b) => a + b, 0)),
         ]),

@@ -69,6 +69,14 @@ export interface EvaluationQueueOptions {
    * steady stream of writes (see `written`). Default 50 ms.
    */
   debounceMs?: number;
+  /**
+   * Under a steady stream of writes, evaluations of one roadmap start at least this far apart
+   * (real time). Default 250 ms: a write is still evaluated within a fraction of a second,
+   * and a stream of pushes is not slowed by evaluating after each of them.
+   */
+  spacingMs?: number;
+  /** Real time in ms for the debounce and spacing (default performance.now); tests pass theirs. */
+  monotonic?: () => number;
   /** Roadmaps evaluated at once for writes and deadlines (the pool is shared). Default 2. */
   concurrency?: number;
   /**
@@ -83,6 +91,23 @@ export interface EvaluationQueueOptions {
   telemetry?: Telemetry;
 }
 
+/**
+ * How long a write waits before the evaluation it asks for (ms, on the monotonic clock `now`).
+ * After a quiet spell, only the debounce (the rest of a burst arrives meanwhile). Under a steady
+ * stream of writes, also until `spacingMs` after the last evaluation started, and as long after
+ * the last one ended as it took: evaluating takes at most about half of the time however fast
+ * the writes come, and a roadmap is evaluated at most every `spacingMs`.
+ */
+export function writeEvaluationWait(
+  last: Pick<Slot, 'running' | 'lastMs' | 'lastStart' | 'lastEnd'>,
+  now: number,
+  debounceMs: number,
+  spacingMs: number,
+): number {
+  const sinceEnd = last.running ? 0 : now - last.lastEnd;
+  return Math.max(debounceMs, last.lastMs - sinceEnd, spacingMs - (now - last.lastStart));
+}
+
 interface Slot {
   /** The last evaluation of this roadmap queued here: the next one starts after it. */
   tail: Promise<unknown>;
@@ -90,9 +115,10 @@ interface Slot {
   wanted: boolean;
   /** The debounce of the write that set `wanted`, until it runs out. */
   debounce?: { cancel: () => void };
-  /** Whether an evaluation of it is running; how long the last took, and when it ended (ms). */
+  /** Whether an evaluation of it is running; how long the last took, when it started and ended (ms). */
   running: boolean;
   lastMs: number;
+  lastStart: number;
   lastEnd: number;
   /** The timer of the earliest pending trigger's `for` deadline. */
   deadline?: { at: number; cancel: () => void };
@@ -115,6 +141,8 @@ export class EvaluationQueue {
   private readonly slots = new Map<string, Slot>();
   private readonly limit: <T>(work: () => Promise<T>) => Promise<T>;
   private readonly debounceMs: number;
+  private readonly spacingMs: number;
+  private readonly monotonic: () => number;
   private readonly delay: Delay;
   /** Debounces waiting plus evaluations queued or running. */
   private busy = 0;
@@ -126,6 +154,8 @@ export class EvaluationQueue {
     const limit = pLimit(opts.concurrency ?? 2);
     this.limit = (work) => limit(work);
     this.debounceMs = opts.debounceMs ?? 50;
+    this.spacingMs = opts.spacingMs ?? 250;
+    this.monotonic = opts.monotonic ?? (() => performance.now());
     this.delay = opts.delay ?? realDelay;
   }
 
@@ -141,11 +171,7 @@ export class EvaluationQueue {
     this.busy++;
     const debounce = { cancel: () => {} };
     slot.debounce = debounce;
-    // Under a steady stream of writes, the next evaluation starts no sooner than the last one
-    // took after it ended: at most about half of the time goes to evaluating one roadmap,
-    // however fast the writes come. A write after a quiet spell waits only the debounce.
-    const sinceLast = slot.running ? 0 : performance.now() - slot.lastEnd;
-    const wait = Math.max(this.debounceMs, slot.lastMs - sinceLast);
+    const wait = writeEvaluationWait(slot, this.monotonic(), this.debounceMs, this.spacingMs);
     debounce.cancel = this.delay(wait, () => {
       if (slot.debounce !== debounce) return; // cancelled
       slot.debounce = undefined;
@@ -216,9 +242,10 @@ export class EvaluationQueue {
     this.cancelDebounce(slot);
     const roadmap = given ?? this.opts.registry.get(roadmapId);
     if (!roadmap) return undefined; // removed from the folder meanwhile
-    const started = performance.now();
-    const seconds = () => (performance.now() - started) / 1000;
+    const started = this.monotonic();
+    const seconds = () => (this.monotonic() - started) / 1000;
     slot.running = true;
+    slot.lastStart = started;
     try {
       const report = await this.opts.evaluate(roadmap, now ?? this.opts.clock());
       this.opts.telemetry?.evaluation(roadmapId, seconds(), report ? 'ok' : 'skipped');
@@ -241,7 +268,7 @@ export class EvaluationQueue {
       return undefined;
     } finally {
       slot.running = false;
-      slot.lastEnd = performance.now();
+      slot.lastEnd = this.monotonic();
       slot.lastMs = slot.lastEnd - started;
     }
   }
@@ -281,7 +308,14 @@ export class EvaluationQueue {
   private slot(roadmapId: string): Slot {
     let slot = this.slots.get(roadmapId);
     if (!slot) {
-      slot = { tail: Promise.resolve(), wanted: false, running: false, lastMs: 0, lastEnd: 0 };
+      slot = {
+        tail: Promise.resolve(),
+        wanted: false,
+        running: false,
+        lastMs: 0,
+        lastStart: -Infinity,
+        lastEnd: -Infinity,
+      };
       this.slots.set(roadmapId, slot);
     }
     return slot;

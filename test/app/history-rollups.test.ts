@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { withDatabase } from '../../src/adapters/pg/embedded.js';
 import type { BucketSeries } from '../../src/adapters/pg/history-cache.js';
 import { historyBuckets } from '../../src/adapters/pg/history.js';
 import {
   refreshRollups,
+  refreshWait,
+  RollupRefresher,
   rollupBuckets,
   ROLLUP_BUCKET_MS,
 } from '../../src/adapters/pg/history-rollups.js';
@@ -265,6 +267,66 @@ describe('ten-minute rollups (migration 0011)', () => {
     await cold.rollups!.run();
     expect(await marks()).toBe(0);
     await expectTableExact();
+  });
+});
+
+describe('when the refresher runs', () => {
+  it('waits for a pause in the requests, and at most maxDelayMs under a stream', () => {
+    // Asked once at 0: one second later.
+    expect(refreshWait(0, 0, 0, 1_000, 10_000)).toBe(1_000);
+    // Asked again at 900: a second after that.
+    expect(refreshWait(1_000, 0, 900, 1_000, 10_000)).toBe(900);
+    // Asked every 100 ms since 0: at 10 s at the latest.
+    expect(refreshWait(9_500, 0, 9_500, 1_000, 10_000)).toBe(500);
+    expect(refreshWait(10_000, 0, 10_000, 1_000, 10_000)).toBe(0);
+    // A cap below the pause is the pause.
+    expect(refreshWait(0, 0, 0, 3_600_000, 10_000)).toBe(3_600_000);
+  });
+
+  it('under a stream of writes refreshes once, at the cap, not after each write', async () => {
+    let now = 0;
+    const timers: { at: number; fn: () => void }[] = [];
+    const delay = (ms: number, fn: () => void) => {
+      const timer = { at: now + ms, fn };
+      timers.push(timer);
+      return () => void timers.splice(timers.indexOf(timer), 1);
+    };
+    /** Moves the time to `to`, firing the timers due by then, in order. */
+    const advance = (to: number) => {
+      for (;;) {
+        const due = timers.filter((t) => t.at <= to).sort((a, b) => a.at - b.at)[0];
+        if (!due) break;
+        timers.splice(timers.indexOf(due), 1);
+        now = due.at;
+        due.fn();
+      }
+      now = to;
+    };
+    const store = pgStore(db.pool, {
+      rollups: { delayMs: 1_000, maxDelayMs: 10_000, delay, monotonic: () => now },
+    });
+    const marks = async () =>
+      (await db.pool.query('SELECT count(*)::int AS n FROM metric_rollups_stale')).rows[0].n;
+    const refreshes = vi.spyOn(store.rollups as RollupRefresher, 'run');
+    // A write every 500 ms for 12 s: the refresher waits for a pause that never comes.
+    for (let t = 0; t < 10_000; t += 500) {
+      advance(t);
+      await record(store, minutePoints('users', t / 500, t / 500 + 1));
+      expect(store.rollups?.pending).toBe(true);
+    }
+    expect(await marks()).toBeGreaterThan(0);
+    expect(refreshes).not.toHaveBeenCalled();
+    advance(10_000); // the cap: refreshed though writes go on
+    await store.rollups?.settled();
+    expect(refreshes).toHaveBeenCalledTimes(1);
+    expect(await marks()).toBe(0);
+    await record(store, minutePoints('users', 30, 31));
+    advance(10_900);
+    expect(await marks()).toBeGreaterThan(0);
+    advance(11_000); // a second without a write
+    await store.rollups?.settled();
+    expect(refreshes).toHaveBeenCalledTimes(2);
+    expect(await marks()).toBe(0);
   });
 });
 

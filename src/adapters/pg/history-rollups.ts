@@ -195,52 +195,107 @@ export async function refreshRollups(
 }
 
 export interface RollupRefresherOptions {
-  /** Wait this long after a write or a stale read before refreshing, so a burst is one (default 1 s). */
+  /**
+   * Refresh once writes (and stale reads) have paused this long, so a burst is one refresh
+   * (default 1 s).
+   */
   delayMs?: number;
+  /**
+   * Under a steady stream of writes, refresh at the latest this long after the first of them
+   * (default 10 s): the stream keeps the machine, and a bucket rewritten every second (points
+   * arriving as they happen) is recomputed once per spell, not once a second.
+   */
+  maxDelayMs?: number;
   /** Marks per transaction (default 2,000: tens of milliseconds of work each). */
   batch?: number;
   /** A refresh failed (it is tried again at the next write or stale read). */
   onError?: (error: Error) => void;
+  /** Waits in real time (default: an unref'd setTimeout) and the time they are measured on. */
+  delay?: (ms: number, fn: () => void) => () => void;
+  monotonic?: () => number;
 }
 
 /**
+ * How long a scheduled refresh still waits (ms; 0 or less: now): until `delayMs` after the
+ * last request, but no later than `maxDelayMs` after the first one of this spell.
+ */
+export function refreshWait(
+  now: number,
+  firstAsked: number,
+  lastAsked: number,
+  delayMs: number,
+  maxDelayMs: number,
+): number {
+  return Math.min(lastAsked + delayMs, firstAsked + Math.max(delayMs, maxDelayMs)) - now;
+}
+
+const unrefDelay = (ms: number, fn: () => void): (() => void) => {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+/**
  * Keeps the rollups current in the background: `schedule()` after a write, or after a read
- * that found stale buckets, refreshes the marks a moment later, in batches, until none are
- * left (or another replica is at it). Reads are exact either way; this only keeps them fast.
+ * that found stale buckets, refreshes the marks once requests pause (see `refreshWait`), in
+ * batches, until none are left (or another replica is at it). Reads are exact either way
+ * (stale buckets are read from the points); this only keeps them fast.
  */
 export class RollupRefresher {
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private firstAsked = 0;
+  private lastAsked = 0;
   private readonly delayMs: number;
+  private readonly maxDelayMs: number;
   private readonly batch: number;
+  private readonly delay: (ms: number, fn: () => void) => () => void;
+  private readonly monotonic: () => number;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: RollupRefresherOptions = {},
   ) {
     this.delayMs = options.delayMs ?? 1000;
+    this.maxDelayMs = options.maxDelayMs ?? 10_000;
     this.batch = options.batch ?? 2000;
+    this.delay = options.delay ?? unrefDelay;
+    this.monotonic = options.monotonic ?? (() => performance.now());
   }
 
   schedule(): void {
     if (this.stopped) return;
+    const now = this.monotonic();
+    this.lastAsked = now;
     if (this.running) {
       this.again = true;
       return;
     }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.run();
-    }, this.delayMs);
-    this.timer.unref();
+    if (this.cancelTimer) return; // the timer looks at lastAsked when it fires
+    this.firstAsked = now;
+    this.arm(this.delayMs);
+  }
+
+  private arm(ms: number): void {
+    this.cancelTimer = this.delay(ms, () => {
+      this.cancelTimer = undefined;
+      const wait = refreshWait(
+        this.monotonic(),
+        this.firstAsked,
+        this.lastAsked,
+        this.delayMs,
+        this.maxDelayMs,
+      );
+      if (wait > 0) this.arm(wait);
+      else void this.run();
+    });
   }
 
   /** A refresh is scheduled or running. */
   get pending(): boolean {
-    return this.timer !== undefined || this.running !== undefined;
+    return this.cancelTimer !== undefined || this.running !== undefined;
   }
 
   /**
@@ -248,8 +303,8 @@ export class RollupRefresher {
    * refreshing: then it stops).
    */
   run(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     if (this.running) return this.running;
     this.again = false;
     this.running = (async () => {
@@ -276,7 +331,7 @@ export class RollupRefresher {
   /** No more refreshes (shutdown); one running finishes on its own. */
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
   }
 }

@@ -85,6 +85,8 @@ const schema = z.object({
     .string()
     .refine((e) => cron.validate(e), 'expected a cron expression such as "* * * * *"')
     .default('* * * * *'),
+  /** Under a steady stream of writes, evaluations of one roadmap start at least this far apart. */
+  EVALUATE_ON_WRITE_SPACING: duration('250ms'),
   ALERT_REPEAT_INTERVAL: duration('4h'),
   DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
   // The push API.

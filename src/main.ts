@@ -214,7 +214,10 @@ async function main(): Promise<void> {
     },
     logger,
     // `for` deadlines on the app's clock, which a demo may run faster (CLOCK_RATE).
-    onWrite: { timers: clockTimers(deps.clock, config.CLOCK_RATE) },
+    onWrite: {
+      timers: clockTimers(deps.clock, config.CLOCK_RATE),
+      spacingMs: config.EVALUATE_ON_WRITE_SPACING,
+    },
   });
   scheduler.start();
   // Writes of points and queued messages, from any replica or writer, signalled on commit.

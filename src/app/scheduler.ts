@@ -27,10 +27,17 @@ export interface SchedulerOptions {
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   /**
    * Evaluation on write: how long the first write of a burst waits for the rest (default
-   * 50 ms, real time; `delay` replaces the wait in tests), how many roadmaps are evaluated at
+   * 50 ms, real time; `delay` replaces the wait in tests), how far apart evaluations of one
+   * roadmap start under a stream of writes (default 250 ms), how many roadmaps are evaluated at
    * once (default 2), and the timers of `for` deadlines (default: on the app's clock).
    */
-  onWrite?: { debounceMs?: number; concurrency?: number; delay?: Delay; timers?: Timers };
+  onWrite?: {
+    debounceMs?: number;
+    spacingMs?: number;
+    concurrency?: number;
+    delay?: Delay;
+    timers?: Timers;
+  };
   /** The engine; tests wrap it to count evaluations. Default evaluateAndNotify. */
   engine?: typeof evaluateAndNotify;
   /** What the scheduler did, as it happens (tests await these instead of sleeping). */
@@ -90,6 +97,7 @@ export class Scheduler implements WriteSignals {
         }),
       timers: opts.onWrite?.timers ?? clockTimers(deps.clock),
       ...(opts.onWrite?.debounceMs !== undefined ? { debounceMs: opts.onWrite.debounceMs } : {}),
+      ...(opts.onWrite?.spacingMs !== undefined ? { spacingMs: opts.onWrite.spacingMs } : {}),
       ...(opts.onWrite?.concurrency !== undefined ? { concurrency: opts.onWrite.concurrency } : {}),
       ...(opts.onWrite?.delay ? { delay: opts.onWrite.delay } : {}),
       ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),

@@ -5,6 +5,7 @@ import {
   type Delay,
   type EvaluationEvent,
 } from '../../src/app/evaluations.js';
+import { readConfig } from '../../src/config.js';
 import type { Roadmap } from '../../src/core/roadmap/model.js';
 
 /**
@@ -92,5 +93,15 @@ describe('EvaluationQueue under a stream of writes', () => {
     expect(asked).toEqual([50, 220, 50]);
     await release();
     await queue.close();
+  });
+});
+
+describe('EVALUATE_ON_WRITE_SPACING', () => {
+  it('defaults to 250 ms, takes a duration, and names itself when it is not one', () => {
+    expect(readConfig({}).EVALUATE_ON_WRITE_SPACING).toBe(250);
+    expect(readConfig({ EVALUATE_ON_WRITE_SPACING: '1s' }).EVALUATE_ON_WRITE_SPACING).toBe(1000);
+    expect(() => readConfig({ EVALUATE_ON_WRITE_SPACING: 'often' })).toThrow(
+      /EVALUATE_ON_WRITE_SPACING.*expected a duration/,
+    );
   });
 });

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { registerApi } from '../../src/adapters/http/api.js';
 import { createHttpServer } from '../../src/adapters/http/server.js';
+import { writePoints } from '../../src/adapters/pg/points.js';
 import { pgTokens } from '../../src/adapters/pg/tokens.js';
 import type { AppDeps } from '../../src/app/context.js';
 import { validateBatch } from '../../src/app/ingest.js';
@@ -141,6 +143,32 @@ describe('the token, checked again by the write itself', () => {
 });
 
 describe('points and audit row in one statement', () => {
+  it('authenticates and writes with statements parsed and planned once per connection', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const prepared = async () =>
+        (
+          await client.query<{ name: string }>(
+            `SELECT name FROM pg_prepared_statements WHERE name LIKE 'roadmap-bot-%' ORDER BY name`,
+          )
+        ).rows.map((r) => r.name);
+      expect(await pgTokens(client).authenticateAndCount(feed.token, clock.now())).toBeDefined();
+      expect(await writePoints(client, [input(1, 1)], entry, feed.id)).toEqual({ written: 1 });
+      // The same key again: the INSERT meets it and the upsert writes instead.
+      expect(await writePoints(client, [input(1, 2)], entry, feed.id)).toEqual({ written: 1 });
+      expect(await writePoints(client, [input(2, 1), input(2, 3)], entry)).toEqual({ written: 1 });
+      expect(await pgTokens(client).authenticateAndCount(feed.token, clock.now())).toBeDefined();
+      expect(await prepared()).toEqual([
+        'roadmap-bot-authenticate',
+        'roadmap-bot-insert-points',
+        'roadmap-bot-upsert-points',
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('each push writes exactly one audit row counting what it got and wrote', async () => {
     expect(await (await post([point(1), point(2), point(3)])).json()).toEqual({
       received: 3,

@@ -118,6 +118,16 @@ const UPSERT =
     RETURNING 1`);
 
 /**
+ * Both as named statements: parsed and planned once per connection rather than for every
+ * batch (with the token's statement, about a tenth of PostgreSQL's CPU per pushed batch at 4
+ * writers; see docs/SCALING.md for PgBouncer).
+ */
+const WRITE = {
+  insert: (values: unknown[]) => ({ name: 'roadmap-bot-insert-points', text: INSERT_NEW, values }),
+  upsert: (values: unknown[]) => ({ name: 'roadmap-bot-upsert-points', text: UPSERT, values }),
+};
+
+/**
  * Writes points idempotently on (roadmap, metric, time, source) with their audit row, in one
  * statement (atomic on its own: no BEGIN/COMMIT round trips), the audit details being
  * `{points, written, ...entry.details}`. Rows are written in key order, so concurrent writers
@@ -159,10 +169,10 @@ export async function writePoints(
   type Row = { ok: boolean; written: number; live: boolean | null; roadmaps: string[] | null };
   let result: pg.QueryResult<Row>;
   try {
-    result = await db.query<Row>(repeated ? UPSERT : INSERT_NEW, values);
+    result = await db.query<Row>(repeated ? WRITE.upsert(values) : WRITE.insert(values));
   } catch (error) {
     if (repeated || (error as { code?: string }).code !== '23505') throw error;
-    result = await db.query<Row>(UPSERT, values);
+    result = await db.query<Row>(WRITE.upsert(values));
   }
   const row = result.rows[0] as Row;
   if (row.ok) return { written: row.written };

@@ -47,9 +47,16 @@ function lazy<M extends { [P in K]: Handler }, K extends string>(
   load: () => Promise<M>,
   name: K,
 ): Handler {
-  const handler: Handler = async (...args) => (await load())[name](...args);
-  // A failed load is reported when the handler runs (it loads again there).
-  handler.preload = () => void load().catch(() => undefined);
+  // Loaded once per process: later commands skip the module loader's resolution. A failed
+  // load is forgotten, so the next command tries again and reports its own failure.
+  let loading: Promise<M> | undefined;
+  const loaded = () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
+  const handler: Handler = async (...args) => (await loaded())[name](...args);
+  handler.preload = () => void loaded().catch(() => undefined);
   return handler;
 }
 

@@ -76,6 +76,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pgTokens } from '../src/adapters/pg/tokens.js';
+import { readConfig } from '../src/config.js';
 import { slackSignature } from '../test/fakes/slack.js';
 import { build } from '../scripts/build.js';
 import { openBenchDatabase, type BenchDatabase } from './db.js';
@@ -1269,6 +1270,11 @@ async function main(): Promise<void> {
   const seconds = positive('HTTP_LOAD_SECONDS', 5);
   const runs = positive('HTTP_LOAD_RUNS', 1);
   const connections = process.env.HTTP_LOAD_CONNECTIONS || 'fresh';
+  // What the bot will use (it reads the same variables); a bad value fails here first.
+  const warmUp = readConfig({
+    WARM_UP_BURSTS: process.env.WARM_UP_BURSTS,
+    WARM_UP_BURST_SIZE: process.env.WARM_UP_BURST_SIZE,
+  });
   if (connections !== 'fresh' && connections !== 'warm')
     throw new Error(`HTTP_LOAD_CONNECTIONS must be fresh or warm, got "${connections}"`);
   if (!Number.isInteger(runs))
@@ -1536,9 +1542,10 @@ async function main(): Promise<void> {
           LOG_LEVEL: 'info',
           NODE_ENV: 'production',
           API_RATE_LIMIT: apiRateLimit,
-          // The acknowledgement warm-up before the bot listens (README: Running in production).
-          WARM_UP_BURSTS: process.env.WARM_UP_BURSTS ?? '5 (default)',
-          WARM_UP_BURST_SIZE: process.env.WARM_UP_BURST_SIZE ?? '200 (default)',
+          // The acknowledgement warm-up before the bot listens (README: Running in production),
+          // as the bot reads it from the environment this bench passes on.
+          WARM_UP_BURSTS: warmUp.WARM_UP_BURSTS,
+          WARM_UP_BURST_SIZE: warmUp.WARM_UP_BURST_SIZE,
           roadmaps: 'roadmaps/ (all shipped files)',
         },
         startupMs: bot.startupMs,

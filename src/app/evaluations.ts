@@ -5,6 +5,7 @@ import type { Report } from '../core/evaluate/report.js';
 import type { Roadmap } from '../core/roadmap/model.js';
 import type { RoadmapRegistry } from './registry.js';
 import type { Telemetry } from './telemetry.js';
+import { realDelay, type Delay } from './delay.js';
 
 /** Why a roadmap is evaluated: the minute tick, a write of its points, or a `for` running out. */
 export type EvaluationCause = 'tick' | 'write' | 'for';
@@ -23,15 +24,6 @@ export interface EvaluationEvent {
 export interface Timers {
   at(at: Date, fn: () => void): () => void;
 }
-
-/** A wait in real time (the debounce of a burst): calls `fn` after `ms`; the result cancels. */
-export type Delay = (ms: number, fn: () => void) => () => void;
-
-export const realDelay: Delay = (ms, fn) => {
-  const timer = setTimeout(fn, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
-};
 
 /** setTimeout's longest delay (about 24.8 days). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;

@@ -4,13 +4,8 @@ import { evaluateAndNotify } from './alerts/engine.js';
 import { runDueCollectors, type CollectorOptions } from './collectors/run.js';
 import { enqueueDueDigests } from './alerts/digests.js';
 import type { AppDeps } from './context.js';
-import {
-  clockTimers,
-  EvaluationQueue,
-  type Delay,
-  type EvaluationEvent,
-  type Timers,
-} from './evaluations.js';
+import type { Delay } from './delay.js';
+import { clockTimers, EvaluationQueue, type EvaluationEvent, type Timers } from './evaluations.js';
 import { drainOutbox, type DrainResult, type WorkerOptions } from './outbox/worker.js';
 import type { Outbox } from './ports/outbox.js';
 import type { WriteSignals } from './ports/signals.js';

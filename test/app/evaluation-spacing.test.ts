@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Delay } from '../../src/app/delay.js';
 import {
   EvaluationQueue,
   writeEvaluationWait,
-  type Delay,
   type EvaluationEvent,
 } from '../../src/app/evaluations.js';
 import { readConfig } from '../../src/config.js';

@@ -107,10 +107,18 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** A JSON answer, as fastify's reply.send of an object writes it. */
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
+  sendText(response, status, JSON.stringify(body), {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
   });
+}
+
+/** Answers `status` with `text` (none: an empty body) and `headers`, its length declared. */
+export function sendText(
+  response: ServerResponse,
+  status: number,
+  text = '',
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) });
   response.end(text);
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { realDelay, type Delay } from '../../app/delay.js';
 import type { Queryable } from './db.js';
 import type { BucketSeries } from './history-cache.js';
 import { VALUE } from './value.js';
@@ -211,7 +212,7 @@ export interface RollupRefresherOptions {
   /** A refresh failed (it is tried again at the next write or stale read). */
   onError?: (error: Error) => void;
   /** Waits in real time (default: an unref'd setTimeout) and the time they are measured on. */
-  delay?: (ms: number, fn: () => void) => () => void;
+  delay?: Delay;
   monotonic?: () => number;
 }
 
@@ -229,12 +230,6 @@ export function refreshWait(
   return Math.min(lastAsked + delayMs, firstAsked + Math.max(delayMs, maxDelayMs)) - now;
 }
 
-const unrefDelay = (ms: number, fn: () => void): (() => void) => {
-  const timer = setTimeout(fn, ms);
-  timer.unref();
-  return () => clearTimeout(timer);
-};
-
 /**
  * Keeps the rollups current in the background: `schedule()` after a write, or after a read
  * that found stale buckets, refreshes the marks once requests pause (see `refreshWait`), in
@@ -251,7 +246,7 @@ export class RollupRefresher {
   private readonly delayMs: number;
   private readonly maxDelayMs: number;
   private readonly batch: number;
-  private readonly delay: (ms: number, fn: () => void) => () => void;
+  private readonly delay: Delay;
   private readonly monotonic: () => number;
 
   constructor(
@@ -261,7 +256,7 @@ export class RollupRefresher {
     this.delayMs = options.delayMs ?? 1000;
     this.maxDelayMs = options.maxDelayMs ?? 10_000;
     this.batch = options.batch ?? 2000;
-    this.delay = options.delay ?? unrefDelay;
+    this.delay = options.delay ?? realDelay;
     this.monotonic = options.monotonic ?? (() => performance.now());
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import pg from 'pg';
-import { realDelay, type Delay } from '../../app/evaluations.js';
+import { realDelay, type Delay } from '../../app/delay.js';
 import type { WriteSignals } from '../../app/ports/signals.js';
 
 /** Channels notified by migration 0010's triggers, on commit. */

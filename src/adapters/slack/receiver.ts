@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ReplayMemory } from '../../app/ports/replays.js';
 import { ReplayGuard } from '../../app/replay-guard.js';
 import { isOwnWarmUp, type WarmUpRequest } from '../http/ack-warm-up.js';
-import { sendJson, serveRaw } from '../http/raw-routes.js';
+import { sendJson, sendText, serveRaw } from '../http/raw-routes.js';
 import { parseSlackRequest, requestKeys } from './requests.js';
 
 /** Slack's replay window: requests signed longer ago than this are refused. */
@@ -206,7 +206,7 @@ export class FastifyReceiver implements Receiver {
     const isForm = contentType.startsWith('application/x-www-form-urlencoded');
 
     // Slack's SSL check is unsigned; like Bolt, answer it and run nothing.
-    if (isForm && parseQuery(raw).ssl_check === '1') return sendEmpty(reply, 200);
+    if (isForm && parseQuery(raw).ssl_check === '1') return sendText(reply, 200);
 
     const verdict = verifySignature(
       this.options.signingSecret,
@@ -238,10 +238,10 @@ export class FastifyReceiver implements Receiver {
       return sendJson(reply, 200, { challenge: slackRequest.challenge });
     if (slackRequest.kind === 'app_rate_limited') {
       this.logger.warn('slack: Slack is holding back events for this app (app_rate_limited)');
-      return sendEmpty(reply, 200);
+      return sendText(reply, 200);
     }
     const app = this.app;
-    if (!app) return sendEmpty(reply, 503);
+    if (!app) return sendText(reply, 503);
 
     const retryNum = Number(header(request, 'x-slack-retry-num'));
     const retryReason = header(request, 'x-slack-retry-reason');
@@ -265,7 +265,7 @@ export class FastifyReceiver implements Receiver {
     if (this.options.ackAtOnce?.(body)) {
       this.track(this.runTaken(app, event, taken, request.url ?? '', retry));
       // A retry acknowledged needs no other: whichever delivery runs, it runs once.
-      return sendEmpty(reply, 200, retry.num !== undefined ? NO_RETRY : undefined);
+      return sendText(reply, 200, '', retry.num !== undefined ? NO_RETRY : {});
     }
 
     let fresh: boolean;
@@ -318,7 +318,7 @@ export class FastifyReceiver implements Receiver {
       return sendJson(reply, 500, { error: 'internal_error' });
     }
     // No listener took it (an action or event this app does not handle); Bolt answers 404 too.
-    return sendEmpty(reply, 404);
+    return sendText(reply, 404);
   }
 
   /** A request this replica or the shared memory has seen: a retry is acknowledged, a replay refused. */
@@ -329,7 +329,7 @@ export class FastifyReceiver implements Receiver {
       this.logger.info(
         `slack: acknowledged retry ${retry.num} (${retry.reason ?? 'no reason given'}) of a request already taken; not run again`,
       );
-      return sendEmpty(reply, 200, NO_RETRY);
+      return sendText(reply, 200, '', NO_RETRY);
     }
     this.logger.warn(
       `slack: refused a request to ${request.url} already received (a replay within the signature window)`,
@@ -419,25 +419,10 @@ function header(request: IncomingMessage, name: string): string | undefined {
 /** Asks Slack not to retry a request (X-Slack-No-Retry). */
 const NO_RETRY = { 'x-slack-no-retry': '1' };
 
-function sendEmpty(
-  response: ServerResponse,
-  status: number,
-  headers?: Record<string, string>,
-): void {
-  response.writeHead(status, { ...headers, 'content-length': 0 });
-  response.end();
-}
-
 /** What a listener's ack() gave: nothing, a text, or a message (JSON), as Bolt answers it. */
 function sendAck(response: ServerResponse, body: unknown): void {
-  if (body === undefined || body === '') return sendEmpty(response, 200);
-  if (typeof body === 'string') {
-    response.writeHead(200, {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    });
-    response.end(body);
-    return;
-  }
+  if (body === undefined || body === '') return sendText(response, 200);
+  if (typeof body === 'string')
+    return sendText(response, 200, body, { 'content-type': 'text/plain; charset=utf-8' });
   sendJson(response, 200, body);
 }
